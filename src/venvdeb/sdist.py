@@ -1,0 +1,53 @@
+"""Building sdists into wheels with PEP 517, in the target's build environment."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+
+from . import hints
+from .resolve import ProviderFailure
+from .target import Target, clean_pip_env
+
+# Wheels built from sdists get fixed timestamps, so a rebuild gives the same archive.
+BUILD_EPOCH = "315532800"  # 1980-01-01, the earliest time a zip can hold
+
+
+def build_argv(target: Target, sdist: Path, out_dir: Path) -> list[str]:
+    return [target.env_python, "-m", "pip", "wheel", "--no-deps", "--no-cache-dir",
+            "--wheel-dir", str(out_dir), str(sdist)]
+
+
+class SdistBuilder:
+    def __init__(self, target: Target, log_dir: Path, jobs: int | None = None, timeout: int = 1800):
+        self.target = target
+        self.log_dir = Path(log_dir)
+        self.timeout = timeout
+        self._slots = threading.Semaphore(jobs or os.cpu_count() or 1)
+
+    def build(self, name: str, version: str, sdist: Path, work: Path) -> Path:
+        """Build ``sdist``; return the wheel under ``work``. Raises ProviderFailure with a hint."""
+        out = Path(tempfile.mkdtemp(dir=work, prefix=f"build-{name}-"))
+        argv = build_argv(self.target, sdist, out)
+        env = clean_pip_env({"SOURCE_DATE_EPOCH": BUILD_EPOCH, "MAKEFLAGS": "-j1"})
+        with self._slots:
+            try:
+                result = subprocess.run(argv, capture_output=True, text=True, env=env,
+                                        timeout=self.timeout, cwd=out)
+                log, code = result.stdout + result.stderr, result.returncode
+            except subprocess.TimeoutExpired as exc:
+                log, code = f"{exc.stdout or ''}{exc.stderr or ''}\ntimed out after {self.timeout}s", -1
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log_file = self.log_dir / f"{name}-{version}.log"
+        log_file.write_text(f"$ {' '.join(argv)}\n{log}")
+        wheels = sorted(out.glob("*.whl"))
+        if code != 0 or len(wheels) != 1:
+            raise ProviderFailure(
+                "build",
+                f"building {sdist.name} failed: {hints.failure_excerpt(log)} (log: {log_file})",
+                hints.for_build_failure(name, log),
+            )
+        return wheels[0]
