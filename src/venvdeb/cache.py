@@ -36,6 +36,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; these are shared artifacts, not secrets
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

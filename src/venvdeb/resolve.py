@@ -129,6 +129,10 @@ class Resolver:
             pin = self.pins.get(name)
             if pin is not None:
                 version, pinned = pin.version, True
+                # A conflict is the better report than whatever fetching the pin would say.
+                conflict = self._check(Node(name, version, None), asked)
+                if conflict:
+                    return conflict
             else:
                 version, pinned = self._newest(name, asked), False
             artifact = self.provider.artifact(name, version)

@@ -227,6 +227,7 @@ def package(release: Release, target: Target, cons, wheels: list[Materialized], 
         "distribution": release.distribution, "architecture": arch, "count": len(items),
         "python_version": target.version, "interpreter": target.interpreter,
         "wheel_dir": "/" + wheelhouse_deb.wheel_dir(release.name),
+        "year": wheelhouse_deb.year_of(entry),
         "wheels": [{"name": i["name"], "version": i["version"],
                     "license": licenses.summary(wheel_metadata(w.path))}
                    for i, w in zip(items, sorted(wheels, key=lambda w: w.name))],

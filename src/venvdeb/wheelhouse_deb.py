@@ -24,7 +24,7 @@ def wheel_dir(release_name: str) -> str:
 
 def changelog(package: str, distribution: str, maintainer: str, history: list[Entry]) -> str:
     log = Changelog()
-    for entry in reversed(history):  # newest first
+    for entry in history:  # new_block() puts each entry on top: oldest first
         log.new_block(
             package=package, version=entry.version, distributions=distribution, urgency="medium",
             author=maintainer, date=entry.date,
@@ -61,6 +61,10 @@ def buildpackage_argv() -> list[str]:
 
 def epoch_of(entry: Entry) -> int:
     return int(parsedate_to_datetime(entry.date).astimezone(timezone.utc).timestamp())
+
+
+def year_of(entry: Entry) -> int:
+    return parsedate_to_datetime(entry.date).year
 
 
 def clamp_mtimes(tree: Path, epoch: int) -> None:

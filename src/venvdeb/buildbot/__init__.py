@@ -1,0 +1,1 @@
+"""Buildbot configuration for venvdeb: master.cfg stays thin and calls into here."""

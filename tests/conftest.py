@@ -1,0 +1,68 @@
+"""Shared helpers: writing packaging roots for tests."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[1]
+SHARED = PROJECT.parent / "shared"
+UPPER_CONSTRAINTS = SHARED / "fixtures" / "openstack-requirements" / "stable-2025.2" / "upper-constraints.txt"
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip())
+    return path
+
+
+RELEASE = """
+name = "{name}"
+distribution = "bookworm"
+services = {services}
+wheelhouse_package = "test-wheelhouse-{name}"
+build_depends = {build_depends}
+{extra}
+[constraints]
+kind = "upper-constraints"
+path = "upper-constraints.txt"
+
+[suites]
+staging = "bookworm-{name}-staging"
+production = "bookworm-{name}"
+"""
+
+SERVICE = """
+name = "{name}"
+summary = "A test service"
+console_scripts = {scripts}
+smoke_commands = ["{name} --version"]
+{extra}
+[source]
+pypi = "{pypi}"
+version = "{version}"
+"""
+
+
+def toml_list(items) -> str:
+    return "[" + ", ".join(f'"{i}"' for i in items) + "]"
+
+
+@pytest.fixture
+def make_root(tmp_path):
+    """Write a packaging root: make_root(constraints="...", services={"svc": ("requests", "2.32.4")})."""
+
+    def make(constraints: str, services: dict, name: str = "t1", release_extra: str = "",
+             build_depends=(), service_extra: str = "", scripts=("svc",)) -> Path:
+        root = tmp_path / "packaging"
+        write(root / "upper-constraints.txt", constraints)
+        write(root / "releases" / f"{name}.toml", RELEASE.format(
+            name=name, services=toml_list(services), build_depends=toml_list(build_depends), extra=release_extra))
+        for svc, (pypi, version) in services.items():
+            write(root / "services" / f"{svc}.toml", SERVICE.format(
+                name=svc, pypi=pypi, version=version, scripts=toml_list(scripts), extra=service_extra))
+        return root
+
+    return make

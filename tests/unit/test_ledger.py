@@ -1,0 +1,41 @@
+from datetime import datetime, timezone
+
+from venvdeb.ledger import Ledger, diff
+from venvdeb.wheelhouse_deb import changelog, epoch_of
+
+T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+
+
+def test_versions_grow_with_content_and_stay_when_unchanged(tmp_path):
+    ledger = Ledger(tmp_path / "l.json")
+    first, new = ledger.entry_for("d1", {"a": "1"}, now=T0)
+    assert (first.version, new) == ("1", True)
+    ledger.add(first)
+    same, new = Ledger(tmp_path / "l.json").entry_for("d1", {"a": "1"})
+    assert (same, new) == (first, False)
+    second, new = ledger.entry_for("d2", {"a": "2", "b": "1"}, now=T0)
+    assert second.version == "2" and new
+    assert second.changes == ("Update a 1 -> 2.", "Add b 1.")
+    ledger.add(second)
+    # Back to the first content is still a change: the version never goes backwards.
+    third, _ = ledger.entry_for("d1", {"a": "1"}, now=T0)
+    assert third.version == "3" and third.changes == ("Update a 2 -> 1.", "Remove b 1.")
+
+
+def test_diff():
+    assert diff({"x": "1", "y": "1"}, {"y": "2", "z": "3"}) == ["Remove x 1.", "Update y 1 -> 2.", "Add z 3."]
+
+
+def test_changelog_is_written_by_python_debian(tmp_path):
+    ledger = Ledger(tmp_path / "l.json")
+    e1, _ = ledger.entry_for("d1", {"a": "1"}, now=T0)
+    ledger.add(e1)
+    e2, _ = ledger.entry_for("d2", {"a": "2"}, now=T0)
+    text = changelog("pkg", "bookworm", "Me <me@example.org>", ledger.history(e2))
+    from debian.changelog import Changelog
+
+    parsed = Changelog(text)
+    assert [str(v) for v in parsed.versions] == ["2", "1"]
+    assert parsed.distributions == "bookworm"
+    assert "Update a 1 -> 2." in text
+    assert epoch_of(e2) == int(T0.timestamp())
