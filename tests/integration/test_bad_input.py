@@ -1,0 +1,90 @@
+"""Bad input: a clear error naming the package, a non-zero exit, and no .deb."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .conftest import TINY_UC, debs_under
+
+pytestmark = [pytest.mark.integration, pytest.mark.network]
+
+
+def test_constraint_conflicting_with_a_service_requirement(make_root, venvdeb, tmp_path):
+    # requests 2.32.4 requires urllib3>=1.21.1,<3: pin one below.
+    root = make_root(TINY_UC.replace("urllib3===1.26.20", "urllib3===1.20"), {"svc": ("requests", "2.32.4")})
+    code, error, err = venvdeb("wheelhouse", "build", "t1", root=root)
+    assert code == 1
+    [failure] = error["failures"]
+    assert failure["package"] == "urllib3" and failure["phase"] == "conflict"
+    assert "urllib3==1.20" in failure["reason"] and "requests 2.32.4 requires urllib3" in failure["reason"]
+    assert "upper-constraints.txt:2" in failure["reason"]
+    assert debs_under(tmp_path / "out") == []
+
+
+def test_service_version_conflicting_with_the_constraints(make_root, venvdeb, tmp_path):
+    root = make_root(TINY_UC, {"svc": ("requests", "2.32.3")})
+    code, error, err = venvdeb("wheelhouse", "build", "t1", root=root)
+    assert code == 1
+    assert any(f["package"] == "requests" and "service svc" in f["reason"] for f in error["failures"])
+    assert debs_under(tmp_path / "out") == []
+
+
+def test_pin_that_does_not_exist(make_root, venvdeb, tmp_path):
+    root = make_root(TINY_UC.replace("idna===3.10", "idna===3.999"), {"svc": ("requests", "2.32.4")})
+    code, error, err = venvdeb("wheelhouse", "build", "t1", root=root)
+    assert code == 1
+    [failure] = error["failures"]
+    assert failure["package"] == "idna" and "idna==3.999 does not exist" in failure["reason"]
+    assert "idna" in err and "does not exist" in err
+    assert debs_under(tmp_path / "out") == []
+
+
+def test_unbuildable_sdist_and_missing_pin_are_both_reported(make_root, venvdeb, tmp_path):
+    if subprocess.run(["dpkg-query", "-W", "libvirt-dev"], capture_output=True).returncode == 0:
+        pytest.skip("libvirt-dev is installed here, so libvirt-python would build")
+    # libvirt-python is sdist-only and needs libvirt-dev; pywin32 has Windows wheels only.
+    root = make_root("libvirt-python===11.6.0\npywin32===306\nsix===0.0.1\n",
+                     {"svc": ("libvirt-python", "11.6.0")})
+    code, error, err = venvdeb("wheelhouse", "build", "t1", "--all", root=root)
+    assert code == 1
+    failed = {f["package"]: f for f in error["failures"]}
+    assert set(failed) == {"libvirt-python", "pywin32", "six"}
+    assert failed["libvirt-python"]["phase"] == "build"
+    assert "libvirt-dev" in failed["libvirt-python"]["hint"]
+    assert "no wheel for cp311" in failed["pywin32"]["reason"] and "no sdist" in failed["pywin32"]["reason"]
+    assert "does not exist" in failed["six"]["reason"]
+    assert debs_under(tmp_path / "out") == []
+
+
+def test_network_failure_is_retried_then_reported(make_root, venvdeb, tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    root = make_root(TINY_UC, {"svc": ("requests", "2.32.4")},
+                     release_extra=f'index_url = "http://127.0.0.1:{port}/simple"\n')
+    # A fresh cache for the index answers, the same build environment.
+    cache = tmp_path / "cache"
+    code, error, err = venvdeb("wheelhouse", "build", "t1", root=root, cache=cache)
+    assert code == 1
+    assert error["failures"] and all("failed after 4 attempts" in f["reason"] for f in error["failures"])
+    assert "requests" in {f["package"] for f in error["failures"]}
+    assert debs_under(tmp_path / "out") == []
+
+
+def test_corrupted_cached_wheel_is_fetched_again(make_root, venvdeb, tmp_path, cache_dir):
+    root = make_root(TINY_UC, {"svc": ("requests", "2.32.4")})
+    code, first, err = venvdeb("wheelhouse", "build", "t1", root=root, out=tmp_path / "a")
+    assert code == 0, err
+    [cached] = list((cache_dir / "wheels" / "idna").rglob("idna-3.10-*.whl"))
+    good = cached.read_bytes()
+    cached.write_bytes(b"not a wheel" + good[11:])
+    code, second, err = venvdeb("wheelhouse", "build", "t1", root=root, out=tmp_path / "b")
+    assert code == 0, err
+    assert "corrupted" in err and second["stats"]["downloads"] == 1
+    assert cached.read_bytes() == good
+    # Never shipped: the package is byte for byte the one built from the good wheel.
+    assert Path(first["deb"]).read_bytes() == Path(second["deb"]).read_bytes()
