@@ -13,12 +13,10 @@ import json
 import shutil
 import tempfile
 import threading
-import zipfile
 from dataclasses import dataclass
-from email.parser import BytesParser
 from pathlib import Path
 
-from packaging.requirements import InvalidRequirement, Requirement
+from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import Version
 
@@ -29,6 +27,7 @@ from .http import Client, NotFound
 from .resolve import ProviderFailure
 from .sdist import SdistBuilder
 from .target import Target
+from .wheelmeta import metadata as wheel_metadata, requires_dist
 
 PEP691 = "application/vnd.pypi.simple.v1+json"
 
@@ -44,25 +43,6 @@ class Materialized:
     size: int
     origin: str  # "downloaded" or "built"
     source: Artifact
-
-
-def requires_dist(metadata: bytes) -> list[Requirement]:
-    message = BytesParser().parsebytes(metadata)
-    reqs = []
-    for line in message.get_all("Requires-Dist") or []:
-        try:
-            reqs.append(Requirement(line))
-        except InvalidRequirement:
-            continue  # pip skips these too; an unparseable line cannot be honoured
-    return reqs
-
-
-def wheel_metadata(path: Path) -> bytes:
-    with zipfile.ZipFile(path) as zf:
-        names = [n for n in zf.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
-        if len(names) != 1:
-            raise ProviderFailure("fetch", f"{path.name} has no single .dist-info/METADATA")
-        return zf.read(names[0])
 
 
 class IndexProvider:

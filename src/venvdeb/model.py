@@ -11,6 +11,7 @@ Everything is validated when loaded; nothing runs on a model that did not valida
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,16 @@ def _version(value) -> str | None:
         Version(value)
     except InvalidVersion:
         return f"{value!r} is not a valid Python version"
+    return None
+
+
+def _relations(value) -> str | None:
+    from debian.deb822 import PkgRelation
+
+    for item in value:
+        parsed = PkgRelation.parse_relations(item)
+        if not parsed or not all(alt.get("name") and re.fullmatch(DEBIAN_PACKAGE, alt["name"]) for alts in parsed for alt in alts):
+            return f"{item!r} is not a Debian package relation (e.g. 'libvirt0' or 'qemu-utils (>= 1:7)')"
     return None
 
 
@@ -99,6 +110,23 @@ SERVICE_SCHEMA = {
     "requirements": Key(list, items=str, check=_requirement_list),
     "console_scripts": Key(list, required=True, items=str, check=all_of(unique, matches(r"[A-Za-z0-9][A-Za-z0-9._-]*", "a command name"))),
     "smoke_commands": Key(list, required=True, items=str, check=non_empty),
+    "depends": Key(list, items=str, check=_relations),
+    "user": Key(str, check=matches(r"[a-z_][a-z0-9_-]{0,31}", "a system user name")),
+    "daemons": Key(list, items=dict),
+    "config_sample": Key(
+        dict,
+        table={
+            "output": Key(str, required=True, check=matches(r"[A-Za-z0-9][A-Za-z0-9._-]*", "a file name")),
+            "namespaces": Key(list, required=True, items=str, check=non_empty),
+        },
+    ),
+}
+
+DAEMON_SCHEMA = {
+    "name": Key(str, required=True, check=matches(r"[a-z0-9][a-z0-9-]*", "a systemd unit name")),
+    "command": Key(str, required=True, check=non_empty),
+    "description": Key(str, required=True, check=non_empty),
+    "enable": Key(bool),
 }
 
 
@@ -124,6 +152,20 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Daemon:
+    name: str
+    command: str  # a console script of the service, with its arguments
+    description: str
+    enable: bool = False  # enabled and started on install only when the service says so
+
+
+@dataclass(frozen=True)
+class ConfigSample:
+    output: str
+    namespaces: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Service:
     name: str
     summary: str
@@ -132,6 +174,10 @@ class Service:
     console_scripts: tuple[str, ...]
     smoke_commands: tuple[str, ...]
     path: Path
+    depends: tuple[str, ...] = ()
+    user: str = ""
+    daemons: tuple[Daemon, ...] = ()
+    config_sample: ConfigSample | None = None
 
     @property
     def package(self) -> str:
@@ -187,11 +233,14 @@ def load_service(root: Path, name: str) -> Service:
         raise ModelError(path, [f"service file not found (expected {path})"])
     data = _load_toml(path)
     problems = validate(data, SERVICE_SCHEMA)
+    for i, daemon in enumerate(data.get("daemons", []) if not problems else []):
+        problems.extend(validate(daemon, DAEMON_SCHEMA, prefix=f"daemons[{i}]."))
     if not problems:
         problems.extend(_service_consistency(data, name))
     if problems:
         raise ModelError(path, problems)
     src = data["source"]
+    sample = data.get("config_sample")
     return Service(
         name=data["name"],
         summary=data["summary"],
@@ -203,11 +252,23 @@ def load_service(root: Path, name: str) -> Service:
         console_scripts=tuple(data["console_scripts"]),
         smoke_commands=tuple(data["smoke_commands"]),
         path=path,
+        depends=tuple(data.get("depends", ())),
+        user=data.get("user", data["name"]),
+        daemons=tuple(Daemon(d["name"], d["command"], d["description"], d.get("enable", False))
+                      for d in data.get("daemons", ())),
+        config_sample=ConfigSample(sample["output"], tuple(sample["namespaces"])) if sample else None,
     )
 
 
 def _service_consistency(data: dict, name: str) -> list[str]:
     problems = []
+    names = [d["name"] for d in data.get("daemons", [])]
+    for dup in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(f"key 'daemons': {dup!r} is declared twice")
+    for i, daemon in enumerate(data.get("daemons", [])):
+        program = daemon["command"].split()[0]
+        if program not in data["console_scripts"]:
+            problems.append(f"key 'daemons[{i}].command': {program!r} is not one of the service's console_scripts")
     if data["name"] != name:
         problems.append(f"key 'name': is {data['name']!r} but the file is named for {name!r}")
     src = data["source"]

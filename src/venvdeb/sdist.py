@@ -14,6 +14,7 @@ from .target import Target, clean_pip_env
 
 # Wheels built from sdists get fixed timestamps, so a rebuild gives the same archive.
 BUILD_EPOCH = "315532800"  # 1980-01-01, the earliest time a zip can hold
+LEGACY_SETUPTOOLS_SIGN = "No module named 'pkg_resources'"
 
 
 def build_argv(target: Target, sdist: Path, out_dir: Path) -> list[str]:
@@ -33,13 +34,14 @@ class SdistBuilder:
         out = Path(tempfile.mkdtemp(dir=work, prefix=f"build-{name}-"))
         argv = build_argv(self.target, sdist, out)
         env = clean_pip_env({"SOURCE_DATE_EPOCH": BUILD_EPOCH, "MAKEFLAGS": "-j1"})
-        with self._slots:
-            try:
-                result = subprocess.run(argv, capture_output=True, text=True, env=env,
-                                        timeout=self.timeout, cwd=out)
-                log, code = result.stdout + result.stderr, result.returncode
-            except subprocess.TimeoutExpired as exc:
-                log, code = f"{exc.stdout or ''}{exc.stderr or ''}\ntimed out after {self.timeout}s", -1
+        code, log = self._run(argv, env, out)
+        if code != 0 and LEGACY_SETUPTOOLS_SIGN in log:
+            # Old setup.py files import pkg_resources, which setuptools 81 removed. The isolated
+            # build environment is installed by a pip that reads PIP_CONSTRAINT, so cap it there.
+            legacy = work / "legacy-setuptools.txt"
+            legacy.write_text("setuptools<81\n")
+            code, retry = self._run(argv, env | {"PIP_CONSTRAINT": str(legacy)}, out)
+            log += f"\n--- retried with setuptools<81 (the sdist imports pkg_resources) ---\n{retry}"
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_file = self.log_dir / f"{name}-{version}.log"
         log_file.write_text(f"$ {' '.join(argv)}\n{log}")
@@ -51,3 +53,11 @@ class SdistBuilder:
                 hints.for_build_failure(name, log),
             )
         return wheels[0]
+
+    def _run(self, argv: list[str], env: dict, cwd: Path) -> tuple[int, str]:
+        with self._slots:
+            try:
+                result = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=self.timeout, cwd=cwd)
+                return result.returncode, result.stdout + result.stderr
+            except subprocess.TimeoutExpired as exc:
+                return -1, f"{exc.stdout or ''}{exc.stderr or ''}\ntimed out after {self.timeout}s"

@@ -14,11 +14,11 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import parse_wheel_filename
 
-from . import builddeps, constraints, licenses, wheelhouse_deb
+from . import builddeps, constraints, wheelhouse_deb, wheelmeta
 from .cache import Cache, write_atomic
 from .errors import PackageFailure, VenvdebError, WheelhouseFailed
 from .http import Client, NotFound
-from .index import IndexProvider, Materialized, wheel_metadata
+from .index import IndexProvider, Materialized
 from .ledger import Ledger
 from .model import Release
 from .progress import Progress
@@ -117,6 +117,7 @@ def manifest(wheels: list[Materialized]) -> list[dict]:
         {"name": w.name, "version": w.version, "file": w.path.name, "sha256": w.sha256,
          "size": w.size, "origin": w.origin,
          "source": {"file": w.source.filename, "url": w.source.url, "sha256": w.source.sha256}}
+        | wheelmeta.describe(w.path)
         for w in sorted(wheels, key=lambda w: w.name)
     ]
 
@@ -228,9 +229,7 @@ def package(release: Release, target: Target, cons, wheels: list[Materialized], 
         "python_version": target.version, "interpreter": target.interpreter,
         "wheel_dir": "/" + wheelhouse_deb.wheel_dir(release.name),
         "year": wheelhouse_deb.year_of(entry),
-        "wheels": [{"name": i["name"], "version": i["version"],
-                    "license": licenses.summary(wheel_metadata(w.path))}
-                   for i, w in zip(items, sorted(wheels, key=lambda w: w.name))],
+        "wheels": items,
     }
     wheelhouse_deb.render(tree, context)
     (tree / "debian" / "changelog").write_text(wheelhouse_deb.changelog(

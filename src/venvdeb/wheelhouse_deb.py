@@ -55,8 +55,9 @@ def render(tree: Path, context: dict, skeleton: Path = SKELETON) -> None:
 
 
 def buildpackage_argv() -> list[str]:
-    # -b: binary only (the source is generated, never uploaded); -us -uc: signing is the repository's job.
-    return ["dpkg-buildpackage", "-b", "-us", "-uc"]
+    # -b: binary only (the source is generated, never uploaded); -us -uc: signing is the
+    # repository's job; --no-pre-clean: the tree was just rendered, there is nothing to clean.
+    return ["dpkg-buildpackage", "-b", "-us", "-uc", "--no-pre-clean"]
 
 
 def epoch_of(entry: Entry) -> int:

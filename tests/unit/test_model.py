@@ -46,11 +46,11 @@ def test_unknown_keys_are_rejected_with_their_full_name(make_root):
 
 
 def test_unknown_key_in_a_service(make_root):
-    root = make_root("six===1.17.0\n", {"svc": ("six", "1.17.0")}, service_extra='daemons = ["x"]\n')
+    root = make_root("six===1.17.0\n", {"svc": ("six", "1.17.0")}, service_extra='frobs = ["x"]\n')
     with pytest.raises(ModelError) as exc:
         load_release(root, "t1")
     assert exc.value.path.endswith("services/svc.toml")
-    assert any("key 'daemons': unknown key" in p for p in exc.value.problems)
+    assert any("key 'frobs': unknown key" in p for p in exc.value.problems)
 
 
 def test_missing_service_file(make_root):

@@ -1,0 +1,41 @@
+"""Helpers shared by the benchmarks: run the real CLI, time it, record results."""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+RESULTS = PROJECT / "bench" / "results"
+UPPER_CONSTRAINTS = PROJECT.parent / "shared" / "fixtures" / "openstack-requirements" / "stable-2025.2" / "upper-constraints.txt"
+
+
+def venvdeb(*args: str, check: bool = True) -> tuple[float, dict | None, str]:
+    """Run ``venvdeb ... --json``; return (wall seconds, result, stderr)."""
+    argv = [sys.executable, "-m", "venvdeb", *args, "--json"]
+    start = time.monotonic()
+    proc = subprocess.run(argv, capture_output=True, text=True)
+    wall = time.monotonic() - start
+    result = json.loads(proc.stdout) if proc.stdout.strip() else None
+    if check and proc.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+    return wall, result, proc.stderr
+
+
+def machine() -> dict:
+    import os
+
+    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+            "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%MZ")}
+
+
+def record(name: str, data: dict, table: list[str]) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(data | {"machine": machine()}, indent=1, sort_keys=True) + "\n")
+    (RESULTS / f"{name}.md").write_text("\n".join(table) + "\n")
+    print("\n".join(table))
