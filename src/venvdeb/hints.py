@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 
 # A missing header or tool in a build log -> the Debian package that provides it.
-LOG_PATTERNS: list[tuple[str, str]] = [
+# None: not a missing package, see for_build_failure.
+LOG_PATTERNS: list[tuple[str, str | None]] = [
+    (r"No module named 'pkg_resources'", None),
     (r"Python\.h: No such file", "python3-dev"),
     (r"libvirt/libvirt\.h|libvirt.*not found|Package libvirt was not found", "libvirt-dev pkg-config"),
     (r"lber\.h|ldap\.h: No such file", "libldap2-dev"),
@@ -47,6 +49,8 @@ KNOWN: dict[str, str] = {
 def for_build_failure(name: str, log: str) -> str:
     for pattern, packages in LOG_PATTERNS:
         if re.search(pattern, log):
+            if packages is None:
+                return "its setup.py imports pkg_resources, which it lacks even with setuptools<81: pin a newer release"
             return f"needs {packages}: add them to the release's build_depends"
     if name in KNOWN:
         return f"needs {KNOWN[name]}: add them to the release's build_depends"

@@ -36,11 +36,11 @@ class SdistBuilder:
         env = clean_pip_env({"SOURCE_DATE_EPOCH": BUILD_EPOCH, "MAKEFLAGS": "-j1"})
         code, log = self._run(argv, env, out)
         if code != 0 and LEGACY_SETUPTOOLS_SIGN in log:
-            # Old setup.py files import pkg_resources, which setuptools 81 removed. The isolated
-            # build environment is installed by a pip that reads PIP_CONSTRAINT, so cap it there.
+            # Old setup.py files import pkg_resources, which setuptools 81 removed: cap the
+            # isolated build environment's setuptools for this one build.
             legacy = work / "legacy-setuptools.txt"
             legacy.write_text("setuptools<81\n")
-            code, retry = self._run(argv, env | {"PIP_CONSTRAINT": str(legacy)}, out)
+            code, retry = self._run([*argv[:-1], "--build-constraint", str(legacy), argv[-1]], env, out)
             log += f"\n--- retried with setuptools<81 (the sdist imports pkg_resources) ---\n{retry}"
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_file = self.log_dir / f"{name}-{version}.log"
