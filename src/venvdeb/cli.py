@@ -56,6 +56,32 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     b.set_defaults(func=cmd_wheelhouse_build)
 
+    r = sub.add_parser("render", help="render a service package's debian/ tree",
+                       description="Render the source tree of venv-<service> (debian/ from templates/, "
+                       "requirements.txt pinned with hashes, the SBOM) against the installed wheelhouse, "
+                       "with the changelog entry the next build would add. Nothing is built or recorded.")
+    r.add_argument("release")
+    r.add_argument("service")
+    r.add_argument("-o", "--output", type=Path, required=True, help="the directory to render into (must not exist)")
+    r.add_argument("--reason", default="Rebuild.", help="the changelog entry's reason")
+    _dirs(r)
+    r.add_argument("--json", action="store_true", help="print the result as JSON")
+    r.set_defaults(func=cmd_render)
+
+    sb = sub.add_parser("build", help="build a service's dh-virtualenv package",
+                        description="Build venv-<service>_<version>_<arch>.deb with dh-virtualenv, installing "
+                        "only from the release's wheelhouse (no index, hash-pinned). Each build adds a "
+                        "changelog entry with its reason and what changed, and a new Debian revision.")
+    sb.add_argument("release")
+    sb.add_argument("service")
+    sb.add_argument("--reason", default="Rebuild.", help="why this build happens; recorded in debian/changelog")
+    sb.add_argument("--install-build-deps", action="store_true",
+                    help="apt-get install the host's build tools (dh-virtualenv, debhelper) if missing")
+    sb.add_argument("--wheelhouse-deb", type=Path, help="the wheelhouse .deb to build against (default: the latest built)")
+    _dirs(sb)
+    sb.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    sb.set_defaults(func=cmd_build)
+
     lk = sub.add_parser("lock", help="compile a release's pip-tools lock",
                         description="Write the release's requirements.in from its services and compile it "
                         "with pip-compile --generate-hashes, for the target interpreter.")
@@ -99,6 +125,32 @@ def cmd_wheelhouse_build(args) -> dict:
         state = "built" if result["changed"] else "unchanged"
         print(f"{result['deb']}: {state}, {result['wheels']} wheels ({result['built']} built from sdists), "
               f"version {result['version']}")
+    return result
+
+
+def cmd_render(args) -> dict:
+    from .service_build import render_only
+
+    release = load_release(args.packaging, args.release)
+    result = render_only(release, release.service(args.service), args.output, args.reason,
+                         args.cache_dir, args.state_dir, args.out_dir / release.name)
+    if not args.json:
+        print(f"{args.output}: rendered {result['package']} {result['version']}")
+    return result
+
+
+def cmd_build(args) -> dict:
+    from .service_build import BuildOptions, build
+
+    release = load_release(args.packaging, args.release)
+    progress = Progress(quiet=False)
+    result = build(release, release.service(args.service), BuildOptions(
+        cache_dir=args.cache_dir, out_dir=args.out_dir / release.name, state_dir=args.state_dir,
+        reason=args.reason, install_build_deps=args.install_build_deps, wheelhouse_deb=args.wheelhouse_deb,
+    ), log=progress.log)
+    if not args.json:
+        print(f"{result['deb']}: {result['package']} {result['version']}, {result['deb_size'] / 1e6:.1f} MB, "
+              f"built in {result['seconds']} s")
     return result
 
 

@@ -24,6 +24,7 @@ class Entry:
     date: str  # RFC 2822, as debian/changelog wants it
     wheels: dict  # name -> version
     changes: tuple[str, ...]
+    wheelhouse: str = ""  # for a service package: the wheelhouse version it was built from
 
 
 def diff(old: dict, new: dict) -> list[str]:
@@ -45,7 +46,8 @@ class Ledger:
         self.entries: list[Entry] = []
         if self.path.is_file():
             for e in json.loads(self.path.read_text())["entries"]:
-                self.entries.append(Entry(e["version"], e["digest"], e["date"], e["wheels"], tuple(e["changes"])))
+                self.entries.append(Entry(e["version"], e["digest"], e["date"], e["wheels"], tuple(e["changes"]),
+                                          e.get("wheelhouse", "")))
 
     def entry_for(self, digest: str, wheels: dict, now: datetime | None = None) -> tuple[Entry, bool]:
         """The entry of this content: the last one if unchanged, else a new one (not yet saved)."""
@@ -58,6 +60,23 @@ class Ledger:
         when = (now or datetime.now(timezone.utc)).replace(microsecond=0)
         serial = int(self.entries[-1].version) + 1 if self.entries else 1
         return Entry(str(serial), digest, format_datetime(when), dict(wheels), tuple(changes)), True
+
+    def last(self) -> Entry | None:
+        return self.entries[-1] if self.entries else None
+
+    def rebuild_entry(self, version: str, digest: str, wheels: dict, reason: str, wheelhouse: tuple[str, str],
+                      now: datetime | None = None) -> Entry:
+        """A service package's next entry: every build is one, with its reason and what changed."""
+        package, wh_version = wheelhouse
+        last = self.last()
+        if last is None:
+            changes = [reason, f"Built from {package} {wh_version}.", f"Bundle {len(wheels)} Python distributions."]
+        else:
+            moved = (f"Wheelhouse {package} {last.wheelhouse} -> {wh_version}." if last.wheelhouse != wh_version
+                     else f"Wheelhouse {package} {wh_version}, unchanged.")
+            changes = [reason, moved, *(diff(last.wheels, wheels) or ["No distribution changed."])]
+        when = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+        return Entry(version, digest, format_datetime(when), dict(wheels), tuple(changes), wh_version)
 
     def add(self, entry: Entry) -> None:
         self.entries.append(entry)

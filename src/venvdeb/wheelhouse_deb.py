@@ -61,7 +61,12 @@ def buildpackage_argv() -> list[str]:
 
 
 def epoch_of(entry: Entry) -> int:
-    return int(parsedate_to_datetime(entry.date).astimezone(timezone.utc).timestamp())
+    return epoch_of_date(entry.date)
+
+
+def epoch_of_date(date: str) -> int:
+    """SOURCE_DATE_EPOCH of a changelog date: the time every file of the package gets."""
+    return int(parsedate_to_datetime(date).astimezone(timezone.utc).timestamp())
 
 
 def year_of(entry: Entry) -> int:
