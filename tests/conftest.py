@@ -36,7 +36,7 @@ production = "bookworm-{name}"
 
 SERVICE = """
 name = "{name}"
-summary = "A test service"
+summary = "Test service"
 console_scripts = {scripts}
 smoke_commands = ["{name} --version"]
 {extra}

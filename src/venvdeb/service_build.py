@@ -74,13 +74,18 @@ def latest_wheelhouse_deb(release: Release, options: BuildOptions) -> Path:
 def ensure_wheelhouse(release: Release, options: BuildOptions, log) -> Wheelhouse:
     """Install the wheelhouse .deb on this host if it is not there at that version."""
     deb = latest_wheelhouse_deb(release, options)
-    control = DebFile(str(deb)).debcontrol()
-    if installed_version(control["Package"]) != control["Version"]:
+    install_dir = "/" + wheel_dir(release.name)
+    package = DebFile(str(deb))
+    control = package.debcontrol()
+    manifest = Path(install_dir) / "manifest.json"
+    # The version alone is not enough: the manifest says what is inside.
+    same = (installed_version(control["Package"]) == control["Version"] and manifest.is_file()
+            and manifest.read_bytes() == package.data.get_content(f".{install_dir}/manifest.json"))
+    if not same:
         log(f"installing {deb.name} (the service's Build-Depends)")
         result = subprocess.run(["dpkg", "-i", str(deb)], capture_output=True, text=True)
         if result.returncode != 0:
             raise VenvdebError(f"dpkg -i {deb} failed:\n{result.stderr[-1500:]}", hint="run as root")
-    install_dir = "/" + wheel_dir(release.name)
     return Wheelhouse.load(Path(install_dir), install_dir)
 
 

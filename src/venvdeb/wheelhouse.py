@@ -14,7 +14,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import parse_wheel_filename
 
-from . import builddeps, constraints, wheelhouse_deb, wheelmeta
+from . import builddeps, constraints, git_source, wheelhouse_deb, wheelmeta
 from .cache import Cache, write_atomic
 from .errors import PackageFailure, VenvdebError, WheelhouseFailed
 from .http import Client, NotFound
@@ -90,18 +90,19 @@ def check_lock_fresh(release: Release) -> None:
         )
 
 
-def roots(release: Release, pins, all_pins: bool) -> list[Root]:
+def roots(release: Release, pins, all_pins: bool, cache: Cache, target: Target) -> list[Root]:
     if all_pins:
         return [Root(Requirement(f"{p.name}=={p.version}"), "the constraints") for p in pins.values()]
     found = []
     for service in release.services:
+        origin = f"service {service.name} ({service.path.name})"
         if service.source.git:
-            raise VenvdebError(
-                f"{service.path}: key 'source.git': git-sourced services are packaged by 'venvdeb build'; "
-                "the wheelhouse needs their dependencies declared in 'requirements'",
-            )
-        for req in service.root_requirements():
-            found.append(Root(req, f"service {service.name} ({service.path.name})"))
+            # The service's own wheel is built per commit by 'venvdeb build'; the wheelhouse holds
+            # what it needs, as its checkout declares it.
+            co = git_source.checkout(cache, target, service.source.git, service.source.branch, str(service.path))
+            origin = f"service {service.name} (git {co.commit[:12]})"
+            found.extend(Root(r, origin) for r in wheelmeta.requires_dist(wheelmeta.metadata(co.wheel)))
+        found.extend(Root(r, origin) for r in service.root_requirements())
     return found
 
 
@@ -158,7 +159,8 @@ def build(release: Release, options: Options, progress: Progress | None = None,
         provider = IndexProvider(release.index_url, target, cache, client, builder, work, stats)
         resolver = Resolver(pins, target.markers, provider, constraints_origin=cons.origin,
                             jobs=options.jobs * 2, progress=progress)
-        resolution = resolver.resolve(roots(release, pins, options.all_pins), follow=not options.all_pins)
+        resolution = resolver.resolve(roots(release, pins, options.all_pins, cache, target),
+                                     follow=not options.all_pins)
         for name in resolution.unpinned:
             progress.log(f"warning: {name} is not pinned by the constraints; took {resolution.nodes[name].version}")
         wheels, failures = fetch_all(provider, resolution.nodes, options.jobs, progress)

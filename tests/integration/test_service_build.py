@@ -1,0 +1,179 @@
+"""Service packages for real: wheelhouse .deb, dh-virtualenv, dpkg-buildpackage, lintian."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from debian.changelog import Changelog
+from debian.deb822 import Deb822, PkgRelation
+from debian.debfile import DebFile
+
+from tests.conftest import write
+from .conftest import TINY_UC
+
+pytestmark = [pytest.mark.integration, pytest.mark.network]
+
+SERVICE_EXTRA = """
+requirements = ["requests"]
+depends = ["ca-certificates"]
+
+[[daemons]]
+name = "normalizerd"
+command = "normalizer --version"
+description = "A test daemon"
+"""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def purge_test_wheelhouses():
+    yield
+    installed = subprocess.run(["dpkg-query", "-W", "-f", "${Package}\\n", "test-wheelhouse-*"],
+                               capture_output=True, text=True).stdout.split()
+    if installed:
+        subprocess.run(["dpkg", "--purge", *installed], capture_output=True)
+
+
+def run(*args, root: Path, tmp: Path, cache: Path, check=True, prefix=()):
+    argv = [*prefix, sys.executable, "-m", "venvdeb", "--packaging", str(root), *args,
+            "--cache-dir", str(cache), "--out-dir", str(tmp / "out"), "--state-dir", str(tmp / "state"), "--json"]
+    proc = subprocess.run(argv, capture_output=True, text=True)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc.returncode, (json.loads(proc.stdout) if proc.stdout.strip() else None), proc.stderr
+
+
+@pytest.fixture
+def tiny(make_root, tmp_path, cache_dir):
+    """A release 's1' whose service 'svc' is charset-normalizer (which has a console script),
+    with its wheelhouse built."""
+    root = make_root(TINY_UC, {"svc": ("charset-normalizer", "3.4.2")}, name="s1",
+                     service_extra=SERVICE_EXTRA, scripts=("normalizer",))
+    run("wheelhouse", "build", "s1", root=root, tmp=tmp_path, cache=cache_dir)
+    return root
+
+
+def extract(deb: Path, dest: Path) -> Path:
+    subprocess.run(["dpkg-deb", "-x", str(deb), str(dest)], check=True)
+    return dest
+
+
+def test_service_package_matches_its_declaration(tiny, tmp_path, cache_dir):
+    code, result, err = run("build", "s1", "svc", "--reason", "First package", root=tiny, tmp=tmp_path, cache=cache_dir)
+    deb = Path(result["deb"])
+    assert deb.name == f"venv-svc_3.4.2-1_{result['architecture']}.deb"
+    control = DebFile(str(deb)).debcontrol()
+    assert control["Package"] == "venv-svc" and control["Version"] == "3.4.2-1"
+    depends = {alt["name"]: alt.get("version") for rel in PkgRelation.parse_relations(control["Depends"]) for alt in rel}
+    assert {"python3", "adduser", "ca-certificates", "libc6"} <= set(depends)
+    assert "(>= 3.11)" in control["Depends"] and "(<< 3.12)" in control["Depends"]
+
+    tree = extract(deb, tmp_path / "x")
+    venv = tree / "usr/lib/venvs/svc"
+    assert os.readlink(tree / "usr/bin/normalizer") == "../lib/venvs/svc/bin/normalizer"
+    assert (venv / "bin/normalizer").read_text().startswith("#!/usr/lib/venvs/svc/bin/python\n")
+    assert "command = /usr/bin/python3 -m venv /usr/lib/venvs/svc" in (venv / "pyvenv.cfg").read_text()
+    unit = (tree / "lib/systemd/system/normalizerd.service").read_text()
+    assert "ExecStart=/usr/lib/venvs/svc/bin/normalizer --version" in unit and "User=svc" in unit
+    assert "/var/log/svc/*.log" in (tree / "etc/logrotate.d/venv-svc").read_text()
+    assert not list(venv.rglob("*.pyc")) and not list(venv.rglob("__pycache__"))
+
+    site = next(venv.glob("lib/python3.11/site-packages"))
+    installed = {p.name.split("-")[0].lower().replace("_", "-") for p in site.glob("*.dist-info")}
+    assert {"charset-normalizer", "requests", "urllib3", "idna", "certifi"} <= installed
+
+    # The SBOM and the copyright name every bundled distribution, with the wheelhouse's hashes.
+    manifest = json.loads((Path("/usr/share/venvdeb/wheelhouse/s1/manifest.json")).read_text())
+    sha = {w["name"]: w["sha256"] for w in manifest["wheels"]}
+    sbom = json.loads((tree / "usr/share/doc/venv-svc/sbom.cdx.json").read_text())
+    assert sbom["bomFormat"] == "CycloneDX"
+    assert {c["name"]: c["hashes"][0]["content"] for c in sbom["components"]} == \
+        {n: sha[n] for n in ("certifi", "charset-normalizer", "idna", "requests", "urllib3")}
+    copyright_text = (tree / "usr/share/doc/venv-svc/copyright").read_text()
+    assert "requests 2.32.4: Apache" in copyright_text
+
+    changes = subprocess.run(["zcat", str(tree / "usr/share/doc/venv-svc/changelog.Debian.gz")],
+                             capture_output=True, text=True, check=True).stdout
+    assert "First package." in changes and "Built from test-wheelhouse-s1 1." in changes
+
+    scripts = DebFile(str(deb)).control
+    postinst = scripts.get_content("postinst").decode()
+    assert "adduser --system" in postinst and "install -d -o svc -g svc -m 0750 /var/lib/svc /var/log/svc" in postinst
+    # Not enabled on install (only re-enabled where the admin had enabled it: dh_installsystemd's
+    # --no-enable snippet) and not started: the service did not ask for either.
+    assert "if deb-systemd-helper debian-installed 'normalizerd.service'; then" in postinst
+    assert "deb-systemd-invoke" not in postinst
+
+    lint = subprocess.run(["lintian", "--fail-on", "error,warning", str(deb)], capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+def test_build_works_without_network_and_says_what_changed(tiny, tmp_path, cache_dir):
+    run("build", "s1", "svc", root=tiny, tmp=tmp_path, cache=cache_dir)
+    # A network namespace of its own has no interface but loopback: PyPI is unreachable.
+    code, result, err = run("build", "s1", "svc", "--reason", "Offline rebuild", root=tiny, tmp=tmp_path,
+                            cache=cache_dir, prefix=("unshare", "--net"))
+    assert result["version"] == "3.4.2-2"
+    log = Changelog(_changelog(Path(result["deb"]), tmp_path))
+    assert [str(v) for v in log.versions] == ["3.4.2-2", "3.4.2-1"]
+    assert log[0].changes()[1:4] == ["  * Offline rebuild.", "  * Wheelhouse test-wheelhouse-s1 1, unchanged.",
+                                     "  * No distribution changed."]
+
+
+def _changelog(deb: Path, tmp: Path) -> str:
+    tree = extract(deb, tmp / f"cl-{deb.stem}")
+    return subprocess.run(["zcat", str(next(tree.glob("usr/share/doc/*/changelog.Debian.gz")))],
+                          capture_output=True, text=True, check=True).stdout
+
+
+def test_same_source_gives_the_same_bytes(tiny, tmp_path, cache_dir):
+    from venvdeb.cache import Cache
+    from venvdeb.service_build import build_tree
+
+    # Install the wheelhouse: the first build does, as a Build-Depends.
+    run("build", "s1", "svc", root=tiny, tmp=tmp_path, cache=cache_dir)
+    rendered = tmp_path / "rendered"
+    run("render", "s1", "svc", "-o", str(rendered), root=tiny, tmp=tmp_path, cache=cache_dir)
+    debs = []
+    for where in ("a/deep/dir", "b"):
+        tree = tmp_path / where / "venv-svc-3.4.2"
+        shutil.copytree(rendered, tree, symlinks=True)
+        debs.append(build_tree(tree, Cache(cache_dir), tmp_path / f"{where.replace('/', '-')}.log"))
+        time.sleep(1.1)
+    assert debs[0].name == debs[1].name and debs[0].name.startswith("venv-svc_3.4.2-2_")
+    assert debs[0].read_bytes() == debs[1].read_bytes()
+    data = subprocess.run(["dpkg-deb", "--fsys-tarfile", str(debs[0])], capture_output=True, check=True).stdout
+    assert str(tmp_path).encode() not in data
+
+
+def test_requirement_missing_from_the_wheelhouse(tiny, tmp_path, cache_dir):
+    path = tiny / "services" / "svc.toml"
+    path.write_text(path.read_text().replace('requirements = ["requests"]', 'requirements = ["requests", "six"]'))
+    code, error, err = run("build", "s1", "svc", root=tiny, tmp=tmp_path, cache=cache_dir, check=False)
+    assert code == 1
+    assert "six" in err and "not in the wheelhouse test-wheelhouse-s1 1" in err
+    assert not list((tmp_path / "out" / "s1").glob("venv-svc_*.deb"))
+
+
+def test_console_script_that_does_not_exist(tiny, tmp_path, cache_dir):
+    path = tiny / "services" / "svc.toml"
+    path.write_text(path.read_text().replace('console_scripts = ["normalizer"]', 'console_scripts = ["normalizer", "nope"]'))
+    code, error, err = run("build", "s1", "svc", root=tiny, tmp=tmp_path, cache=cache_dir, check=False)
+    assert code == 1
+    assert "key 'console_scripts': nope not provided" in err and "services/svc.toml" in err
+
+
+def test_version_going_backwards_is_refused(tiny, tmp_path, cache_dir):
+    run("build", "s1", "svc", root=tiny, tmp=tmp_path, cache=cache_dir)
+    ledger = tmp_path / "state" / "venv-svc.ledger.json"
+    data = json.loads(ledger.read_text())
+    data["entries"][-1]["version"] = "3.5.0-1"  # as if a newer upstream had been built before
+    ledger.write_text(json.dumps(data))
+    code, error, err = run("build", "s1", "svc", root=tiny, tmp=tmp_path, cache=cache_dir, check=False)
+    assert code == 1 and "version 3.4.2 would go backwards: the last build was 3.5.0-1" in err
