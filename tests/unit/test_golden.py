@@ -1,0 +1,71 @@
+"""Golden tests of rendered debian/ trees (lintian-brush style: tests/golden/<case>/in and out).
+
+Run with UPDATE_GOLDEN=1 to rewrite the out/ trees after an intended change, then review the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+
+from venvdeb import wheelmeta
+from venvdeb.cache import sha256_file
+from venvdeb.installed_wheelhouse import Wheelhouse, closure
+from venvdeb.ledger import Entry
+from venvdeb.model import load_release
+from venvdeb.resolve import Root
+from venvdeb.service_render import RenderInputs, render
+from venvdeb.versions import debian_upstream
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "in").is_dir())
+
+
+def render_case(case: str, dest: Path) -> Path:
+    src = GOLDEN / case / "in"
+    data = json.loads((src / "inputs.json").read_text())
+    release = load_release(src / "packaging", "2025.2")
+    service = release.services[0]
+    wheelhouse = Wheelhouse.load(src, "/usr/share/venvdeb/wheelhouse/2025.2")
+    roots = [Root(r, "service") for r in service.root_requirements()]
+    extra, own = {}, None
+    if data.get("own_wheel"):
+        own = src / data["own_wheel"]
+        name, version = data["upstream_name"], data["upstream_version"]
+        extra[name] = {"name": name, "version": version, "file": own.name, "sha256": sha256_file(own),
+                       "size": own.stat().st_size, "origin": "built", **wheelmeta.describe(own)}
+        roots.insert(0, Root(Requirement(f"{name}=={version}"), "git"))
+    items = closure(wheelhouse, roots, data["markers"], data["tags"], extra)
+    history = [Entry(e["version"], e["digest"], e["date"], e["wheels"], tuple(e["changes"]), e["wheelhouse"])
+               for e in data["history"]]
+    inputs = RenderInputs(release=release, service=service, wheelhouse=wheelhouse, closure=items, history=history,
+                          python_version=data["python_version"], upstream_name=data["upstream_name"],
+                          upstream_version=data["upstream_version"], homepage=data["homepage"], own_wheel=own)
+    return render(inputs, dest / f"{service.package}-{debian_upstream(data['upstream_version'])}")
+
+
+def files(tree: Path) -> dict[str, Path]:
+    return {str(p.relative_to(tree)): p for p in sorted(tree.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_rendered_tree_matches_golden(case, tmp_path):
+    tree = render_case(case, tmp_path)
+    expected = GOLDEN / case / "out"
+    if os.environ.get("UPDATE_GOLDEN"):
+        shutil.rmtree(expected, ignore_errors=True)
+        shutil.copytree(tree, expected)
+    got, want = files(tree), files(expected)
+    assert sorted(got) == sorted(want)
+    for name, path in got.items():
+        assert path.read_bytes() == want[name].read_bytes(), f"{case}: {name} differs from the golden copy"
+        assert os.access(path, os.X_OK) == os.access(want[name], os.X_OK), f"{case}: {name} mode differs"
+
+
+def test_golden_cases_cover_pypi_git_and_minimal():
+    assert set(CASES) == {"gitsvc", "minimal", "nova"}
