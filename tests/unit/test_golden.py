@@ -19,15 +19,15 @@ from venvdeb.installed_wheelhouse import Wheelhouse, closure
 from venvdeb.ledger import Entry
 from venvdeb.model import load_release
 from venvdeb.resolve import Root
-from venvdeb.service_render import RenderInputs, render
+from venvdeb.service_render import TEMPLATES, RenderInputs, render
 from venvdeb.versions import debian_upstream
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "in").is_dir())
 
 
-def render_case(case: str, dest: Path) -> Path:
-    src = GOLDEN / case / "in"
+def render_case(case: str, dest: Path, golden: Path = GOLDEN, templates: Path = TEMPLATES) -> Path:
+    src = golden / case / "in"
     data = json.loads((src / "inputs.json").read_text())
     release = load_release(src / "packaging", "2025.2")
     service = release.services[0]
@@ -46,7 +46,7 @@ def render_case(case: str, dest: Path) -> Path:
     inputs = RenderInputs(release=release, service=service, wheelhouse=wheelhouse, closure=items, history=history,
                           python_version=data["python_version"], upstream_name=data["upstream_name"],
                           upstream_version=data["upstream_version"], homepage=data["homepage"], own_wheel=own)
-    return render(inputs, dest / f"{service.package}-{debian_upstream(data['upstream_version'])}")
+    return render(inputs, dest / f"{service.package}-{debian_upstream(data['upstream_version'])}", templates)
 
 
 def files(tree: Path) -> dict[str, Path]:
