@@ -29,8 +29,11 @@ $(BIN)/venvdeb: pyproject.toml
 	PIP_CONFIG_FILE=/dev/null $(BIN)/pip install -q -e '.[test]'
 	touch $@
 
+SERVICES ?= nova glance keystone
+
 demo: setup
 	$(BIN)/venvdeb wheelhouse build $(RELEASE) --install-build-deps
+	for s in $(SERVICES); do $(BIN)/venvdeb build $(RELEASE) $$s --reason "make demo" || exit 1; done
 
 test: setup
 	$(BIN)/buildbot checkconfig master.cfg

@@ -1,0 +1,54 @@
+"""make demo's services: venv-nova, venv-glance and venv-keystone, checked against packaging/."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from debian.debfile import DebFile
+
+from tests.conftest import PROJECT
+from venvdeb.model import load_release
+from .test_service_build import run
+
+pytestmark = [pytest.mark.integration, pytest.mark.network]
+
+RELEASE = load_release(PROJECT / "packaging", "2025.2")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, cache_dir):
+    tmp = tmp_path_factory.mktemp("default")
+    root = PROJECT / "packaging"
+    run("wheelhouse", "build", "2025.2", root=root, tmp=tmp, cache=cache_dir)
+    return {s.name: Path(run("build", "2025.2", s.name, "--reason", "Test build", root=root, tmp=tmp,
+                             cache=cache_dir)[1]["deb"]) for s in RELEASE.services}
+
+
+@pytest.mark.parametrize("service", [s.name for s in RELEASE.services])
+def test_package_matches_the_service_file(built, service):
+    declared = RELEASE.service(service)
+    deb = DebFile(str(built[service]))
+    control = deb.debcontrol()
+    assert control["Package"] == f"venv-{service}"
+    assert control["Version"] == f"{declared.source.version}-1"
+    assert "python3 (>= 3.11), python3 (<< 3.12)" in control["Depends"]
+    names = {str(n) for n in deb.data.tgz().getnames()}
+    venv = f"./usr/lib/venvs/{service}"
+    for script in declared.console_scripts:
+        assert f"./usr/bin/{script}" in names and f"{venv}/bin/{script}" in names
+    for daemon in declared.daemons:
+        unit = deb.data.get_content(f"./lib/systemd/system/{daemon.name}.service").decode()
+        assert f"ExecStart={venv[1:]}/bin/{daemon.command}" in unit
+    if declared.config_sample:
+        sample = deb.data.get_content(f"./usr/share/doc/venv-{service}/examples/{declared.config_sample.output}.sample")
+        assert b"[DEFAULT]" in sample and len(sample) > 1000
+    assert not [n for n in names if n.endswith(".pyc")]
+    assert f"{venv}/lib/python3.11/site-packages/{service}" in names
+
+
+@pytest.mark.parametrize("service", [s.name for s in RELEASE.services])
+def test_package_is_lintian_clean(built, service):
+    lint = subprocess.run(["lintian", "--fail-on", "error,warning", str(built[service])], capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
