@@ -1,0 +1,68 @@
+"""`venvdeb lint`: lintian as a gate, its output parsed into a machine-readable result.
+
+Lintian prints one line per tag: ``E: package: tag-name context [pointer]``. Only the package's
+own overrides file may silence a tag: no profile, no --suppress-tags, no overrides from here.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SEVERITIES = {"E": "error", "W": "warning", "I": "info", "P": "pedantic", "X": "experimental",
+              "O": "overridden", "C": "classification", "M": "masked"}
+LINE = re.compile(r"^(?P<code>[EWIPXOCM]): (?P<package>[^\s:]+)(?: [a-z]+)?: (?P<tag>[\w.+-]+)(?: (?P<context>.*))?$")
+DEFAULT_FAIL_ON = ("error", "warning")
+
+
+@dataclass
+class LintResult:
+    deb: str
+    tags: list[dict] = field(default_factory=list)
+    fail_on: tuple[str, ...] = DEFAULT_FAIL_ON
+    exit_code: int = 0
+
+    @property
+    def counts(self) -> dict:
+        return dict(Counter(t["severity"] for t in self.tags))
+
+    @property
+    def passed(self) -> bool:
+        return self.exit_code == 0 and not any(t["severity"] in self.fail_on for t in self.tags)
+
+    def summary(self) -> str:
+        counts = self.counts
+        shown = ", ".join(f"{counts.get(s, 0)} {s}s" for s in ("error", "warning", "info"))
+        return f"{Path(self.deb).name}: {'passed' if self.passed else 'FAILED'} ({shown}; fail on {','.join(self.fail_on)})"
+
+    def as_dict(self) -> dict:
+        return {"deb": self.deb, "passed": self.passed, "counts": self.counts, "fail_on": list(self.fail_on),
+                "tags": self.tags, "summary": self.summary()}
+
+
+def argv(deb: Path, fail_on: tuple[str, ...]) -> list[str]:
+    # --display-level shows info tags too, so the JSON has them; --fail-on decides the gate.
+    return ["lintian", "--fail-on", ",".join(fail_on), "--display-info", "--no-tag-display-limit", str(deb)]
+
+
+def parse(output: str) -> list[dict]:
+    tags = []
+    for line in output.splitlines():
+        m = LINE.match(line)
+        if m:
+            tags.append({"severity": SEVERITIES[m["code"]], "tag": m["tag"], "package": m["package"],
+                         "context": m["context"] or ""})
+    return tags
+
+
+def run(deb: Path, fail_on: tuple[str, ...] = DEFAULT_FAIL_ON) -> LintResult:
+    proc = subprocess.run(argv(deb, fail_on), capture_output=True, text=True, env={"LC_ALL": "C.UTF-8", "PATH": "/usr/bin:/bin"})
+    tags = parse(proc.stdout)
+    # 2 is lintian's "tags at --fail-on level"; anything else non-zero means lintian itself failed.
+    if proc.returncode not in (0, 2):
+        tags.append({"severity": "error", "tag": "lintian-failed", "package": Path(deb).name,
+                     "context": proc.stderr.strip()[-500:]})
+    return LintResult(deb=str(deb), tags=tags, fail_on=fail_on, exit_code=proc.returncode)
