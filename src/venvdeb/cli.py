@@ -82,6 +82,70 @@ def parser() -> argparse.ArgumentParser:
     sb.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     sb.set_defaults(func=cmd_build)
 
+    ln = sub.add_parser("lint", help="run lintian on packages, as a gate",
+                        description="Run lintian (by default failing on errors and warnings); print a "
+                        "one-line summary per package, or JSON with every tag (severity, tag, package, context).")
+    ln.add_argument("debs", nargs="+", type=Path)
+    ln.add_argument("--fail-on", default="error,warning", help="severities that fail the gate (default: error,warning)")
+    ln.add_argument("--json", action="store_true", help="print the result as JSON")
+    ln.set_defaults(func=cmd_lint)
+
+    rp = sub.add_parser("repo", help="the signed reprepro repository",
+                        description="Manage the reprepro repository of every release's staging and production suites.")
+    rsub = rp.add_subparsers(dest="action", required=True, metavar="ACTION")
+    ri = rsub.add_parser("init", help="write conf/distributions for all releases, sign, export")
+    ri.add_argument("--make-key", action="store_true", help="make a throwaway signing key if there is none (demo, tests)")
+    rpub = rsub.add_parser("publish", help="include packages in a suite (idempotent; a changed version is refused)")
+    rpub.add_argument("suite")
+    rpub.add_argument("debs", nargs="+", type=Path)
+    rpro = rsub.add_parser("promote", help="copy a package version from staging to production, if its gates passed")
+    rpro.add_argument("release")
+    rpro.add_argument("package")
+    rpro.add_argument("version")
+    rl = rsub.add_parser("list", help="list a suite's packages")
+    rl.add_argument("suite")
+    rs = rsub.add_parser("serve", help="serve the repository over HTTP on 127.0.0.1")
+    rs.add_argument("--port", type=int, default=8080)
+    rs.add_argument("--host", default="127.0.0.1")
+    rr = rsub.add_parser("rollback", help="print the apt sources entry that makes an earlier version installable")
+    rr.add_argument("suite")
+    rr.add_argument("package")
+    rr.add_argument("version")
+    rr.add_argument("--url", default="http://127.0.0.1:8080")
+    rr.add_argument("--keyring", default="/etc/apt/keyrings/venvdeb.gpg")
+    for p in (ri, rpub, rpro, rl, rs, rr):
+        _repo_args(p)
+        p.add_argument("--json", action="store_true", help="print the result as JSON")
+    rp.set_defaults(func=cmd_repo)
+
+    sm = sub.add_parser("smoke", help="install a package with apt in a clean chroot and test it",
+                        description="Unpack a clean chroot of the release's distribution (cached mmdebstrap "
+                        "tarball), point apt at the signed staging suite, install the package (upgrading from "
+                        "staging's earlier version if any), run the service's commands, pip check, entry points, "
+                        "build-path and systemd checks, then purge and check nothing is left.")
+    sm.add_argument("release")
+    sm.add_argument("service")
+    sm.add_argument("deb", type=Path, nargs="?", help="the candidate .deb (default: the latest built)")
+    sm.add_argument("--from-staging", action="store_true",
+                    help="install the package by name from the staging suite instead (what an operator does)")
+    sm.add_argument("--chroot-max-age", type=float, default=7 * 24, help="hours before the cached chroot is remade")
+    _dirs(sm)
+    _repo_args(sm)
+    sm.add_argument("--json", action="store_true", help="print the result as JSON")
+    sm.set_defaults(func=cmd_smoke)
+
+    pl = sub.add_parser("pipeline", help="wheelhouse, build, lint, smoke, then publish to staging",
+                        description="Run every stage for the release's services; stop at the first failing gate; "
+                        "publish to the staging suite only if every gate passed; print a summary table.")
+    pl.add_argument("release")
+    pl.add_argument("services", nargs="*", help="services (default: all of the release's)")
+    pl.add_argument("--reason", default="Pipeline build.", help="why; recorded in each package's changelog")
+    pl.add_argument("--install-build-deps", action="store_true")
+    _dirs(pl)
+    _repo_args(pl)
+    pl.add_argument("--json", action="store_true", help="print the result as JSON")
+    pl.set_defaults(func=cmd_pipeline)
+
     lk = sub.add_parser("lock", help="compile a release's pip-tools lock",
                         description="Write the release's requirements.in from its services and compile it "
                         "with pip-compile --generate-hashes, for the target interpreter.")
@@ -99,6 +163,164 @@ def _dirs(p: argparse.ArgumentParser) -> None:
                    help="where finished packages go (default: ./out, or $VENVDEB_OUT)")
     p.add_argument("--state-dir", type=Path, default=_default("VENVDEB_STATE", "var/state"),
                    help="version ledgers (default: ./var/state, or $VENVDEB_STATE)")
+
+
+def _repo_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--repo-dir", type=Path, default=_default("VENVDEB_REPO", "var/repo"),
+                   help="the reprepro base directory (default: ./var/repo, or $VENVDEB_REPO)")
+    p.add_argument("--gnupghome", type=Path, default=_default("VENVDEB_GNUPGHOME", "var/gnupg"),
+                   help="the GnuPG home with the signing key (default: ./var/gnupg, or $VENVDEB_GNUPGHOME)")
+    p.add_argument("--key", default=os.environ.get("VENVDEB_SIGN_KEY"),
+                   help="the signing key's fingerprint (default: $VENVDEB_SIGN_KEY, or the only secret key)")
+
+
+def _repository(args, make_key: bool = False):
+    from .errors import VenvdebError
+    from .repo import Repository
+    from .signing import Key, fingerprints, make_throwaway
+
+    home = args.gnupghome
+    found = fingerprints(home) if (home / "pubring.kbx").exists() or (home / "private-keys-v1.d").exists() else []
+    if args.key:
+        if args.key not in found:
+            raise VenvdebError(f"{home}: no secret key {args.key}", hint="check --gnupghome and --key")
+        key = Key(home, args.key)
+    elif len(found) == 1:
+        key = Key(home, found[0])
+    elif not found and make_key:
+        key = make_throwaway(home)
+    elif not found:
+        raise VenvdebError(f"{home}: no signing key", hint="give --gnupghome/--key, or run 'venvdeb repo init --make-key'")
+    else:
+        raise VenvdebError(f"{home}: {len(found)} secret keys; say which with --key")
+    return Repository(args.repo_dir, key)
+
+
+def cmd_lint(args) -> dict:
+    from . import lint
+
+    fail_on = tuple(s for s in args.fail_on.split(",") if s)
+    results = [lint.run(deb, fail_on) for deb in args.debs]
+    for r in results:
+        print(r.summary(), file=sys.stderr if args.json else sys.stdout)
+    out = {"passed": all(r.passed for r in results), "packages": [r.as_dict() for r in results]}
+    if not out["passed"]:
+        if args.json:
+            print(json.dumps(out, indent=1))
+        raise SystemExit(1)
+    return out
+
+
+def cmd_repo(args) -> dict:
+    from .model import list_releases
+
+    repo = _repository(args, make_key=args.action == "init" and args.make_key)
+    if args.action == "init":
+        releases = [load_release(args.packaging, n) for n in list_releases(args.packaging)]
+        result = repo.init(releases)
+        if not args.json:
+            print(f"{result['repository']}: suites {', '.join(result['suites'])}, signed by {result['fingerprint']}")
+        return result
+    if args.action == "publish":
+        result = [repo.publish(args.suite, deb) for deb in args.debs]
+        if not args.json:
+            for r in result:
+                print(f"{r['suite']}: {r['package']} {r['version']} "
+                      f"{'published' if r['published'] else '(' + r['reason'] + ')'}")
+        return {"published": result}
+    if args.action == "promote":
+        release = load_release(args.packaging, args.release)
+        result = repo.promote(release.staging_suite, release.production_suite, args.package, args.version)
+        if not args.json:
+            print(f"{result['suite']}: {result['package']} {result['version']} "
+                  f"{'promoted' if result['promoted'] else '(' + result['reason'] + ')'}")
+        return result
+    if args.action == "list":
+        result = repo.list(args.suite)
+        if not args.json:
+            for r in result:
+                print(f"{r['package']} {r['version']} {r['architecture']}")
+        return {"suite": args.suite, "packages": result}
+    if args.action == "rollback":
+        entry = repo.rollback_sources(args.suite, args.package, args.version, args.url, args.keyring)
+        if not args.json:
+            print(entry, end="")
+        return {"sources": entry}
+    from .serve import server
+
+    httpd = server(repo.base, args.host, args.port)
+    print(f"serving {repo.base} on http://{args.host}:{httpd.server_address[1]}/ (Ctrl-C stops)", flush=True)
+    try:
+        httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        httpd.server_close()
+    return {}
+
+
+def cmd_smoke(args) -> dict:
+    from .smoke import Smoke
+
+    release = load_release(args.packaging, args.release)
+    service = release.service(args.service)
+    repo = _repository(args)
+    smoke = Smoke(release, service, repo, args.cache_dir, max_age=args.chroot_max_age * 3600,
+                  log=lambda m: print(m, file=sys.stderr))
+    if args.from_staging:
+        result = smoke.from_staging()
+    else:
+        deb = args.deb or latest_service_deb(args.out_dir / release.name, service.package)
+        result = smoke.run(deb)
+    out = result.as_dict()
+    if not result.passed:
+        if args.json:
+            print(json.dumps(out, indent=1))
+        for c in result.checks:
+            if not c.passed:
+                print(f"venvdeb: smoke: {c.name} failed:\n{c.detail}", file=sys.stderr)
+        raise SystemExit(1)
+    if not args.json:
+        print(f"{out['package']} {out['version']}: smoke passed ({len(out['checks'])} checks)")
+    return out
+
+
+def latest_service_deb(out_dir: Path, package: str) -> Path:
+    from debian.debian_support import Version
+
+    from .errors import VenvdebError
+
+    debs = sorted(out_dir.glob(f"{package}_*.deb"), key=lambda p: Version(p.name.split("_")[1]))
+    if not debs:
+        raise VenvdebError(f"no {package} package in {out_dir}", hint="build it first: venvdeb build")
+    return debs[-1]
+
+
+def cmd_pipeline(args) -> dict:
+    from . import pipeline, wheelhouse
+    from .service_build import BuildOptions
+
+    release = load_release(args.packaging, args.release)
+    services = args.services or [s.name for s in release.services]
+    for name in services:
+        release.service(name)  # unknown names fail here, before anything runs
+    repo = _repository(args)
+    log = lambda m: print(m, file=sys.stderr)  # noqa: E731
+    out_dir = args.out_dir / release.name
+    result = pipeline.run(
+        release, services, repo,
+        BuildOptions(cache_dir=args.cache_dir, out_dir=out_dir, state_dir=args.state_dir, reason=args.reason,
+                     install_build_deps=args.install_build_deps),
+        wheelhouse.Options(cache_dir=args.cache_dir, out_dir=out_dir, state_dir=args.state_dir,
+                           install_build_deps=args.install_build_deps),
+        log=log,
+    )
+    print(result.table(), file=sys.stderr if args.json else sys.stdout)
+    if not result.passed:
+        if args.json:
+            print(json.dumps(result.as_dict(), indent=1))
+        raise SystemExit(1)
+    return result.as_dict()
 
 
 def cmd_validate(args) -> dict:

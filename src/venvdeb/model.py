@@ -75,6 +75,8 @@ RELEASE_SCHEMA = {
     "maintainer": Key(str, check=matches(r".+ <[^<>@\s]+@[^<>\s]+>", "'Name <email>'")),
     "build_depends": Key(list, items=str, check=all_of(unique, matches(DEBIAN_PACKAGE, "a Debian package name"))),
     "index_url": Key(str, check=_https_url),
+    "lint_fail_on": Key(list, items=str, check=all_of(non_empty, unique, matches(
+        r"error|warning|info|pedantic|experimental", "a lintian severity"))),
     "constraints": Key(
         dict, required=True,
         table={
@@ -208,6 +210,7 @@ class Release:
     production_suite: str
     path: Path
     root: Path
+    lint_fail_on: tuple[str, ...] = ("error", "warning")
 
     def service(self, name: str) -> Service:
         for s in self.services:
@@ -324,6 +327,7 @@ def load_release(root: Path, name: str) -> Release:
         production_suite=data["suites"]["production"],
         path=path,
         root=root,
+        lint_fail_on=tuple(data.get("lint_fail_on", ("error", "warning"))),
     )
 
 

@@ -82,6 +82,7 @@ def ensure_chroot(cache_dir: Path, distribution: str, log_file: Path, arch: str 
         if result.returncode != 0:
             raise VenvdebError(f"mmdebstrap could not make the {distribution} chroot (log: {log_file}):\n"
                                f"{tail(log_file)}", hint="it needs deb.debian.org, and to run as root")
+        tmp.chmod(0o644)  # mkstemp's 0600 is not what a cached file should have
         os.replace(tmp, tarball)
     finally:
         tmp.unlink(missing_ok=True)
