@@ -113,9 +113,9 @@ def parser() -> argparse.ArgumentParser:
     rr.add_argument("version")
     rr.add_argument("--url", default="http://127.0.0.1:8080")
     rr.add_argument("--keyring", default="/etc/apt/keyrings/venvdeb.gpg")
-    for p in (ri, rpub, rpro, rl, rs, rr):
-        _repo_args(p)
-        p.add_argument("--json", action="store_true", help="print the result as JSON")
+    for action in (ri, rpub, rpro, rl, rs, rr):
+        _repo_args(action)
+        action.add_argument("--json", action="store_true", help="print the result as JSON")
     rp.set_defaults(func=cmd_repo)
 
     sm = sub.add_parser("smoke", help="install a package with apt in a clean chroot and test it",
