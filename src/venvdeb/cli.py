@@ -78,6 +78,9 @@ def parser() -> argparse.ArgumentParser:
     sb.add_argument("--install-build-deps", action="store_true",
                     help="apt-get install the host's build tools (dh-virtualenv, debhelper) if missing")
     sb.add_argument("--wheelhouse-deb", type=Path, help="the wheelhouse .deb to build against (default: the latest built)")
+    sb.add_argument("--isolation", choices=("host", "sbuild"), default="host",
+                    help="host: build here, after installing the Build-Depends (default); sbuild: in a clean "
+                    "chroot with sbuild's unshare mode, the wheelhouse taken from a local repository")
     _dirs(sb)
     sb.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     sb.set_defaults(func=cmd_build)
@@ -369,6 +372,7 @@ def cmd_build(args) -> dict:
     result = build(release, release.service(args.service), BuildOptions(
         cache_dir=args.cache_dir, out_dir=args.out_dir / release.name, state_dir=args.state_dir,
         reason=args.reason, install_build_deps=args.install_build_deps, wheelhouse_deb=args.wheelhouse_deb,
+        isolation=args.isolation,
     ), log=progress.log)
     if not args.json:
         print(f"{result['deb']}: {result['package']} {result['version']}, {result['deb_size'] / 1e6:.1f} MB, "

@@ -32,6 +32,7 @@ from .installed_wheelhouse import Wheelhouse, closure
 from .ledger import Ledger
 from .model import Release, Service
 from .resolve import Root
+from .sbuild import build_in_sbuild
 from .service_render import RenderInputs, render
 from .target import prepare
 from .versions import debian_upstream, next_version
@@ -49,6 +50,7 @@ class BuildOptions:
     reason: str = "Rebuild."
     install_build_deps: bool = False
     wheelhouse_deb: Path | None = None
+    isolation: str = "host"  # or "sbuild": a clean chroot, see sbuild.py
 
 
 def installed_version(package: str) -> str | None:
@@ -69,6 +71,14 @@ def latest_wheelhouse_deb(release: Release, options: BuildOptions) -> Path:
             hint=f"build it first: venvdeb wheelhouse build {release.name}",
         )
     return found[0]
+
+
+def wheelhouse_from_deb(release: Release, options: BuildOptions, work: Path) -> Wheelhouse:
+    """The wheelhouse as the chroot will see it, read from the .deb without installing it here."""
+    deb = latest_wheelhouse_deb(release, options)
+    install_dir = "/" + wheel_dir(release.name)
+    (work / "manifest.json").write_bytes(DebFile(str(deb)).data.get_content(f".{install_dir}/manifest.json"))
+    return Wheelhouse.load(work, install_dir)
 
 
 def ensure_wheelhouse(release: Release, options: BuildOptions, log) -> Wheelhouse:
@@ -104,7 +114,10 @@ def prepare_build(release: Release, service: Service, options: BuildOptions, log
     """Everything a build needs before anything is built: validated, resolved, versioned."""
     cache = Cache(options.cache_dir, log=log)
     target = prepare(release.python, options.cache_dir, log=log)
-    wheelhouse = ensure_wheelhouse(release, options, log)
+    if options.isolation == "sbuild":
+        wheelhouse = wheelhouse_from_deb(release, options, Path(tempfile.mkdtemp(prefix="venvdeb-wheelhouse-")))
+    else:
+        wheelhouse = ensure_wheelhouse(release, options, log)
 
     roots = [Root(r, f"service {service.name} ({service.path.name})") for r in service.root_requirements()]
     extra, own_wheel, reason = {}, None, options.reason
@@ -142,9 +155,10 @@ def render_only(release: Release, service: Service, output: Path, reason: str, c
                 state_dir: Path, out_dir: Path) -> dict:
     if output.exists():
         raise VenvdebError(f"{output}: already exists; render into a new directory")
+    output.parent.mkdir(parents=True, exist_ok=True)
     prepared = prepare_build(release, service, BuildOptions(cache_dir=cache_dir, out_dir=out_dir,
                                                              state_dir=state_dir, reason=reason))
-    tmp = Path(tempfile.mkdtemp(dir=output.parent if output.parent.exists() else None, prefix=".render-"))
+    tmp = Path(tempfile.mkdtemp(dir=output.parent, prefix=".render-"))
     try:
         render(prepared.inputs, tmp / "tree")
         (tmp / "tree").rename(output)
@@ -155,7 +169,8 @@ def render_only(release: Release, service: Service, output: Path, reason: str, c
 
 def build(release: Release, service: Service, options: BuildOptions, log=print) -> dict:
     started = time.monotonic()
-    builddeps.ensure(HOST_BUILD_DEPENDS, options.install_build_deps, "building service packages", log)
+    if options.isolation == "host":
+        builddeps.ensure(HOST_BUILD_DEPENDS, options.install_build_deps, "building service packages", log)
     prepared = prepare_build(release, service, options, log)
     inputs, entry = prepared.inputs, prepared.entry
     options.out_dir.mkdir(parents=True, exist_ok=True)
@@ -163,8 +178,12 @@ def build(release: Release, service: Service, options: BuildOptions, log=print) 
     try:
         tree = render(inputs, work / f"{service.package}-{debian_upstream(inputs.upstream_version)}")
         log_file = options.out_dir / "logs" / f"{service.package}_{entry.version}.build.log"
-        log(f"building {service.package} {entry.version} from {inputs.wheelhouse.describe()}")
-        deb = build_tree(tree, prepared.cache, log_file)
+        log(f"building {service.package} {entry.version} from {inputs.wheelhouse.describe()} ({options.isolation})")
+        if options.isolation == "sbuild":
+            deb = build_in_sbuild(tree, latest_wheelhouse_deb(release, options), release.distribution,
+                                  options.cache_dir, log_file)
+        else:
+            deb = build_tree(tree, prepared.cache, log_file)
         final = options.out_dir / deb.name
         tmp = final.with_name(f".{final.name}.part")
         shutil.copyfile(deb, tmp)

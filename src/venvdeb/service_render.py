@@ -2,6 +2,10 @@
 
 A pure step: model, wheelhouse manifest and changelog history in, files out. Golden tests
 render it and compare with tests/golden/*/out.
+
+debian/source/format is 1.0: the packages carry a Debian revision (a rebuild never reuses a
+published version), which 3.0 (native) forbids, and there is no upstream tarball for 3.0 (quilt):
+the source is generated.
 """
 
 from __future__ import annotations

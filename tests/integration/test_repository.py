@@ -1,0 +1,178 @@
+"""The signed repository for real: reprepro, gpg, apt in a clean chroot."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import write
+from venvdeb import chroot
+from venvdeb.model import load_release
+from venvdeb.repo import KEYRING, Repository
+from venvdeb.serve import serving
+from venvdeb.signing import make_throwaway
+from venvdeb.smoke import KEYRING_IN_CHROOT
+from venvdeb.repo import sources_entry
+
+pytestmark = [pytest.mark.integration]
+
+STAGING = "bookworm-r1-staging"
+
+
+def tiny_deb(where: Path, name: str, version: str = "1.0", payload: str = "hello") -> Path:
+    tree = where / f"{name}-{version}-{payload}"
+    write(tree / "DEBIAN" / "control", f"""
+        Package: {name}
+        Version: {version}
+        Architecture: all
+        Section: misc
+        Priority: optional
+        Maintainer: Test <test@example.org>
+        Description: test package {name}
+    """)
+    write(tree / "usr" / "share" / name / "data.txt", payload + "\n")
+    deb = where / f"{name}_{version}_{payload}.deb"
+    subprocess.run(["dpkg-deb", "--root-owner-group", "-b", str(tree), str(deb)], check=True, capture_output=True)
+    return deb
+
+
+@pytest.fixture
+def repo(tmp_path, make_root) -> Repository:
+    root = make_root("six===1.17.0\n", {"svc": ("six", "1.17.0")}, name="r1")
+    key = make_throwaway(tmp_path / "gnupg")
+    repository = Repository(tmp_path / "repo", key)
+    repository.init([load_release(root, "r1")])
+    return repository
+
+
+def publish_cli(repo: Repository, deb: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "venvdeb", "repo", "publish", STAGING, str(deb),
+                             "--repo-dir", str(repo.base), "--gnupghome", str(repo.key.gnupghome)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def assert_consistent(repo: Repository) -> None:
+    repo.reprepro("check")
+    repo.reprepro("checkpool")
+
+
+def apt_update_in_chroot(repo: Repository, cache_dir: Path, keyring: bytes | None = None) -> subprocess.CompletedProcess:
+    tarball = chroot.tarball("bookworm", cache_dir)
+    with serving(repo.base) as url, chroot.fresh(tarball) as ch:
+        ch.write(KEYRING_IN_CHROOT, keyring or (repo.base / KEYRING).read_bytes())
+        # Only our suite: what apt says is about it alone.
+        ch.write("/etc/apt/sources.list", "")
+        ch.write("/etc/apt/sources.list.d/debian.sources", "")
+        ch.write("/etc/apt/sources.list.d/venvdeb.sources", sources_entry(url, STAGING, KEYRING_IN_CHROOT))
+        return ch.run(["apt-get", "update", "-o", "APT::Update::Error-Mode=any"])
+
+
+def test_publish_is_idempotent_and_a_changed_version_is_refused(repo, tmp_path):
+    deb = tiny_deb(tmp_path, "pkg-a")
+    assert repo.publish(STAGING, deb)["published"] is True
+    again = repo.publish(STAGING, deb)
+    assert again["published"] is False and "same bytes" in again["reason"]
+    other = tiny_deb(tmp_path, "pkg-a", payload="different")
+    proc = subprocess.run([sys.executable, "-m", "venvdeb", "repo", "publish", STAGING, str(other),
+                           "--repo-dir", str(repo.base), "--gnupghome", str(repo.key.gnupghome)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert f"{STAGING} already has pkg-a 1.0 with different bytes" in proc.stderr
+    assert repo.list(STAGING) == [{"package": "pkg-a", "version": "1.0", "architecture": "all"}]
+    assert_consistent(repo)
+
+
+def test_eight_concurrent_publishes_all_land(repo, tmp_path, cache_dir):
+    debs = [tiny_deb(tmp_path, f"pkg-{i}") for i in range(8)]
+    procs = [publish_cli(repo, deb) for deb in debs]
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+    assert sorted(p["package"] for p in repo.list(STAGING)) == [f"pkg-{i}" for i in range(8)]
+    assert_consistent(repo)
+    update = apt_update_in_chroot(repo, cache_dir)
+    assert update.returncode == 0, update.stdout + update.stderr
+
+
+def test_a_killed_publish_leaves_a_repository_the_next_publish_repairs(repo, tmp_path):
+    rng = random.Random(1234)
+    published = []
+    for i in range(6):
+        deb = tiny_deb(tmp_path, f"kill-{i}")
+        proc = publish_cli(repo, deb)
+        time.sleep(rng.uniform(0.05, 0.6))
+        # The whole process group of the publish: venvdeb and the reprepro it runs.
+        for pid in [proc.pid, *children(proc.pid)]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        proc.wait()
+        survivor = tiny_deb(tmp_path, f"after-{i}")
+        assert repo.publish(STAGING, survivor)["published"] is True
+        published.append(f"after-{i}")
+        assert_consistent(repo)
+    names = {p["package"] for p in repo.list(STAGING)}
+    assert set(published) <= names
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+                found.extend(children(int(entry)))
+    return found
+
+
+def test_stale_lock_is_cleared_only_when_no_reprepro_holds_it(repo, tmp_path):
+    lock = repo.base / "db" / "lockfile"
+    lock.write_text("")
+    # A process that looks like a reprepro working on this repository.
+    holder = subprocess.Popen(["reprepro", "-c", "import time; time.sleep(60)", "--basedir", str(repo.base)],
+                              executable=sys.executable)
+    try:
+        time.sleep(0.2)
+        assert repo.reprepro_running()
+        assert repo.clear_stale_lock() is False and lock.exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert repo.clear_stale_lock() is True and not lock.exists()
+    assert repo.publish(STAGING, tiny_deb(tmp_path, "pkg-z"))["published"]
+    assert_consistent(repo)
+
+
+def test_apt_refuses_a_tampered_packages_file(repo, tmp_path, cache_dir):
+    repo.publish(STAGING, tiny_deb(tmp_path, "pkg-t"))
+    assert apt_update_in_chroot(repo, cache_dir).returncode == 0
+    packages = repo.base / "dists" / STAGING / "main" / "binary-amd64" / "Packages"
+    packages.write_text(packages.read_text().replace("Description: test package pkg-t", "Description: evil"))
+    for compressed in packages.parent.glob("Packages.*"):
+        compressed.unlink()
+    update = apt_update_in_chroot(repo, cache_dir)
+    assert update.returncode != 0
+    assert "Hash Sum mismatch" in update.stdout + update.stderr or "File has unexpected size" in update.stdout + update.stderr
+
+
+def test_apt_refuses_a_suite_signed_with_another_key(repo, tmp_path, cache_dir):
+    repo.publish(STAGING, tiny_deb(tmp_path, "pkg-k"))
+    stranger = make_throwaway(tmp_path / "stranger")
+    from venvdeb.signing import gpg
+
+    update = apt_update_in_chroot(repo, cache_dir, keyring=gpg(stranger.gnupghome, "--export", stranger.fingerprint))
+    assert update.returncode != 0
+    assert "NO_PUBKEY" in update.stdout + update.stderr or "not signed" in update.stdout + update.stderr
