@@ -63,15 +63,16 @@ def run(release: Release, services: list[str], repo: Repository, options: BuildO
         wheelhouse_options: wheelhouse.Options, log=print) -> PipelineResult:
     result = PipelineResult(release.name)
 
-    def stage(package: str, name: str, action, passed=lambda r: True, detail=lambda r: ""):
+    def stage(package: str, name: str, action, passed=lambda r: True, detail=lambda r: "", seconds=None):
         started = time.monotonic()
         try:
             value = action()
             ok, text = passed(value), detail(value)
         except VenvdebError as exc:
             value, ok, text = None, False, exc.message.splitlines()[0]
-        result.stages.append(Stage(package, name, ok, time.monotonic() - started, text))
-        log(f"pipeline: {package}: {name} {'ok' if ok else 'FAILED'} ({time.monotonic() - started:.1f} s)")
+        took = seconds if seconds is not None else time.monotonic() - started
+        result.stages.append(Stage(package, name, ok, took, text))
+        log(f"pipeline: {package}: {name} {'ok' if ok else 'FAILED'} ({took:.1f} s)")
         if not ok:
             raise Stopped()
         return value
@@ -102,12 +103,11 @@ def run(release: Release, services: list[str], repo: Repository, options: BuildO
             repo.record_gate(service.package, built["version"], "lint", lint_result.as_dict(), digest)
             repo.record_gate(service.package, built["version"], "smoke", smoke_result.as_dict(), digest)
             stage(service.package, "lint", lambda: lint_result, passed=lambda r: r.passed,
-                  detail=lambda r: r.summary())
-            result.stages[-1].seconds = lint_seconds
+                  detail=lambda r: r.summary(), seconds=lint_seconds)
             stage(service.package, "smoke", lambda: smoke_result, passed=lambda r: r.passed,
                   detail=lambda r: "; ".join(c.name for c in r.checks if not c.passed) or
-                  f"{len(r.checks)} checks" + (f", upgrade from {r.upgraded_from}" if r.upgraded_from else ""))
-            result.stages[-1].seconds = smoke_seconds
+                  f"{len(r.checks)} checks" + (f", upgrade from {r.upgraded_from}" if r.upgraded_from else ""),
+                  seconds=smoke_seconds)
             to_publish.append(deb)
         published = stage("*", "publish", lambda: [repo.publish(release.staging_suite, d) for d in to_publish],
                           detail=lambda r: f"{sum(p['published'] for p in r)} new of {len(r)} to {release.staging_suite}")

@@ -76,15 +76,22 @@ def snapshot(root: Path) -> dict[str, tuple]:
     return found
 
 
+# As the generated console script does it: `from <module> import <first attribute>`, which may
+# import a submodule, then the remaining attributes.
 ENTRY_POINT_CHECK = """
-import importlib.metadata, sys
+import importlib, importlib.metadata, sys
 wanted = set(sys.argv[1:])
 found = {e.name: e for e in importlib.metadata.entry_points(group="console_scripts") if e.name in wanted}
 missing = wanted - set(found)
 if missing:
     sys.exit("no entry point for: " + ", ".join(sorted(missing)))
 for name, ep in sorted(found.items()):
-    ep.load()
+    first, *rest = ep.attr.split(".")
+    obj = getattr(__import__(ep.module, fromlist=[first]), first)
+    for attr in rest:
+        obj = getattr(obj, attr)
+    if not callable(obj):
+        sys.exit(f"{name}: {ep.value} is not callable")
 print("imported", len(found), "entry points")
 """
 

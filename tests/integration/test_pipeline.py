@@ -1,0 +1,113 @@
+"""The whole pipeline on a small release: gates, publication, promotion, upgrade, rollback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from venvdeb import chroot
+from venvdeb.repo import KEYRING, Repository
+from venvdeb.serve import serving
+from venvdeb.signing import Key, fingerprints
+from venvdeb.smoke import KEYRING_IN_CHROOT
+from .conftest import TINY_UC
+from .test_service_build import SERVICE_EXTRA, purge_test_wheelhouses  # noqa: F401 (fixture)
+
+pytestmark = [pytest.mark.integration, pytest.mark.network]
+
+
+@pytest.fixture
+def setup(make_root, tmp_path, cache_dir):
+    root = make_root(TINY_UC, {"svc": ("charset-normalizer", "3.4.2")}, name="p1",
+                     service_extra=SERVICE_EXTRA, scripts=("normalizer",))
+    service = root / "services" / "svc.toml"
+    service.write_text(service.read_text().replace('smoke_commands = ["svc --version"]',
+                                                   'smoke_commands = ["normalizer --version"]'))
+
+    def venvdeb(*args, check=True):
+        argv = [sys.executable, "-m", "venvdeb", "--packaging", str(root), *args]
+        if args[0] in ("pipeline", "smoke"):
+            argv += ["--cache-dir", str(cache_dir), "--out-dir", str(tmp_path / "out"),
+                     "--state-dir", str(tmp_path / "state")]
+        argv += ["--repo-dir", str(tmp_path / "repo"), "--gnupghome", str(tmp_path / "gnupg"), "--json"]
+        proc = subprocess.run(argv, capture_output=True, text=True)
+        if check:
+            assert proc.returncode == 0, proc.stderr[-3000:]
+        return proc.returncode, (json.loads(proc.stdout) if proc.stdout.strip() else None), proc.stderr
+
+    venvdeb("repo", "init", "--make-key")
+    home = tmp_path / "gnupg"
+    repo = Repository(tmp_path / "repo", Key(home, fingerprints(home)[0]))
+    return root, venvdeb, repo
+
+
+def staged(repo):
+    return {p["package"]: p["version"] for p in repo.list("bookworm-p1-staging")}
+
+
+def test_pipeline_publishes_promotes_upgrades_and_rolls_back(setup, cache_dir):
+    root, venvdeb, repo = setup
+    code, first, err = venvdeb("pipeline", "p1")
+    assert [(s["package"], s["stage"]) for s in first["stages"]] == [
+        ("test-wheelhouse-p1", "wheelhouse"), ("test-wheelhouse-p1", "lint"), ("venv-svc", "build"),
+        ("venv-svc", "lint"), ("venv-svc", "smoke"), ("*", "publish")]
+    assert staged(repo) == {"test-wheelhouse-p1": "1", "venv-svc": "3.4.2-1"}
+    gates = repo.gates("venv-svc", "3.4.2-1")
+    assert gates["lint"]["passed"] and gates["smoke"]["passed"]
+    checks = {c["name"] for c in gates["smoke"]["checks"]}
+    assert {"pip check", "console scripts' entry points import", "nothing left after purge",
+            "systemd-analyze verify", "run: normalizer --version",
+            "no file in the venv names the build path"} <= checks
+
+    code, promoted, err = venvdeb("repo", "promote", "p1", "venv-svc", "3.4.2-1")
+    assert promoted["promoted"] and {p["package"] for p in repo.list("bookworm-p1")} == {"venv-svc"}
+
+    code, second, err = venvdeb("pipeline", "p1")
+    assert staged(repo)["venv-svc"] == "3.4.2-2"
+    assert repo.gates("venv-svc", "3.4.2-2")["smoke"]["upgraded_from"] == "3.4.2-1"
+
+    # Roll back: the snapshot of the first version, and apt installs it by version.
+    code, rollback, err = venvdeb("repo", "rollback", "bookworm-p1-staging", "venv-svc", "3.4.2-1",
+                                  "--keyring", KEYRING_IN_CHROOT)
+    with serving(repo.base) as url, chroot.fresh(chroot.tarball("bookworm", cache_dir)) as ch:
+        ch.write(KEYRING_IN_CHROOT, (repo.base / KEYRING).read_bytes())
+        ch.write("/etc/apt/sources.list.d/rollback.sources", rollback["sources"].replace("http://127.0.0.1:8080", url))
+        assert ch.run(["apt-get", "update"]).returncode == 0
+        install = ch.run(["apt-get", "install", "-y", "venv-svc=3.4.2-1"])
+        assert install.returncode == 0, install.stdout + install.stderr
+        assert ch.run(["dpkg-query", "-W", "-f", "${Version}", "venv-svc"]).stdout == "3.4.2-1"
+
+
+def test_failing_smoke_command_publishes_nothing(setup):
+    root, venvdeb, repo = setup
+    service = root / "services" / "svc.toml"
+    service.write_text(service.read_text().replace('smoke_commands = ["normalizer --version"]',
+                                                   'smoke_commands = ["normalizer --version", "false"]'))
+    code, result, err = venvdeb("pipeline", "p1", check=False)
+    assert code == 1
+    failed = [s for s in result["stages"] if not s["passed"]]
+    assert [(s["package"], s["stage"]) for s in failed] == [("venv-svc", "smoke")]
+    assert "run: false" in failed[0]["detail"]
+    assert staged(repo) == {}
+    assert "NOTHING PUBLISHED" in err
+    code, error, err = venvdeb("repo", "promote", "p1", "venv-svc", "3.4.2-1", check=False)
+    assert code == 1 and "gate(s) not passed: smoke" in err
+
+
+def test_lintian_error_publishes_nothing_and_staging_keeps_its_state(setup):
+    root, venvdeb, repo = setup
+    venvdeb("pipeline", "p1")
+    before = staged(repo)
+    release = root / "releases" / "p1.toml"
+    # An address on localhost is a lintian error (maintainer-address-is-on-localhost).
+    release.write_text(release.read_text().replace('build_depends = []',
+                                                   'build_depends = []\nmaintainer = "Test <root@localhost>"'))
+    code, result, err = venvdeb("pipeline", "p1", check=False)
+    assert code == 1
+    failed = [s for s in result["stages"] if not s["passed"]]
+    assert failed[0]["stage"] == "lint" and "FAILED" in failed[0]["detail"]
+    assert staged(repo) == before
