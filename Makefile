@@ -10,7 +10,7 @@ DEBIAN_PACKAGES := debhelper dh-virtualenv dpkg-dev devscripts lintian fakeroot 
 	python3 python3-venv python3-dev pkg-config zstd git gnupg reprepro mmdebstrap sbuild uidmap \
 	ca-certificates
 
-.PHONY: setup system venv demo test test-unit bench bench-all checkconfig clean
+.PHONY: setup system venv demo test test-unit bench bench-all bench-service bench-pipeline clean
 
 setup: system venv
 
@@ -31,9 +31,19 @@ $(BIN)/venvdeb: pyproject.toml
 
 SERVICES ?= nova glance keystone
 
+# The main job on the default release: the wheelhouse, every service through build, lint and
+# smoke, published to the signed staging suite; then what an operator does with it.
 demo: setup
-	$(BIN)/venvdeb wheelhouse build $(RELEASE) --install-build-deps
-	for s in $(SERVICES); do $(BIN)/venvdeb build $(RELEASE) $$s --reason "make demo" || exit 1; done
+	$(BIN)/venvdeb repo init --make-key
+	$(BIN)/venvdeb pipeline $(RELEASE) $(SERVICES) --install-build-deps --reason "make demo"
+	@echo
+	@echo "== An operator uses the staging suite with these two files: =="
+	@echo "-- /etc/apt/keyrings/venvdeb.gpg: a copy of $(CURDIR)/var/repo/venvdeb-archive-keyring.gpg"
+	@echo "-- /etc/apt/sources.list.d/venvdeb.sources (with 'venvdeb repo serve' on port 8080):"
+	@$(BIN)/venvdeb repo sources $(RELEASE)
+	@echo
+	@echo "== apt install venv-nova, in a clean chroot, from the signed staging suite: =="
+	$(BIN)/venvdeb smoke $(RELEASE) nova --from-staging
 
 test: setup
 	$(BIN)/buildbot checkconfig master.cfg
@@ -44,6 +54,12 @@ test-unit: venv
 
 bench: setup
 	$(BIN)/python bench/wheelhouse_cache.py
+
+bench-service: setup
+	$(BIN)/python bench/service_build.py
+
+bench-pipeline: setup
+	$(BIN)/python bench/pipeline.py
 
 bench-all: setup
 	$(BIN)/python bench/wheelhouse_all.py

@@ -116,7 +116,12 @@ def parser() -> argparse.ArgumentParser:
     rr.add_argument("version")
     rr.add_argument("--url", default="http://127.0.0.1:8080")
     rr.add_argument("--keyring", default="/etc/apt/keyrings/venvdeb.gpg")
-    for action in (ri, rpub, rpro, rl, rs, rr):
+    rso = rsub.add_parser("sources", help="print the apt sources entry of a release's suite, for operators")
+    rso.add_argument("release")
+    rso.add_argument("--production", action="store_true", help="the production suite (default: staging)")
+    rso.add_argument("--url", default="http://127.0.0.1:8080")
+    rso.add_argument("--keyring", default="/etc/apt/keyrings/venvdeb.gpg")
+    for action in (ri, rpub, rpro, rl, rs, rr, rso):
         _repo_args(action)
         action.add_argument("--json", action="store_true", help="print the result as JSON")
     rp.set_defaults(func=cmd_repo)
@@ -244,6 +249,15 @@ def cmd_repo(args) -> dict:
             for r in result:
                 print(f"{r['package']} {r['version']} {r['architecture']}")
         return {"suite": args.suite, "packages": result}
+    if args.action == "sources":
+        from .repo import sources_entry
+
+        release = load_release(args.packaging, args.release)
+        entry = sources_entry(args.url, release.production_suite if args.production else release.staging_suite,
+                              args.keyring)
+        if not args.json:
+            print(entry, end="")
+        return {"sources": entry, "keyring": str(repo.base / "venvdeb-archive-keyring.gpg")}
     if args.action == "rollback":
         entry = repo.rollback_sources(args.suite, args.package, args.version, args.url, args.keyring)
         if not args.json:
