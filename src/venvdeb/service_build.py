@@ -88,9 +88,13 @@ def ensure_wheelhouse(release: Release, options: BuildOptions, log) -> Wheelhous
     package = DebFile(str(deb))
     control = package.debcontrol()
     manifest = Path(install_dir) / "manifest.json"
-    # The version alone is not enough: the manifest says what is inside.
+    # The version alone is not enough: the manifest says what is inside. The wheelhouse build
+    # leaves a copy beside the .deb; reading it from the .deb means decompressing all of it.
+    beside = deb.with_name(f"{control['Package']}_{control['Version']}.manifest.json")
+    wanted = lambda: (beside.read_bytes() if beside.is_file()  # noqa: E731
+                      else package.data.get_content(f".{install_dir}/manifest.json"))
     same = (installed_version(control["Package"]) == control["Version"] and manifest.is_file()
-            and manifest.read_bytes() == package.data.get_content(f".{install_dir}/manifest.json"))
+            and manifest.read_bytes() == wanted())
     if not same:
         log(f"installing {deb.name} (the service's Build-Depends)")
         result = subprocess.run(["dpkg", "-i", str(deb)], capture_output=True, text=True)
@@ -227,7 +231,8 @@ def build_tree(tree: Path, cache: Cache, log_file: Path) -> Path:
     if missing.returncode != 0:
         raise VenvdebError(f"{tree.name}: {missing.stderr.strip()}",
                            hint="install them, or pass --install-build-deps")
-    result = subprocess.run(["dpkg-buildpackage", "-b", "-us", "-uc", "--no-pre-clean"], cwd=tree,
+    # -d: the Build-Depends were just checked, with a clearer message than dpkg-buildpackage's.
+    result = subprocess.run(["dpkg-buildpackage", "-b", "-us", "-uc", "--no-pre-clean", "-d"], cwd=tree,
                             env=buildpackage_env(cache, epoch), capture_output=True, text=True)
     log_file.write_text(result.stdout + result.stderr)
     if result.returncode != 0:

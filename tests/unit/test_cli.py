@@ -6,7 +6,11 @@ from venvdeb.cli import main, parser
 from tests.conftest import PROJECT
 
 
-@pytest.mark.parametrize("argv", [[], ["wheelhouse"], ["wheelhouse", "build"], ["validate"], ["lock"]])
+@pytest.mark.parametrize("argv", [
+    [], ["wheelhouse"], ["wheelhouse", "build"], ["validate"], ["lock"], ["render"], ["build"], ["lint"],
+    ["repo"], ["repo", "init"], ["repo", "publish"], ["repo", "promote"], ["repo", "list"], ["repo", "serve"],
+    ["repo", "rollback"], ["repo", "sources"], ["smoke"], ["pipeline"],
+])
 def test_every_command_has_help(argv, capsys):
     with pytest.raises(SystemExit) as exc:
         parser().parse_args([*argv, "--help"])
