@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -88,19 +89,28 @@ def ensure_wheelhouse(release: Release, options: BuildOptions, log) -> Wheelhous
     package = DebFile(str(deb))
     control = package.debcontrol()
     manifest = Path(install_dir) / "manifest.json"
-    # The version alone is not enough: the manifest says what is inside. The wheelhouse build
-    # leaves a copy beside the .deb; reading it from the .deb means decompressing all of it.
-    beside = deb.with_name(f"{control['Package']}_{control['Version']}.manifest.json")
-    wanted = lambda: (beside.read_bytes() if beside.is_file()  # noqa: E731
-                      else package.data.get_content(f".{install_dir}/manifest.json"))
-    same = (installed_version(control["Package"]) == control["Version"] and manifest.is_file()
-            and manifest.read_bytes() == wanted())
-    if not same:
-        log(f"installing {deb.name} (the service's Build-Depends)")
-        result = subprocess.run(["dpkg", "-i", str(deb)], capture_output=True, text=True)
-        if result.returncode != 0:
-            raise VenvdebError(f"dpkg -i {deb} failed:\n{result.stderr[-1500:]}", hint="run as root")
+    # Builds of several services may run at once on one host (two Buildbot workers): one installs.
+    options.cache_dir.mkdir(parents=True, exist_ok=True)
+    with open(options.cache_dir / "dpkg-install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        # The version alone is not enough: the manifest says what is inside.
+        if not (installed_version(control["Package"]) == control["Version"] and manifest.is_file()
+                and manifest.read_bytes() == manifest_of(deb, package, install_dir)):
+            log(f"installing {deb.name} (the service's Build-Depends)")
+            result = subprocess.run(["dpkg", "-i", str(deb)], capture_output=True, text=True)
+            if result.returncode != 0:
+                raise VenvdebError(f"dpkg -i {deb} failed:\n{result.stderr[-1500:]}", hint="run as root")
     return Wheelhouse.load(Path(install_dir), install_dir)
+
+
+def manifest_of(deb: Path, package: DebFile, install_dir: str) -> bytes:
+    """The wheelhouse build leaves a copy of the manifest beside the .deb; reading it from the
+    .deb itself means decompressing all of it."""
+    control = package.debcontrol()
+    beside = deb.with_name(f"{control['Package']}_{control['Version']}.manifest.json")
+    if beside.is_file():
+        return beside.read_bytes()
+    return package.data.get_content(f".{install_dir}/manifest.json")
 
 
 @dataclass

@@ -57,3 +57,8 @@ def export_keyring(key: Key, dest: Path) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_bytes(gpg(key.gnupghome, "--export", key.fingerprint))
     return dest
+
+
+def stop_agent(home: Path) -> None:
+    """gpg starts an agent per home directory; whoever made a throwaway home stops it."""
+    subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], capture_output=True)

@@ -12,7 +12,7 @@ import pytest
 from venvdeb import chroot
 from venvdeb.repo import KEYRING, Repository
 from venvdeb.serve import serving
-from venvdeb.signing import Key, fingerprints
+from venvdeb.signing import Key, fingerprints, stop_agent
 from venvdeb.smoke import KEYRING_IN_CHROOT
 from .conftest import TINY_UC
 from .test_service_build import SERVICE_EXTRA, purge_test_wheelhouses  # noqa: F401 (fixture)
@@ -42,7 +42,8 @@ def setup(make_root, tmp_path, cache_dir):
     venvdeb("repo", "init", "--make-key")
     home = tmp_path / "gnupg"
     repo = Repository(tmp_path / "repo", Key(home, fingerprints(home)[0]))
-    return root, venvdeb, repo
+    yield root, venvdeb, repo
+    stop_agent(home)
 
 
 def staged(repo):

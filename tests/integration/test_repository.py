@@ -18,7 +18,7 @@ from venvdeb import chroot
 from venvdeb.model import load_release
 from venvdeb.repo import KEYRING, Repository
 from venvdeb.serve import serving
-from venvdeb.signing import make_throwaway
+from venvdeb.signing import make_throwaway, stop_agent
 from venvdeb.smoke import KEYRING_IN_CHROOT
 from venvdeb.repo import sources_entry
 
@@ -45,12 +45,13 @@ def tiny_deb(where: Path, name: str, version: str = "1.0", payload: str = "hello
 
 
 @pytest.fixture
-def repo(tmp_path, make_root) -> Repository:
+def repo(tmp_path, make_root):
     root = make_root("six===1.17.0\n", {"svc": ("six", "1.17.0")}, name="r1")
     key = make_throwaway(tmp_path / "gnupg")
     repository = Repository(tmp_path / "repo", key)
     repository.init([load_release(root, "r1")])
-    return repository
+    yield repository
+    stop_agent(key.gnupghome)
 
 
 def publish_cli(repo: Repository, deb: Path) -> subprocess.Popen:
@@ -173,6 +174,8 @@ def test_apt_refuses_a_suite_signed_with_another_key(repo, tmp_path, cache_dir):
     stranger = make_throwaway(tmp_path / "stranger")
     from venvdeb.signing import gpg
 
-    update = apt_update_in_chroot(repo, cache_dir, keyring=gpg(stranger.gnupghome, "--export", stranger.fingerprint))
+    keyring = gpg(stranger.gnupghome, "--export", stranger.fingerprint)
+    stop_agent(stranger.gnupghome)
+    update = apt_update_in_chroot(repo, cache_dir, keyring=keyring)
     assert update.returncode != 0
     assert "NO_PUBKEY" in update.stdout + update.stderr or "not signed" in update.stdout + update.stderr
