@@ -118,7 +118,7 @@ class Resolver:
 
         for name, node in nodes.items():
             node.required_by = {origin for _, origin in asked[name]}
-            failure = self._check(node, asked[name])
+            failure = self._check(name, node.version, node.pinned, asked[name])
             if failure:
                 failures[name] = failure
         unpinned = sorted(n for n, node in nodes.items() if not node.pinned)
@@ -130,7 +130,7 @@ class Resolver:
             if pin is not None:
                 version, pinned = pin.version, True
                 # A conflict is the better report than whatever fetching the pin would say.
-                conflict = self._check(Node(name, version, None), asked)
+                conflict = self._check(name, version, True, asked)
                 if conflict:
                     return conflict
             else:
@@ -160,18 +160,18 @@ class Resolver:
             f"pin {name} in {self.constraints_origin}",
         )
 
-    def _check(self, node: Node, asked) -> PackageFailure | None:
+    def _check(self, name: str, version: str, pinned: bool, asked) -> PackageFailure | None:
         clashes = [
             f"{origin} requires {req}" for req, origin in asked
-            if req.specifier and not req.specifier.contains(node.version, prereleases=True)
+            if req.specifier and not req.specifier.contains(version, prereleases=True)
         ]
         if not clashes:
             return None
-        if node.pinned:
-            pin = self.pins[node.name]
-            reason = f"the constraints pin {node.name}=={node.version} ({self.constraints_origin}:{pin.line}), but " + "; ".join(clashes)
-            hint = f"change the pin of {node.name}, or the version of what requires it"
+        if pinned:
+            pin = self.pins[name]
+            reason = f"the constraints pin {name}=={version} ({self.constraints_origin}:{pin.line}), but " + "; ".join(clashes)
+            hint = f"change the pin of {name}, or the version of what requires it"
         else:
-            reason = f"resolved to {node.version} before all requirements were known: " + "; ".join(clashes)
-            hint = f"pin {node.name} in {self.constraints_origin}"
-        return PackageFailure(node.name, "conflict", reason, hint)
+            reason = f"resolved to {version} before all requirements were known: " + "; ".join(clashes)
+            hint = f"pin {name} in {self.constraints_origin}"
+        return PackageFailure(name, "conflict", reason, hint)

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -218,7 +219,7 @@ def package(release: Release, target: Target, cons, wheels: list[Materialized], 
     payload = tree / "wheelhouse"
     payload.mkdir(parents=True)
     for w in wheels:
-        os.link(w.path, payload / w.path.name) if same_fs(w.path, payload) else shutil.copy2(w.path, payload / w.path.name)
+        link_or_copy(w.path, payload / w.path.name)
     (payload / "SHA256SUMS").write_text("".join(f"{i['sha256']}  {i['file']}\n" for i in items))
     (payload / "constraints.txt").write_text(cons.text)
     (payload / "manifest.json").write_text(json.dumps(
@@ -248,11 +249,13 @@ def package(release: Release, target: Target, cons, wheels: list[Materialized], 
     return summary | {"changed": True, "deb_size": final.stat().st_size}
 
 
-def same_fs(a: Path, b: Path) -> bool:
-    return os.stat(a).st_dev == os.stat(b).st_dev
+def link_or_copy(src: Path, dest: Path) -> None:
+    """Hard links when the cache and the build share a filesystem: 65 MB need not be copied."""
+    if os.stat(src).st_dev == os.stat(dest.parent).st_dev:
+        os.link(src, dest)
+    else:
+        shutil.copy2(src, dest)
 
 
 def host_arch() -> str:
-    import subprocess
-
     return subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True, check=True).stdout.strip()
