@@ -55,6 +55,21 @@ def parser() -> argparse.ArgumentParser:
     _dirs(b)
     b.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     b.set_defaults(func=cmd_wheelhouse_build)
+    from .wheelhouse_fetch import cmd_fetch
+    wf = wsub.add_parser(
+        "fetch", help="download a release's wheelhouse .deb from the signed staging suite",
+        description="Read the staging suite's InRelease (checked with gpgv against --keyring) and Packages "
+        "index, download the wheelhouse .deb and verify its SHA256 from the index, into <out-dir>/<release>/.",
+    )
+    wf.add_argument("release")
+    wf.add_argument("--repo-url", required=True, help="the repository's base URL (venvdeb repo serve)")
+    wf.add_argument("--keyring", type=Path, default=_default("VENVDEB_REPO_KEYRING", "venvdeb-archive-keyring.gpg"),
+                    help="the repository's public keyring (default: ./venvdeb-archive-keyring.gpg, or $VENVDEB_REPO_KEYRING)")
+    wf.add_argument("--version", help="a version of the wheelhouse package (default: the newest in the suite)")
+    wf.add_argument("--out-dir", type=Path, default=_default("VENVDEB_OUT", "out"),
+                    help="where the .deb goes, under <release>/ (default: ./out, or $VENVDEB_OUT)")
+    wf.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    wf.set_defaults(func=cmd_fetch)
 
     r = sub.add_parser("render", help="render a service package's debian/ tree",
                        description="Render the source tree of venv-<service> (debian/ from templates/, "

@@ -1,13 +1,178 @@
+"""The master configuration generated from a packaging root and the settings."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from buildbot.plugins import schedulers as bb_schedulers
+from buildbot.process.properties import Properties
+
+from tests.conftest import PROJECT, write
+from venvdeb.buildbot import factories, schedulers, settings as settings_mod
 from venvdeb.buildbot.config import identifier, make_config
-from tests.conftest import PROJECT
+from venvdeb.errors import VenvdebError
 
 
-def test_builders_come_from_packaging():
-    config = make_config(PROJECT)
-    assert [b.name for b in config["builders"]] == ["wheelhouse-2025.2"]
+@pytest.fixture
+def root(make_root, tmp_path):
+    """A project root with packaging/: release r1 with a PyPI service and a git-sourced one."""
+    packaging = make_root("idna===3.10\n", {"svc": ("idna", "3.10")}, name="r1")
+    release = packaging / "releases" / "r1.toml"
+    release.write_text(release.read_text().replace('services = ["svc"]', 'services = ["svc", "gitsvc"]'))
+    write(packaging / "services" / "gitsvc.toml", """
+        name = "gitsvc"
+        summary = "From git"
+        console_scripts = ["gitsvc"]
+        smoke_commands = ["gitsvc"]
+
+        [source]
+        git = "/srv/git/gitsvc.git"
+        branch = "stable/r1"
+    """)
+    return tmp_path
+
+
+def kw(scheduler) -> dict:
+    """A scheduler's configuration (Buildbot services keep it until the master starts them)."""
+    return scheduler._config_kwargs
+
+
+def settings_file(tmp_path, text: str) -> dict:
+    path = write(tmp_path / "bb.toml", text)
+    return {"VENVDEB_BUILDBOT_CONFIG": str(path)}
+
+
+def test_builders_and_schedulers_come_from_packaging(root):
+    config = make_config(root, {})
+    assert [b.name for b in config["builders"]] == ["wheelhouse-r1", "r1-venv-svc", "r1-venv-gitsvc"]
     assert config["buildbotNetUsageData"] is None
-    assert "interface=127.0.0.1" in config["www"]["port"]
+    assert config["www"]["port"] == "tcp:8010:interface=127.0.0.1"
+    assert config["protocols"]["pb"]["port"] == "tcp:9989:interface=127.0.0.1"
+    assert set(config["www"]["plugins"]) == {"waterfall_view", "console_view", "grid_view"}
+    names = {s.name: s for s in config["schedulers"]}
+    assert {"force_wheelhouse_r1", "force_r1_venv_svc", "force_r1_venv_gitsvc", "services_r1",
+            "git_r1_gitsvc"} <= set(names)
+    assert names["services_r1"].builderNames == ["r1-venv-svc", "r1-venv-gitsvc"]
+    assert isinstance(names["services_r1"], bb_schedulers.Triggerable)
+    assert names["git_r1_gitsvc"].builderNames == ["r1-venv-gitsvc"]
+    assert kw(names["git_r1_gitsvc"])["treeStableTimer"] == 120
+    force = names["force_r1_venv_svc"]
+    assert kw(force)["reason"].required and kw(force)["reason"].name == "reason"
+    # The tmp packaging root is in no git checkout: its constraints have no poller.
+    assert [p._config_args[0] for p in config["change_source"]] == ["/srv/git/gitsvc.git"]
+    assert kw(config["change_source"][0])["branches"] == ["stable/r1"]
+    # No secrets file: nobody logs in, and the worker's password is random, not a known default.
+    assert "auth" not in config["www"]
+    assert len(config["workers"][0].password) >= 24
+    assert config["workers"][0].password != make_config(root, {})["workers"][0].password
+
+
+def test_the_project_config_polls_the_lock_in_its_own_repository():
+    config = make_config(PROJECT, {})
+    assert [b.name for b in config["builders"]][:2] == ["wheelhouse-2025.2", "2025.2-venv-nova"]
+    sched = {s.name: s for s in config["schedulers"]}["constraints_2025_2"]
+    assert sched.builderNames == ["wheelhouse-2025.2"]
+    assert kw(sched)["properties"]["trigger_services"] is True
+    important = kw(sched)["fileIsImportant"]
+    assert important(SimpleNamespace(files=["packaging/locks/2025.2.txt"]))
+    assert not important(SimpleNamespace(files=["README.md"]))
+
+
+def test_settings_file_and_environment(root):
+    write(root / "secrets.toml", """
+        admins = ["alice"]
+        [users]
+        alice = "s3cret"
+        bob = "pw"
+        [workers]
+        w1 = "p1"
+        w2 = "p2"
+    """)
+    env = settings_file(root, f"""
+        workers = ["w1", "w2"]
+        db_url = "postgresql://buildbot@db.example.org/buildbot"
+        www_port = 8099
+        secrets_file = "{root / 'secrets.toml'}"
+        smoke = false
+        nightly_hour = 3
+        tree_stable_timer = 5
+        [releases.r1]
+        constraints_repo = "https://git.example.org/requirements"
+        constraints_branch = "stable/r1"
+        constraints_files = ["upper-constraints.txt"]
+    """)
+    env["VENVDEB_BUILDBOT_WWW_PORT"] = "8111"  # the environment wins over the file
+    config = make_config(root, env)
+    assert config["db"]["db_url"] == "postgresql://buildbot@db.example.org/buildbot"
+    assert config["www"]["port"] == "tcp:8111:interface=127.0.0.1"
+    assert [(w.workername, w.password) for w in config["workers"]] == [("w1", "p1"), ("w2", "p2")]
+    assert config["builders"][1].workernames == ["w1", "w2"]
+    assert config["www"]["auth"].checkers  # user/password from the secrets file
+    names = {s.name: s for s in config["schedulers"]}
+    assert names["nightly_r1"].builderNames == ["wheelhouse-r1"] and kw(names["nightly_r1"])["hour"] == 3
+    assert kw(names["constraints_r1"])["treeStableTimer"] == 5
+    repos = sorted(p._config_args[0] for p in config["change_source"])
+    assert repos == ["/srv/git/gitsvc.git", "https://git.example.org/requirements"]
+    # smoke = false: no smoke step in service builds
+    step_names = [s.kwargs.get("name", s.step_class.name) for s in config["builders"][1].factory.steps]
+    assert "smoke" not in step_names
+    assert step_names == ["repository-keyring", "fetch-wheelhouse", "ledger-from-master", "build", "lintian",
+                          "upload-deb", "publish", "ledger-to-master"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("wrkers = ['a']", "unknown setting 'wrkers'"),
+    ("www_port = 'eighty'", "www_port must be a number"),
+    ("smoke = 'maybe'", "smoke must be true or false"),
+    ("workers = []", "name no worker"),
+    ("[releases.r1]\nconstraints_rpo = 'x'", "releases.r1: unknown setting 'constraints_rpo'"),
+])
+def test_bad_settings_are_refused(root, text, message):
+    with pytest.raises(VenvdebError, match=message):
+        settings_mod.load(root, settings_file(root, text))
+
+
+def test_bad_environment_value_is_refused(root):
+    with pytest.raises(VenvdebError, match=r"\$VENVDEB_BUILDBOT_WWW_PORT"):
+        settings_mod.load(root, {"VENVDEB_BUILDBOT_WWW_PORT": "http"})
+
+
+def test_secrets_are_written_for_the_owner_only(tmp_path):
+    path = tmp_path / "var" / "secrets.toml"
+    settings_mod.write_secrets(path, {"admin": 'pa"ss'}, ["admin"], {"local": "wp"})
+    assert path.stat().st_mode & 0o777 == 0o600
+    loaded = settings_mod.load_secrets(path)
+    assert loaded.users == {"admin": 'pa"ss'} and loaded.admins == ("admin",) and loaded.workers == {"local": "wp"}
+
+
+def test_opendev_constraints_url_names_its_repository(root):
+    s = settings_mod.load(root, {})
+    release = SimpleNamespace(name="x", constraints=SimpleNamespace(
+        url="https://opendev.org/openstack/requirements/raw/branch/stable/2025.2/upper-constraints.txt",
+        path=None, requirements_in=None))
+    assert settings_mod.constraints_repo(s, release) == settings_mod.ConstraintsRepo(
+        "https://opendev.org/openstack/requirements", "stable/2025.2", ("upper-constraints.txt",))
+
+
+def render(renderer, **props):
+    p = Properties()
+    for k, v in props.items():
+        p.setProperty(k, v, "test")
+    got = []
+    renderer.getRenderingFor(p).addCallback(got.append)  # no I/O: the Deferred has fired
+    return got[0]
+
+
+def test_build_reason():
+    assert render(factories.build_reason, reason="CVE-2026-1234") == "CVE-2026-1234"
+    assert render(factories.build_reason, scheduler="git_r1_gitsvc", repository="/srv/g.git",
+                  branch="stable/r1", revision="0123456789abcdef") == \
+        "Automatic build (git_r1_gitsvc): /srv/g.git stable/r1 at 0123456789ab"
+    assert render(factories.build_reason, scheduler="nightly_r1") == "Automatic build (nightly_r1)"
 
 
 def test_identifier():
     assert identifier("force-wheelhouse-2025.2") == "force_wheelhouse_2025_2"
+    assert schedulers.poller_name("a") != schedulers.poller_name("b")

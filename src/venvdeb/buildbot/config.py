@@ -1,8 +1,7 @@
-"""The master configuration, generated from packaging/.
+"""The master configuration, generated from packaging/ and the settings.
 
-One builder per release wheelhouse for now (``wheelhouse-<release>``), each with a force
-scheduler. Service builders, pollers, web authorization and more workers come with the
-Buildbot stage.
+Builders: ``wheelhouse-<release>`` and ``<release>-venv-<service>`` for every release in the
+packaging root, each on every configured worker.
 """
 
 from __future__ import annotations
@@ -10,45 +9,49 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from buildbot.plugins import schedulers, steps, util, worker
+from buildbot.plugins import util, worker
 
 from ..model import list_releases, load_release
+from . import factories, schedulers, settings as settings_mod, www
+from .schedulers import identifier  # noqa: F401 (kept importable: tests and older configs use it)
 
 
-def identifier(name: str) -> str:
-    """Buildbot wants identifiers for scheduler names: '2025.2' has to become '2025_2'."""
-    return "".join(ch if ch.isalnum() else "_" for ch in name)
+def builders(settings, release) -> list:
+    workers = list(settings.workers)
+    found = [util.BuilderConfig(
+        name=schedulers.wheelhouse_builder(release), workernames=workers,
+        factory=factories.wheelhouse_factory(settings, release, schedulers.trigger_name(release)),
+        locks=[factories.package_lock(release.wheelhouse_package).access("exclusive")],
+        tags=[release.name, "wheelhouse"])]
+    for service in release.services:
+        found.append(util.BuilderConfig(
+            name=schedulers.service_builder(release, service), workernames=workers,
+            factory=factories.service_factory(settings, release, service),
+            locks=[factories.package_lock(service.package).access("exclusive")],
+            tags=[release.name, "service"]))
+    return found
 
 
-def wheelhouse_factory(release: str) -> util.BuildFactory:
-    factory = util.BuildFactory()
-    factory.addStep(steps.ShellCommand(
-        name="wheelhouse",
-        command=["venvdeb", "wheelhouse", "build", release, "--json"],
-        haltOnFailure=True,
-    ))
-    return factory
-
-
-def make_config(root: Path) -> dict:
-    packaging_root = Path(root) / "packaging"
-    releases = [load_release(packaging_root, name) for name in list_releases(packaging_root)]
-    worker_name = os.environ.get("VENVDEB_WORKER_NAME", "local")
-    builders = [
-        util.BuilderConfig(name=f"wheelhouse-{r.name}", workernames=[worker_name],
-                           factory=wheelhouse_factory(r.name))
-        for r in releases
-    ]
+def make_config(root: Path, environ: dict | None = None) -> dict:
+    settings = settings_mod.load(Path(root), os.environ if environ is None else environ)
+    secrets = settings.secrets()
+    packaging = settings.path(settings.packaging)
+    releases = [load_release(packaging, name) for name in list_releases(packaging)]
+    watches = schedulers.Watches()
+    all_builders, all_schedulers = [], []
+    for release in releases:
+        all_builders += builders(settings, release)
+        all_schedulers += schedulers.for_release(settings, release, watches)
     return {
         "title": "venvdeb",
+        "buildbotURL": settings.www_url,
         "buildbotNetUsageData": None,
-        "workers": [worker.Worker(worker_name, os.environ.get("VENVDEB_WORKER_PASSWORD", "local-worker"))],
-        "protocols": {"pb": {"port": os.environ.get("VENVDEB_WORKER_PORT", "tcp:9989:interface=127.0.0.1")}},
-        "builders": builders,
-        "schedulers": [
-            schedulers.ForceScheduler(name=identifier(f"force-{b.name}"), builderNames=[b.name])
-            for b in builders
-        ],
-        "www": {"port": os.environ.get("VENVDEB_WWW_PORT", "tcp:8010:interface=127.0.0.1")},
-        "db": {"db_url": os.environ.get("VENVDEB_DB_URL", "sqlite:///state.sqlite")},
+        "workers": [worker.Worker(name, settings_mod.worker_password(secrets, name), max_builds=1)
+                    for name in settings.workers],
+        "protocols": {"pb": {"port": f"tcp:{settings.worker_port}:interface={settings.worker_host}"}},
+        "builders": all_builders,
+        "schedulers": all_schedulers,
+        "change_source": watches.pollers(settings),
+        "www": www.www(settings, secrets),
+        "db": {"db_url": settings.db_url},
     }

@@ -1,0 +1,133 @@
+"""Build factories: the stages of a wheelhouse build and of a service build, one step each.
+
+Workers build; the master publishes. A worker uploads its .deb to the master (FileUpload over
+the authenticated worker connection) and a master step runs ``venvdeb repo publish``, so however
+many workers there are, one process writes the repository. The version ledgers work the same
+way: the master holds them, a build downloads its package's ledger first and uploads it back
+after publishing, and a master lock per package keeps two builds of one package apart; so a
+package's version grows across workers instead of two workers both building "-1".
+"""
+
+from __future__ import annotations
+
+from buildbot.plugins import steps, util
+
+from ..repo import KEYRING
+from . import steps as venvdeb_steps
+from .settings import Settings
+
+WORKER_STATE = "var/state"  # relative to the build directory on the worker
+WORKER_OUT = "out"
+
+
+@util.renderer
+def build_reason(props) -> str:
+    """Why this build happens, for debian/changelog: the forced reason, else where it came from."""
+    reason = props.getProperty("reason")
+    if reason:
+        return str(reason)
+    scheduler = props.getProperty("scheduler") or "Buildbot"
+    revision = props.getProperty("revision")
+    where = props.getProperty("repository") or ""
+    branch = props.getProperty("branch") or ""
+    if revision:
+        return f"Automatic build ({scheduler}): {where} {branch} at {str(revision)[:12]}".replace("  ", " ")
+    return f"Automatic build ({scheduler})"
+
+
+def _truthy(value) -> bool:
+    return value not in (None, False, "", "false", "False", 0)
+
+
+def ledger_name(package: str) -> str:
+    return f"{package}.ledger.json"
+
+
+class Stages:
+    """The steps common to both factories, bound to the master's settings."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.packaging = str(settings.path(settings.packaging))
+        self.master_args = ["--repo-dir", str(settings.path(settings.repo_dir)),
+                            "--gnupghome", str(settings.path(settings.gnupghome))]
+        self.worker_dirs = ["--out-dir", WORKER_OUT, "--state-dir", WORKER_STATE]
+
+    def worker_step(self, cls, **kwargs):
+        return cls(venvdeb=list(self.settings.venvdeb), packaging=self.packaging, **kwargs)
+
+    def master_step(self, cls, extra=(), **kwargs):
+        return cls(venvdeb=list(self.settings.venvdeb), packaging=self.packaging,
+                   extra_args=list(extra) + self.master_args, **kwargs)
+
+    def ledger_down(self, package: str):
+        master_copy = self.settings.path(self.settings.state_dir) / ledger_name(package)
+        return steps.FileDownload(
+            name="ledger-from-master", mastersrc=str(master_copy),
+            workerdest=f"{WORKER_STATE}/{ledger_name(package)}",
+            # The first build of a package has no ledger yet: nothing to download.
+            doStepIf=lambda step: master_copy.is_file(),
+            haltOnFailure=True)
+
+    def ledger_up(self, package: str):
+        master_copy = self.settings.path(self.settings.state_dir) / ledger_name(package)
+        return steps.FileUpload(name="ledger-to-master", workersrc=f"{WORKER_STATE}/{ledger_name(package)}",
+                                masterdest=str(master_copy), mode=0o644, haltOnFailure=True)
+
+    def upload_dest(self):
+        return util.Interpolate(str(self.settings.path(self.settings.upload_dir))
+                                + "/%(prop:buildername)s/%(prop:buildnumber)s/%(prop:deb_file)s")
+
+    def upload(self):
+        return steps.FileUpload(name="upload-deb", workersrc=util.Property("deb"), masterdest=self.upload_dest(),
+                                mode=0o644, haltOnFailure=True)
+
+    def publish(self, release):
+        return self.master_step(venvdeb_steps.Publish, suite=release.staging_suite, deb=self.upload_dest())
+
+
+def wheelhouse_factory(settings: Settings, release, trigger: str) -> util.BuildFactory:
+    s = Stages(settings)
+    f = util.BuildFactory()
+    f.addStep(s.ledger_down(release.wheelhouse_package))
+    f.addStep(s.worker_step(venvdeb_steps.WheelhouseBuild, release=release.name, extra_args=s.worker_dirs))
+    f.addStep(s.worker_step(venvdeb_steps.Lint, deb=util.Property("deb"), fail_on=list(release.lint_fail_on)))
+    f.addStep(s.upload())
+    f.addStep(s.publish(release))
+    f.addStep(s.ledger_up(release.wheelhouse_package))
+    # Every service of the release is rebuilt against a new wheelhouse when the build was asked
+    # to (a constraints change, the nightly, or the force form's checkbox).
+    f.addStep(steps.Trigger(
+        name="rebuild-services", schedulerNames=[trigger], waitForFinish=False,
+        doStepIf=lambda step: _truthy(step.getProperty("trigger_services")),
+        set_properties={"reason": util.Interpolate(
+            "Rebuilt against %(prop:wheelhouse_package)s %(prop:wheelhouse_version)s (%(kw:why)s)",
+            why=build_reason)}))
+    return f
+
+
+def service_factory(settings: Settings, release, service) -> util.BuildFactory:
+    s = Stages(settings)
+    f = util.BuildFactory()
+    # The keyring comes from the master over the worker connection: the trust anchor for the
+    # wheelhouse fetched over plain HTTP.
+    f.addStep(steps.FileDownload(name="repository-keyring", mastersrc=str(settings.path(settings.repo_dir) / KEYRING),
+                                 workerdest=KEYRING, haltOnFailure=True))
+    f.addStep(s.worker_step(venvdeb_steps.WheelhouseFetch, release=release.name, repo_url=settings.repo_url,
+                            keyring=KEYRING, extra_args=["--out-dir", WORKER_OUT]))
+    f.addStep(s.ledger_down(service.package))
+    f.addStep(s.worker_step(venvdeb_steps.ServiceBuild, release=release.name, service=service.name,
+                            reason=build_reason, wheelhouse_deb=util.Property("wheelhouse_deb"),
+                            extra_args=s.worker_dirs))
+    f.addStep(s.worker_step(venvdeb_steps.Lint, deb=util.Property("deb"), fail_on=list(release.lint_fail_on)))
+    f.addStep(s.upload())
+    if settings.smoke:
+        f.addStep(s.master_step(venvdeb_steps.Smoke, extra=["--cache-dir", str(settings.path(settings.cache_dir))],
+                                release=release.name, service=service.name, deb=s.upload_dest()))
+    f.addStep(s.publish(release))
+    f.addStep(s.ledger_up(service.package))
+    return f
+
+
+def package_lock(package: str):
+    return util.MasterLock(f"package-{package}")

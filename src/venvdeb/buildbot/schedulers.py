@@ -1,0 +1,116 @@
+"""Schedulers: force (with a required reason), triggers, git pollers, an optional nightly.
+
+- Every builder has a ForceScheduler whose required "reason" becomes ``venvdeb build --reason``,
+  so a person's reason ends up in debian/changelog. Buildbot's rebuild reuses the build's
+  properties, reason included.
+- A commit to a release's constraints (on their repository's branch, touching the constraints
+  files) rebuilds the wheelhouse with ``trigger_services`` set: the wheelhouse build then
+  triggers every service builder of the release through a Triggerable.
+- A commit to a git-sourced service's stable branch rebuilds that service.
+- treeStableTimer: a burst of commits gives one build, of the last one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from buildbot.plugins import changes, schedulers, util
+
+from .settings import Settings, constraints_repo
+
+
+def identifier(name: str) -> str:
+    """Buildbot wants identifiers for scheduler names: '2025.2' has to become '2025_2'."""
+    return "".join(ch if ch.isalnum() else "_" for ch in name)
+
+
+def wheelhouse_builder(release) -> str:
+    return f"wheelhouse-{release.name}"
+
+
+def service_builder(release, service) -> str:
+    return f"{release.name}-venv-{service.name}"
+
+
+def trigger_name(release) -> str:
+    return identifier(f"services-{release.name}")
+
+
+# The force form asks only what venvdeb uses: the revision fields would do nothing here.
+def _codebase():
+    return util.CodebaseParameter(
+        codebase="", branch=util.FixedParameter(name="branch", default=""),
+        revision=util.FixedParameter(name="revision", default=""),
+        repository=util.FixedParameter(name="repository", default=""),
+        project=util.FixedParameter(name="project", default=""))
+
+
+def force(builder: str, wheelhouse: bool = False):
+    props = []
+    if wheelhouse:
+        props.append(util.BooleanParameter(name="trigger_services", label="then rebuild every service",
+                                           default=False))
+    return schedulers.ForceScheduler(
+        name=identifier(f"force-{builder}"), builderNames=[builder], buttonName="Build",
+        reason=util.StringParameter(name="reason", label="Reason (goes into debian/changelog)",
+                                    required=True, size=60),
+        codebases=[_codebase()], properties=props)
+
+
+def poller_name(repo: str) -> str:
+    return "poll-" + hashlib.sha256(repo.encode()).hexdigest()[:12]
+
+
+class Watches:
+    """Which (repository, branch) pairs to poll, collected over every release."""
+
+    def __init__(self):
+        self.branches: dict[str, set[str]] = {}
+
+    def add(self, repo: str, branch: str) -> None:
+        self.branches.setdefault(repo, set()).add(branch)
+
+    def pollers(self, settings: Settings) -> list:
+        return [changes.GitPoller(
+            repourl=repo, branches=sorted(branches), project=repo, pollInterval=settings.poll_interval,
+            pollAtLaunch=True, workdir=poller_name(repo), name=poller_name(repo))
+            for repo, branches in sorted(self.branches.items())]
+
+
+def touches(files: tuple[str, ...]):
+    """fileIsImportant for constraints: only commits that change the constraints files count."""
+    wanted = set(files)
+
+    def important(change) -> bool:
+        return not wanted or any(f in wanted for f in change.files)
+
+    return important
+
+
+def for_release(settings: Settings, release, watches: Watches) -> list:
+    wh = wheelhouse_builder(release)
+    services = [service_builder(release, s) for s in release.services]
+    found = [force(wh, wheelhouse=True)] + [force(b) for b in services]
+    found.append(schedulers.Triggerable(name=trigger_name(release), builderNames=services))
+    source = constraints_repo(settings, release)
+    if source:
+        watches.add(source.repo, source.branch)
+        found.append(schedulers.SingleBranchScheduler(
+            name=identifier(f"constraints-{release.name}"), builderNames=[wh],
+            change_filter=util.ChangeFilter(repository=source.repo, branch=source.branch),
+            fileIsImportant=touches(source.files), onlyImportant=True,
+            treeStableTimer=settings.tree_stable_timer, properties={"trigger_services": True}))
+    for service in release.services:
+        if service.source.git:
+            watches.add(service.source.git, service.source.branch)
+            found.append(schedulers.SingleBranchScheduler(
+                name=identifier(f"git-{release.name}-{service.name}"),
+                builderNames=[service_builder(release, service)],
+                change_filter=util.ChangeFilter(repository=service.source.git, branch=service.source.branch),
+                treeStableTimer=settings.tree_stable_timer))
+    if settings.nightly_hour is not None:
+        found.append(schedulers.Nightly(
+            name=identifier(f"nightly-{release.name}"), builderNames=[wh], hour=settings.nightly_hour,
+            minute=0, onlyIfChanged=False, properties={"trigger_services": True,
+                                                       "reason": "Nightly rebuild."}))
+    return found

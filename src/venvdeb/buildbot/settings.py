@@ -1,0 +1,224 @@
+"""The master's settings: a TOML file named by $VENVDEB_BUILDBOT_CONFIG, then environment variables.
+
+Everything has a default that runs a master on 127.0.0.1 with sqlite, so ``buildbot checkconfig``
+passes on a fresh checkout. Passwords live only in the secrets file (never committed; its default
+is under var/, which git ignores). Unknown keys are errors, as in packaging/: a misspelt setting
+must not silently fall back to its default.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import subprocess
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import VenvdebError
+
+CONFIG_ENV = "VENVDEB_BUILDBOT_CONFIG"
+
+# setting -> (environment variable, type)
+ENVIRONMENT = {
+    "workers": ("VENVDEB_BUILDBOT_WORKERS", list),
+    "db_url": ("VENVDEB_BUILDBOT_DB_URL", str),
+    "www_port": ("VENVDEB_BUILDBOT_WWW_PORT", int),
+    "www_host": ("VENVDEB_BUILDBOT_WWW_HOST", str),
+    "worker_port": ("VENVDEB_BUILDBOT_WORKER_PORT", int),
+    "worker_host": ("VENVDEB_BUILDBOT_WORKER_HOST", str),
+    "secrets_file": ("VENVDEB_BUILDBOT_SECRETS", str),
+    "repo_url": ("VENVDEB_BUILDBOT_REPO_URL", str),
+    "packaging": ("VENVDEB_BUILDBOT_PACKAGING", str),
+    "venvdeb": ("VENVDEB_BUILDBOT_VENVDEB", list),
+    "smoke": ("VENVDEB_BUILDBOT_SMOKE", bool),
+    "nightly_hour": ("VENVDEB_BUILDBOT_NIGHTLY_HOUR", int),
+    "poll_interval": ("VENVDEB_BUILDBOT_POLL_INTERVAL", int),
+    "tree_stable_timer": ("VENVDEB_BUILDBOT_TREE_STABLE_TIMER", int),
+    "repo_dir": ("VENVDEB_REPO", str),
+    "gnupghome": ("VENVDEB_GNUPGHOME", str),
+    "state_dir": ("VENVDEB_STATE", str),
+    "cache_dir": ("VENVDEB_CACHE", str),
+    "upload_dir": ("VENVDEB_BUILDBOT_UPLOAD_DIR", str),
+}
+RELEASE_KEYS = {"constraints_repo": str, "constraints_branch": str, "constraints_files": list}
+
+
+@dataclass(frozen=True)
+class ConstraintsRepo:
+    """Where a release's constraints come from, for a git poller: a commit touching ``files`` on
+    ``branch`` rebuilds the wheelhouse."""
+    repo: str
+    branch: str
+    files: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Secrets:
+    users: dict = field(default_factory=dict)     # web login -> password
+    admins: tuple[str, ...] = ()                  # logins with the "admins" role
+    workers: dict = field(default_factory=dict)   # worker name -> password
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path                      # the project: relative paths below are relative to it
+    workers: tuple[str, ...] = ("local",)
+    db_url: str = "sqlite:///state.sqlite"  # relative to the master's basedir
+    www_port: int = 8010
+    www_host: str = "127.0.0.1"
+    worker_port: int = 9989
+    worker_host: str = "127.0.0.1"
+    secrets_file: str = "var/buildbot/secrets.toml"
+    repo_url: str = "http://127.0.0.1:8080"  # the staging repository as workers reach it
+    packaging: str = "packaging"
+    venvdeb: tuple[str, ...] = ("venvdeb",)  # the command on the workers (and the master)
+    smoke: bool = True
+    nightly_hour: int | None = None
+    poll_interval: int = 300
+    tree_stable_timer: int = 120
+    repo_dir: str = "var/repo"
+    gnupghome: str = "var/gnupg"
+    state_dir: str = "var/state"
+    cache_dir: str = "~/.cache/venvdeb"
+    upload_dir: str = "var/buildbot/uploads"
+    releases: dict = field(default_factory=dict)  # release name -> {constraints_repo, ...}
+
+    def path(self, value: str) -> Path:
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else self.root / p
+
+    @property
+    def www_url(self) -> str:
+        return f"http://{self.www_host}:{self.www_port}/"
+
+    def secrets(self) -> Secrets:
+        return load_secrets(self.path(self.secrets_file))
+
+
+def _coerce(key: str, value, kind, where: str):
+    if kind is bool and isinstance(value, str):
+        if value.lower() not in ("1", "0", "true", "false", "yes", "no"):
+            raise VenvdebError(f"{where}: {key} must be true or false, not {value!r}")
+        return value.lower() in ("1", "true", "yes")
+    if kind is int and isinstance(value, str):
+        if not re.fullmatch(r"\d+", value):
+            raise VenvdebError(f"{where}: {key} must be a number, not {value!r}")
+        return int(value)
+    if kind is list and isinstance(value, str):
+        return tuple(v for v in re.split(r"[,\s]+", value) if v)
+    if kind is list and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise VenvdebError(f"{where}: {key} must be {kind.__name__}, not {type(value).__name__}")
+    return value
+
+
+def load(root: Path, environ: dict | None = None) -> Settings:
+    environ = os.environ if environ is None else environ
+    values: dict = {}
+    config = environ.get(CONFIG_ENV)
+    if config:
+        path = Path(config)
+        try:
+            data = tomllib.loads(path.read_text())
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise VenvdebError(f"{path}: cannot read the Buildbot settings: {exc}") from None
+        releases = data.pop("releases", {})
+        for key, value in data.items():
+            if key not in ENVIRONMENT:
+                raise VenvdebError(f"{path}: unknown setting {key!r}", hint=f"known: {', '.join(sorted(ENVIRONMENT))}")
+            values[key] = _coerce(key, value, ENVIRONMENT[key][1], str(path))
+        for name, table in releases.items():
+            for key, value in table.items():
+                if key not in RELEASE_KEYS:
+                    raise VenvdebError(f"{path}: releases.{name}: unknown setting {key!r}")
+                table[key] = _coerce(key, value, RELEASE_KEYS[key], f"{path}: releases.{name}")
+        values["releases"] = releases
+    for key, (var, kind) in ENVIRONMENT.items():
+        if var in environ and environ[var] != "":
+            values[key] = _coerce(key, environ[var], kind, f"${var}")
+    settings = Settings(root=Path(root), **values)
+    if not settings.workers:
+        raise VenvdebError("the Buildbot settings name no worker")
+    return settings
+
+
+def load_secrets(path: Path) -> Secrets:
+    """``[users] login = "password"``, ``admins = ["login"]``, ``[workers] name = "password"``.
+
+    A missing file is not an error (checkconfig runs on fresh checkouts): nobody can log in then,
+    so nobody may force a build, and the workers' passwords are random so none can connect.
+    """
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        return Secrets()
+    except tomllib.TOMLDecodeError as exc:
+        raise VenvdebError(f"{path}: malformed secrets file: {exc}") from None
+    unknown = set(data) - {"users", "admins", "workers"}
+    if unknown:
+        raise VenvdebError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}")
+    return Secrets(users=dict(data.get("users", {})), admins=tuple(data.get("admins", ())),
+                   workers=dict(data.get("workers", {})))
+
+
+def worker_password(secrets_: Secrets, name: str) -> str:
+    # Unguessable rather than a well-known default: a worker without a configured password cannot
+    # connect, where "local-worker" would let anyone who reaches the port run builds.
+    return secrets_.workers.get(name) or secrets.token_urlsafe(24)
+
+
+def write_secrets(path: Path, users: dict, admins: list[str], workers: dict) -> None:
+    """Write a secrets file readable by its owner only (make master uses it)."""
+    def table(d: dict) -> str:
+        return "".join(f'{json_string(k)} = {json_string(v)}\n' for k, v in d.items())
+
+    text = (f"admins = [{', '.join(json_string(a) for a in admins)}]\n\n[users]\n{table(users)}\n"
+            f"[workers]\n{table(workers)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+
+
+def json_string(value: str) -> str:
+    import json
+
+    return json.dumps(value)  # a JSON string is a valid TOML basic string
+
+
+OPENDEV_RAW = re.compile(r"(?P<repo>https://opendev\.org/[^/]+/[^/]+)/raw/branch/(?P<branch>.+)/(?P<file>[^/]+)$")
+
+
+def constraints_repo(settings: Settings, release) -> ConstraintsRepo | None:
+    """The git repository and branch a release's constraints come from, or None if unknown.
+
+    Explicit settings win. Otherwise an opendev raw URL names its repository and branch, and a
+    local constraints file belongs to the git checkout it is in (the packaging repository).
+    """
+    own = settings.releases.get(release.name, {})
+    if own.get("constraints_repo"):
+        return ConstraintsRepo(own["constraints_repo"], own.get("constraints_branch", "master"),
+                               tuple(own.get("constraints_files", ())))
+    source = release.constraints
+    if source.url:
+        m = OPENDEV_RAW.match(source.url)
+        return ConstraintsRepo(m["repo"], m["branch"], (m["file"],)) if m else None
+    files = [p for p in (source.path, source.requirements_in) if p]
+    if not files:
+        return None
+    top = _git(files[0].parent, "rev-parse", "--show-toplevel")
+    branch = _git(files[0].parent, "symbolic-ref", "--short", "HEAD")
+    if not top or not branch:
+        return None
+    return ConstraintsRepo(top, branch, tuple(str(Path(f).resolve().relative_to(Path(top).resolve())) for f in files))
+
+
+def _git(cwd: Path, *args: str) -> str | None:
+    try:
+        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return proc.stdout.strip() if proc.returncode == 0 else None

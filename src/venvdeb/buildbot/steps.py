@@ -1,0 +1,365 @@
+"""One BuildStep per venvdeb subcommand.
+
+Each step runs ``venvdeb ... --json`` as an argv list, reads the JSON it prints on stdout (the
+human messages go to stderr, so both land in the stdio log but only stdout is parsed), and turns
+it into build properties and a one-line summary. A failed subcommand still prints JSON (the
+error, or lintian's tags), so the summary says why it failed.
+
+Worker steps (`VenvdebStep`) run in the build's directory on the worker; master steps
+(`VenvdebMasterStep`) run on the master, for what must happen in one place: smoke tests against
+and publication to the one repository.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+
+from twisted.internet import defer, reactor
+
+from buildbot import config
+from buildbot.process import buildstep
+from buildbot.process.results import CANCELLED, FAILURE, SUCCESS
+from buildbot.util import deferwaiter, runprocess
+
+
+def parse_json(stdout: str) -> dict | None:
+    try:
+        data = json.loads(stdout) if stdout.strip() else None
+    except json.JSONDecodeError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def size_text(size) -> str:
+    return f"{int(size) / 1e6:.1f} MB" if isinstance(size, (int, float)) else "? MB"
+
+
+class _JsonResult:
+    """What both kinds of step share: the argv, and JSON -> properties and summary."""
+
+    subcommand: tuple[str, ...] = ()
+    venvdeb = ("venvdeb",)     # the command; a list, so a path with spaces needs no quoting
+    packaging = None           # --packaging, when the packaging root is not ./packaging
+    extra_args: tuple = ()     # e.g. --cache-dir on every call of a factory
+    property_prefix = ""
+    summary_text = None
+
+    def _check_common(self, venvdeb, packaging, extra_args):
+        if venvdeb is not None:
+            if isinstance(venvdeb, str) or not venvdeb or not all(isinstance(a, str) for a in venvdeb):
+                config.error(f"{type(self).__name__}: venvdeb must be a non-empty list of strings, not {venvdeb!r}")
+            self.venvdeb = tuple(venvdeb)
+        if packaging is not None:
+            self.packaging = packaging
+        if extra_args is not None:
+            if isinstance(extra_args, str):
+                config.error(f"{type(self).__name__}: extra_args must be a list, not a string")
+            self.extra_args = tuple(extra_args)
+
+    def argv(self) -> list:
+        """venvdeb [--packaging P] <subcommand> <arguments> <extra_args> --json; arguments() per step."""
+        head = list(self.venvdeb) + (["--packaging", self.packaging] if self.packaging else [])
+        return head + list(self.subcommand) + list(self.arguments()) + list(self.extra_args) + ["--json"]
+
+    def arguments(self) -> list:
+        return []
+
+    def record(self, data: dict) -> str:
+        """Set properties from the JSON; return the step's summary."""
+        raise NotImplementedError
+
+    def failure_text(self, data: dict | None) -> str:
+        if data and data.get("error"):
+            return f"{self.name}: {data['error'].splitlines()[0][:200]}"
+        return f"{self.name} failed"
+
+    def set_property(self, name: str, value) -> None:
+        self.setProperty(self.property_prefix + name, value, self.name)
+
+    def getResultSummary(self):
+        if self.summary_text:
+            summary = {"step": self.summary_text}
+            if self.results not in (SUCCESS, None):
+                summary["build"] = self.summary_text  # the build's summary says which stage failed
+            return summary
+        return super().getResultSummary()
+
+
+class VenvdebStep(_JsonResult, buildstep.ShellMixin, buildstep.BuildStep):
+    """Run one venvdeb subcommand on the worker."""
+
+    name = "venvdeb"
+    haltOnFailure = True
+    flunkOnFailure = True
+    renderables = ("packaging",)
+
+    def __init__(self, venvdeb=None, packaging=None, extra_args=None, **kwargs):
+        self._check_common(venvdeb, packaging, extra_args)
+        kwargs = self.setupShellMixin(kwargs, prohibitArgs=["command"])
+        super().__init__(**kwargs)
+
+    @defer.inlineCallbacks
+    def run(self):
+        cmd = yield self.makeRemoteShellCommand(command=self.argv(), collectStdout=True)
+        yield self.runCommand(cmd)
+        data = parse_json(cmd.stdout)
+        if cmd.didFail() or data is None:
+            if data is not None:
+                yield self._record_failure(data)
+            self.summary_text = self.failure_text(data)
+            return FAILURE
+        self.summary_text = self.record(data)
+        return SUCCESS
+
+    def _record_failure(self, data):
+        # lint prints its tags on failure too: the counts are worth having on a failed build.
+        return defer.succeed(None)
+
+
+class VenvdebMasterStep(_JsonResult, buildstep.BuildStep):
+    """Run one venvdeb subcommand on the master (stdout parsed, stderr to the stdio log)."""
+
+    name = "venvdeb-master"
+    haltOnFailure = True
+    flunkOnFailure = True
+    env = None  # extra environment for the master's command
+
+    def __init__(self, venvdeb=None, packaging=None, extra_args=None, env=None, **kwargs):
+        self._check_common(venvdeb, packaging, extra_args)
+        if env is not None:
+            if not isinstance(env, dict):
+                config.error(f"{type(self).__name__}: env must be a dict")
+            self.env = env
+        super().__init__(**kwargs)
+        self._waiter = deferwaiter.DeferWaiter()
+
+    @defer.inlineCallbacks
+    def run(self):
+        argv = [str(a) for a in self.argv()]
+        log = yield self.addLog("stdio")
+        yield log.addHeader(shlex.join(argv) + "\n** on the master **\n")
+        stdout = []
+        env = dict(os.environ, **(self.env or {}))
+        process = runprocess.create_process(
+            reactor, argv, workdir=None, env=env,
+            collect_stdout=lambda data: (stdout.append(data), self._waiter.add(log.addStdout(_text(data)))),
+            collect_stderr=lambda data: self._waiter.add(log.addStderr(_text(data))),
+        )
+        yield process.start()
+        yield self._waiter.wait()
+        if self.stopped:
+            return CANCELLED
+        data = parse_json(b"".join(_bytes(d) for d in stdout).decode(errors="replace"))
+        if process.result_rc != 0 or data is None:
+            self.summary_text = self.failure_text(data)
+            return FAILURE
+        self.summary_text = self.record(data)
+        return SUCCESS
+
+
+def _text(data) -> str:
+    return data.decode(errors="replace") if isinstance(data, bytes) else data
+
+
+def _bytes(data) -> bytes:
+    return data.encode() if isinstance(data, str) else data
+
+
+def _require(step, **values):
+    for key, value in values.items():
+        # Not `value == ""`: a renderable compared with == is itself a (truthy) renderable.
+        if value is None or (isinstance(value, str) and not value):
+            config.error(f"{type(step).__name__}: {key} is required")
+
+
+# -- worker steps -----------------------------------------------------------------------------
+
+
+class WheelhouseBuild(VenvdebStep):
+    """``venvdeb wheelhouse build <release>``: properties wheelhouse_{package,version,deb,...}."""
+
+    name = "wheelhouse"
+    subcommand = ("wheelhouse", "build")
+    description = "building wheelhouse"
+    renderables = ("release", "packaging")
+
+    def __init__(self, release=None, **kwargs):
+        _require(self, release=release)
+        self.release = release
+        super().__init__(**kwargs)
+
+    def arguments(self):
+        return [self.release]
+
+    def record(self, data):
+        for key in ("package", "version", "deb", "deb_size", "wheels", "built", "changed"):
+            self.set_property(f"wheelhouse_{key}", data.get(key))
+        self.set_property("deb", data.get("deb"))
+        self.set_property("deb_file", os.path.basename(data.get("deb") or ""))
+        state = "new" if data.get("changed") else "unchanged"
+        return (f"{data.get('package')} {data.get('version')} ({state}): {data.get('wheels')} wheels, "
+                f"{data.get('built')} from sdists, {size_text(data.get('deb_size'))}")
+
+
+class WheelhouseFetch(VenvdebStep):
+    """``venvdeb wheelhouse fetch <release> --repo-url URL``: the published wheelhouse, verified."""
+
+    name = "fetch-wheelhouse"
+    subcommand = ("wheelhouse", "fetch")
+    description = "fetching wheelhouse"
+    keyring = "venvdeb-archive-keyring.gpg"
+    renderables = ("release", "repo_url", "keyring", "packaging")
+
+    def __init__(self, release=None, repo_url=None, keyring=None, **kwargs):
+        _require(self, release=release, repo_url=repo_url)
+        if isinstance(repo_url, str) and not repo_url.startswith(("http://", "https://")):
+            config.error(f"WheelhouseFetch: repo_url must be an http(s) URL, not {repo_url!r}")
+        self.release, self.repo_url = release, repo_url
+        if keyring is not None:
+            self.keyring = keyring
+        super().__init__(**kwargs)
+
+    def arguments(self):
+        return [self.release, "--repo-url", self.repo_url, "--keyring", self.keyring]
+
+    def record(self, data):
+        self.set_property("wheelhouse_package", data.get("package"))
+        self.set_property("wheelhouse_version", data.get("version"))
+        self.set_property("wheelhouse_deb", data.get("deb"))
+        return f"{data.get('package')} {data.get('version')}, sha256 verified"
+
+
+class ServiceBuild(VenvdebStep):
+    """``venvdeb build <release> <service> --reason R [--wheelhouse-deb D]``."""
+
+    name = "build"
+    subcommand = ("build",)
+    description = "building"
+    renderables = ("release", "service", "reason", "wheelhouse_deb", "packaging")
+
+    def __init__(self, release=None, service=None, reason=None, wheelhouse_deb=None, **kwargs):
+        _require(self, release=release, service=service, reason=reason)
+        self.release, self.service, self.reason, self.wheelhouse_deb = release, service, reason, wheelhouse_deb
+        super().__init__(**kwargs)
+
+    def arguments(self):
+        args = [self.release, self.service, "--reason", self.reason]
+        if self.wheelhouse_deb:
+            args += ["--wheelhouse-deb", self.wheelhouse_deb]
+        return args
+
+    def record(self, data):
+        for key in ("package", "version", "deb", "deb_size", "installed_size_kib"):
+            self.set_property(key, data.get(key))
+        self.set_property("deb_file", os.path.basename(data.get("deb") or ""))
+        self.set_property("distributions", len(data.get("distributions") or ()))
+        return (f"{data.get('package')} {data.get('version')}: {size_text(data.get('deb_size'))}, "
+                f"{len(data.get('distributions') or ())} distributions, {data.get('seconds')} s")
+
+
+class Lint(VenvdebStep):
+    """``venvdeb lint <deb> --fail-on ...``: properties lintian_{error,warning,info,...}."""
+
+    name = "lintian"
+    subcommand = ("lint",)
+    description = "lintian"
+    fail_on = ("error", "warning")
+    renderables = ("deb", "packaging")
+    SEVERITIES = ("error", "warning", "info", "pedantic", "experimental", "overridden")
+
+    def __init__(self, deb=None, fail_on=None, **kwargs):
+        _require(self, deb=deb)
+        self.deb = deb
+        if fail_on is not None:
+            if isinstance(fail_on, str) or not fail_on or not set(fail_on) <= set(self.SEVERITIES):
+                config.error(f"Lint: fail_on must be a list of lintian severities, not {fail_on!r}")
+            self.fail_on = tuple(fail_on)
+        super().__init__(**kwargs)
+
+    def arguments(self):
+        return [self.deb, "--fail-on", ",".join(self.fail_on)]
+
+    def _counts(self, data) -> dict:
+        counts: dict = {}
+        for package in data.get("packages") or ():
+            for severity, n in (package.get("counts") or {}).items():
+                counts[severity] = counts.get(severity, 0) + n
+        for severity, n in counts.items():
+            self.setProperty(f"lintian_{severity}", n, self.name)
+        self.setProperty("lintian_counts", counts, self.name)
+        return counts
+
+    def _record_failure(self, data):
+        counts = self._counts(data)
+        self._failed_counts = counts
+        return defer.succeed(None)
+
+    def failure_text(self, data):
+        counts = getattr(self, "_failed_counts", None)
+        if counts is not None:
+            return f"lintian failed: {_counts_text(counts)}"
+        return super().failure_text(data)
+
+    def record(self, data):
+        return f"lintian passed: {_counts_text(self._counts(data))}"
+
+
+def _counts_text(counts: dict) -> str:
+    shown = [f"{counts.get(s, 0)} {s}" for s in ("error", "warning", "info")]
+    return ", ".join(shown)
+
+
+# -- master steps -----------------------------------------------------------------------------
+
+
+class Publish(VenvdebMasterStep):
+    """``venvdeb repo publish <suite> <deb>`` on the master: one writer for the repository."""
+
+    name = "publish"
+    subcommand = ("repo", "publish")
+    renderables = ("suite", "deb", "packaging")
+
+    def __init__(self, suite=None, deb=None, **kwargs):
+        _require(self, suite=suite, deb=deb)
+        self.suite, self.deb = suite, deb
+        super().__init__(**kwargs)
+
+    def arguments(self):
+        return [self.suite, self.deb]
+
+    def record(self, data):
+        done = data.get("published") or []
+        new = [p for p in done if p.get("published")]
+        self.setProperty("published", [f"{p['package']} {p['version']}" for p in new], self.name)
+        parts = [f"{p.get('package')} {p.get('version')}" + ("" if p.get("published") else f" ({p.get('reason')})")
+                 for p in done]
+        return f"{self.suite}: {'; '.join(parts) or 'nothing'}"
+
+
+class Smoke(VenvdebMasterStep):
+    """``venvdeb smoke <release> <service> <deb>`` on the master, where the repository is."""
+
+    name = "smoke"
+    subcommand = ("smoke",)
+    renderables = ("release", "service", "deb", "packaging")
+
+    def __init__(self, release=None, service=None, deb=None, **kwargs):
+        _require(self, release=release, service=service, deb=deb)
+        self.release, self.service, self.deb = release, service, deb
+        super().__init__(**kwargs)
+
+    def arguments(self):
+        return [self.release, self.service, self.deb]
+
+    def failure_text(self, data):
+        failed = [c.get("name") for c in (data or {}).get("checks") or () if not c.get("passed")]
+        if failed:
+            return f"smoke failed: {', '.join(failed)}"
+        return super().failure_text(data)
+
+    def record(self, data):
+        checks = data.get("checks") or []
+        self.setProperty("smoke_checks", len(checks), self.name)
+        return f"smoke passed: {len(checks)} checks"

@@ -1,0 +1,163 @@
+"""The Buildbot steps, with Buildbot's TestBuildStepMixin: the argv each step runs, and what its
+JSON becomes (properties, summary, outcome). No real worker or master process."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from twisted.trial import unittest
+
+from buildbot import config
+from buildbot.process.properties import Property
+from buildbot.process.results import FAILURE, SUCCESS
+from buildbot.test.reactor import TestReactorMixin
+from buildbot.test.steps import ExpectMasterShell, ExpectShell, TestBuildStepMixin
+
+from venvdeb.buildbot import steps
+
+V = ["/opt/v/bin/venvdeb", "--packaging", "/p"]
+
+
+def out(data) -> str:
+    return json.dumps(data)
+
+
+class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
+    def setUp(self):
+        self.setup_test_reactor()
+        return self.setup_test_build_step()
+
+    def test_wheelhouse_build_sets_properties_and_summary(self):
+        self.setup_step(steps.WheelhouseBuild(release="2025.2", venvdeb=["/opt/v/bin/venvdeb"], packaging="/p",
+                                              extra_args=["--out-dir", "out"]))
+        self.expect_commands(
+            ExpectShell(workdir="wkdir", command=V + ["wheelhouse", "build", "2025.2", "--out-dir", "out", "--json"])
+            .stdout(out({"package": "openstack-wheelhouse-2025.2", "version": "7", "deb": "out/2025.2/w_7_all.deb",
+                         "deb_size": 123_400_000, "wheels": 212, "built": 3, "changed": True}))
+            .stderr("resolving...\n")
+            .exit(0))
+        self.expect_outcome(result=SUCCESS,
+                            state_string="openstack-wheelhouse-2025.2 7 (new): 212 wheels, 3 from sdists, 123.4 MB")
+        self.expect_property("wheelhouse_version", "7")
+        self.expect_property("wheelhouse_deb_size", 123_400_000)
+        self.expect_property("deb", "out/2025.2/w_7_all.deb")
+        self.expect_property("deb_file", "w_7_all.deb")
+        return self.run_step()
+
+    def test_service_build_passes_the_reason_and_the_fetched_wheelhouse(self):
+        self.setup_step(steps.ServiceBuild(release="2025.2", service="nova", reason=Property("reason"),
+                                           wheelhouse_deb=Property("wheelhouse_deb"), venvdeb=["venvdeb"]))
+        self.build.setProperty("reason", "CVE-2026-1234", "Force Build Form")
+        self.build.setProperty("wheelhouse_deb", "out/2025.2/w_7_all.deb", "fetch")
+        self.expect_commands(
+            ExpectShell(workdir="wkdir", command=["venvdeb", "build", "2025.2", "nova", "--reason", "CVE-2026-1234",
+                                                  "--wheelhouse-deb", "out/2025.2/w_7_all.deb", "--json"])
+            .stdout(out({"package": "venv-nova", "version": "32.2.1-3", "deb": "/b/out/2025.2/venv-nova_32.2.1-3_amd64.deb",
+                         "deb_size": 25_000_000, "installed_size_kib": 190_000, "seconds": 14.0,
+                         "distributions": [{"name": "a"}, {"name": "b"}], "reason": "CVE-2026-1234"}))
+            .exit(0))
+        self.expect_outcome(result=SUCCESS, state_string="venv-nova 32.2.1-3: 25.0 MB, 2 distributions, 14.0 s")
+        self.expect_property("version", "32.2.1-3")
+        self.expect_property("installed_size_kib", 190_000)
+        self.expect_property("deb_file", "venv-nova_32.2.1-3_amd64.deb")
+        return self.run_step()
+
+    def test_failed_build_says_why(self):
+        self.setup_step(steps.ServiceBuild(release="2025.2", service="nova", reason="r"))
+        self.expect_commands(
+            ExpectShell(workdir="wkdir", command=["venvdeb", "build", "2025.2", "nova", "--reason", "r", "--json"])
+            .stdout(out({"error": "no wheelhouse package for release 2025.2 in out\nmore", "hint": "build it"}))
+            .exit(1))
+        self.expect_outcome(result=FAILURE, state_string="build: no wheelhouse package for release 2025.2 in out")
+        self.expect_no_property("version")
+        return self.run_step()
+
+    def test_output_that_is_not_json_fails_the_step(self):
+        self.setup_step(steps.WheelhouseBuild(release="2025.2"))
+        self.expect_commands(
+            ExpectShell(workdir="wkdir", command=["venvdeb", "wheelhouse", "build", "2025.2", "--json"])
+            .stdout("Traceback (most recent call last):\n").exit(0))
+        self.expect_outcome(result=FAILURE, state_string="wheelhouse failed")
+        return self.run_step()
+
+    def test_lint_counts_become_properties(self):
+        self.setup_step(steps.Lint(deb="x.deb"))
+        self.expect_commands(
+            ExpectShell(workdir="wkdir", command=["venvdeb", "lint", "x.deb", "--fail-on", "error,warning", "--json"])
+            .stdout(out({"passed": True, "packages": [{"deb": "x.deb", "passed": True,
+                                                        "counts": {"error": 0, "warning": 0, "info": 4}}]}))
+            .exit(0))
+        self.expect_outcome(result=SUCCESS, state_string="lintian passed: 0 error, 0 warning, 4 info")
+        self.expect_property("lintian_info", 4)
+        self.expect_property("lintian_counts", {"error": 0, "warning": 0, "info": 4})
+        return self.run_step()
+
+    def test_lint_failure_keeps_the_counts(self):
+        self.setup_step(steps.Lint(deb="x.deb", fail_on=["error"]))
+        self.expect_commands(
+            ExpectShell(workdir="wkdir", command=["venvdeb", "lint", "x.deb", "--fail-on", "error", "--json"])
+            .stdout(out({"passed": False, "packages": [{"counts": {"error": 2, "warning": 1}}]}))
+            .exit(1))
+        self.expect_outcome(result=FAILURE, state_string="lintian failed: 2 error, 1 warning, 0 info")
+        self.expect_property("lintian_error", 2)
+        return self.run_step()
+
+    def test_fetch(self):
+        self.setup_step(steps.WheelhouseFetch(release="r1", repo_url="http://127.0.0.1:8080", keyring="k.gpg"))
+        self.expect_commands(
+            ExpectShell(workdir="wkdir", command=["venvdeb", "wheelhouse", "fetch", "r1", "--repo-url",
+                                                  "http://127.0.0.1:8080", "--keyring", "k.gpg", "--json"])
+            .stdout(out({"package": "w", "version": "3", "deb": "out/r1/w_3_all.deb"})).exit(0))
+        self.expect_outcome(result=SUCCESS, state_string="w 3, sha256 verified")
+        self.expect_property("wheelhouse_deb", "out/r1/w_3_all.deb")
+        return self.run_step()
+
+    def test_publish_runs_on_the_master(self):
+        self.setup_step(steps.Publish(suite="bookworm-r1-staging", deb="/m/up/x.deb", venvdeb=["venvdeb"],
+                                      extra_args=["--repo-dir", "/m/repo"]))
+        self.expect_commands(
+            ExpectMasterShell(["venvdeb", "repo", "publish", "bookworm-r1-staging", "/m/up/x.deb", "--repo-dir",
+                               "/m/repo", "--json"])
+            .stdout(out({"published": [{"suite": "bookworm-r1-staging", "package": "venv-svc",
+                                        "version": "1.0-1", "published": True}]}).encode())
+            .exit(0))
+        self.expect_outcome(result=SUCCESS, state_string="bookworm-r1-staging: venv-svc 1.0-1")
+        self.expect_property("published", ["venv-svc 1.0-1"])
+        return self.run_step()
+
+    def test_publish_refused(self):
+        self.setup_step(steps.Publish(suite="s", deb="x.deb"))
+        self.expect_commands(
+            ExpectMasterShell(["venvdeb", "repo", "publish", "s", "x.deb", "--json"])
+            .stdout(out({"error": "s already has venv-svc 1.0-1 with different bytes"}).encode())
+            .exit(1))
+        self.expect_outcome(result=FAILURE, state_string="publish: s already has venv-svc 1.0-1 with different bytes")
+        return self.run_step()
+
+    def test_smoke_failure_names_the_checks(self):
+        self.setup_step(steps.Smoke(release="r1", service="svc", deb="x.deb"))
+        self.expect_commands(
+            ExpectMasterShell(["venvdeb", "smoke", "r1", "svc", "x.deb", "--json"])
+            .stdout(out({"passed": False, "checks": [{"name": "pip check", "passed": True},
+                                                      {"name": "run: false", "passed": False}]}).encode())
+            .exit(1))
+        self.expect_outcome(result=FAILURE, state_string="smoke failed: run: false")
+        return self.run_step()
+
+
+@pytest.mark.parametrize("make", [
+    lambda: steps.ServiceBuild(release="r", service="s"),            # no reason
+    lambda: steps.ServiceBuild(release="r", reason="x"),             # no service
+    lambda: steps.WheelhouseBuild(),
+    lambda: steps.WheelhouseFetch(release="r", repo_url="file:///srv/repo"),
+    lambda: steps.Lint(deb="x.deb", fail_on="error"),
+    lambda: steps.Lint(deb="x.deb", fail_on=["fatal"]),
+    lambda: steps.Publish(suite="s"),
+    lambda: steps.WheelhouseBuild(release="r", venvdeb="venvdeb --verbose"),
+    lambda: steps.WheelhouseBuild(release="r", command=["sh", "-c", "true"]),
+])
+def test_bad_arguments_fail_at_checkconfig(make):
+    # Outside a config load, config.error raises at once: what checkconfig reports.
+    with pytest.raises(config.ConfigErrors):
+        make()
