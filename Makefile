@@ -10,7 +10,7 @@ DEBIAN_PACKAGES := debhelper dh-virtualenv dpkg-dev devscripts lintian fakeroot 
 	python3 python3-venv python3-dev pkg-config zstd git gnupg reprepro mmdebstrap sbuild uidmap \
 	ca-certificates
 
-.PHONY: setup system venv demo test test-unit bench bench-all bench-service bench-pipeline clean
+.PHONY: setup system venv demo master master-stop test test-unit bench bench-all bench-service bench-pipeline clean
 
 setup: system venv
 
@@ -44,6 +44,16 @@ demo: setup
 	@echo
 	@echo "== apt install venv-nova, in a clean chroot, from the signed staging suite: =="
 	$(BIN)/venvdeb smoke $(RELEASE) nova --from-staging
+
+# A Buildbot master and one local worker on 127.0.0.1 (sqlite), and the repository's HTTP server the
+# workers fetch the wheelhouse from. The first run prints the admin password once (kept in the
+# secrets file under var/, which git ignores). Settings: README.md, "Buildbot".
+WORKERS ?= 1
+master: setup
+	$(BIN)/python -m venvdeb.buildbot.local start --workers $(WORKERS)
+
+master-stop:
+	$(BIN)/python -m venvdeb.buildbot.local stop --workers $(WORKERS)
 
 test: setup
 	$(BIN)/buildbot checkconfig master.cfg
