@@ -47,13 +47,16 @@ KNOWN: dict[str, str] = {
 
 
 def for_build_failure(name: str, log: str) -> str:
+    """What the log says was missing, together with what the distribution is known to need."""
+    needed: list[str] = []
     for pattern, packages in LOG_PATTERNS:
         if re.search(pattern, log):
             if packages is None:
                 return "its setup.py imports pkg_resources, which it lacks even with setuptools<81: pin a newer release"
-            return f"needs {packages}: add them to the release's build_depends"
-    if name in KNOWN:
-        return f"needs {KNOWN[name]}: add them to the release's build_depends"
+            needed += [p for p in packages.split() if p not in needed]
+    needed += [p for p in KNOWN.get(name, "").split() if p not in needed]
+    if needed:
+        return f"needs {' '.join(needed)}: add them to the release's build_depends"
     return "read the build log; add the Debian -dev packages it needs to the release's build_depends"
 
 
