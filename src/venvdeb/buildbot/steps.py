@@ -254,9 +254,11 @@ class ServiceBuild(VenvdebStep):
         for key in ("package", "version", "deb", "deb_size", "installed_size_kib"):
             self.set_property(key, data.get(key))
         self.set_property("deb_file", os.path.basename(data.get("deb") or ""))
-        self.set_property("distributions", len(data.get("distributions") or ()))
+        found = data.get("distributions")
+        count = found if isinstance(found, int) else len(found or ())  # a count; older output: the list
+        self.set_property("distributions", count)
         return (f"{data.get('package')} {data.get('version')}: {size_text(data.get('deb_size'))}, "
-                f"{len(data.get('distributions') or ())} distributions, {data.get('seconds')} s")
+                f"{count} distributions, {data.get('seconds')} s")
 
 
 class Lint(VenvdebStep):
@@ -282,7 +284,8 @@ class Lint(VenvdebStep):
         return [self.deb, "--fail-on", ",".join(self.fail_on)]
 
     def _counts(self, data) -> dict:
-        counts: dict = {}
+        # Severities lintian did not report are zero: a property that is missing reads as unknown.
+        counts: dict = {"error": 0, "warning": 0, "info": 0}
         for package in data.get("packages") or ():
             for severity, n in (package.get("counts") or {}).items():
                 counts[severity] = counts.get(severity, 0) + n
