@@ -97,10 +97,18 @@ def ensure_wheelhouse(release: Release, options: BuildOptions, log) -> Wheelhous
         if not (installed_version(control["Package"]) == control["Version"] and manifest.is_file()
                 and manifest.read_bytes() == manifest_of(deb, package, install_dir)):
             log(f"installing {deb.name} (the service's Build-Depends)")
-            result = subprocess.run(["dpkg", "-i", str(deb)], capture_output=True, text=True)
+            result = subprocess.run(install_argv(deb), capture_output=True, text=True,
+                                    env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
             if result.returncode != 0:
-                raise VenvdebError(f"dpkg -i {deb} failed:\n{result.stderr[-1500:]}", hint="run as root")
+                raise VenvdebError(f"installing {deb} failed:\n{result.stderr[-1500:]}", hint="run as root")
     return Wheelhouse.load(Path(install_dir), install_dir)
+
+
+def install_argv(deb: Path) -> list[str]:
+    # apt, not dpkg -i: it waits for the dpkg lock (another build or an apt run on this host)
+    # instead of failing; --reinstall and --allow-downgrades because the content decides.
+    return ["apt-get", "install", "--yes", "--reinstall", "--allow-downgrades", "--no-install-recommends",
+            "-o", "DPkg::Lock::Timeout=600", str(deb.resolve())]
 
 
 def manifest_of(deb: Path, package: DebFile, install_dir: str) -> bytes:
