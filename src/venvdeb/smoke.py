@@ -150,7 +150,10 @@ class Smoke:
         ch.write(KEYRING_IN_CHROOT, (self.repo.base / KEYRING).read_bytes())
         ch.write("/etc/apt/sources.list.d/venvdeb.sources",
                  sources_entry(url, self.release.staging_suite, KEYRING_IN_CHROOT))
-        ch.write("/etc/apt/apt.conf.d/90venvdeb", 'Acquire::Languages "none";\nAPT::Install-Recommends "false";\n')
+        ch.write("/etc/apt/apt.conf.d/90venvdeb",
+                 'Acquire::Languages "none";\nAPT::Install-Recommends "false";\n'
+                 # a chroot has no /dev/pts: dpkg's output is logged without one
+                 'Dpkg::Use-Pty "0";\n')
 
     def _previous(self, version: str) -> str | None:
         """The newest version staging has of this package that is older than the candidate."""
