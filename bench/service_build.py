@@ -11,7 +11,6 @@ libraries bundled in manylinux wheels have no shlibs information.
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys

@@ -18,7 +18,6 @@ working on this repository.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import subprocess

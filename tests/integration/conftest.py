@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import PROJECT, write
+from venvdeb.buildbot.local import Farm
+from venvdeb.buildbot.rest import Api
+from venvdeb.signing import stop_agent
 
 pytestmark = [pytest.mark.integration, pytest.mark.network]
 
@@ -49,3 +55,116 @@ def venvdeb(tmp_path, cache_dir):
 
 def debs_under(path: Path) -> list[Path]:
     return sorted(path.rglob("*.deb")) if path.exists() else []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def purge_test_wheelhouses():
+    yield
+    installed = subprocess.run(["dpkg-query", "-W", "-f", "${Package}\\n", "test-wheelhouse-*"],
+                               capture_output=True, text=True).stdout.split()
+    if installed:
+        subprocess.run(["dpkg", "--purge", *installed], capture_output=True)
+
+
+def git(*args, cwd):
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
+                   env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t",
+                        "GIT_COMMITTER_EMAIL": "t@example.org", "PATH": "/usr/bin:/bin",
+                        "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(cwd)})
+
+
+@pytest.fixture
+def upstream(tmp_path) -> Path:
+    """A bare repository with a pbr project: tagged 1.0.0 on stable/2025.2, then two commits."""
+    work = tmp_path / "work"
+    write(work / "pyproject.toml", """
+        [build-system]
+        requires = ["pbr>=6.0.0", "setuptools>=64"]
+        build-backend = "pbr.build"
+    """)
+    write(work / "setup.cfg", """
+        [metadata]
+        name = gitsvc
+        summary = A service from git
+        author = Test
+        license = Apache-2.0
+
+        [files]
+        packages = gitsvc
+
+        [entry_points]
+        console_scripts =
+            gitsvc = gitsvc:main
+    """)
+    write(work / "setup.py", "import setuptools\nsetuptools.setup(pbr=True)\n")
+    write(work / "requirements.txt", "idna>=3\n")
+    write(work / "gitsvc" / "__init__.py", "def main():\n    print('gitsvc works')\n")
+    git("init", "-q", "-b", "stable/2025.2", cwd=work)
+    git("add", ".", cwd=work)
+    git("commit", "-q", "-m", "Initial", cwd=work)
+    git("tag", "-a", "1.0.0", "-m", "1.0.0", cwd=work)
+    for n in (1, 2):
+        (work / "gitsvc" / f"m{n}.py").write_text(f"X = {n}\n")
+        git("add", ".", cwd=work)
+        git("commit", "-q", "-m", f"Fix number {n}", cwd=work)
+    bare = tmp_path / "gitsvc.git"
+    git("clone", "-q", "--bare", str(work), str(bare), cwd=tmp_path)
+    return bare
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def farm(make_root, tmp_path, cache_dir, upstream):
+    # lintian warns bad-homepage for a local path as the git URL (the Homepage field): only an
+    # artefact of the local repository, so this release's gate fails on errors only.
+    packaging = make_root(TINY_UC, {}, name="b1", release_extra='lint_fail_on = ["error"]\n')
+    release = packaging / "releases" / "b1.toml"
+    release.write_text(release.read_text().replace("services = []", 'services = ["gitsvc"]'))
+    write(packaging / "services" / "gitsvc.toml", f"""
+        name = "gitsvc"
+        summary = "Service from a stable branch"
+        console_scripts = ["gitsvc"]
+        smoke_commands = ["gitsvc"]
+
+        [source]
+        git = "{upstream}"
+        branch = "stable/2025.2"
+    """)
+    www, pb, repo_port = free_port(), free_port(), free_port()
+    config = write(tmp_path / "buildbot.toml", f"""
+        www_port = {www}
+        worker_port = {pb}
+        repo_url = "http://127.0.0.1:{repo_port}"
+        packaging = "{packaging}"
+        secrets_file = "{tmp_path / 'secrets.toml'}"
+        repo_dir = "{tmp_path / 'repo'}"
+        gnupghome = "{tmp_path / 'gnupg'}"
+        state_dir = "{tmp_path / 'state'}"
+        upload_dir = "{tmp_path / 'uploads'}"
+        cache_dir = "{cache_dir}"
+        smoke = false
+        poll_interval = 2
+        tree_stable_timer = 3
+    """)
+    base = tmp_path / "bb"
+    base.mkdir()
+    farm = Farm(root=PROJECT, base=base, env={"VENVDEB_BUILDBOT_CONFIG": str(config)})
+    try:
+        password = farm.ensure_secrets()
+        farm.create()
+        farm.start()
+        api = Api(f"http://127.0.0.1:{www}")
+        api.wait(lambda: any(w["connected_to"] for w in api.get("workers")["workers"]), 60, "the worker")
+        yield farm, api, password
+    finally:
+        farm.stop()
+        stop_agent(tmp_path / "gnupg")
+        # What the failure was, if any: the master's log is in the tmp dir, and its tail here.
+        log = base / "master" / "twistd.log"
+        if log.exists():
+            print(log.read_text()[-4000:])

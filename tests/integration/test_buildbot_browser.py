@@ -6,8 +6,6 @@ import shutil
 
 import pytest
 
-from .test_buildbot import farm, upstream  # noqa: F401 (fixtures)
-from .test_service_build import purge_test_wheelhouses  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.integration, pytest.mark.network]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -15,7 +14,7 @@ from venvdeb.serve import serving
 from venvdeb.signing import Key, fingerprints, stop_agent
 from venvdeb.smoke import KEYRING_IN_CHROOT
 from .conftest import TINY_UC
-from .test_service_build import SERVICE_EXTRA, purge_test_wheelhouses  # noqa: F401 (fixture)
+from .test_service_build import SERVICE_EXTRA
 
 pytestmark = [pytest.mark.integration, pytest.mark.network]
 

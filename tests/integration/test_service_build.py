@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 from debian.changelog import Changelog
-from debian.deb822 import Deb822, PkgRelation
+from debian.deb822 import PkgRelation
 from debian.debfile import DebFile
 
-from tests.conftest import write
 from .conftest import TINY_UC
 
 pytestmark = [pytest.mark.integration, pytest.mark.network]
@@ -29,15 +28,6 @@ name = "normalizerd"
 command = "normalizer --version"
 description = "A test daemon"
 """
-
-
-@pytest.fixture(scope="module", autouse=True)
-def purge_test_wheelhouses():
-    yield
-    installed = subprocess.run(["dpkg-query", "-W", "-f", "${Package}\\n", "test-wheelhouse-*"],
-                               capture_output=True, text=True).stdout.split()
-    if installed:
-        subprocess.run(["dpkg", "--purge", *installed], capture_output=True)
 
 
 def run(*args, root: Path, tmp: Path, cache: Path, check=True, prefix=()):

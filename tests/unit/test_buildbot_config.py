@@ -11,7 +11,8 @@ from buildbot.process.properties import Properties
 
 from tests.conftest import PROJECT, write
 from venvdeb.buildbot import factories, schedulers, settings as settings_mod
-from venvdeb.buildbot.config import identifier, make_config
+from venvdeb.buildbot.config import make_config
+from venvdeb.buildbot.schedulers import identifier
 from venvdeb.errors import VenvdebError
 
 

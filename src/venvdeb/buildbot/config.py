@@ -13,7 +13,6 @@ from buildbot.plugins import util, worker
 
 from ..model import list_releases, load_release
 from . import factories, schedulers, settings as settings_mod, www
-from .schedulers import identifier  # noqa: F401 (kept importable: tests and older configs use it)
 
 
 def builders(settings, release) -> list:
