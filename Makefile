@@ -10,7 +10,7 @@ DEBIAN_PACKAGES := debhelper dh-virtualenv dpkg-dev devscripts lintian fakeroot 
 	python3 python3-venv python3-dev pkg-config zstd git gnupg reprepro mmdebstrap sbuild uidmap \
 	ca-certificates chromium chromium-driver
 
-.PHONY: setup system venv demo master master-stop test test-unit bench bench-all bench-service bench-pipeline clean
+.PHONY: setup system venv demo master master-stop test test-unit bench bench-all bench-service bench-pipeline bench-buildbot clean
 
 setup: system venv
 
@@ -70,6 +70,9 @@ bench-service: setup
 
 bench-pipeline: setup
 	$(BIN)/python bench/pipeline.py
+
+bench-buildbot: setup
+	$(BIN)/python bench/buildbot_workers.py
 
 bench-all: setup
 	$(BIN)/python bench/wheelhouse_all.py
