@@ -178,3 +178,40 @@ def test_apt_refuses_a_suite_signed_with_another_key(repo, tmp_path, cache_dir):
     update = apt_update_in_chroot(repo, cache_dir, keyring=keyring)
     assert update.returncode != 0
     assert "NO_PUBKEY" in update.stdout + update.stderr or "not signed" in update.stdout + update.stderr
+
+
+# -- venvdeb wheelhouse fetch: what a Buildbot worker takes from the staging suite ---------------
+
+def test_fetch_takes_the_wheelhouse_from_the_signed_suite(repo, tmp_path, make_root):
+    from venvdeb.wheelhouse_fetch import fetch
+
+    release = load_release(tmp_path / "packaging", "r1")
+    repo.publish(STAGING, tiny_deb(tmp_path, release.wheelhouse_package, "3"))
+    with serving(repo.base) as url:
+        got = fetch(release, url, repo.base / KEYRING, tmp_path / "fetched")
+    assert (got["package"], got["version"]) == (release.wheelhouse_package, "3")
+    assert Path(got["deb"]).read_bytes() == (tmp_path / f"{release.wheelhouse_package}_3_hello.deb").read_bytes()
+
+
+def test_fetch_refuses_a_tampered_index_and_a_foreign_key(repo, tmp_path):
+    from venvdeb.errors import VenvdebError
+    from venvdeb.signing import gpg
+    from venvdeb.wheelhouse_fetch import fetch
+
+    release = load_release(tmp_path / "packaging", "r1")
+    repo.publish(STAGING, tiny_deb(tmp_path, release.wheelhouse_package, "3"))
+    stranger = make_throwaway(tmp_path / "stranger")
+    foreign = tmp_path / "foreign.gpg"
+    foreign.write_bytes(gpg(stranger.gnupghome, "--export", stranger.fingerprint))
+    stop_agent(stranger.gnupghome)
+    with serving(repo.base) as url:
+        with pytest.raises(VenvdebError) as exc:
+            fetch(release, url, foreign, tmp_path / "a")
+        assert "bad or unknown signature" in str(exc.value)
+        for index in (repo.base / "dists" / STAGING / "main" / "binary-amd64").glob("Packages*"):
+            index.write_bytes(index.read_bytes().replace(b"Version: 3", b"Version: 4") if index.suffix == ""
+                              else index.read_bytes()[:-8] + b"tampered")
+        with pytest.raises(VenvdebError) as exc:
+            fetch(release, url, repo.base / KEYRING, tmp_path / "b")
+        assert "does not match the signed InRelease" in str(exc.value)
+    assert not list((tmp_path / "a").glob("*.deb")) + list((tmp_path / "b").glob("*.deb"))
