@@ -59,7 +59,7 @@ def run_farm(workers: tuple[str, ...], work: Path, cache_dir: Path) -> dict:
         services = [f"{RELEASE}-venv-{s.name}" for s in release.services]
         start = time.monotonic()
         wheelhouse = api.wait_request(api.force(identifier(f"force-wheelhouse-{RELEASE}"), f"wheelhouse-{RELEASE}",
-                                                reason="bench"))
+                                                reason="bench", trigger_services=True))
         if wheelhouse["results"] != 0:
             raise SystemExit(f"the wheelhouse build failed: {api.steps(wheelhouse)}")
         def finished():
