@@ -9,6 +9,7 @@ wheelhouse, fetch, build, lintian, upload, publish on the master.
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -62,20 +63,26 @@ def test_forced_and_polled_builds_publish_to_staging(farm, tmp_path, upstream): 
     # The master keeps the ledger: the next build, on any worker, continues from it.
     assert (tmp_path / "state" / "venv-gitsvc.ledger.json").is_file()
 
-    # A commit to the stable branch builds the service once more, by itself.
+    # A burst of commits to the stable branch, pushed one by one, builds the service once more,
+    # by itself, at the last commit (the tree-stable timer is 3 s here).
     before = len(api.builds("b1-venv-gitsvc"))
     work = tmp_path / "push"
     git("clone", "-q", "--branch", "stable/2025.2", str(upstream), str(work), cwd=tmp_path)
-    (work / "gitsvc" / "m3.py").write_text("X = 3\n")
-    git("add", ".", cwd=work)
-    git("commit", "-q", "-m", "Fix number 3", cwd=work)
-    git("push", "-q", "origin", "stable/2025.2", cwd=work)
+    for n in (3, 4, 5):
+        (work / "gitsvc" / f"m{n}.py").write_text(f"X = {n}\n")
+        git("add", ".", cwd=work)
+        git("commit", "-q", "-m", f"Fix number {n}", cwd=work)
+        git("push", "-q", "origin", "stable/2025.2", cwd=work)
     new = api.wait(lambda: [b for b in api.builds("b1-venv-gitsvc")[before:] if b["complete"]], 600,
-                   "the build of the pushed commit")
+                   "the build of the pushed commits")
     assert new[0]["results"] == SUCCESS, api.steps(new[0])
     props = {k: v[0] for k, v in new[0]["properties"].items()}
-    assert props["scheduler"] == "git_b1_gitsvc" and props["version"] == "1.0.1~dev3-1"
-    assert staging(tmp_path)["venv-gitsvc"] == "1.0.1~dev3-1"
+    assert props["scheduler"] == "git_b1_gitsvc" and props["version"] == "1.0.1~dev5-1"
+    assert staging(tmp_path)["venv-gitsvc"] == "1.0.1~dev5-1"
+    time.sleep(10)  # longer than the poll interval and the tree-stable timer together
+    assert len(api.builds("b1-venv-gitsvc")) == before + 1
+    builder = api.builder_id("b1-venv-gitsvc")
+    assert api.get(f"buildrequests?builderid={builder}&complete=false")["buildrequests"] == []
 
 
 def _changelog(deb: Path, tmp_path: Path) -> bytes:
