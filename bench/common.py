@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -34,8 +35,15 @@ def machine() -> dict:
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%MZ")}
 
 
+def scrub(text: str) -> str:
+    """Results are committed: no path of this machine in them (the project, temp dirs, home)."""
+    text = text.replace(str(PROJECT) + "/", "").replace(str(Path.home()), "~")
+    return re.sub(r"/tmp/[^\s\"']*", "<tmp>", text)
+
+
 def record(name: str, data: dict, table: list[str]) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{name}.json").write_text(json.dumps(data | {"machine": machine()}, indent=1, sort_keys=True) + "\n")
+    text = json.dumps(data | {"machine": machine()}, indent=1, sort_keys=True) + "\n"
+    (RESULTS / f"{name}.json").write_text(scrub(text))
     (RESULTS / f"{name}.md").write_text("\n".join(table) + "\n")
     print("\n".join(table))

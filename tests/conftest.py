@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 
 PROJECT = Path(__file__).resolve().parents[1]
-SHARED = PROJECT.parent / "shared"
-UPPER_CONSTRAINTS = SHARED / "fixtures" / "openstack-requirements" / "stable-2025.2" / "upper-constraints.txt"
 
 
 def write(path: Path, text: str) -> Path:
