@@ -129,7 +129,7 @@ def content_digest(release: Release, items: list[dict], constraints_text: str, a
     h = hashlib.sha256()
     h.update(json.dumps({"package": release.wheelhouse_package, "release": release.name,
                          "distribution": release.distribution, "architecture": arch,
-                         "maintainer": release.maintainer,
+                         "maintainer": release.maintainer, "constraints": constraints_label(release),
                          "wheels": [(i["file"], i["sha256"]) for i in items]}, sort_keys=True).encode())
     h.update(constraints_text.encode())
     skeleton = wheelhouse_deb.SKELETON / "debian"
@@ -224,7 +224,7 @@ def package(release: Release, target: Target, cons, wheels: list[Materialized], 
     (payload / "constraints.txt").write_text(cons.text)
     (payload / "manifest.json").write_text(json.dumps(
         {"release": release.name, "package": release.wheelhouse_package, "version": entry.version,
-         "interpreter": target.interpreter, "python": target.version, "constraints": cons.origin,
+         "interpreter": target.interpreter, "python": target.version, "constraints": constraints_label(release),
          "constraints_sha256": cons.sha256, "wheels": items}, indent=1, sort_keys=True) + "\n")
     context = {
         "package": release.wheelhouse_package, "maintainer": release.maintainer, "release": release.name,
@@ -247,6 +247,18 @@ def package(release: Release, target: Target, cons, wheels: list[Materialized], 
     if is_new:
         ledger.add(entry)
     return summary | {"changed": True, "deb_size": final.stat().st_size}
+
+
+def constraints_label(release: Release) -> str:
+    """Where the constraints came from, as the package records it: the URL, or the path within
+    the packaging root; never where this checkout happens to be (the bytes would depend on it)."""
+    c = release.constraints
+    if c.url:
+        return c.url
+    try:
+        return str(c.path.resolve().relative_to(release.root.resolve()))
+    except ValueError:
+        return c.path.name
 
 
 def link_or_copy(src: Path, dest: Path) -> None:
