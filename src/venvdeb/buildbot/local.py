@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..signing import stop_agent
 from . import settings as settings_mod
 
 PROJECT = Path(__file__).resolve().parents[3]
@@ -124,6 +125,8 @@ class Farm:
                         break
                     time.sleep(0.1)
             pidfile.unlink()
+        # Signing the repository started a gpg-agent for its key's home: it goes with the rest.
+        stop_agent(self.settings.path(self.settings.gnupghome))
 
 
 def _alive(pid: int) -> bool:
