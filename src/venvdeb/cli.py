@@ -106,6 +106,7 @@ def parser() -> argparse.ArgumentParser:
     ln.add_argument("debs", nargs="+", type=Path)
     ln.add_argument("--fail-on", default="error,warning", help="severities that fail the gate (default: error,warning)")
     ln.add_argument("--json", action="store_true", help="print the result as JSON")
+    ln.add_argument("--output", type=Path, help="also write the JSON result to this file (for 'repo record-gate')")
     ln.set_defaults(func=cmd_lint)
 
     rp = sub.add_parser("repo", help="the signed reprepro repository",
@@ -136,7 +137,13 @@ def parser() -> argparse.ArgumentParser:
     rso.add_argument("--production", action="store_true", help="the production suite (default: staging)")
     rso.add_argument("--url", default="http://127.0.0.1:8080")
     rso.add_argument("--keyring", default="/etc/apt/keyrings/venvdeb.gpg")
-    for action in (ri, rpub, rpro, rl, rs, rr, rso):
+    rg = rsub.add_parser("record-gate", help="record a gate's result for a package file (what promote checks)",
+                         description="Record the JSON result of 'venvdeb lint' or 'venvdeb smoke' for this .deb, "
+                         "where 'repo promote' looks for it; for gates that ran elsewhere (a Buildbot worker).")
+    rg.add_argument("deb", type=Path)
+    rg.add_argument("gate", choices=("lint", "smoke"))
+    rg.add_argument("result", type=Path, help="the gate's --json output")
+    for action in (ri, rpub, rpro, rl, rs, rr, rso, rg):
         _repo_args(action)
         action.add_argument("--json", action="store_true", help="print the result as JSON")
     rp.set_defaults(func=cmd_repo)
@@ -152,6 +159,7 @@ def parser() -> argparse.ArgumentParser:
     sm.add_argument("--from-staging", action="store_true",
                     help="install the package by name from the staging suite instead (what an operator does)")
     sm.add_argument("--chroot-max-age", type=float, default=7 * 24, help="hours before the cached chroot is remade")
+    sm.add_argument("--record", action="store_true", help="record the result in the repository, for 'repo promote'")
     _dirs(sm)
     _repo_args(sm)
     sm.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -227,6 +235,8 @@ def cmd_lint(args) -> dict:
     for r in results:
         print(r.summary(), file=sys.stderr if args.json else sys.stdout)
     out = {"passed": all(r.passed for r in results), "packages": [r.as_dict() for r in results]}
+    if args.output:
+        args.output.write_text(json.dumps(out, indent=1) + "\n")
     if not out["passed"]:
         if args.json:
             print(json.dumps(out, indent=1))
@@ -264,6 +274,23 @@ def cmd_repo(args) -> dict:
             for r in result:
                 print(f"{r['package']} {r['version']} {r['architecture']}")
         return {"suite": args.suite, "packages": result}
+    if args.action == "record-gate":
+        from debian.debfile import DebFile
+
+        from .cache import sha256_file
+        from .errors import VenvdebError
+
+        try:
+            result = json.loads(args.result.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise VenvdebError(f"{args.result}: not a gate result: {exc}") from None
+        control = DebFile(str(args.deb)).debcontrol()
+        repo.record_gate(control["Package"], control["Version"], args.gate, result, sha256_file(args.deb))
+        out = {"package": control["Package"], "version": control["Version"], "gate": args.gate,
+               "passed": bool(result.get("passed"))}
+        if not args.json:
+            print(f"{out['package']} {out['version']}: {args.gate} {'passed' if out['passed'] else 'FAILED'}, recorded")
+        return out
     if args.action == "sources":
         from .repo import sources_entry
 
@@ -304,6 +331,10 @@ def cmd_smoke(args) -> dict:
     else:
         deb = args.deb or latest_service_deb(args.out_dir / release.name, service.package)
         result = smoke.run(deb)
+        if args.record:
+            from .cache import sha256_file
+
+            repo.record_gate(result.package, result.version, "smoke", result.as_dict(), sha256_file(deb))
     out = result.as_dict()
     if not result.passed:
         if args.json:

@@ -30,7 +30,7 @@ def staging(tmp_path) -> dict:
     return {p["package"]: p["version"] for p in repo.list("bookworm-b1-staging")}
 
 
-def test_forced_and_polled_builds_publish_to_staging(farm, tmp_path, upstream):  # noqa: F811 (fixture)
+def test_forced_and_polled_builds_publish_to_staging(farm, tmp_path, upstream):
     _, api, password = farm
 
     # Anonymous: may read, may not force.
@@ -57,6 +57,10 @@ def test_forced_and_polled_builds_publish_to_staging(farm, tmp_path, upstream): 
     assert props["lintian_error"] == 0 and props["lintian_warning"] == 1
     assert props["deb_size"] > 0
     assert staging(tmp_path) == {"test-wheelhouse-b1": "1", "venv-gitsvc": "1.0.1~dev2-1"}
+    # The worker's lintian result is recorded on the master, for `repo promote`.
+    home = tmp_path / "gnupg"
+    gates = Repository(tmp_path / "repo", Key(home, fingerprints(home)[0])).gates("venv-gitsvc", "1.0.1~dev2-1")
+    assert gates["lint"]["passed"] is True and gates["lint"]["packages"][0]["counts"]["warning"] == 1
     # The force form's reason went into debian/changelog.
     deb = next((tmp_path / "uploads" / "b1-venv-gitsvc").rglob("*.deb"))
     assert b"CVE-2026-0001" in _changelog(deb, tmp_path)

@@ -111,3 +111,23 @@ def test_lintian_error_publishes_nothing_and_staging_keeps_its_state(setup):
     failed = [s for s in result["stages"] if not s["passed"]]
     assert failed[0]["stage"] == "lint" and "FAILED" in failed[0]["detail"]
     assert staged(repo) == before
+
+
+def test_smoke_and_lint_results_recorded_one_by_one(setup, tmp_path):
+    """Gates that ran elsewhere (a Buildbot worker, the master) are recorded with --record and
+    `repo record-gate`; promote needs both."""
+    root, venvdeb, repo = setup
+    venvdeb("pipeline", "p1")
+    repo.gates_path("venv-svc", "3.4.2-1").unlink()
+    deb = next((tmp_path / "out" / "p1").glob("venv-svc_3.4.2-1_*.deb"))
+    code, smoked, err = venvdeb("smoke", "p1", "svc", str(deb), "--record")
+    assert repo.gates("venv-svc", "3.4.2-1")["smoke"]["passed"] is True
+    code, error, err = venvdeb("repo", "promote", "p1", "venv-svc", "3.4.2-1", check=False)
+    assert code == 1 and "gate(s) not passed: lint" in err
+    lint_json = tmp_path / "lint.json"
+    subprocess.run([sys.executable, "-m", "venvdeb", "lint", str(deb), "--output", str(lint_json)], check=True,
+                   capture_output=True)
+    code, recorded, err = venvdeb("repo", "record-gate", str(deb), "lint", str(lint_json))
+    assert recorded["passed"] is True
+    code, promoted, err = venvdeb("repo", "promote", "p1", "venv-svc", "3.4.2-1")
+    assert promoted["promoted"] is True

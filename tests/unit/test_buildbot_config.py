@@ -120,7 +120,7 @@ def test_settings_file_and_environment(root):
     step_names = [s.kwargs.get("name", s.step_class.name) for s in config["builders"][1].factory.steps]
     assert "smoke" not in step_names
     assert step_names == ["repository-keyring", "fetch-wheelhouse", "ledger-from-master", "build", "lintian",
-                          "upload-deb", "publish", "ledger-to-master"]
+                          "upload-deb", "upload-lint-result", "record-gate", "publish", "ledger-to-master"]
 
 
 @pytest.mark.parametrize("text, message", [

@@ -126,6 +126,17 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         self.expect_property("published", ["venv-svc 1.0-1"])
         return self.run_step()
 
+    def test_record_gate_runs_on_the_master(self):
+        self.setup_step(steps.RecordGate(deb="/m/up/x.deb", gate="lint", result="/m/up/lint.json",
+                                         extra_args=["--repo-dir", "/m/repo"]))
+        self.expect_commands(
+            ExpectMasterShell(["venvdeb", "repo", "record-gate", "/m/up/x.deb", "lint", "/m/up/lint.json",
+                               "--repo-dir", "/m/repo", "--json"])
+            .stdout(out({"package": "venv-svc", "version": "1.0-1", "gate": "lint", "passed": True}).encode())
+            .exit(0))
+        self.expect_outcome(result=SUCCESS, state_string="venv-svc 1.0-1: lint passed")
+        return self.run_step()
+
     def test_publish_refused(self):
         self.setup_step(steps.Publish(suite="s", deb="x.deb"))
         self.expect_commands(
@@ -154,6 +165,7 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
     lambda: steps.Lint(deb="x.deb", fail_on="error"),
     lambda: steps.Lint(deb="x.deb", fail_on=["fatal"]),
     lambda: steps.Publish(suite="s"),
+    lambda: steps.RecordGate(deb="x.deb", gate="build", result="r.json"),
     lambda: steps.WheelhouseBuild(release="r", venvdeb="venvdeb --verbose"),
     lambda: steps.WheelhouseBuild(release="r", command=["sh", "-c", "true"]),
 ])

@@ -18,6 +18,7 @@ from .settings import Settings
 
 WORKER_STATE = "var/state"  # relative to the build directory on the worker
 WORKER_OUT = "out"
+LINT_RESULT = "lint.json"  # written by the worker's lint step, recorded by the master
 
 
 @util.renderer
@@ -82,6 +83,17 @@ class Stages:
         return steps.FileUpload(name="upload-deb", workersrc=util.Property("deb"), masterdest=self.upload_dest(),
                                 mode=0o644, haltOnFailure=True)
 
+    def lint_result_dest(self):
+        return util.Interpolate(str(self.settings.path(self.settings.upload_dir))
+                                + "/%(prop:buildername)s/%(prop:buildnumber)s/lint.json")
+
+    def record_lint(self):
+        """The worker's lintian result, kept on the master for `repo promote`."""
+        return [steps.FileUpload(name="upload-lint-result", workersrc=LINT_RESULT, masterdest=self.lint_result_dest(),
+                                 mode=0o644, haltOnFailure=True),
+                self.master_step(venvdeb_steps.RecordGate, deb=self.upload_dest(), gate="lint",
+                                 result=self.lint_result_dest())]
+
     def publish(self, release):
         return self.master_step(venvdeb_steps.Publish, suite=release.staging_suite, deb=self.upload_dest())
 
@@ -119,10 +131,13 @@ def service_factory(settings: Settings, release, service) -> util.BuildFactory:
     f.addStep(s.worker_step(venvdeb_steps.ServiceBuild, release=release.name, service=service.name,
                             reason=build_reason, wheelhouse_deb=util.Property("wheelhouse_deb"),
                             extra_args=s.worker_dirs))
-    f.addStep(s.worker_step(venvdeb_steps.Lint, deb=util.Property("deb"), fail_on=list(release.lint_fail_on)))
+    f.addStep(s.worker_step(venvdeb_steps.Lint, deb=util.Property("deb"), fail_on=list(release.lint_fail_on),
+                            extra_args=["--output", LINT_RESULT]))
     f.addStep(s.upload())
+    f.addSteps(s.record_lint())
     if settings.smoke:
-        f.addStep(s.master_step(venvdeb_steps.Smoke, extra=["--cache-dir", str(settings.path(settings.cache_dir))],
+        f.addStep(s.master_step(venvdeb_steps.Smoke, extra=["--cache-dir", str(settings.path(settings.cache_dir)),
+                                                            "--record"],
                                 release=release.name, service=service.name, deb=s.upload_dest()))
     f.addStep(s.publish(release))
     f.addStep(s.ledger_up(service.package))

@@ -341,6 +341,28 @@ class Publish(VenvdebMasterStep):
         return f"{self.suite}: {'; '.join(parts) or 'nothing'}"
 
 
+class RecordGate(VenvdebMasterStep):
+    """``venvdeb repo record-gate <deb> <gate> <result>`` on the master: a gate that ran on a worker
+    is recorded where ``repo promote`` looks for it."""
+
+    name = "record-gate"
+    subcommand = ("repo", "record-gate")
+    renderables = ("deb", "gate", "result", "packaging")
+
+    def __init__(self, deb=None, gate=None, result=None, **kwargs):
+        _require(self, deb=deb, gate=gate, result=result)
+        if gate not in ("lint", "smoke"):
+            config.error(f"RecordGate: gate must be 'lint' or 'smoke', not {gate!r}")
+        self.deb, self.gate, self.result = deb, gate, result
+        super().__init__(**kwargs)
+
+    def arguments(self):
+        return [self.deb, self.gate, self.result]
+
+    def record(self, data):
+        return f"{data.get('package')} {data.get('version')}: {self.gate} {'passed' if data.get('passed') else 'FAILED'}"
+
+
 class Smoke(VenvdebMasterStep):
     """``venvdeb smoke <release> <service> <deb>`` on the master, where the repository is."""
 
