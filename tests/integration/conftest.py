@@ -135,6 +135,14 @@ def farm(make_root, tmp_path, cache_dir, upstream):
         git = "{upstream}"
         branch = "stable/2025.2"
     """)
+    # The release's constraints, as upstream keeps them: a git repository the master polls.
+    reqs = tmp_path / "requirements-work"
+    write(reqs / "upper-constraints.txt", TINY_UC)
+    git("init", "-q", "-b", "master", cwd=reqs)
+    git("add", ".", cwd=reqs)
+    git("commit", "-q", "-m", "Constraints", cwd=reqs)
+    requirements = tmp_path / "requirements.git"
+    git("clone", "-q", "--bare", str(reqs), str(requirements), cwd=tmp_path)
     www, pb, repo_port = free_port(), free_port(), free_port()
     config = write(tmp_path / "buildbot.toml", f"""
         www_port = {www}
@@ -150,6 +158,11 @@ def farm(make_root, tmp_path, cache_dir, upstream):
         smoke = false
         poll_interval = 2
         tree_stable_timer = 3
+
+        [releases.b1]
+        constraints_repo = "{requirements}"
+        constraints_branch = "master"
+        constraints_files = ["upper-constraints.txt"]
     """)
     base = tmp_path / "bb"
     base.mkdir()

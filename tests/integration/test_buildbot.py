@@ -94,3 +94,26 @@ def _changelog(deb: Path, tmp_path: Path) -> bytes:
     subprocess.run(["dpkg-deb", "-x", str(deb), str(tree)], check=True)
     return subprocess.run(["zcat", str(next(tree.glob("usr/share/doc/*/changelog.Debian.gz")))],
                           capture_output=True, check=True).stdout
+
+
+def test_a_constraints_commit_rebuilds_the_wheelhouse_then_every_service(farm, tmp_path):
+    farm_, api, password = farm
+    api.login("admin", password)
+    time.sleep(5)  # the pollers' first look at the repositories sets where "new" starts
+    work = tmp_path / "requirements-push"
+    git("clone", "-q", str(tmp_path / "requirements.git"), str(work), cwd=tmp_path)
+    with open(work / "upper-constraints.txt", "a") as f:
+        f.write("# reviewed for the next point release\n")
+    git("commit", "-q", "-am", "Review the constraints", cwd=work)
+    git("push", "-q", "origin", "master", cwd=work)
+    wheelhouse = api.wait(lambda: [b for b in api.builds("wheelhouse-b1") if b["complete"]], 600,
+                          "the wheelhouse build of the constraints commit")[0]
+    assert wheelhouse["results"] == SUCCESS, api.steps(wheelhouse)
+    assert wheelhouse["properties"]["scheduler"][0] == "constraints_b1"
+    assert ("rebuild-services", SUCCESS) in api.steps(wheelhouse)
+    service = api.wait(lambda: [b for b in api.builds("b1-venv-gitsvc") if b["complete"]], 600,
+                       "the service build the wheelhouse triggered")[0]
+    assert service["results"] == SUCCESS, api.steps(service)
+    assert service["properties"]["scheduler"][0] == "services_b1"
+    assert service["properties"]["reason"][0].startswith("Rebuilt against test-wheelhouse-b1 1")
+    assert staging(tmp_path) == {"test-wheelhouse-b1": "1", "venv-gitsvc": "1.0.1~dev2-1"}
