@@ -112,6 +112,24 @@ def upstream(tmp_path) -> Path:
     return bare
 
 
+def git_release(make_root, name: str, upstream: Path, release_extra: str = "") -> Path:
+    """A packaging root whose release's one service, gitsvc, comes from ``upstream``'s stable branch."""
+    root = make_root(TINY_UC, {}, name=name, release_extra=release_extra)
+    release = root / "releases" / f"{name}.toml"
+    release.write_text(release.read_text().replace("services = []", 'services = ["gitsvc"]'))
+    write(root / "services" / "gitsvc.toml", f"""
+        name = "gitsvc"
+        summary = "Service from a stable branch"
+        console_scripts = ["gitsvc"]
+        smoke_commands = ["gitsvc"]
+
+        [source]
+        git = "{upstream}"
+        branch = "stable/2025.2"
+    """)
+    return root
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -122,19 +140,7 @@ def free_port() -> int:
 def farm(make_root, tmp_path, cache_dir, upstream):
     # lintian warns bad-homepage for a local path as the git URL (the Homepage field): only an
     # artefact of the local repository, so this release's gate fails on errors only.
-    packaging = make_root(TINY_UC, {}, name="b1", release_extra='lint_fail_on = ["error"]\n')
-    release = packaging / "releases" / "b1.toml"
-    release.write_text(release.read_text().replace("services = []", 'services = ["gitsvc"]'))
-    write(packaging / "services" / "gitsvc.toml", f"""
-        name = "gitsvc"
-        summary = "Service from a stable branch"
-        console_scripts = ["gitsvc"]
-        smoke_commands = ["gitsvc"]
-
-        [source]
-        git = "{upstream}"
-        branch = "stable/2025.2"
-    """)
+    packaging = git_release(make_root, "b1", upstream, release_extra='lint_fail_on = ["error"]\n')
     # The release's constraints, as upstream keeps them: a git repository the master polls.
     reqs = tmp_path / "requirements-work"
     write(reqs / "upper-constraints.txt", TINY_UC)

@@ -7,27 +7,14 @@ from pathlib import Path
 import pytest
 from debian.debfile import DebFile
 
-from tests.conftest import write
-from .conftest import TINY_UC
+from .conftest import git_release
 from .test_service_build import run
 
 pytestmark = [pytest.mark.integration, pytest.mark.network]
 
 
 def test_git_service_builds_its_own_wheel_with_its_git_version(make_root, tmp_path, cache_dir, upstream):
-    root = make_root(TINY_UC, {}, name="g1")
-    release = root / "releases" / "g1.toml"
-    release.write_text(release.read_text().replace("services = []", 'services = ["gitsvc"]'))
-    write(root / "services" / "gitsvc.toml", f"""
-        name = "gitsvc"
-        summary = "Service from a stable branch"
-        console_scripts = ["gitsvc"]
-        smoke_commands = ["gitsvc"]
-
-        [source]
-        git = "{upstream}"
-        branch = "stable/2025.2"
-    """)
+    root = git_release(make_root, "g1", upstream)
     code, wh, err = run("wheelhouse", "build", "g1", root=root, tmp=tmp_path, cache=cache_dir)
     assert wh["wheels"] == 1  # idna, from the checkout's requirements
 
