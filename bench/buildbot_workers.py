@@ -33,7 +33,7 @@ def run_farm(workers: tuple[str, ...], work: Path, cache_dir: Path) -> dict:
     from venvdeb.buildbot.rest import Api
     from venvdeb.buildbot.schedulers import identifier
     from venvdeb.model import load_release
-    from venvdeb.signing import stop_agent
+    from venvdeb.repository.signing import stop_agent
 
     release = load_release(PROJECT / "packaging", RELEASE)
     www, pb, repo_port = free_port(), free_port(), free_port()

@@ -19,10 +19,10 @@ RELEASE, SERVICE = "2025.2", "nova"
 
 
 def main() -> None:
-    from venvdeb import chroot
+    from venvdeb.environment import images
 
     cache_dir = Path.home() / ".cache" / "venvdeb"
-    chroot.tarball("bookworm", cache_dir)  # warm: made once, as a build host keeps it
+    images.smoke("bookworm", cache_dir).ensure()  # warm: made once, as a build host keeps it
     work = Path(tempfile.mkdtemp(prefix="venvdeb-bench-pipeline-"))
     try:
         repo = ["--repo-dir", str(work / "repo"), "--gnupghome", str(work / "gnupg")]

@@ -11,6 +11,7 @@ libraries bundled in manylinux wheels have no shlibs information.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -61,9 +62,9 @@ def deb_facts(deb: Path) -> dict:
 
 def dpkg_install_seconds(deb: Path, cache_dir: Path) -> float:
     """dpkg -i in a clean chroot (python3 and adduser already there), maintainer scripts included."""
-    from venvdeb import chroot
+    from venvdeb.environment import images
 
-    with chroot.fresh(chroot.tarball("bookworm", cache_dir)) as ch:
+    with images.smoke("bookworm", cache_dir).fresh() as ch:
         ch.write(f"/tmp/{deb.name}", deb.read_bytes())
         start = time.monotonic()
         proc = ch.run(["dpkg", "-i", f"/tmp/{deb.name}"])
@@ -74,8 +75,9 @@ def dpkg_install_seconds(deb: Path, cache_dir: Path) -> float:
 
 
 def main() -> None:
-    from venvdeb.cache import Cache
-    from venvdeb.service_build import buildpackage_env
+    from venvdeb.environment.python import PIP_UNSET
+    from venvdeb.environment.base import without
+    from venvdeb.service.build import build_variables
 
     cache_dir = Path.home() / ".cache" / "venvdeb"
     work = Path(tempfile.mkdtemp(prefix="venvdeb-bench-svc-"))
@@ -90,8 +92,11 @@ def main() -> None:
         rendered = work / "rendered"
         venvdeb(*packaging, "render", RELEASE, SERVICE, "-o", str(rendered), *dirs)
         tree = plain_tree(rendered, work / "plain" / f"venv-{SERVICE}-plain")
-        env = buildpackage_env(Cache(cache_dir), int(time.time()))
-        del env["VENVDEB_UV"]
+        # The plain recipe: the same environment, without uv (pip installs) and with the default date.
+        env = {**without(os.environ, PIP_UNSET), **build_variables(cache_dir), "SOURCE_DATE_EPOCH": str(int(time.time())),
+               "LC_ALL": "C.UTF-8", "TZ": "UTC"}
+        env.pop("VENVDEB_UV")
+        env.pop("MAKEFLAGS", None)
         start = time.monotonic()
         proc = subprocess.run(["dpkg-buildpackage", "-b", "-us", "-uc"], cwd=tree, env=env, capture_output=True,
                               text=True)

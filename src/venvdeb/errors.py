@@ -39,6 +39,15 @@ class NetworkError(VenvdebError):
     """A download failed even after retries."""
 
 
+class ProviderFailure(Exception):
+    """A provider (the index, the sdist builder, a wheelhouse manifest) could not answer for one
+    package. Not a VenvdebError: it is collected, and becomes a PackageFailure in the report."""
+
+    def __init__(self, phase: str, reason: str, hint: str | None = None):
+        super().__init__(reason)
+        self.phase, self.reason, self.hint = phase, reason, hint
+
+
 @dataclass
 class PackageFailure:
     """One distribution that could not be resolved, fetched or built."""

@@ -3,6 +3,10 @@
 All gates run before anything is published: one failing gate stops the pipeline and the staging
 suite keeps its previous state. Lint and smoke of a package are independent, so they run side
 by side (lintian is one process on one core; the chroot install uses the other).
+
+This module and the CLI are where the stages meet: each stage hands the next typed data (the
+wheelhouse's result and manifest, a build's result), and only here does one stage's output
+become another's input.
 """
 
 from __future__ import annotations
@@ -12,13 +16,20 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import lint, wheelhouse
-from .cache import sha256_file
+from debian.debfile import DebFile
+
+from . import wheelhouse
+from .environment import Environment, images, prepare
 from .errors import VenvdebError
-from .model import Release
-from .repo import Repository
-from .service_build import BuildOptions, build
-from .smoke import Smoke
+from .files import sha256_file
+from .gates import lint
+from .gates.smoke import AptSuite, Smoke, SmokeResult
+from .model import Release, Service
+from .model.results import WheelhouseResult
+from .progress import Progress
+from .repository import Repository, serving
+from .service import git_source
+from .service.build import BuildOptions, build
 
 
 @dataclass
@@ -59,8 +70,33 @@ class Stopped(Exception):
     pass
 
 
+def build_wheelhouse(release: Release, options: wheelhouse.Options, environment: Environment,
+                     progress: Progress | None = None) -> WheelhouseResult:
+    """The wheelhouse stage, given what git-sourced services' checkouts declare (the service
+    stage knows how to read a checkout; the wheelhouse stage only resolves what it is given)."""
+    progress = progress or Progress(quiet=True)
+    if any(s.source.git for s in release.services) and not options.all_pins:
+        target = prepare(environment, release.python, options.cache_dir, log=progress.log)
+        options.checkouts = git_source.checkouts(release, target, options.cache_dir)
+    return wheelhouse.build(release, options, environment, progress)
+
+
+def smoke(release: Release, service: Service, repo: Repository, image: images.Image, deb: Path | None = None,
+          log=print) -> SmokeResult:
+    """Smoke ``deb`` against the release's staging suite, served on 127.0.0.1 for the chroot's
+    apt, upgrading from staging's earlier version when it has one; with no ``deb``, install the
+    package by name from staging, as an operator does."""
+    suite_name = release.staging_suite
+    with serving(repo.base) as url:
+        tester = Smoke(release, service, image, AptSuite(url, suite_name, repo.keyring()), log=log)
+        if deb is None:
+            return tester.from_suite(repo.newest(suite_name, service.package) or "")
+        version = DebFile(str(deb)).debcontrol()["Version"]
+        return tester.run(deb, previous=repo.previous(suite_name, service.package, version))
+
+
 def run(release: Release, services: list[str], repo: Repository, options: BuildOptions,
-        wheelhouse_options: wheelhouse.Options, log=print) -> PipelineResult:
+        wheelhouse_options: wheelhouse.Options, environment: Environment, log=print) -> PipelineResult:
     result = PipelineResult(release.name)
 
     def stage(package: str, name: str, action, passed=lambda r: True, detail=lambda r: "", seconds=None):
@@ -78,30 +114,32 @@ def run(release: Release, services: list[str], repo: Repository, options: BuildO
         return value
 
     fail_on = tuple(release.lint_fail_on)
+    image = images.smoke(release.distribution, options.cache_dir)
     to_publish: list[Path] = []
     try:
-        wh = stage(release.wheelhouse_package, "wheelhouse", lambda: wheelhouse.build(release, wheelhouse_options),
-                   detail=lambda r: f"version {r['version']}, {r['wheels']} wheels")
-        wh_deb = Path(wh["deb"])
+        wh = stage(release.wheelhouse_package, "wheelhouse",
+                   lambda: build_wheelhouse(release, wheelhouse_options, environment),
+                   detail=lambda r: f"version {r.version}, {r.wheels} wheels")
+        wh_deb = Path(wh.deb)
         stage(release.wheelhouse_package, "lint", lambda: lint.run(wh_deb, fail_on),
               passed=lambda r: r.passed, detail=lambda r: r.summary())
         to_publish.append(wh_deb)
         options.wheelhouse_deb = wh_deb
         for name in services:
             service = release.service(name)
-            built = stage(service.package, "build", lambda: build(release, service, options, log),
-                          detail=lambda r: f"{r['version']}, {r['deb_size'] / 1e6:.1f} MB")
-            deb = Path(built["deb"])
+            built = stage(service.package, "build", lambda: build(release, service, options, environment, log),
+                          detail=lambda r: f"{r.version}, {r.deb_size / 1e6:.1f} MB")
+            deb = Path(built.deb)
             with ThreadPoolExecutor(max_workers=2) as pool:
                 lint_started, linted = time.monotonic(), pool.submit(lint.run, deb, fail_on)
-                smoked = pool.submit(Smoke(release, service, repo, options.cache_dir, log=log).run, deb)
+                smoked = pool.submit(smoke, release, service, repo, image, deb, log)
                 smoke_result = smoked.result()
                 smoke_seconds = time.monotonic() - lint_started
                 lint_result = linted.result()
                 lint_seconds = time.monotonic() - lint_started
             digest = sha256_file(deb)
-            repo.record_gate(service.package, built["version"], "lint", lint_result.as_dict(), digest)
-            repo.record_gate(service.package, built["version"], "smoke", smoke_result.as_dict(), digest)
+            repo.record_gate(service.package, built.version, "lint", lint_result.as_dict(), digest)
+            repo.record_gate(service.package, built.version, "smoke", smoke_result.as_dict(), digest)
             stage(service.package, "lint", lambda: lint_result, passed=lambda r: r.passed,
                   detail=lambda r: r.summary(), seconds=lint_seconds)
             stage(service.package, "smoke", lambda: smoke_result, passed=lambda r: r.passed,

@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import PROJECT, write
 from venvdeb.buildbot.local import Farm
 from venvdeb.buildbot.rest import Api
-from venvdeb.signing import stop_agent
+from venvdeb.repository.signing import stop_agent
 
 pytestmark = [pytest.mark.integration, pytest.mark.network]
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from venvdeb.buildbot.rest import Api
-from venvdeb.repo import Repository
-from venvdeb.signing import Key, fingerprints
+from venvdeb.repository import Repository
+from venvdeb.repository.signing import Key, fingerprints
 from .conftest import git
 
 pytestmark = [pytest.mark.integration, pytest.mark.network]

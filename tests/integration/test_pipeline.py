@@ -8,11 +8,11 @@ import sys
 
 import pytest
 
-from venvdeb import chroot
-from venvdeb.repo import KEYRING, Repository
-from venvdeb.serve import serving
-from venvdeb.signing import Key, fingerprints, stop_agent
-from venvdeb.smoke import KEYRING_IN_CHROOT
+from venvdeb.environment import images
+from venvdeb.repository import KEYRING, Repository
+from venvdeb.repository import serving
+from venvdeb.repository.signing import Key, fingerprints, stop_agent
+from venvdeb.gates.smoke import KEYRING_IN_CHROOT
 from .conftest import TINY_UC
 from .test_service_build import SERVICE_EXTRA
 
@@ -73,7 +73,7 @@ def test_pipeline_publishes_promotes_upgrades_and_rolls_back(setup, cache_dir):
     # Roll back: the snapshot of the first version, and apt installs it by version.
     code, rollback, err = venvdeb("repo", "rollback", "bookworm-p1-staging", "venv-svc", "3.4.2-1",
                                   "--keyring", KEYRING_IN_CHROOT)
-    with serving(repo.base) as url, chroot.fresh(chroot.tarball("bookworm", cache_dir)) as ch:
+    with serving(repo.base) as url, images.smoke("bookworm", cache_dir).fresh() as ch:
         ch.write(KEYRING_IN_CHROOT, (repo.base / KEYRING).read_bytes())
         ch.write("/etc/apt/sources.list.d/rollback.sources", rollback["sources"].replace("http://127.0.0.1:8080", url))
         assert ch.run(["apt-get", "update"]).returncode == 0

@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import write
-from venvdeb import chroot
+from venvdeb.environment import images
 from venvdeb.model import load_release
-from venvdeb.repo import KEYRING, Repository
-from venvdeb.serve import serving
-from venvdeb.signing import make_throwaway, stop_agent
-from venvdeb.smoke import KEYRING_IN_CHROOT
-from venvdeb.repo import sources_entry
+from venvdeb.repository import KEYRING, Repository
+from venvdeb.repository import serving
+from venvdeb.repository.signing import make_throwaway, stop_agent
+from venvdeb.gates.smoke import KEYRING_IN_CHROOT
+from venvdeb.deb import sources_entry
 
 pytestmark = [pytest.mark.integration]
 
@@ -65,8 +65,7 @@ def assert_consistent(repo: Repository) -> None:
 
 
 def apt_update_in_chroot(repo: Repository, cache_dir: Path, keyring: bytes | None = None) -> subprocess.CompletedProcess:
-    tarball = chroot.tarball("bookworm", cache_dir)
-    with serving(repo.base) as url, chroot.fresh(tarball) as ch:
+    with serving(repo.base) as url, images.smoke("bookworm", cache_dir).fresh() as ch:
         ch.write(KEYRING_IN_CHROOT, keyring or (repo.base / KEYRING).read_bytes())
         # Only our suite: what apt says is about it alone.
         ch.write("/etc/apt/sources.list", "")
@@ -171,7 +170,7 @@ def test_apt_refuses_a_tampered_packages_file(repo, tmp_path, cache_dir):
 def test_apt_refuses_a_suite_signed_with_another_key(repo, tmp_path, cache_dir):
     repo.publish(STAGING, tiny_deb(tmp_path, "pkg-k"))
     stranger = make_throwaway(tmp_path / "stranger")
-    from venvdeb.signing import gpg
+    from venvdeb.repository.signing import gpg
 
     keyring = gpg(stranger.gnupghome, "--export", stranger.fingerprint)
     stop_agent(stranger.gnupghome)
@@ -183,20 +182,20 @@ def test_apt_refuses_a_suite_signed_with_another_key(repo, tmp_path, cache_dir):
 # -- venvdeb wheelhouse fetch: what a Buildbot worker takes from the staging suite ---------------
 
 def test_fetch_takes_the_wheelhouse_from_the_signed_suite(repo, tmp_path, make_root):
-    from venvdeb.wheelhouse_fetch import fetch
+    from venvdeb.repository.fetch import fetch
 
     release = load_release(tmp_path / "packaging", "r1")
     repo.publish(STAGING, tiny_deb(tmp_path, release.wheelhouse_package, "3"))
     with serving(repo.base) as url:
         got = fetch(release, url, repo.base / KEYRING, tmp_path / "fetched")
-    assert (got["package"], got["version"]) == (release.wheelhouse_package, "3")
-    assert Path(got["deb"]).read_bytes() == (tmp_path / f"{release.wheelhouse_package}_3_hello.deb").read_bytes()
+    assert (got.package, got.version) == (release.wheelhouse_package, "3")
+    assert Path(got.deb).read_bytes() == (tmp_path / f"{release.wheelhouse_package}_3_hello.deb").read_bytes()
 
 
 def test_fetch_refuses_a_tampered_index_and_a_foreign_key(repo, tmp_path):
     from venvdeb.errors import VenvdebError
-    from venvdeb.signing import gpg
-    from venvdeb.wheelhouse_fetch import fetch
+    from venvdeb.repository.signing import gpg
+    from venvdeb.repository.fetch import fetch
 
     release = load_release(tmp_path / "packaging", "r1")
     repo.publish(STAGING, tiny_deb(tmp_path, release.wheelhouse_package, "3"))

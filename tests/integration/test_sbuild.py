@@ -16,7 +16,8 @@ from debian.deb822 import Deb822
 from debian.debfile import DebFile
 
 from venvdeb.errors import VenvdebError
-from venvdeb.sbuild import build_in_sbuild, chroot_tarball
+from venvdeb.environment import images
+from venvdeb.service.sbuild import build_in_sbuild
 
 from .conftest import TINY_UC
 
@@ -57,7 +58,7 @@ def test_clean_room_build(rendered, tmp_path, cache_dir, monkeypatch):
     log = tmp_path / "logs" / "sbuild.log"
     deb = build_in_sbuild(tree, wheelhouse, "bookworm", cache_dir, log)
 
-    assert chroot_tarball(cache_dir, "bookworm").is_file()
+    assert images.buildd("bookworm", cache_dir).path.is_file()
     assert deb.parent == tree.parent and deb.is_file()
     # The chroot's network is cut off while debian/rules runs, and the wheelhouse came in as an
     # extra package at the exact version the tree asks for.

@@ -123,8 +123,8 @@ def _changelog(deb: Path, tmp: Path) -> str:
 
 
 def test_same_source_gives_the_same_bytes(tiny, tmp_path, cache_dir):
-    from venvdeb.cache import Cache
-    from venvdeb.service_build import build_tree
+    from venvdeb.environment import Host
+    from venvdeb.service.build import build_tree
 
     # Install the wheelhouse: the first build does, as a Build-Depends.
     run("build", "s1", "svc", root=tiny, tmp=tmp_path, cache=cache_dir)
@@ -134,7 +134,7 @@ def test_same_source_gives_the_same_bytes(tiny, tmp_path, cache_dir):
     for where in ("a/deep/dir", "b"):
         tree = tmp_path / where / "venv-svc-3.4.2"
         shutil.copytree(rendered, tree, symlinks=True)
-        debs.append(build_tree(tree, Cache(cache_dir), tmp_path / f"{where.replace('/', '-')}.log"))
+        debs.append(build_tree(Host(), tree, cache_dir, tmp_path / f"{where.replace('/', '-')}.log"))
         time.sleep(1.1)
     assert debs[0].name == debs[1].name and debs[0].name.startswith("venv-svc_3.4.2-2_")
     assert debs[0].read_bytes() == debs[1].read_bytes()

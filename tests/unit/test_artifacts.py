@@ -1,4 +1,4 @@
-from venvdeb.artifacts import choose, versions
+from venvdeb.wheelhouse.artifacts import choose, versions
 
 RANK = {t: i for i, t in enumerate([
     "cp311-cp311-manylinux_2_36_x86_64", "cp311-cp311-manylinux_2_17_x86_64", "cp311-abi3-manylinux_2_17_x86_64",

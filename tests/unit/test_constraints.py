@@ -1,6 +1,6 @@
 import pytest
 
-from venvdeb.constraints import parse
+from venvdeb.model.constraints import parse
 from venvdeb.errors import VenvdebError
 
 ENV_311 = {"python_version": "3.11", "python_full_version": "3.11.2", "sys_platform": "linux",

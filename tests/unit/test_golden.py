@@ -13,14 +13,13 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-from venvdeb import wheelmeta
-from venvdeb.cache import sha256_file
-from venvdeb.installed_wheelhouse import Wheelhouse, closure
-from venvdeb.ledger import Entry
+from venvdeb.model.manifest import WheelItem
+from venvdeb.service.installed import Wheelhouse, closure
+from venvdeb.model.ledger import Entry
 from venvdeb.model import load_release
-from venvdeb.resolve import Root
-from venvdeb.service_render import TEMPLATES, RenderInputs, render
-from venvdeb.versions import debian_upstream
+from venvdeb.model.closure import Root
+from venvdeb.service.render import TEMPLATES, RenderInputs, render
+from venvdeb.model.versions import debian_upstream
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "in").is_dir())
@@ -37,8 +36,7 @@ def render_case(case: str, dest: Path, golden: Path = GOLDEN, templates: Path = 
     if data.get("own_wheel"):
         own = src / data["own_wheel"]
         name, version = data["upstream_name"], data["upstream_version"]
-        extra[name] = {"name": name, "version": version, "file": own.name, "sha256": sha256_file(own),
-                       "size": own.stat().st_size, "origin": "built", **wheelmeta.describe(own)}
+        extra[name] = WheelItem.from_wheel(own, name, version, "built")
         roots.insert(0, Root(Requirement(f"{name}=={version}"), "git"))
     items = closure(wheelhouse, roots, data["markers"], data["tags"], extra)
     history = [Entry(e["version"], e["digest"], e["date"], e["wheels"], tuple(e["changes"]), e["wheelhouse"])

@@ -1,4 +1,4 @@
-from venvdeb.hints import failure_excerpt, for_build_failure
+from venvdeb.wheelhouse.hints import failure_excerpt, for_build_failure
 
 
 def test_missing_header_points_at_the_dev_package():

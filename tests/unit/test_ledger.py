@@ -1,7 +1,7 @@
 from datetime import datetime, timezone
 
-from venvdeb.ledger import Ledger, diff
-from venvdeb.wheelhouse_deb import changelog, epoch_of
+from venvdeb.deb import changelog, epoch_of
+from venvdeb.model.ledger import Ledger, diff
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 

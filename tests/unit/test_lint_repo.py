@@ -1,5 +1,6 @@
-from venvdeb.lint import LintResult, argv, parse
-from venvdeb.repo import distributions_conf, snapshot_name, sources_entry, Suite
+from venvdeb.gates.lint import LintResult, argv, parse
+from venvdeb.deb import sources_entry
+from venvdeb.repository.reprepro import Suite, distributions_conf, snapshot_name
 
 OUTPUT = """\
 E: venv-nova: malformed-deb-archive third (official) member data.tar.zst not data.tar.(gz|xz|bz2|lzma)

@@ -3,9 +3,10 @@
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from venvdeb.artifacts import Artifact
-from venvdeb.constraints import parse
-from venvdeb.resolve import ProviderFailure, Resolver, Root
+from venvdeb.model.closure import Artifact
+from venvdeb.model.constraints import parse
+from venvdeb.errors import ProviderFailure
+from venvdeb.model.closure import Resolver, Root
 
 from .test_constraints import ENV_311
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from venvdeb.errors import VenvdebError
-from venvdeb.sbuild import (apt_sources, chroot_tarball, dpkg_source_argv, mmdebstrap_argv,
-                            package_architectures, sbuild_argv)
+from venvdeb.environment.images import apt_sources, buildd, mmdebstrap_argv
+from venvdeb.service.sbuild import dpkg_source_argv, package_architectures, sbuild_argv
 
 CONTROL = """\
 Source: venv-svc
@@ -21,8 +21,8 @@ Description: x
 
 
 def test_chroot_tarball_lives_in_the_cache():
-    assert chroot_tarball(Path("/c"), "bookworm") == Path("/c/sbuild/bookworm-amd64.tar.zst")
-    assert chroot_tarball(Path("/c"), "trixie", "arm64") == Path("/c/sbuild/trixie-arm64.tar.zst")
+    assert buildd("bookworm", Path("/c")).path == Path("/c/sbuild/bookworm-amd64.tar.zst")
+    assert buildd("trixie", Path("/c"), "arm64").path == Path("/c/sbuild/trixie-arm64.tar.zst")
 
 
 def test_mmdebstrap_argv():

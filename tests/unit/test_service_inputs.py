@@ -6,12 +6,12 @@ import pytest
 from packaging.requirements import Requirement
 
 from venvdeb.errors import VenvdebError
-from venvdeb.installed_wheelhouse import Wheelhouse, closure
-from venvdeb.resolve import Root
-from venvdeb.versions import debian_upstream, next_version
+from venvdeb.service.installed import Wheelhouse, closure
+from venvdeb.model.closure import Root
+from venvdeb.model.versions import debian_upstream, next_version
 
 from .test_constraints import ENV_311
-from venvdeb.service_render import TEMPLATES
+from venvdeb.service.render import TEMPLATES
 
 from .test_golden import GOLDEN, render_case
 
@@ -48,7 +48,7 @@ def test_closure_takes_only_what_the_service_needs(tmp_path):
     wh = wheelhouse(tmp_path, [item("svc", "1.0", "svc-1.0-py3-none-any.whl", ["a"]),
                                item("a", "1", "a-1-py3-none-any.whl"), item("b", "1", "b-1-py3-none-any.whl")])
     got = closure(wh, [Root(Requirement("svc==1.0"), "service svc")], ENV_311, TAGS)
-    assert [w["name"] for w in got] == ["a", "svc"]
+    assert [w.name for w in got] == ["a", "svc"]
 
 
 def test_template_that_fails_to_render_gives_file_and_line(tmp_path):

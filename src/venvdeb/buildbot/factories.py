@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from buildbot.plugins import steps, util
 
-from ..repo import KEYRING
+from ..repository.reprepro import KEYRING
 from . import steps as venvdeb_steps
 from .settings import Settings
 

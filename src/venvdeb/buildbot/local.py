@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..signing import stop_agent
+from ..repository.signing import stop_agent
 from . import settings as settings_mod
 
 PROJECT = Path(__file__).resolve().parents[3]

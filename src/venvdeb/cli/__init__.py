@@ -1,0 +1,30 @@
+"""The venvdeb command line: `venvdeb <stage> ...`, one subcommand per stage (parser.py), each
+calling that stage (commands.py)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from ..errors import VenvdebError
+from .parser import parser
+
+__all__ = ["main", "parser"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        result = args.func(args)
+    except VenvdebError as exc:
+        if getattr(args, "json", False):
+            print(json.dumps(exc.as_dict(), indent=1))
+        print(f"venvdeb: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("venvdeb: interrupted; nothing was published", file=sys.stderr)
+        return 130
+    if getattr(args, "json", False):
+        print(json.dumps(result, indent=1, sort_keys=True, default=str))
+    return 0
+

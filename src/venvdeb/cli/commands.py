@@ -1,0 +1,250 @@
+"""The venvdeb subcommands: each loads the model, picks the environment, calls one stage (or the
+pipeline) and prints its result; with --json, the result's JSON on stdout."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from debian.debfile import DebFile
+from debian.debian_support import Version
+
+from .. import environment, pipeline, wheelhouse
+from ..deb import sources_entry
+from ..environment import images
+from ..errors import VenvdebError
+from ..files import sha256_file
+from ..gates import lint
+from ..model import list_releases, load_release
+from ..progress import Progress
+from ..repository import KEYRING, Repository, server
+from ..repository.fetch import fetch
+from ..repository.signing import Key, fingerprints, make_throwaway
+from ..service.build import BuildOptions, build, render_only
+from ..wheelhouse.lock import compile_lock
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _build_environment(release) -> environment.Environment:
+    return environment.for_build(release.distribution, f"{release.path}: key 'distribution'")
+
+
+def _repository(args, make_key: bool = False):
+    home = args.gnupghome
+    found = fingerprints(home) if (home / "pubring.kbx").exists() or (home / "private-keys-v1.d").exists() else []
+    if args.key:
+        if args.key not in found:
+            raise VenvdebError(f"{home}: no secret key {args.key}", hint="check --gnupghome and --key")
+        key = Key(home, args.key)
+    elif len(found) == 1:
+        key = Key(home, found[0])
+    elif not found and make_key:
+        key = make_throwaway(home)
+    elif not found:
+        raise VenvdebError(f"{home}: no signing key", hint="give --gnupghome/--key, or run 'venvdeb repo init --make-key'")
+    else:
+        raise VenvdebError(f"{home}: {len(found)} secret keys; say which with --key")
+    return Repository(args.repo_dir, key)
+
+
+def cmd_lint(args) -> dict:
+    fail_on = tuple(s for s in args.fail_on.split(",") if s)
+    results = [lint.run(deb, fail_on) for deb in args.debs]
+    for r in results:
+        print(r.summary(), file=sys.stderr if args.json else sys.stdout)
+    out = {"passed": all(r.passed for r in results), "packages": [r.as_dict() for r in results]}
+    if args.output:
+        args.output.write_text(json.dumps(out, indent=1) + "\n")
+    if not out["passed"]:
+        if args.json:
+            print(json.dumps(out, indent=1))
+        raise SystemExit(1)
+    return out
+
+
+def cmd_repo(args) -> dict:
+    repo = _repository(args, make_key=args.action == "init" and args.make_key)
+    if args.action == "init":
+        releases = [load_release(args.packaging, n) for n in list_releases(args.packaging)]
+        result = repo.init(releases)
+        if not args.json:
+            print(f"{result['repository']}: suites {', '.join(result['suites'])}, signed by {result['fingerprint']}")
+        return result
+    if args.action == "publish":
+        result = [repo.publish(args.suite, deb) for deb in args.debs]
+        if not args.json:
+            for r in result:
+                print(f"{r['suite']}: {r['package']} {r['version']} "
+                      f"{'published' if r['published'] else '(' + r['reason'] + ')'}")
+        return {"published": result}
+    if args.action == "promote":
+        release = load_release(args.packaging, args.release)
+        result = repo.promote(release.staging_suite, release.production_suite, args.package, args.version)
+        if not args.json:
+            print(f"{result['suite']}: {result['package']} {result['version']} "
+                  f"{'promoted' if result['promoted'] else '(' + result['reason'] + ')'}")
+        return result
+    if args.action == "list":
+        result = repo.list(args.suite)
+        if not args.json:
+            for r in result:
+                print(f"{r['package']} {r['version']} {r['architecture']}")
+        return {"suite": args.suite, "packages": result}
+    if args.action == "record-gate":
+        try:
+            result = json.loads(args.result.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise VenvdebError(f"{args.result}: not a gate result: {exc}") from None
+        control = DebFile(str(args.deb)).debcontrol()
+        repo.record_gate(control["Package"], control["Version"], args.gate, result, sha256_file(args.deb))
+        out = {"package": control["Package"], "version": control["Version"], "gate": args.gate,
+               "passed": bool(result.get("passed"))}
+        if not args.json:
+            print(f"{out['package']} {out['version']}: {args.gate} {'passed' if out['passed'] else 'FAILED'}, recorded")
+        return out
+    if args.action == "sources":
+        release = load_release(args.packaging, args.release)
+        entry = sources_entry(args.url, release.production_suite if args.production else release.staging_suite,
+                              args.keyring)
+        if not args.json:
+            print(entry, end="")
+        return {"sources": entry, "keyring": str(repo.base / KEYRING)}
+    if args.action == "rollback":
+        entry = repo.rollback_sources(args.suite, args.package, args.version, args.url, args.keyring)
+        if not args.json:
+            print(entry, end="")
+        return {"sources": entry}
+    httpd = server(repo.base, args.host, args.port)
+    print(f"serving {repo.base} on http://{args.host}:{httpd.server_address[1]}/ (Ctrl-C stops)", flush=True)
+    try:
+        httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        httpd.server_close()
+    return {}
+
+
+def cmd_smoke(args) -> dict:
+    release = load_release(args.packaging, args.release)
+    service = release.service(args.service)
+    repo = _repository(args)
+    image = images.smoke(release.distribution, args.cache_dir, max_age=args.chroot_max_age * 3600)
+    if args.from_staging:
+        result = pipeline.smoke(release, service, repo, image, log=_stderr)
+    else:
+        deb = args.deb or latest_service_deb(args.out_dir / release.name, service.package)
+        result = pipeline.smoke(release, service, repo, image, deb, log=_stderr)
+        if args.record:
+            repo.record_gate(result.package, result.version, "smoke", result.as_dict(), sha256_file(deb))
+    out = result.as_dict()
+    if not result.passed:
+        if args.json:
+            print(json.dumps(out, indent=1))
+        for c in result.checks:
+            if not c.passed:
+                print(f"venvdeb: smoke: {c.name} failed:\n{c.detail}", file=sys.stderr)
+        raise SystemExit(1)
+    if not args.json:
+        print(f"{out['package']} {out['version']}: smoke passed ({len(out['checks'])} checks)")
+    return out
+
+
+def latest_service_deb(out_dir: Path, package: str) -> Path:
+    debs = sorted(out_dir.glob(f"{package}_*.deb"), key=lambda p: Version(p.name.split("_")[1]))
+    if not debs:
+        raise VenvdebError(f"no {package} package in {out_dir}", hint="build it first: venvdeb build")
+    return debs[-1]
+
+
+def cmd_pipeline(args) -> dict:
+    release = load_release(args.packaging, args.release)
+    services = args.services or [s.name for s in release.services]
+    for name in services:
+        release.service(name)  # unknown names fail here, before anything runs
+    repo = _repository(args)
+    out_dir = args.out_dir / release.name
+    result = pipeline.run(
+        release, services, repo,
+        BuildOptions(cache_dir=args.cache_dir, out_dir=out_dir, state_dir=args.state_dir, reason=args.reason,
+                     install_build_deps=args.install_build_deps),
+        wheelhouse.Options(cache_dir=args.cache_dir, out_dir=out_dir, state_dir=args.state_dir,
+                           install_build_deps=args.install_build_deps),
+        _build_environment(release), log=_stderr,
+    )
+    print(result.table(), file=sys.stderr if args.json else sys.stdout)
+    if not result.passed:
+        if args.json:
+            print(json.dumps(result.as_dict(), indent=1))
+        raise SystemExit(1)
+    return result.as_dict()
+
+
+def cmd_validate(args) -> dict:
+    names = args.releases or list_releases(args.packaging)
+    out = {}
+    for name in names:
+        release = load_release(args.packaging, name)
+        out[name] = {"services": [s.name for s in release.services], "constraints": release.constraints.describe()}
+        if not args.json:
+            print(f"{name}: ok ({len(release.services)} services: {', '.join(out[name]['services'])})")
+    return out
+
+
+def cmd_wheelhouse_build(args) -> dict:
+    release = load_release(args.packaging, args.release)
+    progress = Progress(quiet=False)
+    result = pipeline.build_wheelhouse(release, wheelhouse.Options(
+        cache_dir=args.cache_dir, out_dir=args.out_dir / release.name, state_dir=args.state_dir,
+        all_pins=args.all_pins, jobs=args.jobs, install_build_deps=args.install_build_deps,
+    ), _build_environment(release), progress)
+    if not args.json:
+        state = "built" if result.changed else "unchanged"
+        print(f"{result.deb}: {state}, {result.wheels} wheels ({result.built} built from sdists), "
+              f"version {result.version}")
+    return result.as_dict()
+
+
+def cmd_fetch(args) -> dict:
+    release = load_release(args.packaging, args.release)
+    result = fetch(release, args.repo_url, args.keyring, args.out_dir / release.name, version=args.version)
+    if not args.json:
+        print(f"{result.deb}: {result.package} {result.version} from {result.suite}, sha256 verified")
+    else:
+        _stderr(f"fetched {result.package} {result.version} from {result.repo_url}")
+    return result.as_dict()
+
+
+def cmd_render(args) -> dict:
+    release = load_release(args.packaging, args.release)
+    result = render_only(release, release.service(args.service), args.output, args.reason,
+                         args.cache_dir, args.state_dir, args.out_dir / release.name, _build_environment(release))
+    if not args.json:
+        print(f"{args.output}: rendered {result['package']} {result['version']}")
+    return result
+
+
+def cmd_build(args) -> dict:
+    release = load_release(args.packaging, args.release)
+    progress = Progress(quiet=False)
+    result = build(release, release.service(args.service), BuildOptions(
+        cache_dir=args.cache_dir, out_dir=args.out_dir / release.name, state_dir=args.state_dir,
+        reason=args.reason, install_build_deps=args.install_build_deps, wheelhouse_deb=args.wheelhouse_deb,
+        isolation=args.isolation,
+    ), _build_environment(release), log=progress.log)
+    if not args.json:
+        print(f"{result.deb}: {result.package} {result.version}, {result.deb_size / 1e6:.1f} MB, "
+              f"built in {result.seconds} s")
+    return result.as_dict()
+
+
+def cmd_lock(args) -> dict:
+    release = load_release(args.packaging, args.release)
+    target = environment.prepare(_build_environment(release), release.python, args.cache_dir)
+    path = compile_lock(release, target, args.constraint)
+    print(f"{path}: compiled for {target.interpreter}")
+    return {"lock": str(path)}

@@ -1,0 +1,155 @@
+"""Debian helpers every stage uses: dpkg and apt in an environment, changelogs, file dates,
+dpkg-buildpackage.
+
+Each takes the environment it works in (venvdeb.environment): the same helper installs the
+wheelhouse on this host or a package in a clean chroot.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from datetime import timezone
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+from debian.changelog import Changelog
+from debian.deb822 import Deb822
+
+from .environment import Environment
+from .errors import VenvdebError
+
+APT_VARIABLES = {"DEBIAN_FRONTEND": "noninteractive"}
+
+
+# dpkg and apt ----------------------------------------------------------------------------------
+
+def query_argv(packages: list[str]) -> list[str]:
+    return ["dpkg-query", "--show", "--showformat=${Package} ${db:Status-Status}\\n", *packages]
+
+
+def install_argv(packages: list[str]) -> list[str]:
+    return ["apt-get", "install", "--yes", "--no-install-recommends", *packages]
+
+
+def install_debs_argv(debs: Iterable[Path]) -> list[str]:
+    """Install local .deb files with apt, which resolves their dependencies from its sources and
+    waits for the dpkg lock (another build on this host) instead of failing; --reinstall and
+    --allow-downgrades because the caller decided the content must be installed."""
+    return ["apt-get", "install", "--yes", "--reinstall", "--allow-downgrades", "--no-install-recommends",
+            "-o", "DPkg::Lock::Timeout=600", *(str(Path(d).resolve()) for d in debs)]
+
+
+def installed_version(environment: Environment, package: str) -> str | None:
+    result = environment.run(["dpkg-query", "-W", "-f", "${db:Status-Status} ${Version}", package])
+    status = result.stdout.split()
+    return status[1] if result.returncode == 0 and status[:1] == ["installed"] and len(status) > 1 else None
+
+
+def missing(environment: Environment, packages: list[str]) -> list[str]:
+    if not packages:
+        return []
+    result = environment.run(query_argv(packages))
+    installed = {line.split()[0] for line in result.stdout.splitlines()
+                 if line.split()[1:] == ["installed"]}
+    return [p for p in packages if p not in installed]
+
+
+def ensure_installed(environment: Environment, packages: list[str], install: bool, where: str, log=print) -> None:
+    """Check that ``packages`` are installed; install the missing ones with apt when ``install``."""
+    absent = missing(environment, list(packages))
+    if not absent:
+        return
+    if not install:
+        raise VenvdebError(
+            f"{where}: build_depends not installed: {', '.join(absent)}",
+            hint=f"run 'apt-get install {' '.join(absent)}', or pass --install-build-deps",
+        )
+    log(f"installing build-dependencies: {' '.join(absent)}")
+    result = environment.run(install_argv(absent), setenv=APT_VARIABLES)
+    if result.returncode != 0:
+        raise VenvdebError(
+            f"{where}: apt-get could not install {', '.join(absent)}:\n{result.stderr[-1500:]}",
+            hint="check the package names for this distribution, and run apt-get update",
+        )
+
+
+def sources_entry(url: str, suite: str, keyring: str) -> str:
+    """A deb822 .sources stanza for apt, Signed-By the repository's keyring."""
+    return str(Deb822({"Types": "deb", "URIs": url, "Suites": suite, "Components": "main", "Signed-By": keyring}))
+
+
+# changelogs and dates ---------------------------------------------------------------------------
+
+def changelog(package: str, distribution: str, maintainer: str, history) -> str:
+    """debian/changelog from a history of entries (version, date, changes), oldest first."""
+    log = Changelog()
+    for entry in history:  # new_block() puts each entry on top: oldest first
+        log.new_block(
+            package=package, version=entry.version, distributions=distribution, urgency="medium",
+            author=maintainer, date=entry.date,
+            changes=["", *[f"  * {c}" for c in entry.changes], ""],
+        )
+    return str(log)
+
+
+def epoch_of_date(date: str) -> int:
+    """SOURCE_DATE_EPOCH of a changelog date: the time every file of the package gets."""
+    return int(parsedate_to_datetime(date).astimezone(timezone.utc).timestamp())
+
+
+def epoch_of(entry) -> int:
+    return epoch_of_date(entry.date)
+
+
+def year_of(entry) -> int:
+    return parsedate_to_datetime(entry.date).year
+
+
+def changelog_epoch(tree: Path) -> int:
+    """SOURCE_DATE_EPOCH of a rendered tree: the date of its changelog's last entry."""
+    return epoch_of_date(Changelog((tree / "debian" / "changelog").read_text()).date)
+
+
+def clamp_mtimes(tree: Path, epoch: int) -> None:
+    for root, dirs, files in os.walk(tree):
+        for name in dirs + files:
+            os.utime(os.path.join(root, name), (epoch, epoch), follow_symlinks=False)
+
+
+# dpkg-buildpackage ------------------------------------------------------------------------------
+
+def buildpackage_argv(checked_build_depends: bool = False) -> list[str]:
+    # -b: binary only (the source is generated, never uploaded); -us -uc: signing is the
+    # repository's job; --no-pre-clean: the tree was just rendered, there is nothing to clean;
+    # -d: the Build-Depends were checked already, with a clearer message than dpkg-buildpackage's.
+    return ["dpkg-buildpackage", "-b", "-us", "-uc", "--no-pre-clean", *(["-d"] if checked_build_depends else [])]
+
+
+def check_build_depends(environment: Environment, tree: Path) -> None:
+    missing_ = environment.run(["dpkg-checkbuilddeps"], cwd=tree)
+    if missing_.returncode != 0:
+        raise VenvdebError(f"{tree.name}: {missing_.stderr.strip()}", hint="install them, or pass --install-build-deps")
+
+
+def buildpackage(environment: Environment, tree: Path, log_file: Path, *, setenv: dict | None = None,
+                 unset: Iterable[str] = (), check_depends: bool = False, hint: str | None = None) -> Path:
+    """dpkg-buildpackage in a rendered tree, its files dated by the changelog; the one .deb it
+    wrote beside the tree (a debug package is not shipped)."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    epoch = changelog_epoch(tree)
+    clamp_mtimes(tree, epoch)
+    if check_depends:
+        check_build_depends(environment, tree)
+    # MAKEFLAGS: a caller's make jobserver would make the build depend on who started it.
+    variables = {"SOURCE_DATE_EPOCH": str(epoch), "LC_ALL": "C.UTF-8", "TZ": "UTC", **(setenv or {})}
+    result = environment.run(buildpackage_argv(check_depends), cwd=tree, setenv=variables,
+                             unset=("MAKEFLAGS", *unset))
+    log_file.write_text(result.stdout + result.stderr)
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).splitlines()[-25:])
+        raise VenvdebError(f"dpkg-buildpackage failed for {tree.name} (log: {log_file}):\n{tail}", hint=hint)
+    debs = sorted(p for p in tree.parent.glob("*.deb") if "-dbgsym_" not in p.name)
+    if len(debs) != 1:
+        raise VenvdebError(f"dpkg-buildpackage produced {[d.name for d in debs]}, expected one .deb (log: {log_file})")
+    return debs[0]

@@ -1,0 +1,43 @@
+"""This host as an environment: commands run as they are, with the host's variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from functools import cached_property
+from pathlib import Path
+
+from .base import Environment, without
+
+OS_RELEASE = Path("/etc/os-release")
+
+
+def codename(os_release: Path = OS_RELEASE) -> str:
+    """VERSION_CODENAME of /etc/os-release (bookworm, trixie); empty when it has none."""
+    try:
+        lines = os_release.read_text().splitlines()
+    except FileNotFoundError:
+        return ""
+    for line in lines:
+        key, _, value = line.partition("=")
+        if key == "VERSION_CODENAME":
+            return value.strip().strip('"')
+    return ""
+
+
+class Host(Environment):
+    @cached_property
+    def distribution(self) -> str:  # type: ignore[override]
+        return codename()
+
+    def variables(self, setenv: Mapping[str, str] | None, unset: Iterable[str]) -> dict[str, str]:
+        return {**without(os.environ, unset), **(setenv or {})}
+
+    def command(self, argv, variables, cwd):
+        return argv, variables, cwd
+
+    def path(self, inside) -> Path:
+        return Path(inside)
+
+    def describe(self) -> str:
+        return f"this host ({self.distribution or 'unknown distribution'})"

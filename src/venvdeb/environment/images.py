@@ -1,0 +1,129 @@
+"""Chroot images: tarballs of a Debian distribution made by mmdebstrap, once, and cached.
+
+Two kinds, made by the same code:
+- ``smoke``: apt, the interpreter, adduser and systemd, as an operator's minimal host has them;
+  unpacked afresh (``Image.fresh``) for every smoke test, remade after ``max_age``;
+- ``buildd``: what Debian's buildds start from (essential, apt, build-essential), which sbuild's
+  unshare mode unpacks itself for every build; kept until removed (sbuild upgrades it anyway).
+
+An image is written under a temporary name beside its final one and renamed when mmdebstrap has
+finished: an interrupted run never leaves a tarball that a later one would take for complete,
+and two runs making it at once both end well.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import VenvdebError
+from . import chroot
+from .host import Host
+
+DEFAULT_MIRROR = "http://deb.debian.org/debian"
+DEFAULT_SECURITY_MIRROR = "http://deb.debian.org/debian-security"
+# What every smoke test needs, so that installing a service package downloads nothing from
+# Debian: the interpreter, adduser for the maintainer scripts, and systemd for
+# systemd-analyze verify.
+SMOKE_PACKAGES = ("python3", "adduser", "systemd", "ca-certificates")
+DEFAULT_MAX_AGE = 7 * 24 * 3600
+
+
+def apt_sources(distribution: str, mirror: str = DEFAULT_MIRROR,
+                security_mirror: str = DEFAULT_SECURITY_MIRROR) -> list[str]:
+    """A chroot's apt sources: the release, its updates and its security suite, as a Debian
+    buildd sees them. They stay in the tarball, so an upgrade in the chroot brings in fixes."""
+    return [f"deb {mirror} {distribution} main",
+            f"deb {mirror} {distribution}-updates main",
+            f"deb {security_mirror} {distribution}-security main"]
+
+
+def mmdebstrap_argv(distribution: str, output: Path, arch: str = "amd64", sources: list[str] | None = None,
+                    variant: str = "buildd", include: tuple[str, ...] = ()) -> list[str]:
+    """The mmdebstrap command that writes an image.
+
+    The compression follows from the output's name. The sources are always given: without them
+    mmdebstrap would read them from stdin when stdin is not a terminal. ``--skip=cleanup/apt/lists``
+    keeps the package lists of an image with extra packages: a smoke test then only refreshes them.
+    """
+    extra = [f"--include={','.join(include)}", "--skip=cleanup/apt/lists"] if include else []
+    return ["mmdebstrap", f"--variant={variant}", f"--architectures={arch}", "--format=tar", *extra,
+            distribution, str(output), *(sources if sources is not None else apt_sources(distribution))]
+
+
+def tail(log_file: Path, lines: int = 25) -> str:
+    try:
+        return "\n".join(log_file.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+@dataclass(frozen=True)
+class Image:
+    distribution: str
+    path: Path  # the cached tarball
+    arch: str = "amd64"
+    variant: str = "buildd"
+    include: tuple[str, ...] = ()
+    max_age: float | None = None  # seconds before it is made again; None: kept until removed
+    sources: tuple[str, ...] | None = None
+
+    def argv(self, output: Path) -> list[str]:
+        return mmdebstrap_argv(self.distribution, output, self.arch,
+                               list(self.sources) if self.sources is not None else None, self.variant, self.include)
+
+    def current(self) -> bool:
+        if not self.path.is_file():
+            return False
+        return self.max_age is None or time.time() - self.path.stat().st_mtime < self.max_age
+
+    def ensure(self, log=print, log_file: Path | None = None) -> Path:
+        """The tarball, made (or remade when too old) as needed. mmdebstrap's output goes to
+        ``log_file`` when given (a build's log), else to a log beside the image."""
+        if self.current():
+            return self.path
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        log(f"chroot image: creating {self.path} with mmdebstrap")
+        log_file = log_file or self.path.with_name(f"{self.path.name}.log")
+        # mmdebstrap picks the compression from the name's end: the temporary name keeps it.
+        suffix = "".join(self.path.suffixes)
+        fd, name = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=suffix)
+        os.close(fd)
+        tmp = Path(name)
+        try:
+            argv = self.argv(tmp)
+            with log_file.open("a") as out:
+                out.write(f"$ {' '.join(argv)}\n")
+                out.flush()
+                result = Host().run(argv, log=out)  # mmdebstrap itself runs on the host
+            if result.returncode != 0:
+                raise VenvdebError(f"mmdebstrap could not make the {self.distribution} chroot (log: {log_file}):\n"
+                                   f"{tail(log_file)}",
+                                   hint="it needs Debian's mirror and root; check that the distribution exists")
+            tmp.chmod(0o644)  # mkstemp's 0600 is not what a cached file should have
+            os.replace(tmp, self.path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return self.path
+
+    @contextmanager
+    def fresh(self, log=print, work_dir: Path | None = None):
+        """A clean chroot environment unpacked from this image (made first if need be)."""
+        with chroot.fresh(self.ensure(log), self.distribution, work_dir) as environment:
+            yield environment
+
+
+def smoke(distribution: str, cache_dir: Path, max_age: float = DEFAULT_MAX_AGE, arch: str = "amd64") -> Image:
+    return Image(distribution, Path(cache_dir) / "chroots" / f"{distribution}.tar", arch=arch, variant="apt",
+                 include=SMOKE_PACKAGES, max_age=max_age)
+
+
+def buildd(distribution: str, cache_dir: Path, arch: str = "amd64", sources: list[str] | None = None) -> Image:
+    """In venvdeb's cache, not ~/.cache/sbuild: a build host's other sbuild chroots are neither
+    used nor touched."""
+    return Image(distribution, Path(cache_dir) / "sbuild" / f"{distribution}-{arch}.tar.zst", arch=arch,
+                 sources=tuple(sources) if sources is not None else None)

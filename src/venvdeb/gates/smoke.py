@@ -1,0 +1,200 @@
+"""`venvdeb smoke`: install a package with apt in a clean chroot of the target distribution.
+
+apt is configured with a deb822 .sources entry for a suite (staging), Signed-By the
+repository's keyring; the caller serves the repository and says which suite (``AptSuite``). The
+candidate .deb is installed by apt from a local path (apt resolves its dependencies from the
+configured suites); when the suite already holds an earlier version, that one is installed
+first and the candidate upgrades it. Then: the service's own commands,
+pip check, every console script's entry point, no build path in the venv, systemd-analyze
+verify of the units; then purge, and nothing may be left behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from debian.debfile import DebFile
+
+from ..deb import sources_entry
+from ..environment import Environment, Image
+from ..model import Release, Service
+
+KEYRING_IN_CHROOT = "/etc/apt/keyrings/venvdeb.gpg"
+# Where files may come and go without being the package's: apt's and dpkg's own state, logs.
+VOLATILE = ("proc", "sys", "dev", "run", "tmp", "var/cache", "var/lib/apt", "var/lib/dpkg", "var/log",
+            "var/lib/systemd", "var/lib/ucf", "etc/ld.so.cache")
+# Accounts stay after purge, as Debian policy has it: a reused UID could own old files.
+ACCOUNTS = ("etc/passwd", "etc/passwd-", "etc/group", "etc/group-", "etc/shadow", "etc/shadow-",
+            "etc/gshadow", "etc/gshadow-", "etc/subuid", "etc/subgid", "etc/subuid-", "etc/subgid-")
+
+
+@dataclass(frozen=True)
+class AptSuite:
+    """The suite smoke installs from, as apt in the chroot reaches it."""
+
+    url: str
+    name: str
+    keyring: bytes  # the repository's public keyring
+
+
+@dataclass
+class Check:
+    name: str
+    passed: bool
+    detail: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class SmokeResult:
+    package: str
+    version: str
+    checks: list[Check] = field(default_factory=list)
+    upgraded_from: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.checks) and all(c.passed for c in self.checks)
+
+    def as_dict(self) -> dict:
+        return {"package": self.package, "version": self.version, "passed": self.passed,
+                "upgraded_from": self.upgraded_from, "checks": [vars(c) for c in self.checks]}
+
+
+def snapshot(root: Path) -> dict[str, tuple]:
+    """Every path of the chroot outside the volatile places, with what it is."""
+    found = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel = os.path.relpath(dirpath, root)
+        if rel != "." and rel.startswith(VOLATILE):
+            dirnames[:] = []
+            continue
+        for name in dirnames + filenames:
+            path = os.path.join(dirpath, name)
+            key = os.path.relpath(path, root)
+            if key.startswith(VOLATILE) or key in ACCOUNTS:
+                continue
+            st = os.lstat(path)
+            found[key] = (st.st_mode, st.st_size if not os.path.isdir(path) else 0)
+    return found
+
+
+# As the generated console script does it: `from <module> import <first attribute>`, which may
+# import a submodule, then the remaining attributes.
+ENTRY_POINT_CHECK = """
+import importlib, importlib.metadata, sys
+wanted = set(sys.argv[1:])
+found = {e.name: e for e in importlib.metadata.entry_points(group="console_scripts") if e.name in wanted}
+missing = wanted - set(found)
+if missing:
+    sys.exit("no entry point for: " + ", ".join(sorted(missing)))
+for name, ep in sorted(found.items()):
+    first, *rest = ep.attr.split(".")
+    obj = getattr(__import__(ep.module, fromlist=[first]), first)
+    for attr in rest:
+        obj = getattr(obj, attr)
+    if not callable(obj):
+        sys.exit(f"{name}: {ep.value} is not callable")
+print("imported", len(found), "entry points")
+"""
+
+
+class Smoke:
+    """Smoke tests of one service's package, each in a fresh chroot unpacked from ``image``."""
+
+    def __init__(self, release: Release, service: Service, image: Image, suite: AptSuite, log=print):
+        self.release, self.service, self.image, self.suite, self.log = release, service, image, suite, log
+
+    def run(self, deb: Path, previous: str | None = None) -> SmokeResult:
+        """Install ``deb`` (upgrading from the suite's ``previous`` version, if given), check, purge."""
+        control = DebFile(str(deb)).debcontrol()
+        result = SmokeResult(control["Package"], control["Version"])
+        with self.image.fresh(self.log) as ch:
+            self._configure(ch)
+            self._step(result, "apt-get update", lambda: ch.run(["apt-get", "update"]))
+            if not result.passed:
+                return result
+            before = snapshot(ch.path("/"))
+            if previous:
+                result.upgraded_from = previous
+                self._step(result, f"install {result.package} {previous} from staging",
+                           lambda: ch.run(["apt-get", "install", "-y", f"{result.package}={previous}"]))
+            candidate = f"/tmp/candidate/{deb.name}"
+            ch.write(candidate, deb.read_bytes())
+            verb = "upgrade to" if previous else "install"
+            self._step(result, f"{verb} {result.package} {result.version} with apt",
+                       lambda: ch.run(["apt-get", "install", "-y", candidate]))
+            if result.passed:
+                self._checks(ch, result)
+            self._step(result, f"purge {result.package}", lambda: ch.run(["apt-get", "purge", "-y", result.package]))
+            if result.passed:
+                left = sorted(set(snapshot(ch.path("/"))) - set(before))
+                result.checks.append(Check("nothing left after purge", not left, "\n".join(left[:50])))
+        return result
+
+    def from_suite(self, version: str) -> SmokeResult:
+        """What an operator does: `apt install <package>` from the signed suite (which has ``version``)."""
+        package = self.service.package
+        result = SmokeResult(package, version)
+        with self.image.fresh(self.log) as ch:
+            self._configure(ch)
+            self._step(result, "apt-get update", lambda: ch.run(["apt-get", "update"]), show=True)
+            self._step(result, f"apt install {package}", lambda: ch.run(["apt-get", "install", "-y", package]),
+                       show=True)
+            if result.passed:
+                for command in self.service.smoke_commands:
+                    self._step(result, f"run: {command}", lambda c=command: ch.run(shlex.split(c)), show=True)
+        return result
+
+    def _configure(self, ch: Environment) -> None:
+        ch.write(KEYRING_IN_CHROOT, self.suite.keyring)
+        ch.write("/etc/apt/sources.list.d/venvdeb.sources", sources_entry(self.suite.url, self.suite.name, KEYRING_IN_CHROOT))
+        ch.write("/etc/apt/apt.conf.d/90venvdeb",
+                 'Acquire::Languages "none";\nAPT::Install-Recommends "false";\n'
+                 # a chroot has no /dev/pts: dpkg's output is logged without one
+                 'Dpkg::Use-Pty "0";\n')
+
+    def _step(self, result: SmokeResult, name: str, action, show: bool = False) -> None:
+        started = time.monotonic()
+        proc = action()
+        ok = proc.returncode == 0
+        detail = "" if ok else (proc.stdout + proc.stderr)[-2500:]
+        result.checks.append(Check(name, ok, detail, round(time.monotonic() - started, 1)))
+        self.log(f"smoke: {'ok  ' if ok else 'FAIL'} {name}")
+        if show:  # the demo shows what apt and the commands said
+            for line in (proc.stdout + proc.stderr).strip().splitlines()[-12:]:
+                self.log(f"    | {line}")
+
+    def _checks(self, ch: Environment, result: SmokeResult) -> None:
+        venv = f"/usr/lib/venvs/{self.service.name}"
+        for command in self.service.smoke_commands:
+            self._step(result, f"run: {command}", lambda c=command: ch.run(shlex.split(c)))
+        self._step(result, "pip check", lambda: ch.run([f"{venv}/bin/python", "-m", "pip", "check"]))
+        if self.service.console_scripts:
+            self._step(result, "console scripts' entry points import",
+                       lambda: ch.run([f"{venv}/bin/python", "-c", ENTRY_POINT_CHECK, *self.service.console_scripts]))
+        # A build tree path always contains debian/<package>/ before the venv's path.
+        self._step(result, "no file in the venv names the build path",
+                   lambda: _inverted(ch.run(["grep", "-rlF", f"debian/{self.service.package}{venv}", venv])))
+        units = [f"/lib/systemd/system/{d.name}.service" for d in self.service.daemons]
+        if units:
+            if ch.exists("/usr/bin/systemd-analyze"):
+                self._step(result, "systemd-analyze verify",
+                           lambda: ch.run(["systemd-analyze", "verify", "--man=no", *units]))
+            else:
+                result.checks.append(Check("systemd-analyze verify", True, "skipped: not in the chroot"))
+
+
+def _inverted(proc):
+    """grep finds nothing (1): the check passes; it finds something (0): it fails, listing it."""
+    proc.returncode = {0: 1, 1: 0}.get(proc.returncode, proc.returncode)
+    return proc
+
+
+def gate_record(result: SmokeResult) -> dict:
+    return json.loads(json.dumps(result.as_dict()))

@@ -1,0 +1,163 @@
+"""A release: its constraints, its services, its wheelhouse package and suites.
+
+Layout of a packaging root::
+
+    releases/<name>.toml   one release: constraints, services, wheelhouse package, suites
+    services/<name>.toml   one service: where it comes from, its scripts, its smoke checks
+    locks/                 pip-tools locks and their requirements.in
+
+Everything is validated when loaded; nothing runs on a model that did not validate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ModelError
+from .schema import (DEBIAN_PACKAGE, DISTRIBUTION, SERVICE_NAME, SUITE, Key, all_of, load_toml, matches, non_empty,
+                     unique, validate)
+from .service import Service, load_service
+
+
+def _https_url(value) -> str | None:
+    if not (value.startswith("https://") or value.startswith("http://127.0.0.1")):
+        return f"{value!r} must be an https:// URL"
+    return None
+
+
+RELEASE_SCHEMA = {
+    "name": Key(str, required=True, check=matches(r"[A-Za-z0-9][A-Za-z0-9._-]*", "a release name")),
+    "distribution": Key(str, required=True, check=matches(DISTRIBUTION, "a Debian codename")),
+    "python": Key(str, check=matches(r"/.+", "an absolute path")),
+    "services": Key(
+        list, required=True, items=str,
+        check=all_of(non_empty, unique, matches(SERVICE_NAME, "a service name")),
+    ),
+    "wheelhouse_package": Key(str, required=True, check=matches(DEBIAN_PACKAGE, "a Debian package name")),
+    "maintainer": Key(str, check=matches(r".+ <[^<>@\s]+@[^<>\s]+>", "'Name <email>'")),
+    "build_depends": Key(list, items=str, check=all_of(unique, matches(DEBIAN_PACKAGE, "a Debian package name"))),
+    "index_url": Key(str, check=_https_url),
+    "lint_fail_on": Key(list, items=str, check=all_of(non_empty, unique, matches(
+        r"error|warning|info|pedantic|experimental", "a lintian severity"))),
+    "constraints": Key(
+        dict, required=True,
+        table={
+            "kind": Key(str, required=True, check=matches(r"upper-constraints|lock", "'upper-constraints' or 'lock'")),
+            "path": Key(str),
+            "url": Key(str, check=_https_url),
+            "sha256": Key(str, check=matches(r"[0-9a-f]{64}", "a hex sha256")),
+            "requirements_in": Key(str),
+        },
+    ),
+    "suites": Key(
+        dict, required=True,
+        table={
+            "staging": Key(str, required=True, check=matches(SUITE, "a suite name")),
+            "production": Key(str, required=True, check=matches(SUITE, "a suite name")),
+        },
+    ),
+}
+
+@dataclass(frozen=True)
+class ConstraintsSource:
+    kind: str  # "upper-constraints" or "lock"
+    path: Path | None = None
+    url: str | None = None
+    sha256: str | None = None
+    requirements_in: Path | None = None
+
+    def describe(self) -> str:
+        return str(self.path) if self.path else str(self.url)
+
+
+@dataclass(frozen=True)
+class Release:
+    name: str
+    distribution: str
+    python: str
+    services: tuple[Service, ...]
+    wheelhouse_package: str
+    maintainer: str
+    build_depends: tuple[str, ...]
+    index_url: str
+    constraints: ConstraintsSource
+    staging_suite: str
+    production_suite: str
+    path: Path
+    root: Path
+    lint_fail_on: tuple[str, ...] = ("error", "warning")
+
+    def service(self, name: str) -> Service:
+        for s in self.services:
+            if s.name == name:
+                return s
+        known = ", ".join(s.name for s in self.services)
+        raise ModelError(self.path, [f"key 'services': no service {name!r} in this release (it has: {known})"])
+
+
+def load_release(root: Path, name: str) -> Release:
+    """Load and validate a release and every service it names."""
+    root = Path(root)
+    path = root / "releases" / f"{name}.toml"
+    if not path.is_file():
+        known = sorted(p.stem for p in (root / "releases").glob("*.toml"))
+        raise ModelError(path, [f"release file not found (known releases: {', '.join(known) or 'none'})"])
+    data = load_toml(path)
+    problems = validate(data, RELEASE_SCHEMA)
+    if not problems:
+        problems.extend(_release_consistency(root, data, name))
+    if problems:
+        raise ModelError(path, problems)
+    services = tuple(load_service(root, s) for s in data["services"])
+    c = data["constraints"]
+    return Release(
+        name=data["name"],
+        distribution=data["distribution"],
+        python=data.get("python", "/usr/bin/python3"),
+        services=services,
+        wheelhouse_package=data["wheelhouse_package"],
+        maintainer=data.get("maintainer", "venvdeb release engineering <release@venvdeb.invalid>"),
+        build_depends=tuple(data.get("build_depends", ())),
+        index_url=data.get("index_url", "https://pypi.org/simple").rstrip("/"),
+        constraints=ConstraintsSource(
+            kind=c["kind"],
+            path=(root / c["path"]) if "path" in c else None,
+            url=c.get("url"),
+            sha256=c.get("sha256"),
+            requirements_in=(root / c["requirements_in"]) if "requirements_in" in c else None,
+        ),
+        staging_suite=data["suites"]["staging"],
+        production_suite=data["suites"]["production"],
+        path=path,
+        root=root,
+        lint_fail_on=tuple(data.get("lint_fail_on", ("error", "warning"))),
+    )
+
+
+def _release_consistency(root: Path, data: dict, name: str) -> list[str]:
+    problems = []
+    if data["name"] != name:
+        problems.append(f"key 'name': is {data['name']!r} but the file is named for {name!r}")
+    c = data["constraints"]
+    if ("path" in c) == ("url" in c):
+        problems.append("key 'constraints': give exactly one of 'path' or 'url'")
+    # A lock that does not exist yet is what 'venvdeb lock' is for; it is checked before use.
+    if "path" in c and c["kind"] != "lock" and not (root / c["path"]).is_file():
+        problems.append(f"key 'constraints.path': file not found: {root / c['path']}")
+    if c["kind"] == "lock":
+        if "url" in c:
+            problems.append("key 'constraints.url': a lock is compiled here and lives beside the release; use 'path'")
+        if "requirements_in" not in c:
+            problems.append("key 'constraints.requirements_in': required for a lock (the pip-tools input it was compiled from)")
+    elif "requirements_in" in c:
+        problems.append("key 'constraints.requirements_in': only for kind = 'lock'")
+    if data["suites"]["staging"] == data["suites"]["production"]:
+        problems.append("key 'suites': staging and production must be different suites")
+    return problems
+
+
+def list_releases(root: Path) -> list[str]:
+    return sorted(p.stem for p in (Path(root) / "releases").glob("*.toml"))
+
+

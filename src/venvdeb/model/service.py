@@ -1,0 +1,195 @@
+"""A service: what does not change between releases (scripts, daemons, config sample, smoke).
+
+Read from ``services/<name>.toml`` of a packaging root, and validated whole: every problem names
+the file and the key.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.version import InvalidVersion, Version
+
+from ..errors import ModelError
+from .schema import DEBIAN_PACKAGE, PYPI_NAME, SERVICE_NAME, Key, all_of, load_toml, matches, non_empty, unique, validate
+
+
+def _requirement_list(value) -> str | None:
+    for item in value:
+        try:
+            Requirement(item)
+        except InvalidRequirement as exc:
+            return f"{item!r} is not a valid requirement: {exc}"
+    return None
+
+
+def _version(value) -> str | None:
+    try:
+        Version(value)
+    except InvalidVersion:
+        return f"{value!r} is not a valid Python version"
+    return None
+
+
+def _relations(value) -> str | None:
+    from debian.deb822 import PkgRelation
+
+    for item in value:
+        parsed = PkgRelation.parse_relations(item)
+        if not parsed or not all(alt.get("name") and re.fullmatch(DEBIAN_PACKAGE, alt["name"]) for alts in parsed for alt in alts):
+            return f"{item!r} is not a Debian package relation (e.g. 'libvirt0' or 'qemu-utils (>= 1:7)')"
+    return None
+
+
+SERVICE_SCHEMA = {
+    "name": Key(str, required=True, check=matches(SERVICE_NAME, "a service name")),
+    "summary": Key(str, required=True, check=non_empty),
+    "source": Key(
+        dict, required=True,
+        table={
+            "pypi": Key(str, check=matches(PYPI_NAME, "a PyPI project name")),
+            "version": Key(str, check=_version),
+            "git": Key(str),
+            "branch": Key(str, check=non_empty),
+            "extras": Key(list, items=str, check=unique),
+        },
+    ),
+    "requirements": Key(list, items=str, check=_requirement_list),
+    "console_scripts": Key(list, required=True, items=str, check=all_of(unique, matches(r"[A-Za-z0-9][A-Za-z0-9._-]*", "a command name"))),
+    "smoke_commands": Key(list, required=True, items=str, check=non_empty),
+    "depends": Key(list, items=str, check=_relations),
+    "user": Key(str, check=matches(r"[a-z_][a-z0-9_-]{0,31}", "a system user name")),
+    "daemons": Key(list, items=dict),
+    "config_sample": Key(
+        dict,
+        table={
+            "output": Key(str, required=True, check=matches(r"[A-Za-z0-9][A-Za-z0-9._-]*", "a file name")),
+            "namespaces": Key(list, required=True, items=str, check=non_empty),
+        },
+    ),
+}
+
+DAEMON_SCHEMA = {
+    "name": Key(str, required=True, check=matches(r"[a-z0-9][a-z0-9-]*", "a systemd unit name")),
+    "command": Key(str, required=True, check=non_empty),
+    "description": Key(str, required=True, check=non_empty),
+    "enable": Key(bool),
+}
+
+
+@dataclass(frozen=True)
+class Source:
+    pypi: str | None = None
+    version: str | None = None
+    git: str | None = None
+    branch: str | None = None
+    extras: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Daemon:
+    name: str
+    command: str  # a console script of the service, with its arguments
+    description: str
+    enable: bool = False  # enabled and started on install only when the service says so
+
+
+@dataclass(frozen=True)
+class ConfigSample:
+    output: str
+    namespaces: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    summary: str
+    source: Source
+    requirements: tuple[str, ...]
+    console_scripts: tuple[str, ...]
+    smoke_commands: tuple[str, ...]
+    path: Path
+    depends: tuple[str, ...] = ()
+    user: str = ""
+    daemons: tuple[Daemon, ...] = ()
+    config_sample: ConfigSample | None = None
+
+    @property
+    def package(self) -> str:
+        return f"venv-{self.name}"
+
+    def root_requirements(self) -> list[Requirement]:
+        """What the service's venv asks for, before dependencies: itself and its extras."""
+        reqs = []
+        if self.source.pypi:
+            extras = f"[{','.join(self.source.extras)}]" if self.source.extras else ""
+            reqs.append(Requirement(f"{self.source.pypi}{extras}=={self.source.version}"))
+        reqs.extend(Requirement(r) for r in self.requirements)
+        return reqs
+
+
+def load_service(root: Path, name: str) -> Service:
+    path = root / "services" / f"{name}.toml"
+    if not path.is_file():
+        raise ModelError(path, [f"service file not found (expected {path})"])
+    data = load_toml(path)
+    problems = validate(data, SERVICE_SCHEMA)
+    for i, daemon in enumerate(data.get("daemons", []) if not problems else []):
+        problems.extend(validate(daemon, DAEMON_SCHEMA, prefix=f"daemons[{i}]."))
+    if not problems:
+        problems.extend(_service_consistency(data, name))
+    if problems:
+        raise ModelError(path, problems)
+    src = data["source"]
+    sample = data.get("config_sample")
+    return Service(
+        name=data["name"],
+        summary=data["summary"],
+        source=Source(
+            pypi=src.get("pypi"), version=src.get("version"), git=src.get("git"),
+            branch=src.get("branch"), extras=tuple(src.get("extras", ())),
+        ),
+        requirements=tuple(data.get("requirements", ())),
+        console_scripts=tuple(data["console_scripts"]),
+        smoke_commands=tuple(data["smoke_commands"]),
+        path=path,
+        depends=tuple(data.get("depends", ())),
+        user=data.get("user", data["name"]),
+        daemons=tuple(Daemon(d["name"], d["command"], d["description"], d.get("enable", False))
+                      for d in data.get("daemons", ())),
+        config_sample=ConfigSample(sample["output"], tuple(sample["namespaces"])) if sample else None,
+    )
+
+
+def _service_consistency(data: dict, name: str) -> list[str]:
+    problems = []
+    names = [d["name"] for d in data.get("daemons", [])]
+    for dup in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(f"key 'daemons': {dup!r} is declared twice")
+    for i, daemon in enumerate(data.get("daemons", [])):
+        program = daemon["command"].split()[0]
+        if program not in data["console_scripts"]:
+            problems.append(f"key 'daemons[{i}].command': {program!r} is not one of the service's console_scripts")
+    if data["name"] != name:
+        problems.append(f"key 'name': is {data['name']!r} but the file is named for {name!r}")
+    src = data["source"]
+    if "pypi" in src and "git" in src:
+        problems.append("key 'source': give either 'pypi' (with 'version') or 'git' (with 'branch'), not both")
+    elif "pypi" in src:
+        if "version" not in src:
+            problems.append("key 'source.version': required with 'source.pypi' (pin the service's version)")
+        if "branch" in src:
+            problems.append("key 'source.branch': only for a git source")
+    elif "git" in src:
+        if "branch" not in src:
+            problems.append("key 'source.branch': required with 'source.git'")
+        if "version" in src:
+            problems.append("key 'source.version': a git source takes its version from git, remove it")
+    else:
+        problems.append("key 'source': needs 'pypi' and 'version', or 'git' and 'branch'")
+    return problems
+
+

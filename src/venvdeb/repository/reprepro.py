@@ -1,0 +1,233 @@
+"""`venvdeb repo`: the reprepro repository of staging and production suites.
+
+One repository holds every release's two suites (``<distribution>-<release>-staging`` and
+``<distribution>-<release>``), each signed (InRelease and Release.gpg) with the configured key.
+
+Older versions: Debian's reprepro (5.3, in bookworm and trixie alike: trixie's is
+"5.4.6+really5.3.2", the multiple-versions feature reverted) keeps one version of a package per
+suite. So every change of a suite is also recorded as a reprepro snapshot named after it
+(``dists/<suite>/snapshots/<package>_<version>/``, signed like the suite): snapshots keep their
+pool files, and one apt sources entry for a snapshot makes that version installable again
+(``venvdeb repo rollback`` prints it), after which ``apt install <package>=<version>`` works.
+
+Writers are serialised twice: by a flock of venvdeb's own, and by reprepro's --waitforlock for
+anyone else. A lock left by a killed reprepro is cleared, but only when no reprepro process is
+working on this repository.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import subprocess
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from debian.debfile import DebFile
+from debian.debian_support import Version
+
+from ..deb import sources_entry
+from ..errors import VenvdebError
+from ..files import sha256_file, write_atomic
+from ..model import Release
+from .signing import Key, export_keyring
+
+WAIT_FOR_LOCK = "60"  # reprepro retries: one per second
+KEYRING = "venvdeb-archive-keyring.gpg"
+
+
+@dataclass(frozen=True)
+class Suite:
+    codename: str
+    description: str
+
+
+def suites(releases: list[Release]) -> list[Suite]:
+    found = []
+    for r in releases:
+        found.append(Suite(r.staging_suite, f"venvdeb {r.name} for {r.distribution}: staging"))
+        found.append(Suite(r.production_suite, f"venvdeb {r.name} for {r.distribution}: production"))
+    return found
+
+
+def distributions_conf(suites_: list[Suite], fingerprint: str, architectures: str) -> str:
+    """conf/distributions: one stanza per suite, signed, keeping every version."""
+    stanzas = []
+    for s in suites_:
+        stanzas.append("\n".join([
+            "Origin: venvdeb", "Label: venvdeb", f"Codename: {s.codename}", f"Suite: {s.codename}",
+            f"Architectures: {architectures}", "Components: main", f"Description: {s.description}",
+            f"SignWith: {fingerprint}",
+        ]))
+    return "\n\n".join(stanzas) + "\n"
+
+
+def snapshot_name(package: str, version: str) -> str:
+    return f"{package}_{version.replace(':', '%3a')}"
+
+
+class Repository:
+    def __init__(self, base: Path, key: Key | None = None):
+        self.base = Path(base)
+        self.key = key
+
+    # -- running reprepro ---------------------------------------------------------------------
+    def argv(self, *args: str) -> list[str]:
+        return ["reprepro", "--basedir", str(self.base), "--waitforlock", WAIT_FOR_LOCK, *args]
+
+    def reprepro(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        env = self.key.env() if self.key else dict(os.environ)
+        proc = subprocess.run(self.argv(*args), capture_output=True, text=True, env=env)
+        if check and proc.returncode != 0:
+            raise VenvdebError(f"reprepro {' '.join(args)} failed in {self.base}:\n{proc.stderr.strip()[-1500:]}")
+        return proc
+
+    @contextmanager
+    def locked(self):
+        """Serialise venvdeb's writers, then clear a stale reprepro lock if one was left."""
+        self.base.mkdir(parents=True, exist_ok=True)
+        with open(self.base / "venvdeb.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self.clear_stale_lock()
+            yield
+
+    def reprepro_running(self) -> bool:
+        base = str(self.base.resolve())
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                cwd = os.readlink(f"/proc/{pid}/cwd")
+            except OSError:
+                continue
+            if cmdline and os.path.basename(cmdline[0]) == b"reprepro":
+                args = [a.decode(errors="replace") for a in cmdline]
+                for i, a in enumerate(args):
+                    if a in ("-b", "--basedir") and i + 1 < len(args):
+                        if os.path.realpath(os.path.join(cwd, args[i + 1])) == base:
+                            return True
+                    elif a.startswith("--basedir="):
+                        if os.path.realpath(os.path.join(cwd, a.split("=", 1)[1])) == base:
+                            return True
+        return False
+
+    def clear_stale_lock(self) -> bool:
+        lock = self.base / "db" / "lockfile"
+        if lock.exists() and not self.reprepro_running():
+            lock.unlink()
+            # Whatever the killed run left half-done: files in the pool no index references.
+            self.reprepro("deleteunreferenced")
+            return True
+        return False
+
+    # -- commands -----------------------------------------------------------------------------
+    def init(self, releases: list[Release], architectures: str = "amd64") -> dict:
+        if self.key is None:
+            raise VenvdebError("repo init needs a signing key", hint="give --gnupghome and --key, or --make-key")
+        conf = self.base / "conf"
+        conf.mkdir(parents=True, exist_ok=True)
+        write_atomic(conf / "distributions", distributions_conf(suites(releases), self.key.fingerprint,
+                                                                architectures).encode())
+        write_atomic(conf / "options", b"verbose\n")
+        export_keyring(self.key, self.base / KEYRING)
+        with self.locked():
+            self.reprepro("export")
+        return {"repository": str(self.base), "suites": [s.codename for s in suites(releases)],
+                "keyring": str(self.base / KEYRING), "fingerprint": self.key.fingerprint}
+
+    def versions(self, suite: str, package: str) -> dict[str, str]:
+        """version -> pool file, for every version of ``package`` in ``suite``."""
+        proc = self.reprepro("--list-format", "${version}\t${$fullfilename}\n", "listfilter", suite,
+                             f"Package (== {package})")
+        found = {}
+        for line in proc.stdout.splitlines():
+            if "\t" in line:
+                version, path = line.split("\t", 1)
+                found[version] = path
+        return found
+
+    def previous(self, suite: str, package: str, version: str) -> str | None:
+        """The newest version ``suite`` has of ``package`` that is older than ``version``."""
+        older = [v for v in self.versions(suite, package) if Version(v) < Version(version)]
+        return max(older, key=Version) if older else None
+
+    def newest(self, suite: str, package: str) -> str | None:
+        found = self.versions(suite, package)
+        return max(found, key=Version) if found else None
+
+    def keyring(self) -> bytes:
+        """The repository's public keyring, as apt's Signed-By reads it."""
+        return (self.base / KEYRING).read_bytes()
+
+    def publish(self, suite: str, deb: Path) -> dict:
+        control = DebFile(str(deb)).debcontrol()
+        package, version = control["Package"], control["Version"]
+        with self.locked():
+            existing = self.versions(suite, package).get(version)
+            if existing:
+                if sha256_file(Path(existing)) == sha256_file(deb):
+                    return {"suite": suite, "package": package, "version": version, "published": False,
+                            "reason": "already published with the same bytes"}
+                raise VenvdebError(
+                    f"{suite} already has {package} {version} with different bytes ({existing})",
+                    hint="a published version is immutable: rebuild with a new version (venvdeb build bumps it)",
+                )
+            self.reprepro("includedeb", suite, str(deb))
+            self.reprepro("gensnapshot", suite, snapshot_name(package, version))
+        return {"suite": suite, "package": package, "version": version, "published": True,
+                "snapshot": f"{suite}/snapshots/{snapshot_name(package, version)}"}
+
+    def promote(self, source: str, dest: str, package: str, version: str) -> dict:
+        record = self.gates(package, version)
+        failed = [g for g in ("lint", "smoke") if not record.get(g, {}).get("passed")]
+        if failed:
+            raise VenvdebError(
+                f"{package} {version} cannot be promoted to {dest}: gate(s) not passed: {', '.join(failed)}",
+                hint=f"run the pipeline (or venvdeb lint and venvdeb smoke) for {package} {version}",
+            )
+        with self.locked():
+            if version not in self.versions(source, package):
+                raise VenvdebError(f"{source} has no {package} {version}", hint="publish it to staging first")
+            if version in self.versions(dest, package):
+                return {"package": package, "version": version, "suite": dest, "promoted": False,
+                        "reason": "already there"}
+            self.reprepro("copyfilter", dest, source, f"Package (== {package}), Version (== {version})")
+            self.reprepro("gensnapshot", dest, snapshot_name(package, version))
+        return {"package": package, "version": version, "suite": dest, "promoted": True,
+                "snapshot": f"{dest}/snapshots/{snapshot_name(package, version)}"}
+
+    def snapshots(self, suite: str) -> list[str]:
+        where = self.base / "dists" / suite / "snapshots"
+        return sorted(p.name for p in where.iterdir()) if where.is_dir() else []
+
+    def rollback_sources(self, suite: str, package: str, version: str, url: str, keyring: str) -> str:
+        """The deb822 sources entry that makes ``package`` ``version`` installable again."""
+        name = snapshot_name(package, version)
+        if name not in self.snapshots(suite):
+            raise VenvdebError(f"{suite} never had {package} {version} (no snapshot {name})",
+                               hint=f"known snapshots: {', '.join(self.snapshots(suite)) or 'none'}")
+        return sources_entry(url, f"{suite}/snapshots/{name}", keyring)
+
+    def list(self, suite: str) -> list[dict]:
+        proc = self.reprepro("--list-format", "${package}\t${version}\t${architecture}\n", "list", suite)
+        return [dict(zip(("package", "version", "architecture"), line.split("\t")))
+                for line in proc.stdout.splitlines() if line.count("\t") == 2]
+
+    # -- gate records -------------------------------------------------------------------------
+    def gates_path(self, package: str, version: str) -> Path:
+        return self.base / "gates" / f"{package}_{version.replace(':', '%3a')}.json"
+
+    def gates(self, package: str, version: str) -> dict:
+        path = self.gates_path(package, version)
+        return json.loads(path.read_text()) if path.is_file() else {}
+
+    def record_gate(self, package: str, version: str, gate: str, result: dict, deb_sha256: str) -> None:
+        record = self.gates(package, version)
+        if record.get("sha256") not in (None, deb_sha256):
+            record = {}  # another build of the same version: its results do not carry over
+        record["sha256"] = deb_sha256
+        record[gate] = result
+        write_atomic(self.gates_path(package, version), json.dumps(record, indent=1, sort_keys=True).encode())
+
+

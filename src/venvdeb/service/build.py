@@ -1,0 +1,229 @@
+"""`venvdeb build`: a service's dh-virtualenv package, from its wheelhouse alone.
+
+1. the wheelhouse .deb of the release is installed in the build environment (it is a
+   Build-Depends, at its exact version), and the service's closure is walked over its manifest;
+2. the next version and changelog entry come from the service's ledger;
+3. the source tree is rendered from templates/ into a temporary directory and built with
+   dpkg-buildpackage; dh_virtualenv installs with --no-index from the wheelhouse, every
+   requirement pinned with its hash;
+4. only a complete .deb is moved into the output directory, and only then is the ledger updated.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from debian.debfile import DebFile
+from packaging.requirements import Requirement
+from packaging.utils import parse_wheel_filename
+
+from .. import deb
+from ..environment import Environment, prepare
+from ..environment.python import PIP_UNSET
+from ..errors import VenvdebError
+from ..files import copy_atomic
+from ..model import Release, Service
+from ..model.closure import Root
+from ..model.ledger import Ledger
+from ..model.manifest import WheelItem, wheel_dir
+from ..model.results import BuildResult
+from ..model.versions import debian_upstream, next_version
+from . import git_source
+from .installed import Wheelhouse, closure
+from .render import RenderInputs, render
+from .sbuild import build_in_sbuild
+
+# What building any service package needs on the host, besides the wheelhouse.
+HOST_BUILD_DEPENDS = ["debhelper", "dh-virtualenv", "dpkg-dev", "python3-venv", "fakeroot"]
+
+
+@dataclass
+class BuildOptions:
+    cache_dir: Path
+    out_dir: Path  # out/<release>
+    state_dir: Path
+    reason: str = "Rebuild."
+    install_build_deps: bool = False
+    wheelhouse_deb: Path | None = None
+    isolation: str = "host"  # or "sbuild": a clean chroot, see sbuild.py
+
+
+def latest_wheelhouse_deb(release: Release, options: BuildOptions) -> Path:
+    if options.wheelhouse_deb:
+        return options.wheelhouse_deb
+    last = Ledger(options.state_dir / f"{release.wheelhouse_package}.ledger.json").last()
+    found = sorted(options.out_dir.glob(f"{release.wheelhouse_package}_{last.version}_*.deb")) if last else []
+    if not found:
+        raise VenvdebError(
+            f"no wheelhouse package for release {release.name} in {options.out_dir}",
+            hint=f"build it first: venvdeb wheelhouse build {release.name}",
+        )
+    return found[0]
+
+
+def wheelhouse_from_deb(release: Release, options: BuildOptions, work: Path) -> Wheelhouse:
+    """The wheelhouse as the chroot will see it, read from the .deb without installing it here."""
+    deb = latest_wheelhouse_deb(release, options)
+    install_dir = "/" + wheel_dir(release.name)
+    (work / "manifest.json").write_bytes(DebFile(str(deb)).data.get_content(f".{install_dir}/manifest.json"))
+    return Wheelhouse.load(work, install_dir)
+
+
+def ensure_wheelhouse(release: Release, options: BuildOptions, environment: Environment, log) -> Wheelhouse:
+    """Install the wheelhouse .deb in the build environment if it is not there at that version."""
+    wheelhouse_deb = latest_wheelhouse_deb(release, options)
+    install_dir = "/" + wheel_dir(release.name)
+    package = DebFile(str(wheelhouse_deb))
+    control = package.debcontrol()
+    manifest = environment.path(install_dir) / "manifest.json"
+    # Builds of several services may run at once on one host (two Buildbot workers): one installs.
+    options.cache_dir.mkdir(parents=True, exist_ok=True)
+    with open(options.cache_dir / "dpkg-install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        # The version alone is not enough: the manifest says what is inside.
+        if not (deb.installed_version(environment, control["Package"]) == control["Version"] and manifest.is_file()
+                and manifest.read_bytes() == manifest_of(wheelhouse_deb, package, install_dir)):
+            log(f"installing {wheelhouse_deb.name} (the service's Build-Depends)")
+            result = environment.run(deb.install_debs_argv([wheelhouse_deb]), setenv=deb.APT_VARIABLES)
+            if result.returncode != 0:
+                raise VenvdebError(f"installing {wheelhouse_deb} failed:\n{result.stderr[-1500:]}", hint="run as root")
+    return Wheelhouse.load(manifest.parent, install_dir)
+
+
+def manifest_of(deb: Path, package: DebFile, install_dir: str) -> bytes:
+    """The wheelhouse build leaves a copy of the manifest beside the .deb; reading it from the
+    .deb itself means decompressing all of it."""
+    control = package.debcontrol()
+    beside = deb.with_name(f"{control['Package']}_{control['Version']}.manifest.json")
+    if beside.is_file():
+        return beside.read_bytes()
+    return package.data.get_content(f".{install_dir}/manifest.json")
+
+
+@dataclass
+class Prepared:
+    inputs: RenderInputs
+    ledger: Ledger
+
+    @property
+    def entry(self):
+        return self.inputs.history[-1]
+
+
+def prepare_build(release: Release, service: Service, options: BuildOptions, environment: Environment,
+                  log=print) -> Prepared:
+    """Everything a build needs before anything is built: validated, resolved, versioned."""
+    target = prepare(environment, release.python, options.cache_dir, log=log)
+    if options.isolation == "sbuild":
+        wheelhouse = wheelhouse_from_deb(release, options, Path(tempfile.mkdtemp(prefix="venvdeb-wheelhouse-")))
+    else:
+        wheelhouse = ensure_wheelhouse(release, options, environment, log)
+
+    roots = [Root(r, f"service {service.name} ({service.path.name})") for r in service.root_requirements()]
+    extra, own_wheel, reason = {}, None, options.reason
+    if service.source.git:
+        co = git_source.checkout(options.cache_dir, target, service.source.git, service.source.branch,
+                                 str(service.path))
+        own_wheel = co.wheel
+        name, version = wheel_name_version(co.wheel)
+        extra[name] = WheelItem.from_wheel(co.wheel, name, version, "built")
+        roots.insert(0, Root(Requirement(f"{name}=={version}"), f"service {service.name} (git {co.commit[:12]})"))
+        upstream_name, upstream_version, homepage = name, version, service.source.git
+        if options.reason == BuildOptions.reason:
+            reason = f"Build {service.source.branch} at {co.commit[:12]}: {co.subject}"
+    else:
+        upstream_name, upstream_version = service.source.pypi, service.source.version
+        homepage = f"https://pypi.org/project/{service.source.pypi}/"
+    items = closure(wheelhouse, roots, target.markers, list(target.tags), extra)
+
+    ledger = Ledger(options.state_dir / f"{service.package}.ledger.json")
+    previous = ledger.last()
+    version = next_version(debian_upstream(upstream_version), previous.version if previous else None,
+                           str(service.path))
+    digest = hashlib.sha256("".join(f"{w.name} {w.sha256}\n" for w in items).encode()).hexdigest()
+    entry = ledger.rebuild_entry(version, digest, {w.name: w.version for w in items},
+                                 reason if reason.endswith(".") else reason + ".",
+                                 (wheelhouse.package, wheelhouse.version))
+    inputs = RenderInputs(release=release, service=service, wheelhouse=wheelhouse, closure=items,
+                          history=ledger.history(entry), python_version=target.version,
+                          upstream_name=upstream_name, upstream_version=upstream_version,
+                          homepage=homepage, own_wheel=own_wheel)
+    return Prepared(inputs, ledger)
+
+
+def render_only(release: Release, service: Service, output: Path, reason: str, cache_dir: Path,
+                state_dir: Path, out_dir: Path, environment: Environment) -> dict:
+    if output.exists():
+        raise VenvdebError(f"{output}: already exists; render into a new directory")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    prepared = prepare_build(release, service, BuildOptions(cache_dir=cache_dir, out_dir=out_dir,
+                                                             state_dir=state_dir, reason=reason), environment)
+    tmp = Path(tempfile.mkdtemp(dir=output.parent, prefix=".render-"))
+    try:
+        render(prepared.inputs, tmp / "tree")
+        (tmp / "tree").rename(output)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {"package": service.package, "version": prepared.entry.version, "tree": str(output)}
+
+
+def build(release: Release, service: Service, options: BuildOptions, environment: Environment,
+          log=print) -> BuildResult:
+    started = time.monotonic()
+    if options.isolation == "host":
+        deb.ensure_installed(environment, HOST_BUILD_DEPENDS, options.install_build_deps,
+                             "building service packages", log)
+    prepared = prepare_build(release, service, options, environment, log)
+    inputs, entry = prepared.inputs, prepared.entry
+    options.out_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f"venvdeb-{service.package}-"))
+    try:
+        tree = render(inputs, work / f"{service.package}-{debian_upstream(inputs.upstream_version)}")
+        log_file = options.out_dir / "logs" / f"{service.package}_{entry.version}.build.log"
+        log(f"building {service.package} {entry.version} from {inputs.wheelhouse.describe()} ({options.isolation})")
+        if options.isolation == "sbuild":
+            built = build_in_sbuild(tree, latest_wheelhouse_deb(release, options), release.distribution,
+                                    options.cache_dir, log_file)
+        else:
+            built = build_tree(environment, tree, options.cache_dir, log_file)
+        final = options.out_dir / built.name
+        copy_atomic(built, final)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    prepared.ledger.add(entry)
+    control = DebFile(str(final)).debcontrol()
+    return BuildResult(
+        package=service.package, version=entry.version, deb=str(final), deb_size=final.stat().st_size,
+        installed_size_kib=int(control["Installed-Size"]), architecture=control["Architecture"],
+        depends=control["Depends"], wheelhouse=inputs.wheelhouse.describe(),
+        distributions=len(inputs.closure), seconds=round(time.monotonic() - started, 1),
+        reason=entry.changes[0],
+    )
+
+
+def wheel_name_version(wheel: Path) -> tuple[str, str]:
+    name, version, _, _ = parse_wheel_filename(wheel.name)
+    return str(name), str(version)
+
+
+def build_variables(cache_dir: Path) -> dict:
+    """What debian/rules reads besides dpkg-buildpackage's own: uv, when this venvdeb has it (its
+    hook installs the hash-pinned wheels; without it pip does), and pip with no configuration.
+    Used with PIP_UNSET."""
+    import uv
+
+    return {"PIP_CONFIG_FILE": os.devnull, "VENVDEB_UV": uv.find_uv_bin(), "UV_CACHE_DIR": str(Path(cache_dir) / "uv"),
+            "UV_NO_CONFIG": "1"}
+
+
+def build_tree(environment: Environment, tree: Path, cache_dir: Path, log_file: Path) -> Path:
+    """dpkg-buildpackage in a rendered tree, its Build-Depends checked first; the .deb it wrote beside the tree."""
+    return deb.buildpackage(environment, tree, log_file, setenv=build_variables(cache_dir), unset=PIP_UNSET,
+                            check_depends=True)

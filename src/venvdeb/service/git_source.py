@@ -1,0 +1,96 @@
+"""Services built from a git branch: a cached mirror, a checkout, and the service's own wheel.
+
+The wheel is built from the checkout with PEP 517 by the target interpreter, so pbr (or
+setuptools-scm) gives it its real version from git; it is cached by commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.requirements import Requirement
+
+from ..environment import Target
+from ..environment.python import BUILD_EPOCH
+from ..errors import VenvdebError
+from ..model import Release
+from ..model.wheelmeta import metadata, requires_dist
+
+
+@dataclass(frozen=True)
+class Checkout:
+    url: str
+    branch: str
+    commit: str
+    subject: str
+    epoch: int
+    wheel: Path
+
+
+def _git(*args: str, cwd: Path | None = None) -> str:
+    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise VenvdebError(f"git {' '.join(args)} failed: {result.stderr.strip()[-1000:]}")
+    return result.stdout.strip()
+
+
+def mirror(cache_dir: Path, url: str) -> Path:
+    path = Path(cache_dir) / "git" / (hashlib.sha256(url.encode()).hexdigest()[:16] + ".git")
+    if path.is_dir():
+        _git("--git-dir", str(path), "fetch", "--prune", "--tags", "origin", "+refs/heads/*:refs/heads/*")
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=".clone-"))
+        try:
+            _git("clone", "--mirror", "--quiet", url, str(tmp / "m.git"))
+            (tmp / "m.git").rename(path)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return path
+
+
+def checkout(cache_dir: Path, target: Target, url: str, branch: str, where: str) -> Checkout:
+    repo = mirror(cache_dir, url)
+    try:
+        commit = _git("--git-dir", str(repo), "rev-parse", "--verify", f"refs/heads/{branch}^{{commit}}")
+    except VenvdebError:
+        raise VenvdebError(f"{where}: key 'source.branch': {url} has no branch {branch!r}") from None
+    subject = _git("--git-dir", str(repo), "log", "-1", "--format=%s", commit)
+    epoch = int(_git("--git-dir", str(repo), "log", "-1", "--format=%ct", commit))
+    built = Path(cache_dir) / "gitwheels" / target.interpreter / commit
+    wheels = sorted(built.glob("*.whl")) if built.is_dir() else []
+    if not wheels:
+        work = Path(tempfile.mkdtemp(prefix="venvdeb-git-"))
+        try:
+            src = work / "src"
+            # A full local clone: pbr reads the history and tags for the version.
+            _git("clone", "--quiet", "--branch", branch, str(repo), str(src))
+            out = work / "out"
+            result = target.pip_run([target.env_python, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(out),
+                                     str(src)], {"SOURCE_DATE_EPOCH": str(max(epoch, int(BUILD_EPOCH)))})
+            found = sorted(out.glob("*.whl")) if out.is_dir() else []
+            if result.returncode != 0 or len(found) != 1:
+                raise VenvdebError(f"{where}: building a wheel from {url} {branch} ({commit[:12]}) failed:\n"
+                                   f"{(result.stdout + result.stderr)[-2000:]}")
+            built.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(found[0]), built / found[0].name)
+            wheels = [built / found[0].name]
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    return Checkout(url=url, branch=branch, commit=commit, subject=subject, epoch=epoch, wheel=wheels[0])
+
+
+def checkouts(release: Release, target: Target, cache_dir: Path) -> dict[str, tuple[str, list[Requirement]]]:
+    """For the wheelhouse build: per git-sourced service, who asks (its commit) and what the
+    checkout's own wheel requires."""
+    found = {}
+    for service in release.services:
+        if service.source.git:
+            co = checkout(cache_dir, target, service.source.git, service.source.branch, str(service.path))
+            found[service.name] = (f"service {service.name} (git {co.commit[:12]})", requires_dist(metadata(co.wheel)))
+    return found

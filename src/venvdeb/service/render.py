@@ -1,0 +1,138 @@
+"""`venvdeb render`: the source tree of a service package, from templates/ and the model.
+
+A pure step: model, wheelhouse manifest and changelog history in, files out. Golden tests
+render it and compare with tests/golden/*/out.
+
+debian/source/format is 1.0: the packages carry a Debian revision (a rebuild never reuses a
+published version), which 3.0 (native) forbids, and there is no upstream tarball for 3.0 (quilt):
+the source is generated.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from ..deb import changelog, year_of
+from ..errors import VenvdebError
+from ..model import Release, Service
+from ..model.ledger import Entry
+from ..model.manifest import WheelItem
+from ..resources import templates as templates_dir
+from .installed import Wheelhouse
+from .sbom import cyclonedx
+
+TEMPLATES = templates_dir()
+INSTALL_ROOT = "/usr/lib/venvs"
+
+
+@dataclass(frozen=True)
+class RenderInputs:
+    release: Release
+    service: Service
+    wheelhouse: Wheelhouse
+    closure: list[WheelItem]  # the venv's distributions, the service's own wheel included
+    history: list[Entry]  # the changelog, oldest first; the last entry is this build
+    python_version: str  # the target's, e.g. 3.11.2
+    upstream_name: str
+    upstream_version: str  # the service's Python version
+    homepage: str
+    own_wheel: Path | None = None  # a git service's wheel, built from its checkout
+
+
+def requirements_txt(closure: list[WheelItem]) -> str:
+    return "".join(f"{w.name}=={w.version} --hash=sha256:{w.sha256}\n"
+                   for w in sorted(closure, key=lambda w: w.name))
+
+
+def architecture(closure: list[WheelItem]) -> str:
+    pure = all(w.file.endswith("-any.whl") for w in closure)
+    return "all" if pure else "any"
+
+
+def check_console_scripts(inputs: RenderInputs) -> None:
+    provided = {s for w in inputs.closure for s in w.console_scripts}
+    missing = [s for s in inputs.service.console_scripts if s not in provided]
+    if missing:
+        raise VenvdebError(
+            f"{inputs.service.path}: key 'console_scripts': {', '.join(missing)} "
+            f"not provided by any distribution in the venv",
+            hint=f"{inputs.upstream_name} provides: {', '.join(sorted(provided)) or 'no console scripts'}",
+        )
+
+
+def context(inputs: RenderInputs) -> dict:
+    major, minor = (int(x) for x in inputs.python_version.split(".")[:2])
+    entry = inputs.history[-1]
+    return {
+        "package": inputs.service.package,
+        "service": inputs.service,
+        "release": inputs.release,
+        "maintainer": inputs.release.maintainer,
+        "version": entry.version,
+        "year": year_of(entry),
+        "upstream_name": inputs.upstream_name,
+        "upstream_version": inputs.upstream_version,
+        "homepage": inputs.homepage,
+        "wheelhouse": inputs.wheelhouse,
+        "closure": sorted(inputs.closure, key=lambda w: w.name),
+        "architecture": architecture(inputs.closure),
+        "python_min": f"{major}.{minor}",
+        "python_next": f"{major}.{minor + 1}",
+        "install_root": INSTALL_ROOT,
+        "venv_dir": f"{INSTALL_ROOT}/{inputs.service.name}",
+        "user": inputs.service.user,
+        "config_sample": inputs.service.config_sample,
+        "own_wheel": inputs.own_wheel,
+    }
+
+
+# templates/debian/<name>.j2 -> debian/<package>.<name> (debhelper's per-package files)
+PER_PACKAGE = {"links", "install", "postinst", "prerm", "postrm", "logrotate", "lintian-overrides"}
+
+
+def render(inputs: RenderInputs, tree: Path, templates: Path = TEMPLATES) -> Path:
+    check_console_scripts(inputs)
+    ctx = context(inputs)
+    package = ctx["package"]
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), undefined=jinja2.StrictUndefined,
+                             keep_trailing_newline=True)
+    debian = tree / "debian"
+    (debian / "source").mkdir(parents=True, exist_ok=True)
+
+    def emit(template: str, dest: Path, **extra) -> None:
+        try:
+            text = env.get_template(template).render(**ctx, **extra)
+        except jinja2.TemplateSyntaxError as exc:
+            raise VenvdebError(f"{templates / template}:{exc.lineno}: template error: {exc.message}") from None
+        except jinja2.UndefinedError as exc:
+            raise VenvdebError(f"{templates / template}: template error: {exc.message}",
+                               hint="the template uses a name the renderer does not provide") from None
+        dest.write_text(text)
+
+    for src in sorted((templates / "debian").iterdir()):
+        if src.is_dir() or src.name == "service.j2":
+            continue
+        if src.suffix == ".j2":
+            name = src.stem
+            if name == "logrotate" and not inputs.service.daemons:
+                continue
+            dest = debian / (f"{package}.{name}" if name in PER_PACKAGE else name)
+            emit(f"debian/{src.name}", dest)
+        else:
+            shutil.copy2(src, debian / src.name)
+    shutil.copyfile(templates / "debian" / "source" / "format", debian / "source" / "format")
+    for daemon in inputs.service.daemons:
+        emit("debian/service.j2", debian / f"{package}.{daemon.name}.service", daemon=daemon)
+    (debian / "rules").chmod(0o755)
+    (debian / "changelog").write_text(changelog(package, inputs.release.distribution,
+                                                inputs.release.maintainer, inputs.history))
+    (tree / "requirements.txt").write_text(requirements_txt(inputs.closure))
+    (tree / "sbom.cdx.json").write_text(cyclonedx(package, ctx["version"], ctx["closure"]))
+    if inputs.own_wheel is not None:
+        (tree / "wheels").mkdir(exist_ok=True)
+        shutil.copy2(inputs.own_wheel, tree / "wheels" / inputs.own_wheel.name)
+    return tree

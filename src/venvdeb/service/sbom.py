@@ -1,0 +1,49 @@
+"""A CycloneDX SBOM of a service's venv: each bundled distribution, its version and sha256.
+
+Nothing in it varies between builds of the same content: no timestamp, and a serial number
+derived from the content itself.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from .. import __version__
+from ..model.manifest import WheelItem
+
+NAMESPACE = uuid.UUID("6f0c4a36-5b1e-4c8e-9a57-0d3c1f1b9e21")  # venvdeb's, for uuid5
+
+
+def purl(name: str, version: str) -> str:
+    return f"pkg:pypi/{name}@{version}"
+
+
+def cyclonedx(package: str, version: str, closure: list[WheelItem]) -> str:
+    components = [
+        {
+            "type": "library",
+            "bom-ref": purl(w.name, w.version),
+            "name": w.name,
+            "version": w.version,
+            "purl": purl(w.name, w.version),
+            "hashes": [{"alg": "SHA-256", "content": w.sha256}],
+            "licenses": [{"license": {"name": w.license}}],
+            "properties": [{"name": "venvdeb:wheel", "value": w.file},
+                           {"name": "venvdeb:origin", "value": w.origin}],
+        }
+        for w in sorted(closure, key=lambda w: w.name)
+    ]
+    body = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.5",
+        "version": 1,
+        "metadata": {
+            "component": {"type": "application", "bom-ref": f"deb:{package}@{version}", "name": package,
+                          "version": version},
+            "tools": {"components": [{"type": "application", "name": "venvdeb", "version": __version__}]},
+        },
+        "components": components,
+    }
+    serial = uuid.uuid5(NAMESPACE, json.dumps(body, sort_keys=True))
+    return json.dumps({"serialNumber": f"urn:uuid:{serial}", **body}, indent=1, sort_keys=True) + "\n"

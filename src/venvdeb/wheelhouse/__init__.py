@@ -1,0 +1,7 @@
+"""The wheelhouse of a release: resolved over the index (index.py, artifacts.py), fetched and
+built from sdists (sdist.py, hints.py) into the content-addressed cache (cache.py), packaged as a
+.deb (package.py); build.py runs it all; lock.py compiles a release's pip-tools lock."""
+
+from .build import Options, build
+
+__all__ = ["Options", "build"]

@@ -1,0 +1,225 @@
+"""`venvdeb wheelhouse build`: resolve, fetch and build, then package the release's wheelhouse.
+
+Everything runs in one environment of the release's distribution (the target's interpreter, sdist
+builds, dpkg-buildpackage); the .deb is built in a temporary directory and moved into the output
+directory only when complete, and only then does the version ledger move.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import parse_wheel_filename
+
+from .. import deb
+from ..environment import Environment, Target, prepare
+from ..errors import PackageFailure, ProviderFailure, VenvdebError, WheelhouseFailed
+from ..files import copy_atomic, link_or_copy, write_atomic
+from ..http import Client, NotFound
+from ..model import Release, constraints
+from ..model.closure import Resolver
+from ..model.ledger import Ledger
+from ..model.manifest import Manifest, WheelItem, wheel_dir
+from ..model.results import WheelhouseResult
+from ..progress import Progress
+from ..resources import wheelhouse_builder
+from . import package as wheelhouse_deb
+from .cache import Cache
+from .index import IndexProvider, Materialized
+from .roots import check_lock_fresh, roots
+from .sdist import SdistBuilder
+
+
+@dataclass
+class Options:
+    cache_dir: Path
+    out_dir: Path
+    state_dir: Path
+    all_pins: bool = False
+    jobs: int = 8
+    install_build_deps: bool = False
+    # Per git-sourced service: who asks, and what its checkout declares (see roots.roots).
+    checkouts: dict[str, tuple[str, list[Requirement]]] = field(default_factory=dict)
+
+
+def load_constraints(release: Release, cache: Cache, client: Client) -> constraints.Constraints:
+    c = release.constraints
+    if c.path is not None:
+        return constraints.load_file(c.path)
+    # A URL: kept in the cache by content, so that a pinned sha256 needs no network at all.
+    if c.sha256:
+        cached = cache.root / "constraints" / c.sha256
+        if cached.is_file():
+            return constraints.parse(cached.read_text(), c.url)
+    try:
+        data = client.get_bytes(c.url)
+    except NotFound:
+        raise VenvdebError(f"{release.path}: key 'constraints.url': {c.url} answered 404") from None
+    digest = hashlib.sha256(data).hexdigest()
+    if c.sha256 and digest != c.sha256:
+        raise VenvdebError(
+            f"{release.path}: key 'constraints.sha256': {c.url} has sha256 {digest}, not {c.sha256}",
+            hint="upstream moved: review the change and update constraints.sha256",
+        )
+    write_atomic(cache.root / "constraints" / digest, data)
+    return constraints.parse(data.decode(), c.url)
+
+
+def architecture(wheels: list[Materialized]) -> str:
+    for w in wheels:
+        if any(t.platform != "any" for t in parse_wheel_filename(w.path.name)[3]):
+            return "any"
+    return "all"
+
+
+def manifest(wheels: list[Materialized]) -> list[WheelItem]:
+    return [WheelItem.from_wheel(w.path, w.name, w.version, w.origin,
+                                 source={"file": w.source.filename, "url": w.source.url, "sha256": w.source.sha256})
+            for w in sorted(wheels, key=lambda w: w.name)]
+
+
+def content_digest(release: Release, items: list[WheelItem], constraints_text: str, arch: str) -> str:
+    """What the package's bytes depend on; the same digest means the same package."""
+    h = hashlib.sha256()
+    h.update(json.dumps({"package": release.wheelhouse_package, "release": release.name,
+                         "distribution": release.distribution, "architecture": arch,
+                         "maintainer": release.maintainer, "constraints": constraints_label(release),
+                         "wheels": [(i.file, i.sha256) for i in items]}, sort_keys=True).encode())
+    h.update(constraints_text.encode())
+    skeleton = wheelhouse_builder() / "debian"
+    for f in sorted(skeleton.rglob("*")):
+        if f.is_file():
+            h.update(str(f.relative_to(skeleton)).encode() + f.read_bytes())
+    return h.hexdigest()
+
+
+def build(release: Release, options: Options, environment: Environment, progress: Progress | None = None,
+          client: Client | None = None) -> WheelhouseResult:
+    progress = progress or Progress(quiet=True)
+    client = client or Client()
+    cache = Cache(options.cache_dir, log=progress.log)
+    check_lock_fresh(release)
+    cons = load_constraints(release, cache, client)
+    target = prepare(environment, release.python, options.cache_dir, log=progress.log)
+    pins = cons.for_target(target.markers)
+    deb.ensure_installed(environment, list(release.build_depends), options.install_build_deps, str(release.path),
+                         progress.log)
+
+    options.out_dir.mkdir(parents=True, exist_ok=True)
+    work_root = options.cache_dir / "tmp"
+    work_root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(dir=work_root, prefix=f"wheelhouse-{release.name}-"))
+    stats: dict = {}
+    try:
+        builder = SdistBuilder(target, log_dir=options.out_dir / "logs")
+        provider = IndexProvider(release.index_url, target, cache, client, builder, work, stats)
+        resolver = Resolver(pins, target.markers, provider, constraints_origin=cons.origin,
+                            jobs=options.jobs * 2, progress=progress)
+        resolution = resolver.resolve(roots(release, pins, options.all_pins, options.checkouts),
+                                     follow=not options.all_pins)
+        for name in resolution.unpinned:
+            progress.log(f"warning: {name} is not pinned by the constraints; took {resolution.nodes[name].version}")
+        wheels, failures = fetch_all(provider, resolution.nodes, options.jobs, progress)
+        failures = resolution.failures + failures
+        if failures:
+            raise WheelhouseFailed(failures)
+        result = package(release, target, cons, wheels, options, work, progress)
+        result.stats = stats
+        return result
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def fetch_all(provider: IndexProvider, nodes: dict, jobs: int, progress) -> tuple[list[Materialized], list[PackageFailure]]:
+    wheels, failures, done = [], [], 0
+    ordered = sorted(nodes.values(), key=lambda n: n.name)
+
+    def one(node):
+        try:
+            return provider.materialize(node.artifact)
+        except ProviderFailure as exc:
+            return PackageFailure(node.name, exc.phase, exc.reason, exc.hint)
+        except VenvdebError as exc:
+            return PackageFailure(node.name, "fetch", exc.message, exc.hint)
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        for result in pool.map(one, ordered):
+            done += 1
+            progress("fetch", done, len(ordered))
+            (failures if isinstance(result, PackageFailure) else wheels).append(result)
+    return wheels, failures
+
+
+def package(release: Release, target: Target, cons, wheels: list[Materialized], options: Options,
+            work: Path, progress) -> WheelhouseResult:
+    items = manifest(wheels)
+    arch = architecture(wheels)
+    digest = content_digest(release, items, cons.text, arch)
+    ledger = Ledger(options.state_dir / f"{release.wheelhouse_package}.ledger.json")
+    entry, is_new = ledger.entry_for(digest, {i.name: i.version for i in items})
+    deb_arch = target.environment.architecture if arch == "any" else "all"
+    deb_name = f"{release.wheelhouse_package}_{entry.version}_{deb_arch}.deb"
+    final = options.out_dir / deb_name
+    result = WheelhouseResult(
+        release=release.name, package=release.wheelhouse_package, version=entry.version,
+        architecture=deb_arch, deb=str(final), wheels=len(items),
+        built=sum(1 for i in items if i.origin == "built"),
+        size=sum(i.size for i in items), digest=digest,
+        constraints=cons.origin, interpreter=target.interpreter,
+    )
+    if final.is_file() and not is_new:
+        progress.log(f"wheelhouse unchanged: {deb_name} is up to date")
+        result.deb_size = final.stat().st_size
+        return result
+
+    progress.log(f"packaging {deb_name} ({len(items)} wheels)")
+    tree = work / "pkg" / f"{release.wheelhouse_package}-{entry.version}"
+    payload = tree / "wheelhouse"
+    payload.mkdir(parents=True)
+    for w in wheels:
+        link_or_copy(w.path, payload / w.path.name)
+    (payload / "SHA256SUMS").write_text("".join(f"{i.sha256}  {i.file}\n" for i in items))
+    (payload / "constraints.txt").write_text(cons.text)
+    (payload / "manifest.json").write_text(Manifest(
+        release=release.name, package=release.wheelhouse_package, version=entry.version,
+        interpreter=target.interpreter, python=target.version, constraints=constraints_label(release),
+        constraints_sha256=cons.sha256, wheels=tuple(items)).to_json())
+    context = {
+        "package": release.wheelhouse_package, "maintainer": release.maintainer, "release": release.name,
+        "distribution": release.distribution, "architecture": arch, "count": len(items),
+        "python_version": target.version, "interpreter": target.interpreter,
+        "wheel_dir": "/" + wheel_dir(release.name),
+        "year": deb.year_of(entry),
+        "wheels": items,
+    }
+    wheelhouse_deb.render(tree, context)
+    (tree / "debian" / "changelog").write_text(deb.changelog(
+        release.wheelhouse_package, release.distribution, release.maintainer, ledger.history(entry)))
+    built = wheelhouse_deb.build(target.environment, tree, log_file=work / "dpkg-buildpackage.log")
+    # Complete: only now does anything reach the output directory, and the ledger.
+    copy_atomic(built, final)
+    write_atomic(options.out_dir / f"{release.wheelhouse_package}_{entry.version}.manifest.json",
+                 (payload / "manifest.json").read_bytes())
+    if is_new:
+        ledger.add(entry)
+    result.changed, result.deb_size = True, final.stat().st_size
+    return result
+
+
+def constraints_label(release: Release) -> str:
+    """Where the constraints came from, as the package records it: the URL, or the path within
+    the packaging root; never where this checkout happens to be (the bytes would depend on it)."""
+    c = release.constraints
+    if c.url:
+        return c.url
+    try:
+        return str(c.path.resolve().relative_to(release.root.resolve()))
+    except ValueError:
+        return c.path.name

@@ -1,0 +1,176 @@
+"""The package index (PEP 691 JSON simple API) as a resolver provider, backed by the cache.
+
+It answers which files a release has, fetches PEP 658 metadata, downloads wheels and sdists
+(verified by sha256) and hands sdists to the builder. Answers that cannot change for a given
+version (the chosen file, metadata by hash, wheels by hash) are cached on disk, so a warm build
+asks the network nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name, parse_wheel_filename
+from packaging.version import Version
+
+from ..environment import Target
+from ..errors import ProviderFailure
+from ..files import sha256_file, write_atomic
+from ..http import Client, NotFound
+from ..model.closure import Artifact
+from ..model.wheelmeta import metadata as wheel_metadata, requires_dist
+from . import artifacts
+from .cache import Cache
+from .sdist import SdistBuilder
+
+PEP691 = "application/vnd.pypi.simple.v1+json"
+
+
+@dataclass(frozen=True)
+class Materialized:
+    """A wheel in the cache, ready to ship."""
+
+    name: str
+    version: str
+    path: Path
+    sha256: str
+    size: int
+    origin: str  # "downloaded" or "built"
+    source: Artifact
+
+
+class IndexProvider:
+    def __init__(self, index_url: str, target: Target, cache: Cache, client: Client,
+                 builder: SdistBuilder, work: Path, stats: dict | None = None):
+        self.index_url = index_url.rstrip("/")
+        self.target = target
+        self.cache = cache
+        self.client = client
+        self.builder = builder
+        self.work = work
+        self.tags_digest = hashlib.sha256("\n".join(target.tags).encode()).hexdigest()[:12]
+        self._rank = target.tag_rank()
+        self._pages: dict[str, list[dict]] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+        self.stats = stats if stats is not None else {}
+
+    def _count(self, what: str, n: int = 1) -> None:
+        with self._guard:
+            self.stats[what] = self.stats.get(what, 0) + n
+
+    def _lock(self, key: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(key, threading.Lock())
+
+    # -- the index -------------------------------------------------------------------------
+    def files(self, name: str) -> list[dict]:
+        with self._lock("page:" + name):
+            if name not in self._pages:
+                url = f"{self.index_url}/{name}/"
+                try:
+                    data = self.client.get_bytes(url, accept=PEP691)
+                except NotFound:
+                    raise ProviderFailure(
+                        "resolve", f"{name} is not on the index {self.index_url}",
+                        "check the name's spelling in the constraints or the service file",
+                    ) from None
+                self._count("index_requests")
+                self._pages[name] = json.loads(data)["files"]
+            return self._pages[name]
+
+    def versions(self, name: str) -> list[Version]:
+        return artifacts.versions(self.files(name), self.target.version)
+
+    def artifact(self, name: str, version: str) -> Artifact:
+        path = self.cache.choice_path(self.target.interpreter, self.tags_digest, name, version)
+        cached = self.cache.read_json(path)
+        if cached:
+            return Artifact(**cached)
+        files = self.files(name)
+        chosen = artifacts.choose(name, version, files, self._rank, self.target.version)
+        if chosen is None:
+            exists = any((artifacts.file_version(f["filename"]) or (None, None))[1] == Version(version) for f in files)
+            if not exists:
+                raise ProviderFailure(
+                    "resolve", f"{name}=={version} does not exist on {self.index_url}",
+                    f"fix the pin of {name}: see {self.index_url}/{name}/ for its releases",
+                )
+            raise ProviderFailure(
+                "resolve",
+                f"{name}=={version} has no wheel for {self.target.interpreter} on {self.target.platform} "
+                f"(Python {self.target.version}) and no sdist",
+                f"pin a version of {name} that supports Python {self.target.version}",
+            )
+        self.cache.write_json(path, chosen.as_dict())
+        return chosen
+
+    # -- metadata ---------------------------------------------------------------------------
+    def requirements(self, artifact: Artifact) -> list[Requirement]:
+        if artifact.kind == "wheel" and artifact.has_metadata:
+            path = self.cache.metadata_path(artifact.sha256)
+            if not path.is_file():
+                try:
+                    data = self.client.get_bytes(artifact.url + ".metadata")
+                except NotFound:
+                    data = wheel_metadata(self.materialize(artifact).path)
+                self._count("metadata_requests")
+                write_atomic(path, data)
+            return requires_dist(path.read_bytes())
+        return requires_dist(wheel_metadata(self.materialize(artifact).path))
+
+    # -- files ------------------------------------------------------------------------------
+    def materialize(self, artifact: Artifact) -> Materialized:
+        """The cached wheel for ``artifact``: downloaded, or built from the sdist, once."""
+        with self._lock("file:" + artifact.sha256):
+            if artifact.kind == "wheel":
+                return self._wheel(artifact)
+            return self._built(artifact)
+
+    def _wheel(self, a: Artifact) -> Materialized:
+        path = self.cache.wheel_path(a.name, a.version, self.target.interpreter, a.sha256, a.filename)
+        if not self.cache.verified(path, a.sha256):
+            self.client.download(a.url, path, a.sha256)
+            self._count("downloads")
+            self._count("downloaded_bytes", path.stat().st_size)
+        return Materialized(a.name, a.version, path, a.sha256, path.stat().st_size, "downloaded", a)
+
+    def _built(self, a: Artifact) -> Materialized:
+        record_path = self.cache.build_record(self.target.interpreter, a.sha256)
+        record = self.cache.read_json(record_path)
+        if record:
+            path = self.cache.wheel_path(a.name, a.version, self.target.interpreter, record["sha256"], record["filename"])
+            if self.cache.verified(path, record["sha256"]):
+                return Materialized(a.name, a.version, path, record["sha256"], path.stat().st_size, "built", a)
+        sdist = self.cache.sdist_path(a.sha256, a.filename)
+        if not self.cache.verified(sdist, a.sha256):
+            self.client.download(a.url, sdist, a.sha256)
+            self._count("downloads")
+            self._count("downloaded_bytes", sdist.stat().st_size)
+        work = Path(tempfile.mkdtemp(dir=self.work, prefix="sdist-"))
+        try:
+            built = self.builder.build(a.name, a.version, sdist, work)
+            self._count("builds")
+            self._check_built(a, built)
+            digest = sha256_file(built)
+            path = self.cache.wheel_path(a.name, a.version, self.target.interpreter, digest, built.name)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(built), path)
+            self.cache.write_json(record_path, {"filename": built.name, "sha256": digest, "sdist": a.filename})
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return Materialized(a.name, a.version, path, digest, path.stat().st_size, "built", a)
+
+    def _check_built(self, a: Artifact, wheel: Path) -> None:
+        name, version, _, tags = parse_wheel_filename(wheel.name)
+        if canonicalize_name(name) != a.name or version != Version(a.version):
+            raise ProviderFailure("build", f"{a.filename} built {wheel.name}, not {a.name} {a.version}")
+        if not any(str(t) in self._rank for t in tags):
+            raise ProviderFailure("build", f"{a.filename} built {wheel.name}, which the target cannot install")
