@@ -30,6 +30,7 @@ from .progress import Progress
 from .repository import Repository, serving
 from .service import git_source
 from .service.build import BuildOptions, build
+from .wheelhouse.roots import check_lock_fresh
 
 
 @dataclass
@@ -75,6 +76,7 @@ def build_wheelhouse(release: Release, options: wheelhouse.Options, environment:
     """The wheelhouse stage, given what git-sourced services' checkouts declare (the service
     stage knows how to read a checkout; the wheelhouse stage only resolves what it is given)."""
     progress = progress or Progress(quiet=True)
+    check_lock_fresh(release)  # before any checkout: a stale lock is the first thing to hear of
     if any(s.source.git for s in release.services) and not options.all_pins:
         target = prepare(environment, release.python, options.cache_dir, log=progress.log)
         options.checkouts = git_source.checkouts(release, target, options.cache_dir)

@@ -167,3 +167,37 @@ def test_version_going_backwards_is_refused(tiny, tmp_path, cache_dir):
     ledger.write_text(json.dumps(data))
     code, error, err = run("build", "s1", "svc", root=tiny, tmp=tmp_path, cache=cache_dir, check=False)
     assert code == 1 and "version 3.4.2 would go backwards: the last build was 3.5.0-1" in err
+
+
+def test_a_plain_pip_install_renders_the_same_tree(tiny, tmp_path, cache_dir):
+    """venvdeb installed with `pip install .` (not editable) finds its templates in the package."""
+    from tests.conftest import PROJECT
+
+    venv = tmp_path / "installed"
+    subprocess.run(["/usr/bin/python3", "-m", "venv", str(venv)], check=True)
+    env = {**os.environ, "PIP_CONFIG_FILE": os.devnull, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    # A copy of the project: the build writes build/ and egg-info beside the sources.
+    source = shutil.copytree(PROJECT, tmp_path / "source", ignore=shutil.ignore_patterns(
+        ".venv", ".git", "out", "var", "build", "*.egg-info", "__pycache__", ".pytest_cache"))
+    install = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", str(source)], env=env,
+                             capture_output=True, text=True)
+    assert install.returncode == 0, install.stderr[-3000:]
+    shutil.rmtree(source)
+    installed = subprocess.run([str(venv / "bin" / "python"), "-c", "import venvdeb.resources as r; print(r.templates())"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    assert installed.startswith(str(venv)), installed
+    trees = {}
+    for name, prefix in (("installed", [str(venv / "bin" / "venvdeb")]), ("checkout", [sys.executable, "-m", "venvdeb"])):
+        out = tmp_path / f"rendered-{name}"
+        proc = subprocess.run([*prefix, "--packaging", str(tiny), "render", "s1", "svc", "-o", str(out),
+                               "--cache-dir", str(cache_dir), "--out-dir", str(tmp_path / "out"),
+                               "--state-dir", str(tmp_path / "state")], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        trees[name] = {str(p.relative_to(out)): (p.read_bytes(), os.access(p, os.X_OK))
+                       for p in sorted(out.rglob("*")) if p.is_file()}
+    assert "debian/rules" in trees["installed"] and "debian/venvdeb-finish" in trees["installed"]
+    # The changelog's entry is dated when it is rendered: the two renders differ by that line alone.
+    changelogs = [t.pop("debian/changelog")[0].decode().splitlines() for t in (trees["installed"], trees["checkout"])]
+    assert [line for line in changelogs[0] if not line.startswith(" -- ")] == \
+        [line for line in changelogs[1] if not line.startswith(" -- ")]
+    assert trees["installed"] == trees["checkout"]

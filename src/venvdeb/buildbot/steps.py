@@ -23,6 +23,8 @@ from buildbot.process import buildstep
 from buildbot.process.results import CANCELLED, FAILURE, SUCCESS
 from buildbot.util import deferwaiter, runprocess
 
+from ..model.results import BuildResult, FetchResult, WheelhouseResult
+
 
 def parse_json(stdout: str) -> dict | None:
     try:
@@ -194,13 +196,14 @@ class WheelhouseBuild(VenvdebStep):
         return [self.release]
 
     def record(self, data):
+        result = WheelhouseResult.from_dict(data)
         for key in ("package", "version", "deb", "deb_size", "wheels", "built", "changed"):
-            self.set_property(f"wheelhouse_{key}", data.get(key))
-        self.set_property("deb", data.get("deb"))
-        self.set_property("deb_file", os.path.basename(data.get("deb") or ""))
-        state = "new" if data.get("changed") else "unchanged"
-        return (f"{data.get('package')} {data.get('version')} ({state}): {data.get('wheels')} wheels, "
-                f"{data.get('built')} from sdists, {size_text(data.get('deb_size'))}")
+            self.set_property(f"wheelhouse_{key}", getattr(result, key))
+        self.set_property("deb", result.deb)
+        self.set_property("deb_file", os.path.basename(result.deb or ""))
+        state = "new" if result.changed else "unchanged"
+        return (f"{result.package} {result.version} ({state}): {result.wheels} wheels, "
+                f"{result.built} from sdists, {size_text(result.deb_size)}")
 
 
 class WheelhouseFetch(VenvdebStep):
@@ -225,10 +228,11 @@ class WheelhouseFetch(VenvdebStep):
         return [self.release, "--repo-url", self.repo_url, "--keyring", self.keyring]
 
     def record(self, data):
-        self.set_property("wheelhouse_package", data.get("package"))
-        self.set_property("wheelhouse_version", data.get("version"))
-        self.set_property("wheelhouse_deb", data.get("deb"))
-        return f"{data.get('package')} {data.get('version')}, sha256 verified"
+        result = FetchResult.from_dict(data)
+        self.set_property("wheelhouse_package", result.package)
+        self.set_property("wheelhouse_version", result.version)
+        self.set_property("wheelhouse_deb", result.deb)
+        return f"{result.package} {result.version}, sha256 verified"
 
 
 class ServiceBuild(VenvdebStep):
@@ -251,14 +255,15 @@ class ServiceBuild(VenvdebStep):
         return args
 
     def record(self, data):
+        result = BuildResult.from_dict(data)
         for key in ("package", "version", "deb", "deb_size", "installed_size_kib"):
-            self.set_property(key, data.get(key))
-        self.set_property("deb_file", os.path.basename(data.get("deb") or ""))
-        found = data.get("distributions")
+            self.set_property(key, getattr(result, key))
+        self.set_property("deb_file", os.path.basename(result.deb or ""))
+        found = result.distributions
         count = found if isinstance(found, int) else len(found or ())  # a count; older output: the list
         self.set_property("distributions", count)
-        return (f"{data.get('package')} {data.get('version')}: {size_text(data.get('deb_size'))}, "
-                f"{count} distributions, {data.get('seconds')} s")
+        return (f"{result.package} {result.version}: {size_text(result.deb_size)}, "
+                f"{count} distributions, {result.seconds} s")
 
 
 class Lint(VenvdebStep):

@@ -59,6 +59,8 @@ class Environment(ABC):
             proc = subprocess.run(host_argv, env=env, cwd=host_cwd, stdin=subprocess.DEVNULL, text=True,
                                   timeout=timeout if timeout is not None else self.default_timeout, **output)
         except FileNotFoundError as exc:
+            if host_cwd is not None and not Path(host_cwd).is_dir():
+                raise VenvdebError(f"{self.describe()}: cannot run {argv[0]} in {cwd}: no such directory") from None
             raise VenvdebError(f"{self.describe()}: {argv[0]} is not installed ({exc.strerror})",
                                hint="make setup installs the tools venvdeb runs") from None
         if check and proc.returncode != 0:

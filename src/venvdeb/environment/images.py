@@ -31,12 +31,16 @@ DEFAULT_SECURITY_MIRROR = "http://deb.debian.org/debian-security"
 # systemd-analyze verify.
 SMOKE_PACKAGES = ("python3", "adduser", "systemd", "ca-certificates")
 DEFAULT_MAX_AGE = 7 * 24 * 3600
+UNSTABLE = ("sid", "unstable", "experimental")
 
 
 def apt_sources(distribution: str, mirror: str = DEFAULT_MIRROR,
                 security_mirror: str = DEFAULT_SECURITY_MIRROR) -> list[str]:
     """A chroot's apt sources: the release, its updates and its security suite, as a Debian
-    buildd sees them. They stay in the tarball, so an upgrade in the chroot brings in fixes."""
+    buildd sees them. They stay in the tarball, so an upgrade in the chroot brings in fixes.
+    Unstable has neither updates nor security suites."""
+    if distribution in UNSTABLE:
+        return [f"deb {mirror} {distribution} main"]
     return [f"deb {mirror} {distribution} main",
             f"deb {mirror} {distribution}-updates main",
             f"deb {security_mirror} {distribution}-security main"]
@@ -103,7 +107,8 @@ class Image:
             if result.returncode != 0:
                 raise VenvdebError(f"mmdebstrap could not make the {self.distribution} chroot (log: {log_file}):\n"
                                    f"{tail(log_file)}",
-                                   hint="it needs Debian's mirror and root; check that the distribution exists")
+                                   hint="apt-get install mmdebstrap; it needs Debian's mirror and root, and a "
+                                        "distribution the mirror has")
             tmp.chmod(0o644)  # mkstemp's 0600 is not what a cached file should have
             os.replace(tmp, self.path)
         finally:
@@ -117,9 +122,10 @@ class Image:
             yield environment
 
 
-def smoke(distribution: str, cache_dir: Path, max_age: float = DEFAULT_MAX_AGE, arch: str = "amd64") -> Image:
-    return Image(distribution, Path(cache_dir) / "chroots" / f"{distribution}.tar", arch=arch, variant="apt",
-                 include=SMOKE_PACKAGES, max_age=max_age)
+def smoke(distribution: str, cache_dir: Path, max_age: float = DEFAULT_MAX_AGE, arch: str | None = None) -> Image:
+    """The operator's minimal host, of this machine's architecture unless told otherwise."""
+    return Image(distribution, Path(cache_dir) / "chroots" / f"{distribution}.tar", arch=arch or Host().architecture,
+                 variant="apt", include=SMOKE_PACKAGES, max_age=max_age)
 
 
 def buildd(distribution: str, cache_dir: Path, arch: str = "amd64", sources: list[str] | None = None) -> Image:

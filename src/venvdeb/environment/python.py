@@ -84,10 +84,14 @@ def bootstrap_argv(env_dir: Path) -> list[str]:
 
 
 def _identity(environment: Environment, python: str) -> str:
-    proc = environment.run([python, "-c", "import sys; print(sys.version); print(sys.executable)"])
-    if proc.returncode != 0:
+    try:
+        proc = environment.run([python, "-c", "import sys; print(sys.version); print(sys.executable)"])
+        problem = None if proc.returncode == 0 else (proc.stderr.strip()[-500:] or f"exit status {proc.returncode}")
+    except VenvdebError as exc:
+        problem = exc.message
+    if problem is not None:
         raise VenvdebError(
-            f"target interpreter {python} does not run in {environment.describe()}: {proc.stderr.strip()[-500:]}",
+            f"target interpreter {python} does not run in {environment.describe()}: {problem}",
             hint="install the distribution's python3 (apt-get install python3 python3-venv) or fix 'python' in the release",
         )
     return hashlib.sha256(proc.stdout.encode()).hexdigest()[:16]
