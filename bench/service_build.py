@@ -77,6 +77,7 @@ def dpkg_install_seconds(deb: Path, cache_dir: Path) -> float:
 def main() -> None:
     from venvdeb.environment.python import PIP_UNSET
     from venvdeb.environment.base import without
+    from venvdeb.environment import Host
     from venvdeb.service.build import build_variables
 
     cache_dir = Path.home() / ".cache" / "venvdeb"
@@ -93,7 +94,7 @@ def main() -> None:
         venvdeb(*packaging, "render", RELEASE, SERVICE, "-o", str(rendered), *dirs)
         tree = plain_tree(rendered, work / "plain" / f"venv-{SERVICE}-plain")
         # The plain recipe: the same environment, without uv (pip installs) and with the default date.
-        env = {**without(os.environ, PIP_UNSET), **build_variables(cache_dir), "SOURCE_DATE_EPOCH": str(int(time.time())),
+        env = {**without(os.environ, PIP_UNSET), **build_variables(Host(), cache_dir), "SOURCE_DATE_EPOCH": str(int(time.time())),
                "LC_ALL": "C.UTF-8", "TZ": "UTC"}
         env.pop("VENVDEB_UV")
         env.pop("MAKEFLAGS", None)

@@ -116,6 +116,14 @@ def run(release: Release, services: list[str], repo: Repository, options: BuildO
         return value
 
     fail_on = tuple(release.lint_fail_on)
+
+    def lint_gate(package: str, deb: Path) -> lint.LintResult:
+        # The table says which gate failed; the failing tags say why, in the plain output too.
+        linted = lint.run(deb, fail_on)
+        for line in linted.failing() if not linted.passed else ():
+            log(f"pipeline: {package}: lint: {line}")
+        return linted
+
     image = images.smoke(release.distribution, options.cache_dir)
     to_publish: list[Path] = []
     try:
@@ -123,7 +131,7 @@ def run(release: Release, services: list[str], repo: Repository, options: BuildO
                    lambda: build_wheelhouse(release, wheelhouse_options, environment),
                    detail=lambda r: f"version {r.version}, {r.wheels} wheels")
         wh_deb = Path(wh.deb)
-        stage(release.wheelhouse_package, "lint", lambda: lint.run(wh_deb, fail_on),
+        stage(release.wheelhouse_package, "lint", lambda: lint_gate(release.wheelhouse_package, wh_deb),
               passed=lambda r: r.passed, detail=lambda r: r.summary())
         to_publish.append(wh_deb)
         options.wheelhouse_deb = wh_deb
@@ -133,7 +141,7 @@ def run(release: Release, services: list[str], repo: Repository, options: BuildO
                           detail=lambda r: f"{r.version}, {r.deb_size / 1e6:.1f} MB")
             deb = Path(built.deb)
             with ThreadPoolExecutor(max_workers=2) as pool:
-                lint_started, linted = time.monotonic(), pool.submit(lint.run, deb, fail_on)
+                lint_started, linted = time.monotonic(), pool.submit(lint_gate, service.package, deb)
                 smoked = pool.submit(smoke, release, service, repo, image, deb, log)
                 smoke_result = smoked.result()
                 smoke_seconds = time.monotonic() - lint_started
@@ -142,6 +150,8 @@ def run(release: Release, services: list[str], repo: Repository, options: BuildO
             digest = sha256_file(deb)
             repo.record_gate(service.package, built.version, "lint", lint_result.as_dict(), digest)
             repo.record_gate(service.package, built.version, "smoke", smoke_result.as_dict(), digest)
+            for failure in smoke_result.failures():
+                log(f"pipeline: {service.package}: smoke: {failure}")
             stage(service.package, "lint", lambda: lint_result, passed=lambda r: r.passed,
                   detail=lambda r: r.summary(), seconds=lint_seconds)
             stage(service.package, "smoke", lambda: smoke_result, passed=lambda r: r.passed,

@@ -88,3 +88,27 @@ def test_corrupted_cached_wheel_is_fetched_again(make_root, venvdeb, tmp_path, c
     assert cached.read_bytes() == good
     # Never shipped: the package is byte for byte the one built from the good wheel.
     assert Path(first["deb"]).read_bytes() == Path(second["deb"]).read_bytes()
+
+
+def test_pin_whose_requires_python_excludes_the_target(make_root, venvdeb, tmp_path):
+    # Django 6.1 declares Requires-Python >=3.12; the release's python3 (bookworm's) is 3.11.
+    root = make_root("django===6.1.3\n", {"svc": ("django", "6.1.3")})
+    code, error, err = venvdeb("wheelhouse", "build", "t1", root=root)
+    assert code == 1
+    [failure] = error["failures"]
+    assert failure["package"] == "django"
+    assert "django==6.1.3 has Requires-Python >=3.12" in failure["reason"]
+    assert "Python 3.11" in failure["reason"] and "cp311" in failure["reason"]
+    assert "no sdist" not in failure["reason"]
+    assert debs_under(tmp_path / "out") == []
+
+
+def test_distribution_that_no_chroot_can_be_made_for(make_root, venvdeb, tmp_path):
+    root = make_root(TINY_UC, {"svc": ("requests", "2.32.4")})
+    release = root / "releases" / "t1.toml"
+    release.write_text(release.read_text().replace('distribution = "bookworm"', 'distribution = "nosuchcodename"'))
+    code, error, err = venvdeb("wheelhouse", "build", "t1", root=root)
+    assert code == 1
+    assert "t1.toml: key 'distribution': no nosuchcodename chroot can be made to build in" in err
+    assert "mmdebstrap could not make the nosuchcodename chroot" in err
+    assert debs_under(tmp_path / "out") == []

@@ -92,6 +92,8 @@ def test_failing_smoke_command_publishes_nothing(setup):
     failed = [s for s in result["stages"] if not s["passed"]]
     assert [(s["package"], s["stage"]) for s in failed] == [("venv-svc", "smoke")]
     assert "run: false" in failed[0]["detail"]
+    # The log says why, not only which check: what the plain output shows too.
+    assert "venv-svc: smoke: run: false failed:" in err
     assert staged(repo) == {}
     assert "NOTHING PUBLISHED" in err
     code, error, err = venvdeb("repo", "promote", "p1", "venv-svc", "3.4.2-1", check=False)
@@ -110,6 +112,7 @@ def test_lintian_error_publishes_nothing_and_staging_keeps_its_state(setup):
     assert code == 1
     failed = [s for s in result["stages"] if not s["passed"]]
     assert failed[0]["stage"] == "lint" and "FAILED" in failed[0]["detail"]
+    assert "lint: error: " in err and "maintainer-address-is-on-localhost" in err
     assert staged(repo) == before
 
 

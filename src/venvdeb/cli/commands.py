@@ -29,8 +29,10 @@ def _stderr(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-def _build_environment(release) -> environment.Environment:
-    return environment.for_build(release.distribution, f"{release.path}: key 'distribution'")
+def _build_environment(release, cache_dir: Path):
+    """This host, or a clean chroot of the release's distribution when the host is another."""
+    return environment.for_build(release.distribution, f"{release.path}: key 'distribution'", cache_dir,
+                                 release.build_depends, log=_stderr)
 
 
 def _repository(args, make_key: bool = False):
@@ -56,6 +58,8 @@ def cmd_lint(args) -> dict:
     results = [lint.run(deb, fail_on) for deb in args.debs]
     for r in results:
         print(r.summary(), file=sys.stderr if args.json else sys.stdout)
+        for line in r.failing():
+            print(f"  {line}", file=sys.stderr if args.json else sys.stdout)
     out = {"passed": all(r.passed for r in results), "packages": [r.as_dict() for r in results]}
     if args.output:
         args.output.write_text(json.dumps(out, indent=1) + "\n")
@@ -145,9 +149,8 @@ def cmd_smoke(args) -> dict:
     if not result.passed:
         if args.json:
             print(json.dumps(out, indent=1))
-        for c in result.checks:
-            if not c.passed:
-                print(f"venvdeb: smoke: {c.name} failed:\n{c.detail}", file=sys.stderr)
+        for failure in result.failures():
+            _stderr(f"venvdeb: smoke: {failure}")
         raise SystemExit(1)
     if not args.json:
         print(f"{out['package']} {out['version']}: smoke passed ({len(out['checks'])} checks)")
@@ -168,14 +171,15 @@ def cmd_pipeline(args) -> dict:
         release.service(name)  # unknown names fail here, before anything runs
     repo = _repository(args)
     out_dir = args.out_dir / release.name
-    result = pipeline.run(
-        release, services, repo,
-        BuildOptions(cache_dir=args.cache_dir, out_dir=out_dir, state_dir=args.state_dir, reason=args.reason,
-                     install_build_deps=args.install_build_deps),
-        wheelhouse.Options(cache_dir=args.cache_dir, out_dir=out_dir, state_dir=args.state_dir,
-                           install_build_deps=args.install_build_deps),
-        _build_environment(release), log=_stderr,
-    )
+    with _build_environment(release, args.cache_dir) as env:
+        result = pipeline.run(
+            release, services, repo,
+            BuildOptions(cache_dir=args.cache_dir, out_dir=out_dir, state_dir=args.state_dir, reason=args.reason,
+                         install_build_deps=args.install_build_deps),
+            wheelhouse.Options(cache_dir=args.cache_dir, out_dir=out_dir, state_dir=args.state_dir,
+                               install_build_deps=args.install_build_deps),
+            env, log=_stderr,
+        )
     print(result.table(), file=sys.stderr if args.json else sys.stdout)
     if not result.passed:
         if args.json:
@@ -198,10 +202,11 @@ def cmd_validate(args) -> dict:
 def cmd_wheelhouse_build(args) -> dict:
     release = load_release(args.packaging, args.release)
     progress = Progress(quiet=False)
-    result = pipeline.build_wheelhouse(release, wheelhouse.Options(
-        cache_dir=args.cache_dir, out_dir=args.out_dir / release.name, state_dir=args.state_dir,
-        all_pins=args.all_pins, jobs=args.jobs, install_build_deps=args.install_build_deps,
-    ), _build_environment(release), progress)
+    with _build_environment(release, args.cache_dir) as env:
+        result = pipeline.build_wheelhouse(release, wheelhouse.Options(
+            cache_dir=args.cache_dir, out_dir=args.out_dir / release.name, state_dir=args.state_dir,
+            all_pins=args.all_pins, jobs=args.jobs, install_build_deps=args.install_build_deps,
+        ), env, progress)
     if not args.json:
         state = "built" if result.changed else "unchanged"
         print(f"{result.deb}: {state}, {result.wheels} wheels ({result.built} built from sdists), "
@@ -221,8 +226,9 @@ def cmd_fetch(args) -> dict:
 
 def cmd_render(args) -> dict:
     release = load_release(args.packaging, args.release)
-    result = render_only(release, release.service(args.service), args.output, args.reason,
-                         args.cache_dir, args.state_dir, args.out_dir / release.name, _build_environment(release))
+    with _build_environment(release, args.cache_dir) as env:
+        result = render_only(release, release.service(args.service), args.output, args.reason,
+                             args.cache_dir, args.state_dir, args.out_dir / release.name, env)
     if not args.json:
         print(f"{args.output}: rendered {result['package']} {result['version']}")
     return result
@@ -231,11 +237,12 @@ def cmd_render(args) -> dict:
 def cmd_build(args) -> dict:
     release = load_release(args.packaging, args.release)
     progress = Progress(quiet=False)
-    result = build(release, release.service(args.service), BuildOptions(
-        cache_dir=args.cache_dir, out_dir=args.out_dir / release.name, state_dir=args.state_dir,
-        reason=args.reason, install_build_deps=args.install_build_deps, wheelhouse_deb=args.wheelhouse_deb,
-        isolation=args.isolation,
-    ), _build_environment(release), log=progress.log)
+    with _build_environment(release, args.cache_dir) as env:
+        result = build(release, release.service(args.service), BuildOptions(
+            cache_dir=args.cache_dir, out_dir=args.out_dir / release.name, state_dir=args.state_dir,
+            reason=args.reason, install_build_deps=args.install_build_deps, wheelhouse_deb=args.wheelhouse_deb,
+            isolation=args.isolation,
+        ), env, log=progress.log)
     if not args.json:
         print(f"{result.deb}: {result.package} {result.version}, {result.deb_size / 1e6:.1f} MB, "
               f"built in {result.seconds} s")
@@ -244,7 +251,8 @@ def cmd_build(args) -> dict:
 
 def cmd_lock(args) -> dict:
     release = load_release(args.packaging, args.release)
-    target = environment.prepare(_build_environment(release), release.python, args.cache_dir)
-    path = compile_lock(release, target, args.constraint)
+    with _build_environment(release, args.cache_dir) as env:
+        target = environment.prepare(env, release.python, args.cache_dir)
+        path = compile_lock(release, target, args.constraint, args.cache_dir / "tmp")
     print(f"{path}: compiled for {target.interpreter}")
     return {"lock": str(path)}

@@ -10,26 +10,38 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from pathlib import Path
+
 from ..errors import VenvdebError
+from . import images
 from .base import Environment
 from .chroot import Chroot
 from .host import Host
 from .images import Image
 from .python import Target, prepare
 
-__all__ = ["Chroot", "Environment", "Host", "Image", "Target", "for_build", "prepare"]
+__all__ = ["Chroot", "Environment", "Host", "Image", "Target", "for_build", "images", "prepare"]
 
 
-def for_build(distribution: str, where: str) -> Environment:
-    """The environment builds for ``distribution`` run in: this host when it is that distribution.
+@contextmanager
+def for_build(distribution: str, where: str, cache_dir: Path, packages: tuple[str, ...] = (), log=print):
+    """The environment builds for ``distribution`` run in: this host when it is that
+    distribution, else a clean chroot of it (made with the build tools and ``packages``), where
+    ``cache_dir`` is seen at the same path, for the build environment, the cache and the work.
 
     ``where`` names the file and key that asked for the distribution, for the message.
     """
     host = Host()
     if host.distribution == distribution:
-        return host
-    raise VenvdebError(
-        f"{where}: builds for {distribution} must run on a {distribution} host; this host is "
-        f"{host.distribution or 'not a Debian release'}",
-        hint=f"build on a {distribution} machine (or Buildbot worker), or target {host.distribution}",
-    )
+        yield host
+        return
+    image = images.build(distribution, cache_dir, tuple(packages))
+    try:
+        image.ensure(log)
+    except VenvdebError as exc:
+        raise VenvdebError(f"{where}: no {distribution} chroot can be made to build in: {exc.message}",
+                           hint=f"name a Debian distribution the mirror has (this host is {host.distribution})") from None
+    Path(cache_dir).mkdir(parents=True, exist_ok=True)
+    with image.fresh(log, binds=(Path(cache_dir),)) as chroot:
+        yield chroot

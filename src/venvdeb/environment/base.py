@@ -45,6 +45,10 @@ class Environment(ABC):
         """Where a path of this environment is on the host."""
 
     @abstractmethod
+    def stage(self, path: Path) -> str:
+        """Make a host file visible here (a .deb to install); its path here."""
+
+    @abstractmethod
     def describe(self) -> str: ...
 
     def run(self, argv: list[str], *, cwd: str | Path | None = None, setenv: Mapping[str, str] | None = None,

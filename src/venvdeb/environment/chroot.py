@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
@@ -16,51 +17,84 @@ from pathlib import Path
 
 from .base import Environment
 
+HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 # HOME in /tmp: caches that commands write for the user (stevedore, pip) are not the package's.
 BASE_VARIABLES = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C.UTF-8", "HOME": "/tmp",
                   "DEBIAN_FRONTEND": "noninteractive"}
 
 
-def enter_argv(root: Path, argv: list[str], variables: Mapping[str, str], cwd: str | None = None) -> list[str]:
-    """Run ``argv`` in ``root``: own mount and PID namespaces, /proc mounted, only ``variables``."""
+def enter_argv(root: Path, argv: list[str], variables: Mapping[str, str], cwd: str | None = None,
+               binds: tuple[Path, ...] = ()) -> list[str]:
+    """Run ``argv`` in ``root``: own mount and PID namespaces, /proc mounted, only ``variables``;
+    with ``binds``, those host directories are seen at the same paths inside (enter.py)."""
+    command = ["/usr/bin/env", "-i", *(f"{k}={v}" for k, v in sorted(variables.items())), *argv]
+    if binds:
+        options = [option for path in binds for option in ("--bind", str(path))] + (["--wd", cwd] if cwd else [])
+        return ["unshare", "--mount", "--pid", "--fork", "--kill-child", "--",
+                sys.executable, "-m", "venvdeb.environment.enter", str(root), *options, "--", *command]
     where = [f"--wd={cwd}"] if cwd else []
     return ["unshare", "--mount", "--pid", "--fork", "--kill-child", f"--root={root}", *where, "--mount-proc",
-            "--", "/usr/bin/env", "-i", *(f"{k}={v}" for k, v in sorted(variables.items())), *argv]
+            "--", *command]
 
 
 class Chroot(Environment):
     default_timeout = 900
 
-    def __init__(self, root: Path, distribution: str):
+    def __init__(self, root: Path, distribution: str, binds: tuple[Path, ...] = ()):
         self.root = Path(root)
         self.distribution = distribution
+        self.binds = tuple(Path(b).resolve() for b in binds)
 
     def variables(self, setenv: Mapping[str, str] | None, unset: Iterable[str]) -> dict[str, str]:
         # The base is already clean: there is nothing of the host's to unset.
         return {**BASE_VARIABLES, **(setenv or {})}
 
     def command(self, argv, variables, cwd):
-        return enter_argv(self.root, argv, variables, cwd), None, None
+        return enter_argv(self.root, argv, variables, cwd, self.binds), None, None
 
     def path(self, inside) -> Path:
+        """Where ``inside`` is on the host: a bound directory is the same path on both sides."""
+        inside = Path(inside)
+        if any(inside == b or b in inside.parents for b in self.binds):
+            return inside
         return self.root / str(inside).lstrip("/")
+
+    def stage(self, path: Path) -> str:
+        """Copy a host file into the chroot (unless it is in a bound directory); its path inside."""
+        path = Path(path).resolve()
+        if any(b in path.parents for b in self.binds):
+            return str(path)
+        inside = f"/tmp/venvdeb-files/{path.name}"
+        dest = self.root / inside.lstrip("/")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, dest)
+        return inside
 
     def describe(self) -> str:
         return f"a clean {self.distribution} chroot"
 
 
 @contextmanager
-def fresh(tarball: Path, distribution: str, work_dir: Path | None = None):
-    """A new chroot unpacked from ``tarball``, removed afterwards whatever happens."""
+def fresh(tarball: Path, distribution: str, work_dir: Path | None = None, binds: tuple[Path, ...] = ()):
+    """A new chroot unpacked from ``tarball``, removed afterwards whatever happens. The bound
+    directories are mounted per command, in that command's namespace: removing the chroot
+    never touches them."""
     root = Path(tempfile.mkdtemp(prefix="venvdeb-chroot-", dir=work_dir))
     try:
         subprocess.run(["tar", "--extract", "--file", str(tarball), "--directory", str(root),
                         "--numeric-owner", "--preserve-permissions"], check=True, capture_output=True)
+        # The chroot reaches the network as the host does: the host's resolver, and the certificate
+        # authorities it trusts (a network that inspects TLS adds its own to the host's bundle).
         shutil.copyfile("/etc/resolv.conf", root / "etc" / "resolv.conf", follow_symlinks=True)
+        if HOST_CA_BUNDLE.is_file():
+            bundle = root / str(HOST_CA_BUNDLE).lstrip("/")
+            bundle.parent.mkdir(parents=True, exist_ok=True)
+            bundle.unlink(missing_ok=True)
+            shutil.copyfile(HOST_CA_BUNDLE, bundle)
         # No daemon starts inside a chroot: there is no init to own it.
         policy = root / "usr" / "sbin" / "policy-rc.d"
         policy.write_text("#!/bin/sh\nexit 101\n")
         policy.chmod(0o755)
-        yield Chroot(root, distribution)
+        yield Chroot(root, distribution, binds)
     finally:
         shutil.rmtree(root, ignore_errors=True)

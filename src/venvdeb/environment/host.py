@@ -39,5 +39,8 @@ class Host(Environment):
     def path(self, inside) -> Path:
         return Path(inside)
 
+    def stage(self, path) -> str:
+        return str(Path(path).resolve())
+
     def describe(self) -> str:
         return f"this host ({self.distribution or 'unknown distribution'})"

@@ -13,6 +13,7 @@ and two runs making it at once both end well.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 import time
@@ -30,6 +31,10 @@ DEFAULT_SECURITY_MIRROR = "http://deb.debian.org/debian-security"
 # Debian: the interpreter, adduser for the maintainer scripts, and systemd for
 # systemd-analyze verify.
 SMOKE_PACKAGES = ("python3", "adduser", "systemd", "ca-certificates")
+# What building needs in a chroot of the target: debhelper and dh-virtualenv for service packages,
+# the interpreter's venv and headers for sdists (the release adds its own build_depends).
+BUILD_PACKAGES = ("build-essential", "ca-certificates", "debhelper", "dh-virtualenv", "dpkg-dev", "fakeroot",
+                  "pkg-config", "python3-dev", "python3-venv")
 DEFAULT_MAX_AGE = 7 * 24 * 3600
 UNSTABLE = ("sid", "unstable", "experimental")
 
@@ -116,9 +121,10 @@ class Image:
         return self.path
 
     @contextmanager
-    def fresh(self, log=print, work_dir: Path | None = None):
-        """A clean chroot environment unpacked from this image (made first if need be)."""
-        with chroot.fresh(self.ensure(log), self.distribution, work_dir) as environment:
+    def fresh(self, log=print, work_dir: Path | None = None, binds: tuple[Path, ...] = ()):
+        """A clean chroot environment unpacked from this image (made first if need be), with
+        ``binds`` (host directories) seen at the same paths inside."""
+        with chroot.fresh(self.ensure(log), self.distribution, work_dir, binds) as environment:
             yield environment
 
 
@@ -126,6 +132,17 @@ def smoke(distribution: str, cache_dir: Path, max_age: float = DEFAULT_MAX_AGE, 
     """The operator's minimal host, of this machine's architecture unless told otherwise."""
     return Image(distribution, Path(cache_dir) / "chroots" / f"{distribution}.tar", arch=arch or Host().architecture,
                  variant="apt", include=SMOKE_PACKAGES, max_age=max_age)
+
+
+def build(distribution: str, cache_dir: Path, extra: tuple[str, ...] = (), arch: str | None = None,
+          max_age: float = DEFAULT_MAX_AGE) -> Image:
+    """A chroot to build in for another distribution than this host's: the build tools and the
+    release's build_depends installed, so a build downloads nothing from Debian. One image per
+    set of packages."""
+    packages = tuple(sorted(set(BUILD_PACKAGES) | set(extra)))
+    digest = hashlib.sha256(",".join(packages).encode()).hexdigest()[:12]
+    return Image(distribution, Path(cache_dir) / "chroots" / f"{distribution}-build-{digest}.tar",
+                 arch=arch or Host().architecture, variant="buildd", include=packages, max_age=max_age)
 
 
 def buildd(distribution: str, cache_dir: Path, arch: str = "amd64", sources: list[str] | None = None) -> Image:

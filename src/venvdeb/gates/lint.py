@@ -38,6 +38,11 @@ class LintResult:
         shown = ", ".join(f"{counts.get(s, 0)} {s}s" for s in ("error", "warning", "info"))
         return f"{Path(self.deb).name}: {'passed' if self.passed else 'FAILED'} ({shown}; fail on {','.join(self.fail_on)})"
 
+    def failing(self) -> list[str]:
+        """The tags that fail the gate, one line each, as lintian shows them."""
+        return [f"{t['severity']}: {t['package']}: {t['tag']} {t['context']}".rstrip()
+                for t in self.tags if t["severity"] in self.fail_on or t["tag"] == "lintian-failed"]
+
     def as_dict(self) -> dict:
         return {"deb": self.deb, "passed": self.passed, "counts": self.counts, "fail_on": list(self.fail_on),
                 "tags": self.tags, "summary": self.summary()}

@@ -61,6 +61,10 @@ class SmokeResult:
     def passed(self) -> bool:
         return bool(self.checks) and all(c.passed for c in self.checks)
 
+    def failures(self) -> list[str]:
+        """Each failed check with what it said, for a person to read."""
+        return [f"{c.name} failed:\n{c.detail}" for c in self.checks if not c.passed]
+
     def as_dict(self) -> dict:
         return {"package": self.package, "version": self.version, "passed": self.passed,
                 "upgraded_from": self.upgraded_from, "checks": [vars(c) for c in self.checks]}
@@ -84,23 +88,43 @@ def snapshot(root: Path) -> dict[str, tuple]:
     return found
 
 
-# As the generated console script does it: `from <module> import <first attribute>`, which may
-# import a submodule, then the remaining attributes.
+# Each console script's entry point is loaded as its generated script does it (`from <module>
+# import <first attribute>`, then the remaining attributes), and in a process of its own, as the
+# command runs: a module may choose process-wide state when it is imported (nova 33 picks its
+# concurrency backend: eventlet for some commands, threading for others), so two commands'
+# modules need not load in one interpreter. The processes run side by side, one per core.
+LOAD_ENTRY_POINT = """
+import importlib.metadata, sys
+ep = next(e for e in importlib.metadata.entry_points(group="console_scripts") if e.name == sys.argv[1])
+first, *rest = ep.attr.split(".")
+obj = getattr(__import__(ep.module, fromlist=[first]), first)
+for attr in rest:
+    obj = getattr(obj, attr)
+if not callable(obj):
+    sys.exit(f"{ep.value} is not callable")
+"""
+
 ENTRY_POINT_CHECK = """
-import importlib, importlib.metadata, sys
-wanted = set(sys.argv[1:])
-found = {e.name: e for e in importlib.metadata.entry_points(group="console_scripts") if e.name in wanted}
-missing = wanted - set(found)
+import importlib.metadata, os, subprocess, sys
+from concurrent.futures import ThreadPoolExecutor
+load, wanted = sys.argv[1], sorted(set(sys.argv[2:]))
+found = {e.name for e in importlib.metadata.entry_points(group="console_scripts")}
+missing = [w for w in wanted if w not in found]
 if missing:
-    sys.exit("no entry point for: " + ", ".join(sorted(missing)))
-for name, ep in sorted(found.items()):
-    first, *rest = ep.attr.split(".")
-    obj = getattr(__import__(ep.module, fromlist=[first]), first)
-    for attr in rest:
-        obj = getattr(obj, attr)
-    if not callable(obj):
-        sys.exit(f"{name}: {ep.value} is not callable")
-print("imported", len(found), "entry points")
+    sys.exit("no entry point for: " + ", ".join(missing))
+def run(name):
+    proc = subprocess.run([sys.executable, "-c", load, name], capture_output=True, text=True)
+    return name, proc.returncode, (proc.stdout + proc.stderr).strip()
+with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+    results = list(pool.map(run, wanted))
+failed = [(name, out) for name, code, out in results if code]
+for name, out in failed:
+    print(f"--- {name}:\\n{out[-1500:]}")
+for name, out in failed:  # last, so that the tail of the output says which and why
+    print(f"{name}: entry point does not load: {(out.splitlines() or ['exit status'])[-1]}")
+if failed:
+    sys.exit(1)
+print(f"loaded {len(results)} entry points, each in its own process")
 """
 
 
@@ -177,7 +201,8 @@ class Smoke:
         self._step(result, "pip check", lambda: ch.run([f"{venv}/bin/python", "-m", "pip", "check"]))
         if self.service.console_scripts:
             self._step(result, "console scripts' entry points import",
-                       lambda: ch.run([f"{venv}/bin/python", "-c", ENTRY_POINT_CHECK, *self.service.console_scripts]))
+                       lambda: ch.run([f"{venv}/bin/python", "-c", ENTRY_POINT_CHECK, LOAD_ENTRY_POINT,
+                                          *self.service.console_scripts]))
         # A build tree path always contains debian/<package>/ before the venv's path.
         self._step(result, "no file in the venv names the build path",
                    lambda: _inverted(ch.run(["grep", "-rlF", f"debian/{self.service.package}{venv}", venv])))

@@ -91,7 +91,8 @@ def ensure_wheelhouse(release: Release, options: BuildOptions, environment: Envi
         if not (deb.installed_version(environment, control["Package"]) == control["Version"] and manifest.is_file()
                 and manifest.read_bytes() == manifest_of(wheelhouse_deb, package, install_dir)):
             log(f"installing {wheelhouse_deb.name} (the service's Build-Depends)")
-            result = environment.run(deb.install_debs_argv([wheelhouse_deb]), setenv=deb.APT_VARIABLES)
+            result = environment.run(deb.install_debs_argv([environment.stage(wheelhouse_deb)]),
+                                     setenv=deb.APT_VARIABLES)
             if result.returncode != 0:
                 raise VenvdebError(f"installing {wheelhouse_deb} failed:\n{result.stderr[-1500:]}", hint="run as root")
     return Wheelhouse.load(manifest.parent, install_dir)
@@ -183,7 +184,9 @@ def build(release: Release, service: Service, options: BuildOptions, environment
     prepared = prepare_build(release, service, options, environment, log)
     inputs, entry = prepared.inputs, prepared.entry
     options.out_dir.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f"venvdeb-{service.package}-"))
+    # In the cache: a chroot of another distribution sees it at the same path.
+    (options.cache_dir / "tmp").mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(dir=options.cache_dir / "tmp", prefix=f"{service.package}-"))
     try:
         tree = render(inputs, work / f"{service.package}-{debian_upstream(inputs.upstream_version)}")
         log_file = options.out_dir / "logs" / f"{service.package}_{entry.version}.build.log"
@@ -213,17 +216,17 @@ def wheel_name_version(wheel: Path) -> tuple[str, str]:
     return str(name), str(version)
 
 
-def build_variables(cache_dir: Path) -> dict:
-    """What debian/rules reads besides dpkg-buildpackage's own: uv, when this venvdeb has it (its
+def build_variables(environment: Environment, cache_dir: Path) -> dict:
+    """What debian/rules reads besides dpkg-buildpackage's own: uv, which this venvdeb has (its
     hook installs the hash-pinned wheels; without it pip does), and pip with no configuration.
     Used with PIP_UNSET."""
     import uv
 
-    return {"PIP_CONFIG_FILE": os.devnull, "VENVDEB_UV": uv.find_uv_bin(), "UV_CACHE_DIR": str(Path(cache_dir) / "uv"),
-            "UV_NO_CONFIG": "1"}
+    return {"PIP_CONFIG_FILE": os.devnull, "VENVDEB_UV": environment.stage(Path(uv.find_uv_bin())),
+            "UV_CACHE_DIR": str(Path(cache_dir) / "uv"), "UV_NO_CONFIG": "1"}
 
 
 def build_tree(environment: Environment, tree: Path, cache_dir: Path, log_file: Path) -> Path:
     """dpkg-buildpackage in a rendered tree, its Build-Depends checked first; the .deb it wrote beside the tree."""
-    return deb.buildpackage(environment, tree, log_file, setenv=build_variables(cache_dir), unset=PIP_UNSET,
-                            check_depends=True)
+    return deb.buildpackage(environment, tree, log_file, setenv=build_variables(environment, cache_dir),
+                            unset=PIP_UNSET, check_depends=True)

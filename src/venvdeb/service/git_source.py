@@ -65,7 +65,9 @@ def checkout(cache_dir: Path, target: Target, url: str, branch: str, where: str)
     built = Path(cache_dir) / "gitwheels" / target.interpreter / commit
     wheels = sorted(built.glob("*.whl")) if built.is_dir() else []
     if not wheels:
-        work = Path(tempfile.mkdtemp(prefix="venvdeb-git-"))
+        # In the cache: a chroot of another distribution sees it at the same path.
+        (Path(cache_dir) / "tmp").mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(dir=Path(cache_dir) / "tmp", prefix="git-"))
         try:
             src = work / "src"
             # A full local clone: pbr reads the history and tags for the version.

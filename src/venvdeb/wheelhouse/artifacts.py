@@ -66,6 +66,18 @@ def choose(name: str, version: str, files: list[dict], tag_rank: dict[str, int],
     )
 
 
+def python_excluded(version: str, files: list[dict], python_version: str) -> list[str]:
+    """The Requires-Python of ``version``'s files that exclude the target's Python: why a release
+    that exists has nothing for the target (empty when that is not the reason)."""
+    wanted = Version(version)
+    found = set()
+    for f in files:
+        parsed = file_version(f["filename"])
+        if parsed and parsed[1] == wanted and not python_ok(f.get("requires-python"), python_version):
+            found.add(f["requires-python"])
+    return sorted(found)
+
+
 def versions(files: list[dict], python_version: str) -> list[Version]:
     """Versions that have at least one non-yanked file usable by the target, newest first."""
     found = set()

@@ -103,6 +103,15 @@ class IndexProvider:
                     "resolve", f"{name}=={version} does not exist on {self.index_url}",
                     f"fix the pin of {name}: see {self.index_url}/{name}/ for its releases",
                 )
+            excluded = artifacts.python_excluded(version, files, self.target.version)
+            if excluded:
+                raise ProviderFailure(
+                    "resolve",
+                    f"{name}=={version} has Requires-Python {' or '.join(excluded)}, which excludes the target "
+                    f"interpreter, Python {self.target.version} ({self.target.interpreter}, {self.target.python})",
+                    f"pin a version of {name} whose Requires-Python admits Python {self.target.version}, "
+                    "or build this release for a distribution whose python3 it admits",
+                )
             raise ProviderFailure(
                 "resolve",
                 f"{name}=={version} has no wheel for {self.target.interpreter} on {self.target.platform} "

@@ -27,7 +27,7 @@ def ensure_pip_tools(target: Target) -> None:
         target.pip_run([target.env_python, "-m", "pip", "install", "--quiet", "pip-tools"], check=True)
 
 
-def compile_lock(release: Release, target: Target, constraint: str | None) -> Path:
+def compile_lock(release: Release, target: Target, constraint: str | None, work_root: Path) -> Path:
     c = release.constraints
     if c.kind != "lock":
         raise VenvdebError(f"{release.path}: key 'constraints.kind': is {c.kind!r}; only a 'lock' is compiled")
@@ -35,7 +35,9 @@ def compile_lock(release: Release, target: Target, constraint: str | None) -> Pa
     write_atomic(c.requirements_in, requirements_in(release).encode())
     # pip-compile records the paths it was given in the lock's annotations: compile in a scratch
     # directory with stable relative names, so no path of this machine ends up in the lock.
-    with tempfile.TemporaryDirectory(prefix="venvdeb-lock-") as scratch:
+    # The scratch directory is under work_root (the cache), which a chroot target sees too.
+    work_root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="lock-", dir=work_root) as scratch:
         work = Path(scratch)
         req_in = work / c.requirements_in.name
         shutil.copyfile(c.requirements_in, req_in)

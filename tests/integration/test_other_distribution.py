@@ -1,0 +1,75 @@
+"""A release for another distribution than the host's: its builds run in a clean chroot of that
+distribution, with its own interpreter, and smoke runs in one too. The host is bookworm; the
+target here is trixie (Python 3.13)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from debian.debfile import DebFile
+
+from venvdeb.environment import Chroot, Host, for_build
+from venvdeb.repository.signing import stop_agent
+
+from .conftest import TINY_UC
+from .test_service_build import SERVICE_EXTRA
+
+pytestmark = [pytest.mark.integration, pytest.mark.network]
+
+TARGET = "trixie"
+
+
+@pytest.fixture(autouse=True)
+def other_than_the_host():
+    if Host().distribution == TARGET:
+        pytest.skip(f"this host is {TARGET}: the target must be another distribution")
+
+
+def test_a_chroot_of_the_target_runs_its_interpreter_and_sees_the_cache(cache_dir):
+    marker = cache_dir / "tmp" / "written-inside"
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    with for_build(TARGET, "test", cache_dir) as env:
+        assert isinstance(env, Chroot) and env.distribution == TARGET
+        version = env.run(["/usr/bin/python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], check=True)
+        assert version.stdout.strip() == "3.13"
+        env.run(["/usr/bin/python3", "-c", f"open({str(marker)!r}, 'w').write('inside')"], check=True)
+        root = env.root
+    assert marker.read_text() == "inside"  # the bound cache is the host's, and outlives the chroot
+    assert not root.exists()
+
+
+def test_a_release_for_the_target_builds_and_smokes_in_its_chroots(make_root, tmp_path, cache_dir):
+    root = make_root(TINY_UC, {"svc": ("charset-normalizer", "3.4.2")}, name="x1",
+                     service_extra=SERVICE_EXTRA, scripts=("normalizer",))
+    release = root / "releases" / "x1.toml"
+    release.write_text(release.read_text().replace("bookworm", TARGET))
+    service = root / "services" / "svc.toml"
+    service.write_text(service.read_text().replace('["svc --version"]', '["normalizer --version"]'))
+    repo = ["--repo-dir", str(tmp_path / "repo"), "--gnupghome", str(tmp_path / "gnupg")]
+    dirs = ["--cache-dir", str(cache_dir), "--out-dir", str(tmp_path / "out"), "--state-dir", str(tmp_path / "state")]
+
+    def venvdeb(*args):
+        proc = subprocess.run([sys.executable, "-m", "venvdeb", "--packaging", str(root), *args, "--json"],
+                              capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr[-4000:]
+        return json.loads(proc.stdout)
+
+    try:
+        venvdeb("repo", "init", "--make-key", *repo)
+        result = venvdeb("pipeline", "x1", *dirs, *repo)
+    finally:
+        stop_agent(tmp_path / "gnupg")
+    assert result["passed"] and result["published"]
+    out = tmp_path / "out" / "x1"
+    manifest = json.loads(next(out.glob("test-wheelhouse-x1_*.manifest.json")).read_text())
+    assert manifest["interpreter"] == "cp313" and manifest["python"].startswith("3.13.")
+    wheels = {w["name"]: w["file"] for w in manifest["wheels"]}
+    assert "-cp313-" in wheels["charset-normalizer"]
+    deb = next(out.glob("venv-svc_*.deb"))
+    control = DebFile(str(deb)).debcontrol()
+    assert "python3 (>= 3.13), python3 (<< 3.14)" in control["Depends"]
+    smoke = next(s for s in result["stages"] if s["stage"] == "smoke")
+    assert smoke["passed"] and (cache_dir / "chroots" / f"{TARGET}.tar").is_file()  # in a chroot of the target

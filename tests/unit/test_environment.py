@@ -1,0 +1,79 @@
+"""Where commands run: the argv that enters a chroot, paths inside and out, variables, images."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from venvdeb.environment import Chroot, Host, images
+from venvdeb.environment.base import without
+from venvdeb.environment.chroot import enter_argv
+from venvdeb.environment.enter import parse
+from venvdeb.environment.host import codename
+
+
+def test_entering_a_chroot_without_binds():
+    argv = enter_argv(Path("/r"), ["apt-get", "update"], {"PATH": "/usr/bin"}, cwd="/tmp")
+    assert argv == ["unshare", "--mount", "--pid", "--fork", "--kill-child", "--root=/r", "--wd=/tmp", "--mount-proc",
+                    "--", "/usr/bin/env", "-i", "PATH=/usr/bin", "apt-get", "update"]
+
+
+def test_entering_a_chroot_with_binds_goes_through_the_enter_helper():
+    argv = enter_argv(Path("/r"), ["true"], {"A": "1"}, cwd="/c/w", binds=(Path("/c"),))
+    assert argv[:6] == ["unshare", "--mount", "--pid", "--fork", "--kill-child", "--"]
+    assert argv[6:9] == [sys.executable, "-m", "venvdeb.environment.enter"]
+    helper = argv[9:]
+    assert parse(helper) == ("/r", ["/c"], "/c/w", ["/usr/bin/env", "-i", "A=1", "true"])
+
+
+def test_enter_refuses_what_it_does_not_know():
+    with pytest.raises(SystemExit):
+        parse(["/r", "--bind", "/c", "true"])  # no --
+    with pytest.raises(SystemExit):
+        parse(["/r", "--mount", "/c", "--", "true"])
+
+
+def test_a_bound_directory_is_the_same_path_inside(tmp_path):
+    cache = tmp_path / "cache"
+    chroot = Chroot(tmp_path / "root", "trixie", binds=(cache,))
+    assert chroot.path(cache / "buildenv" / "x") == cache / "buildenv" / "x"
+    assert chroot.path("/usr/share/venvdeb/wheelhouse/r") == tmp_path / "root" / "usr/share/venvdeb/wheelhouse/r"
+    (cache).mkdir()
+    deb = cache / "w.deb"
+    deb.write_bytes(b"x")
+    assert chroot.stage(deb) == str(deb.resolve())
+    other = tmp_path / "o.deb"
+    other.write_bytes(b"y")
+    inside = chroot.stage(other)
+    assert inside == "/tmp/venvdeb-files/o.deb" and chroot.path(inside).read_bytes() == b"y"
+
+
+def test_variables_a_command_sees(monkeypatch):
+    monkeypatch.setenv("PIP_INDEX_URL", "http://elsewhere.invalid")
+    monkeypatch.setenv("MAKEFLAGS", "-j8")
+    seen = Host().variables({"PIP_CONFIG_FILE": "/dev/null"}, ("PIP_*", "MAKEFLAGS"))
+    assert "PIP_INDEX_URL" not in seen and "MAKEFLAGS" not in seen and seen["PIP_CONFIG_FILE"] == "/dev/null"
+    assert without({"PIP_A": "1", "PIPX": "2", "B": "3"}, ("PIP_*",)) == {"PIPX": "2", "B": "3"}
+    chroot = Chroot(Path("/r"), "trixie").variables({"X": "1"}, ())
+    assert chroot["X"] == "1" and "PIP_INDEX_URL" not in chroot and chroot["PATH"].startswith("/usr/sbin")
+
+
+def test_codename_of_os_release(tmp_path):
+    (tmp_path / "os-release").write_text('PRETTY_NAME="Debian GNU/Linux 13 (trixie)"\nVERSION_CODENAME=trixie\n')
+    assert codename(tmp_path / "os-release") == "trixie"
+    (tmp_path / "none").write_text("ID=debian\n")
+    assert codename(tmp_path / "none") == "" and codename(tmp_path / "missing") == ""
+
+
+def test_images_of_each_kind():
+    assert images.apt_sources("sid") == ["deb http://deb.debian.org/debian sid main"]
+    smoke = images.smoke("trixie", Path("/c"), arch="amd64")
+    assert smoke.path == Path("/c/chroots/trixie.tar")
+    argv = smoke.argv(Path("/c/chroots/.t.tar"))
+    assert "--variant=apt" in argv and "--include=python3,adduser,systemd,ca-certificates" in argv
+    one, two = (images.build("trixie", Path("/c"), extra, arch="amd64") for extra in ((), ("libvirt-dev",)))
+    assert one.path != two.path and one.path.parent == Path("/c/chroots")
+    assert "libvirt-dev" in two.include and "dh-virtualenv" in one.include and one.variant == "buildd"
+    assert images.build("trixie", Path("/c"), ("libvirt-dev",), arch="amd64").path == two.path
