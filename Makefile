@@ -10,7 +10,7 @@ DEBIAN_PACKAGES := debhelper dh-virtualenv dpkg-dev devscripts lintian fakeroot 
 	python3 python3-venv python3-dev pkg-config zstd git gnupg reprepro mmdebstrap sbuild uidmap \
 	ca-certificates chromium chromium-driver
 
-.PHONY: setup system venv demo master master-stop test test-unit bench bench-all bench-service bench-pipeline bench-buildbot clean
+.PHONY: setup system venv demo master master-stop test test-unit bench bench-all bench-service bench-pipeline bench-buildbot bench-chroot clean
 
 setup: system venv
 
@@ -73,6 +73,9 @@ bench-pipeline: setup
 
 bench-buildbot: setup
 	$(BIN)/python bench/buildbot_workers.py
+
+bench-chroot: setup
+	$(BIN)/python bench/chroot_build.py
 
 bench-all: setup
 	$(BIN)/python bench/wheelhouse_all.py

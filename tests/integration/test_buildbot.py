@@ -65,7 +65,7 @@ def test_forced_and_polled_builds_publish_to_staging(farm, tmp_path, upstream):
     deb = next((tmp_path / "uploads" / "b1-venv-gitsvc").rglob("*.deb"))
     assert b"CVE-2026-0001" in _changelog(deb, tmp_path)
     # The master keeps the ledger: the next build, on any worker, continues from it.
-    assert (tmp_path / "state" / "venv-gitsvc.ledger.json").is_file()
+    assert (tmp_path / "state" / "b1" / "venv-gitsvc.ledger.json").is_file()
 
     # A burst of commits to the stable branch, pushed one by one, builds the service once more,
     # by itself, at the last commit (the tree-stable timer is 3 s here).

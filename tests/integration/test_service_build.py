@@ -161,7 +161,7 @@ def test_console_script_that_does_not_exist(tiny, tmp_path, cache_dir):
 
 def test_version_going_backwards_is_refused(tiny, tmp_path, cache_dir):
     run("build", "s1", "svc", root=tiny, tmp=tmp_path, cache=cache_dir)
-    ledger = tmp_path / "state" / "venv-svc.ledger.json"
+    ledger = tmp_path / "state" / "s1" / "venv-svc.ledger.json"
     data = json.loads(ledger.read_text())
     data["entries"][-1]["version"] = "3.5.0-1"  # as if a newer upstream had been built before
     ledger.write_text(json.dumps(data))

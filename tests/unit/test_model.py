@@ -22,6 +22,66 @@ def test_embedded_default_release_loads():
     assert str(nova.root_requirements()[0]) == "nova==32.2.1"
 
 
+def test_one_packaging_root_holds_several_releases_and_their_service_versions():
+    old, new = (load_release(PROJECT / "packaging", name) for name in ("2025.2", "2026.1"))
+    assert {s.name: s.source.version for s in old.services} == {"nova": "32.2.1", "glance": "31.1.0",
+                                                                 "keystone": "28.1.0"}
+    assert {s.name: s.source.version for s in new.services} == {"nova": "33.0.2", "glance": "32.0.0",
+                                                                 "keystone": "29.1.0"}
+    # One service file: what does not change between releases.
+    assert old.service("nova").path == new.service("nova").path
+    assert old.service("nova").console_scripts == new.service("nova").console_scripts
+    assert str(new.service("nova").root_requirements()[0]) == "nova==33.0.2"
+    assert new.wheelhouse_package == "openstack-wheelhouse-2026.1" and new.staging_suite == "bookworm-2026.1-staging"
+
+
+def release_with_table(make_root, table: str, service_source: str):
+    root = make_root("six===1.17.0\n", {"svc": ("six", "1.17.0")})
+    release = root / "releases" / "t1.toml"
+    release.write_text(release.read_text().replace('services = ["svc"]\n', "") + "\n" + table)
+    service = root / "services" / "svc.toml"
+    text = service.read_text()
+    service.write_text(text[:text.index("[source]")] + service_source + text[text.index("[source]") + len(
+        '[source]\npypi = "six"\nversion = "1.17.0"\n'):])
+    return root, release, service
+
+
+def test_a_release_names_the_version_of_a_service_whose_file_does_not(make_root):
+    root, release, service = release_with_table(make_root, '[services.svc]\nversion = "1.16.0"\n',
+                                                '[source]\npypi = "six"\n')
+    loaded = load_release(root, "t1")
+    assert loaded.service("svc").source.version == "1.16.0" and loaded.service("svc").source.pypi == "six"
+
+
+def test_a_release_that_does_not_name_the_version_is_told_where(make_root):
+    root, release, service = release_with_table(make_root, "[services.svc]\n", '[source]\npypi = "six"\n')
+    with pytest.raises(ModelError) as exc:
+        load_release(root, "t1")
+    assert exc.value.path == str(release)
+    assert exc.value.problems == ["key 'services.svc.version': required with 'source.pypi' = 'six' "
+                                  "(from svc.toml) (pin the service's version)"]
+
+
+def test_a_release_may_take_a_service_from_git_instead(make_root):
+    root, release, service = release_with_table(
+        make_root, '[services.svc]\ngit = "https://opendev.org/x/svc"\nbranch = "stable/2026.1"\n',
+        '[source]\npypi = "six"\n')
+    source = load_release(root, "t1").service("svc").source
+    assert (source.git, source.branch, source.pypi, source.version) == (
+        "https://opendev.org/x/svc", "stable/2026.1", None, None)
+
+
+def test_what_a_release_says_of_a_service_is_checked_too(make_root):
+    root, release, service = release_with_table(
+        make_root, '[services.svc]\nversion = "not a version"\ncolour = "blue"\n', '[source]\npypi = "six"\n')
+    with pytest.raises(ModelError) as exc:
+        load_release(root, "t1")
+    assert exc.value.path == str(release)
+    assert any("key 'services.svc.colour': unknown key" in p for p in exc.value.problems)
+    assert any("key 'services.svc.version': 'not a version' is not a valid Python version" in p
+               for p in exc.value.problems)
+
+
 def test_malformed_toml_names_the_file(make_root):
     root = make_root("six===1.17.0\n", {"svc": ("six", "1.17.0")})
     bad = root / "releases" / "t1.toml"

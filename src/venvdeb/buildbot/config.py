@@ -20,13 +20,13 @@ def builders(settings, release) -> list:
     found = [util.BuilderConfig(
         name=schedulers.wheelhouse_builder(release), workernames=workers,
         factory=factories.wheelhouse_factory(settings, release, schedulers.trigger_name(release)),
-        locks=[factories.package_lock(release.wheelhouse_package).access("exclusive")],
+        locks=[factories.package_lock(release, release.wheelhouse_package).access("exclusive")],
         tags=[release.name, "wheelhouse"])]
     for service in release.services:
         found.append(util.BuilderConfig(
             name=schedulers.service_builder(release, service), workernames=workers,
             factory=factories.service_factory(settings, release, service),
-            locks=[factories.package_lock(service.package).access("exclusive")],
+            locks=[factories.package_lock(release, service.package).access("exclusive")],
             tags=[release.name, "service"]))
     return found
 

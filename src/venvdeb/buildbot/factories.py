@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from buildbot.plugins import steps, util
 
+from ..model.ledger import ledger_file
 from ..repository.reprepro import KEYRING
 from . import steps as venvdeb_steps
 from .settings import Settings
@@ -40,8 +41,8 @@ def _truthy(value) -> bool:
     return value not in (None, False, "", "false", "False", 0)
 
 
-def ledger_name(package: str) -> str:
-    return f"{package}.ledger.json"
+def ledger_name(release, package: str) -> str:
+    return ledger_file(release.name, package)
 
 
 class Stages:
@@ -61,18 +62,18 @@ class Stages:
         return cls(venvdeb=list(self.settings.venvdeb), packaging=self.packaging,
                    extra_args=list(extra) + self.master_args, **kwargs)
 
-    def ledger_down(self, package: str):
-        master_copy = self.settings.path(self.settings.state_dir) / ledger_name(package)
+    def ledger_down(self, release, package: str):
+        master_copy = self.settings.path(self.settings.state_dir) / ledger_name(release, package)
         return steps.FileDownload(
             name="ledger-from-master", mastersrc=str(master_copy),
-            workerdest=f"{WORKER_STATE}/{ledger_name(package)}",
+            workerdest=f"{WORKER_STATE}/{ledger_name(release, package)}",
             # The first build of a package has no ledger yet: nothing to download.
             doStepIf=lambda step: master_copy.is_file(),
             haltOnFailure=True)
 
-    def ledger_up(self, package: str):
-        master_copy = self.settings.path(self.settings.state_dir) / ledger_name(package)
-        return steps.FileUpload(name="ledger-to-master", workersrc=f"{WORKER_STATE}/{ledger_name(package)}",
+    def ledger_up(self, release, package: str):
+        master_copy = self.settings.path(self.settings.state_dir) / ledger_name(release, package)
+        return steps.FileUpload(name="ledger-to-master", workersrc=f"{WORKER_STATE}/{ledger_name(release, package)}",
                                 masterdest=str(master_copy), mode=0o644, haltOnFailure=True)
 
     def upload_dest(self):
@@ -101,12 +102,12 @@ class Stages:
 def wheelhouse_factory(settings: Settings, release, trigger: str) -> util.BuildFactory:
     s = Stages(settings)
     f = util.BuildFactory()
-    f.addStep(s.ledger_down(release.wheelhouse_package))
+    f.addStep(s.ledger_down(release, release.wheelhouse_package))
     f.addStep(s.worker_step(venvdeb_steps.WheelhouseBuild, release=release.name, extra_args=s.worker_dirs))
     f.addStep(s.worker_step(venvdeb_steps.Lint, deb=util.Property("deb"), fail_on=list(release.lint_fail_on)))
     f.addStep(s.upload())
     f.addStep(s.publish(release))
-    f.addStep(s.ledger_up(release.wheelhouse_package))
+    f.addStep(s.ledger_up(release, release.wheelhouse_package))
     # Every service of the release is rebuilt against a new wheelhouse when the build was asked
     # to (a constraints change, the nightly, or the force form's checkbox).
     f.addStep(steps.Trigger(
@@ -127,7 +128,7 @@ def service_factory(settings: Settings, release, service) -> util.BuildFactory:
                                  workerdest=KEYRING, haltOnFailure=True))
     f.addStep(s.worker_step(venvdeb_steps.WheelhouseFetch, release=release.name, repo_url=settings.repo_url,
                             keyring=KEYRING, extra_args=["--out-dir", WORKER_OUT]))
-    f.addStep(s.ledger_down(service.package))
+    f.addStep(s.ledger_down(release, service.package))
     f.addStep(s.worker_step(venvdeb_steps.ServiceBuild, release=release.name, service=service.name,
                             reason=build_reason, wheelhouse_deb=util.Property("wheelhouse_deb"),
                             extra_args=s.worker_dirs))
@@ -140,9 +141,10 @@ def service_factory(settings: Settings, release, service) -> util.BuildFactory:
                                                             "--record"],
                                 release=release.name, service=service.name, deb=s.upload_dest()))
     f.addStep(s.publish(release))
-    f.addStep(s.ledger_up(service.package))
+    f.addStep(s.ledger_up(release, service.package))
     return f
 
 
-def package_lock(package: str):
-    return util.MasterLock(f"package-{package}")
+def package_lock(release, package: str):
+    """One build of a release's package at a time: its ledger is read, then written back."""
+    return util.MasterLock(f"package-{release.name}-{package}")

@@ -27,6 +27,12 @@ class Entry:
     wheelhouse: str = ""  # for a service package: the wheelhouse version it was built from
 
 
+def ledger_file(release: str, package: str) -> str:
+    """Where a package's ledger is, under the state directory: one directory per release, since
+    one packaging root holds several releases of the same service package."""
+    return f"{release}/{package}.ledger.json"
+
+
 def diff(old: dict, new: dict) -> list[str]:
     """Human-readable changes between two {name: version} maps."""
     lines = []

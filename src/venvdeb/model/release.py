@@ -2,8 +2,9 @@
 
 Layout of a packaging root::
 
-    releases/<name>.toml   one release: constraints, services, wheelhouse package, suites
-    services/<name>.toml   one service: where it comes from, its scripts, its smoke checks
+    releases/<name>.toml   one release: constraints, its services' versions, wheelhouse package, suites
+    services/<name>.toml   one service: what does not change between releases (where it comes
+                           from, its scripts, daemons, config sample, smoke checks)
     locks/                 pip-tools locks and their requirements.in
 
 Everything is validated when loaded; nothing runs on a model that did not validate.
@@ -15,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ModelError
-from .schema import (DEBIAN_PACKAGE, DISTRIBUTION, SERVICE_NAME, SUITE, Key, all_of, load_toml, matches, non_empty,
-                     unique, validate)
-from .service import Service, load_service
+from .schema import (DEBIAN_PACKAGE, DISTRIBUTION, PYPI_NAME, SERVICE_NAME, SUITE, Key, all_of, load_toml, matches,
+                     non_empty, unique, validate)
+from .service import Service, _version, load_service
 
 
 def _https_url(value) -> str | None:
@@ -26,14 +27,28 @@ def _https_url(value) -> str | None:
     return None
 
 
+def _service_names(value) -> str | None:
+    names = list(value)
+    if isinstance(value, list) and not all(isinstance(n, str) for n in names):
+        return "expected a list of service names"
+    return all_of(non_empty, unique, matches(SERVICE_NAME, "a service name"))(names)
+
+
+# What a release may say of one of its services: its version, and its source where it differs.
+RELEASE_SERVICE_SCHEMA = {
+    "version": Key(str, check=_version),
+    "pypi": Key(str, check=matches(PYPI_NAME, "a PyPI project name")),
+    "git": Key(str),
+    "branch": Key(str, check=non_empty),
+}
+
 RELEASE_SCHEMA = {
     "name": Key(str, required=True, check=matches(r"[A-Za-z0-9][A-Za-z0-9._-]*", "a release name")),
     "distribution": Key(str, required=True, check=matches(DISTRIBUTION, "a Debian codename")),
     "python": Key(str, check=matches(r"/.+", "an absolute path")),
-    "services": Key(
-        list, required=True, items=str,
-        check=all_of(non_empty, unique, matches(SERVICE_NAME, "a service name")),
-    ),
+    # A list of service names (each service file pins its version), or a table naming each
+    # service's version, and its source where it differs, for this release.
+    "services": Key((list, dict), required=True, check=_service_names),
     "wheelhouse_package": Key(str, required=True, check=matches(DEBIAN_PACKAGE, "a Debian package name")),
     "maintainer": Key(str, check=matches(r".+ <[^<>@\s]+@[^<>\s]+>", "'Name <email>'")),
     "build_depends": Key(list, items=str, check=all_of(unique, matches(DEBIAN_PACKAGE, "a Debian package name"))),
@@ -107,9 +122,20 @@ def load_release(root: Path, name: str) -> Release:
     problems = validate(data, RELEASE_SCHEMA)
     if not problems:
         problems.extend(_release_consistency(root, data, name))
+    given = data.get("services")
+    if not problems and isinstance(given, dict):
+        for service, entry in given.items():
+            if not isinstance(entry, dict):
+                problems.append(f"key 'services.{service}': expected a table (version = \"...\"), "
+                                f"got {type(entry).__name__}")
+            else:
+                problems.extend(validate(entry, RELEASE_SERVICE_SCHEMA, prefix=f"services.{service}."))
     if problems:
         raise ModelError(path, problems)
-    services = tuple(load_service(root, s) for s in data["services"])
+    if isinstance(given, dict):
+        services = tuple(load_service(root, s, (path, entry)) for s, entry in given.items())
+    else:
+        services = tuple(load_service(root, s) for s in given)
     c = data["constraints"]
     return Release(
         name=data["name"],

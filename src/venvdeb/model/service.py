@@ -131,7 +131,9 @@ class Service:
         return reqs
 
 
-def load_service(root: Path, name: str) -> Service:
+def load_service(root: Path, name: str, release: tuple[Path, dict] | None = None) -> Service:
+    """The service as a release has it. ``release`` is (the release file, what it says of this
+    service): its version, and its source where it differs from the service file's."""
     path = root / "services" / f"{name}.toml"
     if not path.is_file():
         raise ModelError(path, [f"service file not found (expected {path})"])
@@ -140,10 +142,17 @@ def load_service(root: Path, name: str) -> Service:
     for i, daemon in enumerate(data.get("daemons", []) if not problems else []):
         problems.extend(validate(daemon, DAEMON_SCHEMA, prefix=f"daemons[{i}]."))
     if not problems:
-        problems.extend(_service_consistency(data, name))
+        # With a release that names the version (or branch), the service file need not.
+        problems.extend(_service_consistency(data, name, complete=release is None))
     if problems:
         raise ModelError(path, problems)
-    src = data["source"]
+    src = dict(data["source"])
+    if release is not None:
+        release_path, given = release
+        src = merged_source(src, given)
+        problems = _source_problems(src, f"services.{name}.", complete=True, origin=path.name)
+        if problems:
+            raise ModelError(release_path, problems)
     sample = data.get("config_sample")
     return Service(
         name=data["name"],
@@ -164,7 +173,47 @@ def load_service(root: Path, name: str) -> Service:
     )
 
 
-def _service_consistency(data: dict, name: str) -> list[str]:
+def merged_source(service: dict, release: dict) -> dict:
+    """The service file's source with what the release says over it; a release that gives
+    another kind of source (git for pypi, or pypi for git) replaces the other kind's keys."""
+    src = dict(service)
+    if "git" in release:
+        for key in ("pypi", "version", "extras"):
+            src.pop(key, None)
+    if "pypi" in release:
+        for key in ("git", "branch"):
+            src.pop(key, None)
+    return {**src, **release}
+
+
+def _source_problems(src: dict, prefix: str, complete: bool, origin: str = "") -> list[str]:
+    """What is wrong with a source. ``complete``: it must say everything (a version for PyPI, a
+    branch for git); otherwise the release may still add it. ``origin`` is the service file, when
+    the source is a release's."""
+    problems = []
+    whole = prefix.rstrip(".")
+    from_file = f" (from {origin})" if origin else ""
+    if "pypi" in src and "git" in src:
+        problems.append(f"key '{whole}': give either 'pypi' (with 'version') or 'git' (with 'branch'), not both")
+    elif "pypi" in src:
+        if complete and "version" not in src:
+            problems.append(f"key '{prefix}version': required with 'source.pypi' = {src['pypi']!r}{from_file} "
+                            "(pin the service's version)" if origin else
+                            f"key '{prefix}version': required with '{prefix}pypi' (pin the service's version)")
+        if "branch" in src:
+            problems.append(f"key '{prefix}branch': only for a git source")
+    elif "git" in src:
+        if complete and "branch" not in src:
+            problems.append(f"key '{prefix}branch': required with 'source.git'{from_file}" if origin else
+                            f"key '{prefix}branch': required with '{prefix}git'")
+        if "version" in src:
+            problems.append(f"key '{prefix}version': a git source takes its version from git, remove it")
+    elif complete:
+        problems.append(f"key '{whole}': needs 'pypi' and 'version', or 'git' and 'branch'")
+    return problems
+
+
+def _service_consistency(data: dict, name: str, complete: bool = True) -> list[str]:
     problems = []
     names = [d["name"] for d in data.get("daemons", [])]
     for dup in sorted({n for n in names if names.count(n) > 1}):
@@ -175,21 +224,7 @@ def _service_consistency(data: dict, name: str) -> list[str]:
             problems.append(f"key 'daemons[{i}].command': {program!r} is not one of the service's console_scripts")
     if data["name"] != name:
         problems.append(f"key 'name': is {data['name']!r} but the file is named for {name!r}")
-    src = data["source"]
-    if "pypi" in src and "git" in src:
-        problems.append("key 'source': give either 'pypi' (with 'version') or 'git' (with 'branch'), not both")
-    elif "pypi" in src:
-        if "version" not in src:
-            problems.append("key 'source.version': required with 'source.pypi' (pin the service's version)")
-        if "branch" in src:
-            problems.append("key 'source.branch': only for a git source")
-    elif "git" in src:
-        if "branch" not in src:
-            problems.append("key 'source.branch': required with 'source.git'")
-        if "version" in src:
-            problems.append("key 'source.version': a git source takes its version from git, remove it")
-    else:
-        problems.append("key 'source': needs 'pypi' and 'version', or 'git' and 'branch'")
+    problems.extend(_source_problems(data["source"], "source.", complete))
     return problems
 
 

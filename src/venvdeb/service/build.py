@@ -31,7 +31,7 @@ from ..errors import VenvdebError
 from ..files import copy_atomic
 from ..model import Release, Service
 from ..model.closure import Root
-from ..model.ledger import Ledger
+from ..model.ledger import Ledger, ledger_file
 from ..model.manifest import WheelItem, wheel_dir
 from ..model.results import BuildResult
 from ..model.versions import debian_upstream, next_version
@@ -58,7 +58,7 @@ class BuildOptions:
 def latest_wheelhouse_deb(release: Release, options: BuildOptions) -> Path:
     if options.wheelhouse_deb:
         return options.wheelhouse_deb
-    last = Ledger(options.state_dir / f"{release.wheelhouse_package}.ledger.json").last()
+    last = Ledger(options.state_dir / ledger_file(release.name, release.wheelhouse_package)).last()
     found = sorted(options.out_dir.glob(f"{release.wheelhouse_package}_{last.version}_*.deb")) if last else []
     if not found:
         raise VenvdebError(
@@ -144,7 +144,7 @@ def prepare_build(release: Release, service: Service, options: BuildOptions, env
         homepage = f"https://pypi.org/project/{service.source.pypi}/"
     items = closure(wheelhouse, roots, target.markers, list(target.tags), extra)
 
-    ledger = Ledger(options.state_dir / f"{service.package}.ledger.json")
+    ledger = Ledger(options.state_dir / ledger_file(release.name, service.package))
     previous = ledger.last()
     version = next_version(debian_upstream(upstream_version), previous.version if previous else None,
                            str(service.path))

@@ -25,7 +25,7 @@ from ..files import copy_atomic, link_or_copy, write_atomic
 from ..http import Client, NotFound
 from ..model import Release, constraints
 from ..model.closure import Resolver
-from ..model.ledger import Ledger
+from ..model.ledger import Ledger, ledger_file
 from ..model.manifest import Manifest, WheelItem, wheel_dir
 from ..model.results import WheelhouseResult
 from ..progress import Progress
@@ -162,7 +162,7 @@ def package(release: Release, target: Target, cons, wheels: list[Materialized], 
     items = manifest(wheels)
     arch = architecture(wheels)
     digest = content_digest(release, items, cons.text, arch)
-    ledger = Ledger(options.state_dir / f"{release.wheelhouse_package}.ledger.json")
+    ledger = Ledger(options.state_dir / ledger_file(release.name, release.wheelhouse_package))
     entry, is_new = ledger.entry_for(digest, {i.name: i.version for i in items})
     deb_arch = target.environment.architecture if arch == "any" else "all"
     deb_name = f"{release.wheelhouse_package}_{entry.version}_{deb_arch}.deb"
