@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
-RELEASE ?= 2025.2
+RELEASE ?= 2026.1
+RELEASES ?= $(RELEASE)  # the whole matrix: make demo RELEASES="2025.2 2026.1"
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian's own tools, and what the target interpreter needs to build sdists.
@@ -10,7 +11,7 @@ DEBIAN_PACKAGES := debhelper dh-virtualenv dpkg-dev devscripts lintian fakeroot 
 	python3 python3-venv python3-dev pkg-config zstd git gnupg reprepro mmdebstrap sbuild uidmap \
 	ca-certificates chromium chromium-driver
 
-.PHONY: setup system venv demo master master-stop test test-unit bench bench-all bench-service bench-pipeline bench-buildbot bench-chroot clean
+.PHONY: setup system venv demo master master-stop test test-unit bench bench-all bench-service bench-pipeline bench-buildbot bench-chroot bench-matrix clean
 
 setup: system venv
 
@@ -31,18 +32,20 @@ $(BIN)/venvdeb: pyproject.toml
 
 SERVICES ?= nova glance keystone
 
-# The main job on the default release: the wheelhouse, every service through build, lint and
-# smoke, published to the signed staging suite; then what an operator does with it.
+# The main job on the default packaging: release 2026.1 (or each of RELEASES) at each of its
+# distributions (bookworm and trixie), the wheelhouse, every service through build, lint and smoke, published to that
+# point's signed staging suite; then what an operator does with it.
 demo: setup
 	$(BIN)/venvdeb repo init --make-key
-	$(BIN)/venvdeb pipeline $(RELEASE) $(SERVICES) --install-build-deps --reason "make demo"
+	set -e; for release in $(RELEASES); do \
+	  $(BIN)/venvdeb pipeline $$release $(SERVICES) --install-build-deps --reason "make demo"; done
 	@echo
-	@echo "== An operator uses the staging suite with these two files: =="
+	@echo "== An operator uses a staging suite with these two files: =="
 	@echo "-- /etc/apt/keyrings/venvdeb.gpg: a copy of $(CURDIR)/var/repo/venvdeb-archive-keyring.gpg"
-	@echo "-- /etc/apt/sources.list.d/venvdeb.sources (with 'venvdeb repo serve' on port 8080):"
-	@$(BIN)/venvdeb repo sources $(RELEASE)
+	@echo "-- /etc/apt/sources.list.d/venvdeb.sources (with 'venvdeb repo serve' on port 8080), on trixie:"
+	@$(BIN)/venvdeb repo sources $(RELEASE) --dist trixie
 	@echo
-	@echo "== apt install venv-nova, in a clean chroot, from the signed staging suite: =="
+	@echo "== apt install venv-nova, in a clean chroot of each distribution, from its signed staging suite: =="
 	$(BIN)/venvdeb smoke $(RELEASE) nova --from-staging
 
 # A Buildbot master and one local worker on 127.0.0.1 (sqlite), and the repository's HTTP server the
@@ -76,6 +79,9 @@ bench-buildbot: setup
 
 bench-chroot: setup
 	$(BIN)/python bench/chroot_build.py
+
+bench-matrix: setup
+	$(BIN)/python bench/matrix.py
 
 bench-all: setup
 	$(BIN)/python bench/wheelhouse_all.py

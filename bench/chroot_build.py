@@ -21,22 +21,14 @@ from common import PROJECT, record, venvdeb  # noqa: E402
 RELEASE, SERVICE = "2026.1", "nova"
 
 
-def packaging_for(distribution: str, dest: Path) -> Path:
-    """The project's packaging, with the release retargeted at ``distribution``."""
-    shutil.copytree(PROJECT / "packaging", dest)
-    release = dest / "releases" / f"{RELEASE}.toml"
-    release.write_text(release.read_text().replace("bookworm", distribution))
-    return dest
-
-
 def main() -> None:
     cache_dir = Path.home() / ".cache" / "venvdeb"
     work = Path(tempfile.mkdtemp(prefix="venvdeb-bench-chroot-"))
     rows, data = [], {}
     try:
         for distribution in ("bookworm", "trixie"):
-            packaging = packaging_for(distribution, work / distribution / "packaging")
-            dirs = ["--cache-dir", str(cache_dir), "--out-dir", str(work / distribution / "out"),
+            packaging = PROJECT / "packaging"
+            dirs = ["--dist", distribution, "--cache-dir", str(cache_dir), "--out-dir", str(work / distribution / "out"),
                     "--state-dir", str(work / distribution / "state")]
             wh_wall, wh, _ = venvdeb("--packaging", str(packaging), "wheelhouse", "build", RELEASE, *dirs)
             first, _, _ = venvdeb("--packaging", str(packaging), "build", RELEASE, SERVICE, "--reason", "bench: first", *dirs)

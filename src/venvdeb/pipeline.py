@@ -45,6 +45,7 @@ class Stage:
 @dataclass
 class PipelineResult:
     release: str
+    distribution: str = ""
     stages: list[Stage] = field(default_factory=list)
     published: list[dict] = field(default_factory=list)
 
@@ -60,10 +61,11 @@ class PipelineResult:
         lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
         lines.insert(1, "  ".join("-" * w for w in widths))
         verdict = "published to staging" if self.published else "NOTHING PUBLISHED"
-        return "\n".join(lines) + f"\n{self.release}: {'passed' if self.passed else 'FAILED'}, {verdict}"
+        where = f"{self.release} for {self.distribution}" if self.distribution else self.release
+        return "\n".join(lines) + f"\n{where}: {'passed' if self.passed else 'FAILED'}, {verdict}"
 
     def as_dict(self) -> dict:
-        return {"release": self.release, "passed": self.passed, "stages": [vars(s) for s in self.stages],
+        return {"release": self.release, "distribution": self.distribution, "passed": self.passed, "stages": [vars(s) for s in self.stages],
                 "published": self.published}
 
 
@@ -99,7 +101,7 @@ def smoke(release: Release, service: Service, repo: Repository, image: images.Im
 
 def run(release: Release, services: list[str], repo: Repository, options: BuildOptions,
         wheelhouse_options: wheelhouse.Options, environment: Environment, log=print) -> PipelineResult:
-    result = PipelineResult(release.name)
+    result = PipelineResult(release.name, release.distribution)
 
     def stage(package: str, name: str, action, passed=lambda r: True, detail=lambda r: "", seconds=None):
         started = time.monotonic()

@@ -103,12 +103,56 @@ def test_pin_whose_requires_python_excludes_the_target(make_root, venvdeb, tmp_p
     assert debs_under(tmp_path / "out") == []
 
 
+def both_distributions(root: Path, name: str = "t1") -> None:
+    """The release written by make_root, for bookworm and trixie."""
+    release = root / "releases" / f"{name}.toml"
+    text = release.read_text().replace('distribution = "bookworm"', 'distributions = ["bookworm", "trixie"]')
+    release.write_text(text.replace(f'"bookworm-{name}', f'"{{distribution}}-{name}'))
+
+
+def test_a_version_that_only_one_distributions_python_can_install(make_root, venvdeb, tmp_path):
+    # Django 6.1 needs Python >= 3.12: trixie's 3.13 admits it, bookworm's 3.11 does not.
+    root = make_root("django===6.1.3\n", {"svc": ("django", "6.1.3")}, scripts=("django-admin",))
+    both_distributions(root)
+    code, error, err = venvdeb("wheelhouse", "build", "t1", root=root)
+    assert code == 1
+    [failure] = error["failures"]
+    assert failure["package"] == "django"
+    assert "django==6.1.3 has Requires-Python >=3.12" in failure["reason"]
+    assert "Python 3.11" in failure["reason"] and "on bookworm" in failure["reason"]
+    assert debs_under(tmp_path / "out") == []
+    # The distribution whose python3 admits it builds.
+    code, built, err = venvdeb("wheelhouse", "build", "t1", "--dist", "trixie", root=root)
+    assert code == 0, err
+    assert built["interpreter"] == "cp313" and built["version"] == "1+deb13"
+
+
+def test_a_service_build_for_a_distribution_without_its_wheelhouse(make_root, venvdeb, tmp_path):
+    root = make_root(TINY_UC, {"svc": ("requests", "2.32.4")})
+    both_distributions(root)
+    code, built, err = venvdeb("wheelhouse", "build", "t1", "--dist", "bookworm", root=root)
+    assert code == 0, err
+    code, error, err = venvdeb("build", "t1", "svc", "--dist", "trixie", root=root)
+    assert code == 1
+    assert "trixie" in err and "test-wheelhouse-t1" in err
+    assert "venvdeb wheelhouse build t1 --dist trixie" in err
+    assert [d.name for d in debs_under(tmp_path / "out")] == [Path(built["deb"]).name]
+
+
 def test_distribution_that_no_chroot_can_be_made_for(make_root, venvdeb, tmp_path):
     root = make_root(TINY_UC, {"svc": ("requests", "2.32.4")})
     release = root / "releases" / "t1.toml"
-    release.write_text(release.read_text().replace('distribution = "bookworm"', 'distribution = "nosuchcodename"'))
+    text = release.read_text()
+    # A codename venvdeb does not know is refused before anything runs.
+    release.write_text(text.replace('distribution = "bookworm"', 'distribution = "nosuchcodename"'))
     code, error, err = venvdeb("wheelhouse", "build", "t1", root=root)
     assert code == 1
-    assert "t1.toml: key 'distribution': no nosuchcodename chroot can be made to build in" in err
-    assert "mmdebstrap could not make the nosuchcodename chroot" in err
+    assert "t1.toml: invalid:" in err
+    assert "key 'distribution': 'nosuchcodename': not a Debian release venvdeb builds for" in err
+    # Debian 15 is known, but the mirror has no suite for it yet: mmdebstrap's reason is given.
+    release.write_text(text.replace('distribution = "bookworm"', 'distribution = "duke"'))
+    code, error, err = venvdeb("wheelhouse", "build", "t1", root=root)
+    assert code == 1
+    assert "t1.toml: key 'distribution': no duke chroot can be made to build in" in err
+    assert "mmdebstrap could not make the duke chroot" in err
     assert debs_under(tmp_path / "out") == []

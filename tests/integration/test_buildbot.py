@@ -35,41 +35,41 @@ def test_forced_and_polled_builds_publish_to_staging(farm, tmp_path, upstream):
 
     # Anonymous: may read, may not force.
     anonymous = Api(api.url)
-    status, answer = anonymous.call("forceschedulers/force_wheelhouse_b1", "force",
-                                    builderid=str(api.builder_id("wheelhouse-b1")), reason="anonymous")
+    status, answer = anonymous.call("forceschedulers/force_wheelhouse_b1_bookworm", "force",
+                                    builderid=str(api.builder_id("wheelhouse-b1-bookworm")), reason="anonymous")
     assert status == 403, answer
     assert anonymous.get("builders")["builders"]
 
     api.login("admin", password)
-    build = api.wait_request(api.force("force_wheelhouse_b1", "wheelhouse-b1", reason="First wheelhouse"))
+    build = api.wait_request(api.force("force_wheelhouse_b1_bookworm", "wheelhouse-b1-bookworm", reason="First wheelhouse"))
     assert build["results"] == SUCCESS, api.steps(build)
     assert build["properties"]["wheelhouse_package"][0] == "test-wheelhouse-b1"
-    assert build["properties"]["wheelhouse_version"][0] == "1"
+    assert build["properties"]["wheelhouse_version"][0] == "1+deb12"
     assert [name for name, _ in api.steps(build)] == [
         "worker_preparation", "locks_acquire", "ledger-from-master", "wheelhouse", "lintian", "upload-deb", "publish",
         "ledger-to-master", "rebuild-services"]
-    assert staging(tmp_path) == {"test-wheelhouse-b1": "1"}
+    assert staging(tmp_path) == {"test-wheelhouse-b1": "1+deb12"}
 
-    build = api.wait_request(api.force("force_b1_venv_gitsvc", "b1-venv-gitsvc", reason="CVE-2026-0001"))
+    build = api.wait_request(api.force("force_b1_bookworm_venv_gitsvc", "b1-bookworm-venv-gitsvc", reason="CVE-2026-0001"))
     assert build["results"] == SUCCESS, api.steps(build)
     props = {k: v[0] for k, v in build["properties"].items()}
-    assert props["version"] == "1.0.1~dev2-1" and props["wheelhouse_version"] == "1"
+    assert props["version"] == "1.0.1~dev2-deb12u1" and props["wheelhouse_version"] == "1+deb12"
     assert props["lintian_error"] == 0 and props["lintian_warning"] == 1
     assert props["deb_size"] > 0
-    assert staging(tmp_path) == {"test-wheelhouse-b1": "1", "venv-gitsvc": "1.0.1~dev2-1"}
+    assert staging(tmp_path) == {"test-wheelhouse-b1": "1+deb12", "venv-gitsvc": "1.0.1~dev2-deb12u1"}
     # The worker's lintian result is recorded on the master, for `repo promote`.
     home = tmp_path / "gnupg"
-    gates = Repository(tmp_path / "repo", Key(home, fingerprints(home)[0])).gates("venv-gitsvc", "1.0.1~dev2-1")
+    gates = Repository(tmp_path / "repo", Key(home, fingerprints(home)[0])).gates("venv-gitsvc", "1.0.1~dev2-deb12u1")
     assert gates["lint"]["passed"] is True and gates["lint"]["packages"][0]["counts"]["warning"] == 1
     # The force form's reason went into debian/changelog.
-    deb = next((tmp_path / "uploads" / "b1-venv-gitsvc").rglob("*.deb"))
+    deb = next((tmp_path / "uploads" / "b1-bookworm-venv-gitsvc").rglob("*.deb"))
     assert b"CVE-2026-0001" in _changelog(deb, tmp_path)
     # The master keeps the ledger: the next build, on any worker, continues from it.
-    assert (tmp_path / "state" / "b1" / "venv-gitsvc.ledger.json").is_file()
+    assert (tmp_path / "state" / "b1" / "bookworm" / "venv-gitsvc.ledger.json").is_file()
 
     # A burst of commits to the stable branch, pushed one by one, builds the service once more,
     # by itself, at the last commit (the tree-stable timer is 3 s here).
-    before = len(api.builds("b1-venv-gitsvc"))
+    before = len(api.builds("b1-bookworm-venv-gitsvc"))
     work = tmp_path / "push"
     git("clone", "-q", "--branch", "stable/2025.2", str(upstream), str(work), cwd=tmp_path)
     for n in (3, 4, 5):
@@ -77,15 +77,15 @@ def test_forced_and_polled_builds_publish_to_staging(farm, tmp_path, upstream):
         git("add", ".", cwd=work)
         git("commit", "-q", "-m", f"Fix number {n}", cwd=work)
         git("push", "-q", "origin", "stable/2025.2", cwd=work)
-    new = api.wait(lambda: [b for b in api.builds("b1-venv-gitsvc")[before:] if b["complete"]], 600,
+    new = api.wait(lambda: [b for b in api.builds("b1-bookworm-venv-gitsvc")[before:] if b["complete"]], 600,
                    "the build of the pushed commits")
     assert new[0]["results"] == SUCCESS, api.steps(new[0])
     props = {k: v[0] for k, v in new[0]["properties"].items()}
-    assert props["scheduler"] == "git_b1_gitsvc" and props["version"] == "1.0.1~dev5-1"
-    assert staging(tmp_path)["venv-gitsvc"] == "1.0.1~dev5-1"
+    assert props["scheduler"] == "git_b1_bookworm_gitsvc" and props["version"] == "1.0.1~dev5-deb12u1"
+    assert staging(tmp_path)["venv-gitsvc"] == "1.0.1~dev5-deb12u1"
     time.sleep(10)  # longer than the poll interval and the tree-stable timer together
-    assert len(api.builds("b1-venv-gitsvc")) == before + 1
-    builder = api.builder_id("b1-venv-gitsvc")
+    assert len(api.builds("b1-bookworm-venv-gitsvc")) == before + 1
+    builder = api.builder_id("b1-bookworm-venv-gitsvc")
     assert api.get(f"buildrequests?builderid={builder}&complete=false")["buildrequests"] == []
 
 
@@ -106,14 +106,14 @@ def test_a_constraints_commit_rebuilds_the_wheelhouse_then_every_service(farm, t
         f.write("# reviewed for the next point release\n")
     git("commit", "-q", "-am", "Review the constraints", cwd=work)
     git("push", "-q", "origin", "master", cwd=work)
-    wheelhouse = api.wait(lambda: [b for b in api.builds("wheelhouse-b1") if b["complete"]], 600,
+    wheelhouse = api.wait(lambda: [b for b in api.builds("wheelhouse-b1-bookworm") if b["complete"]], 600,
                           "the wheelhouse build of the constraints commit")[0]
     assert wheelhouse["results"] == SUCCESS, api.steps(wheelhouse)
-    assert wheelhouse["properties"]["scheduler"][0] == "constraints_b1"
+    assert wheelhouse["properties"]["scheduler"][0] == "constraints_b1_bookworm"
     assert ("rebuild-services", SUCCESS) in api.steps(wheelhouse)
-    service = api.wait(lambda: [b for b in api.builds("b1-venv-gitsvc") if b["complete"]], 600,
+    service = api.wait(lambda: [b for b in api.builds("b1-bookworm-venv-gitsvc") if b["complete"]], 600,
                        "the service build the wheelhouse triggered")[0]
     assert service["results"] == SUCCESS, api.steps(service)
-    assert service["properties"]["scheduler"][0] == "services_b1"
-    assert service["properties"]["reason"][0].startswith("Rebuilt against test-wheelhouse-b1 1")
-    assert staging(tmp_path) == {"test-wheelhouse-b1": "1", "venv-gitsvc": "1.0.1~dev2-1"}
+    assert service["properties"]["scheduler"][0] == "services_b1_bookworm"
+    assert service["properties"]["reason"][0].startswith("Rebuilt against test-wheelhouse-b1 1+deb12")
+    assert staging(tmp_path) == {"test-wheelhouse-b1": "1+deb12", "venv-gitsvc": "1.0.1~dev2-deb12u1"}

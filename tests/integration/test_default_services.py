@@ -1,4 +1,5 @@
-"""make demo's services: venv-nova, venv-glance and venv-keystone, checked against packaging/."""
+"""make demo's services: venv-nova, venv-glance and venv-keystone of 2025.2 for bookworm, checked
+against packaging/ (make demo builds every distribution)."""
 
 from __future__ import annotations
 
@@ -14,15 +15,15 @@ from .test_service_build import run
 
 pytestmark = [pytest.mark.integration, pytest.mark.network]
 
-RELEASE = load_release(PROJECT / "packaging", "2025.2")
+RELEASE = load_release(PROJECT / "packaging", "2025.2").at("bookworm")
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, cache_dir):
     tmp = tmp_path_factory.mktemp("default")
     root = PROJECT / "packaging"
-    run("wheelhouse", "build", "2025.2", root=root, tmp=tmp, cache=cache_dir)
-    return {s.name: Path(run("build", "2025.2", s.name, "--reason", "Test build", root=root, tmp=tmp,
+    run("wheelhouse", "build", "2025.2", "--dist", "bookworm", root=root, tmp=tmp, cache=cache_dir)
+    return {s.name: Path(run("build", "2025.2", s.name, "--dist", "bookworm", "--reason", "Test build", root=root, tmp=tmp,
                              cache=cache_dir)[1]["deb"]) for s in RELEASE.services}
 
 
@@ -32,7 +33,7 @@ def test_package_matches_the_service_file(built, service):
     deb = DebFile(str(built[service]))
     control = deb.debcontrol()
     assert control["Package"] == f"venv-{service}"
-    assert control["Version"] == f"{declared.source.version}-1"
+    assert control["Version"] == f"{declared.source.version}-deb12u1"
     assert "python3 (>= 3.11), python3 (<< 3.12)" in control["Depends"]
     names = {str(n) for n in deb.data.tgz().getnames()}
     venv = f"./usr/lib/venvs/{service}"

@@ -56,31 +56,31 @@ def test_pipeline_publishes_promotes_upgrades_and_rolls_back(setup, cache_dir):
     assert [(s["package"], s["stage"]) for s in first["stages"]] == [
         ("test-wheelhouse-p1", "wheelhouse"), ("test-wheelhouse-p1", "lint"), ("venv-svc", "build"),
         ("venv-svc", "lint"), ("venv-svc", "smoke"), ("*", "publish")]
-    assert staged(repo) == {"test-wheelhouse-p1": "1", "venv-svc": "3.4.2-1"}
-    gates = repo.gates("venv-svc", "3.4.2-1")
+    assert staged(repo) == {"test-wheelhouse-p1": "1+deb12", "venv-svc": "3.4.2-deb12u1"}
+    gates = repo.gates("venv-svc", "3.4.2-deb12u1")
     assert gates["lint"]["passed"] and gates["smoke"]["passed"]
     checks = {c["name"] for c in gates["smoke"]["checks"]}
     assert {"pip check", "console scripts' entry points import", "nothing left after purge",
             "systemd-analyze verify", "run: normalizer --version",
             "no file in the venv names the build path"} <= checks
 
-    code, promoted, err = venvdeb("repo", "promote", "p1", "venv-svc", "3.4.2-1")
+    code, promoted, err = venvdeb("repo", "promote", "p1", "venv-svc", "3.4.2-deb12u1")
     assert promoted["promoted"] and {p["package"] for p in repo.list("bookworm-p1")} == {"venv-svc"}
 
     code, second, err = venvdeb("pipeline", "p1")
-    assert staged(repo)["venv-svc"] == "3.4.2-2"
-    assert repo.gates("venv-svc", "3.4.2-2")["smoke"]["upgraded_from"] == "3.4.2-1"
+    assert staged(repo)["venv-svc"] == "3.4.2-deb12u2"
+    assert repo.gates("venv-svc", "3.4.2-deb12u2")["smoke"]["upgraded_from"] == "3.4.2-deb12u1"
 
     # Roll back: the snapshot of the first version, and apt installs it by version.
-    code, rollback, err = venvdeb("repo", "rollback", "bookworm-p1-staging", "venv-svc", "3.4.2-1",
+    code, rollback, err = venvdeb("repo", "rollback", "bookworm-p1-staging", "venv-svc", "3.4.2-deb12u1",
                                   "--keyring", KEYRING_IN_CHROOT)
     with serving(repo.base) as url, images.smoke("bookworm", cache_dir).fresh() as ch:
         ch.write(KEYRING_IN_CHROOT, (repo.base / KEYRING).read_bytes())
         ch.write("/etc/apt/sources.list.d/rollback.sources", rollback["sources"].replace("http://127.0.0.1:8080", url))
         assert ch.run(["apt-get", "update"]).returncode == 0
-        install = ch.run(["apt-get", "install", "-y", "venv-svc=3.4.2-1"])
+        install = ch.run(["apt-get", "install", "-y", "venv-svc=3.4.2-deb12u1"])
         assert install.returncode == 0, install.stdout + install.stderr
-        assert ch.run(["dpkg-query", "-W", "-f", "${Version}", "venv-svc"]).stdout == "3.4.2-1"
+        assert ch.run(["dpkg-query", "-W", "-f", "${Version}", "venv-svc"]).stdout == "3.4.2-deb12u1"
 
 
 def test_failing_smoke_command_publishes_nothing(setup):
@@ -97,7 +97,7 @@ def test_failing_smoke_command_publishes_nothing(setup):
     assert "venv-svc: smoke: run: false failed:" in err
     assert staged(repo) == {}
     assert "NOTHING PUBLISHED" in err
-    code, error, err = venvdeb("repo", "promote", "p1", "venv-svc", "3.4.2-1", check=False)
+    code, error, err = venvdeb("repo", "promote", "p1", "venv-svc", "3.4.2-deb12u1", check=False)
     assert code == 1 and "gate(s) not passed: smoke" in err
 
 
@@ -125,16 +125,16 @@ def test_smoke_and_lint_results_recorded_one_by_one(setup, tmp_path):
     `repo record-gate`; promote needs both."""
     root, venvdeb, repo = setup
     venvdeb("pipeline", "p1")
-    repo.gates_path("venv-svc", "3.4.2-1").unlink()
-    deb = next((tmp_path / "out" / "p1").glob("venv-svc_3.4.2-1_*.deb"))
+    repo.gates_path("venv-svc", "3.4.2-deb12u1").unlink()
+    deb = next((tmp_path / "out" / "p1").glob("venv-svc_3.4.2-deb12u1_*.deb"))
     code, smoked, err = venvdeb("smoke", "p1", "svc", str(deb), "--record")
-    assert repo.gates("venv-svc", "3.4.2-1")["smoke"]["passed"] is True
-    code, error, err = venvdeb("repo", "promote", "p1", "venv-svc", "3.4.2-1", check=False)
+    assert repo.gates("venv-svc", "3.4.2-deb12u1")["smoke"]["passed"] is True
+    code, error, err = venvdeb("repo", "promote", "p1", "venv-svc", "3.4.2-deb12u1", check=False)
     assert code == 1 and "gate(s) not passed: lint" in err
     lint_json = tmp_path / "lint.json"
     subprocess.run([sys.executable, "-m", "venvdeb", "lint", str(deb), "--output", str(lint_json)], check=True,
                    capture_output=True)
     code, recorded, err = venvdeb("repo", "record-gate", str(deb), "lint", str(lint_json))
     assert recorded["passed"] is True
-    code, promoted, err = venvdeb("repo", "promote", "p1", "venv-svc", "3.4.2-1")
+    code, promoted, err = venvdeb("repo", "promote", "p1", "venv-svc", "3.4.2-deb12u1")
     assert promoted["promoted"] is True

@@ -47,7 +47,7 @@ def rendered(make_root, tmp_path, cache_dir):
     tree = tmp_path / "work" / "venv-svc-3.4.2"
     tree.parent.mkdir()
     venvdeb("render", "s1", "svc", "-o", str(tree), root=root, tmp=tmp_path, cache=cache_dir)
-    (wheelhouse,) = (tmp_path / "out" / "s1").glob("test-wheelhouse-s1_1_*.deb")
+    (wheelhouse,) = (tmp_path / "out" / "s1").glob("test-wheelhouse-s1_1+deb12_*.deb")
     return tree, wheelhouse
 
 
@@ -63,7 +63,7 @@ def test_clean_room_build(rendered, tmp_path, cache_dir, monkeypatch):
     # The chroot's network is cut off while debian/rules runs, and the wheelhouse came in as an
     # extra package at the exact version the tree asks for.
     text = log.read_text()
-    assert "--chroot-mode=unshare" in text and "test-wheelhouse-s1 (= 1)" in text
+    assert "--chroot-mode=unshare" in text and "test-wheelhouse-s1 (= 1+deb12)" in text
 
     # The .deb is the one the tree declares.
     control = DebFile(str(deb)).debcontrol()
@@ -72,8 +72,8 @@ def test_clean_room_build(rendered, tmp_path, cache_dir, monkeypatch):
         assert control[field] == (binary.get(field) or source[field]), field
     arch = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True).stdout.strip()
     assert control["Architecture"] == (arch if binary["Architecture"] == "any" else binary["Architecture"])
-    assert control["Version"] == "3.4.2-1"
-    assert deb.name == f"venv-svc_3.4.2-1_{control['Architecture']}.deb"
+    assert control["Version"] == "3.4.2-deb12u1"
+    assert deb.name == f"venv-svc_3.4.2-deb12u1_{control['Architecture']}.deb"
     assert "adduser" in control["Depends"] and "python3 (>= 3.11)" in control["Depends"]
 
     files = tmp_path / "x"
@@ -88,17 +88,17 @@ def test_clean_room_build(rendered, tmp_path, cache_dir, monkeypatch):
 
     # The .buildinfo of the clean chroot comes along; the work directory does not stay behind.
     buildinfo = Deb822((tree.parent / deb.name.replace(".deb", ".buildinfo")).read_text())
-    assert "test-wheelhouse-s1 (= 1)" in buildinfo["Installed-Build-Depends"]
+    assert "test-wheelhouse-s1 (= 1+deb12)" in buildinfo["Installed-Build-Depends"]
     assert sorted(p.name for p in tree.parent.iterdir()) == sorted([tree.name, deb.name, deb.name.replace(".deb", ".buildinfo")])
 
 
 def test_unsatisfiable_build_depends_says_where_the_log_is(rendered, tmp_path, cache_dir):
     tree, wheelhouse = rendered
     control = tree / "debian" / "control"
-    control.write_text(control.read_text().replace("test-wheelhouse-s1 (= 1)", "test-wheelhouse-s1 (= 2)"))
+    control.write_text(control.read_text().replace("test-wheelhouse-s1 (= 1+deb12)", "test-wheelhouse-s1 (= 2+deb12)"))
     log = tmp_path / "sbuild.log"
     with pytest.raises(VenvdebError) as error:
         build_in_sbuild(tree, wheelhouse, "bookworm", cache_dir, log)
     assert f"sbuild failed for venv-svc-3.4.2 (log: {log})" in error.value.message
-    assert "test-wheelhouse-s1 (= 2)" in log.read_text()
+    assert "test-wheelhouse-s1 (= 2+deb12)" in log.read_text()
     assert not list(tree.parent.glob("*.deb")) and not list(tree.parent.glob(".sbuild-*"))

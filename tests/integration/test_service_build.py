@@ -57,9 +57,9 @@ def extract(deb: Path, dest: Path) -> Path:
 def test_service_package_matches_its_declaration(tiny, tmp_path, cache_dir):
     code, result, err = run("build", "s1", "svc", "--reason", "First package", root=tiny, tmp=tmp_path, cache=cache_dir)
     deb = Path(result["deb"])
-    assert deb.name == f"venv-svc_3.4.2-1_{result['architecture']}.deb"
+    assert deb.name == f"venv-svc_3.4.2-deb12u1_{result['architecture']}.deb"
     control = DebFile(str(deb)).debcontrol()
-    assert control["Package"] == "venv-svc" and control["Version"] == "3.4.2-1"
+    assert control["Package"] == "venv-svc" and control["Version"] == "3.4.2-deb12u1"
     depends = {alt["name"]: alt.get("version") for rel in PkgRelation.parse_relations(control["Depends"]) for alt in rel}
     assert {"python3", "adduser", "ca-certificates", "libc6"} <= set(depends)
     assert "(>= 3.11)" in control["Depends"] and "(<< 3.12)" in control["Depends"]
@@ -90,7 +90,7 @@ def test_service_package_matches_its_declaration(tiny, tmp_path, cache_dir):
 
     changes = subprocess.run(["zcat", str(tree / "usr/share/doc/venv-svc/changelog.Debian.gz")],
                              capture_output=True, text=True, check=True).stdout
-    assert "First package." in changes and "Built from test-wheelhouse-s1 1." in changes
+    assert "First package." in changes and "Built from test-wheelhouse-s1 1+deb12." in changes
 
     scripts = DebFile(str(deb)).control
     postinst = scripts.get_content("postinst").decode()
@@ -109,10 +109,10 @@ def test_build_works_without_network_and_says_what_changed(tiny, tmp_path, cache
     # A network namespace of its own has no interface but loopback: PyPI is unreachable.
     code, result, err = run("build", "s1", "svc", "--reason", "Offline rebuild", root=tiny, tmp=tmp_path,
                             cache=cache_dir, prefix=("unshare", "--net"))
-    assert result["version"] == "3.4.2-2"
+    assert result["version"] == "3.4.2-deb12u2"
     log = Changelog(_changelog(Path(result["deb"]), tmp_path))
-    assert [str(v) for v in log.versions] == ["3.4.2-2", "3.4.2-1"]
-    assert log[0].changes()[1:4] == ["  * Offline rebuild.", "  * Wheelhouse test-wheelhouse-s1 1, unchanged.",
+    assert [str(v) for v in log.versions] == ["3.4.2-deb12u2", "3.4.2-deb12u1"]
+    assert log[0].changes()[1:4] == ["  * Offline rebuild.", "  * Wheelhouse test-wheelhouse-s1 1+deb12, unchanged.",
                                      "  * No distribution changed."]
 
 
@@ -136,7 +136,7 @@ def test_same_source_gives_the_same_bytes(tiny, tmp_path, cache_dir):
         shutil.copytree(rendered, tree, symlinks=True)
         debs.append(build_tree(Host(), tree, cache_dir, tmp_path / f"{where.replace('/', '-')}.log"))
         time.sleep(1.1)
-    assert debs[0].name == debs[1].name and debs[0].name.startswith("venv-svc_3.4.2-2_")
+    assert debs[0].name == debs[1].name and debs[0].name.startswith("venv-svc_3.4.2-deb12u2_")
     assert debs[0].read_bytes() == debs[1].read_bytes()
     data = subprocess.run(["dpkg-deb", "--fsys-tarfile", str(debs[0])], capture_output=True, check=True).stdout
     assert str(tmp_path).encode() not in data
@@ -147,7 +147,7 @@ def test_requirement_missing_from_the_wheelhouse(tiny, tmp_path, cache_dir):
     path.write_text(path.read_text().replace('requirements = ["requests"]', 'requirements = ["requests", "six"]'))
     code, error, err = run("build", "s1", "svc", root=tiny, tmp=tmp_path, cache=cache_dir, check=False)
     assert code == 1
-    assert "six" in err and "not in the wheelhouse test-wheelhouse-s1 1" in err
+    assert "six" in err and "not in the wheelhouse test-wheelhouse-s1 1+deb12" in err
     assert not list((tmp_path / "out" / "s1").glob("venv-svc_*.deb"))
 
 
@@ -161,12 +161,12 @@ def test_console_script_that_does_not_exist(tiny, tmp_path, cache_dir):
 
 def test_version_going_backwards_is_refused(tiny, tmp_path, cache_dir):
     run("build", "s1", "svc", root=tiny, tmp=tmp_path, cache=cache_dir)
-    ledger = tmp_path / "state" / "s1" / "venv-svc.ledger.json"
+    ledger = tmp_path / "state" / "s1" / "bookworm" / "venv-svc.ledger.json"
     data = json.loads(ledger.read_text())
-    data["entries"][-1]["version"] = "3.5.0-1"  # as if a newer upstream had been built before
+    data["entries"][-1]["version"] = "3.5.0-deb12u1"  # as if a newer upstream had been built before
     ledger.write_text(json.dumps(data))
     code, error, err = run("build", "s1", "svc", root=tiny, tmp=tmp_path, cache=cache_dir, check=False)
-    assert code == 1 and "version 3.4.2 would go backwards: the last build was 3.5.0-1" in err
+    assert code == 1 and "version 3.4.2 would go backwards: the last build was 3.5.0-deb12u1" in err
 
 
 def test_a_plain_pip_install_renders_the_same_tree(tiny, tmp_path, cache_dir):

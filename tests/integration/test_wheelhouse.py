@@ -30,15 +30,15 @@ def test_tiny_wheelhouse_end_to_end(make_root, venvdeb, tmp_path):
     root = make_root(TINY_UC, {"svc": ("requests", "2.32.4")})
     code, result, err = venvdeb("wheelhouse", "build", "t1", root=root)
     assert code == 0, err
-    assert result["wheels"] == 5 and result["version"] == "1" and result["changed"]
+    assert result["wheels"] == 5 and result["version"] == "1+deb12" and result["changed"]
     deb = Path(result["deb"])
-    assert deb.name == f"test-wheelhouse-t1_1_{result['architecture']}.deb"
+    assert deb.name == f"test-wheelhouse-t1_1+deb12_{result['architecture']}.deb"
 
     # charset-normalizer ships compiled wheels: the package is for this architecture.
     assert result["architecture"] != "all"
     control = DebFile(str(deb)).debcontrol()
     assert control["Architecture"] == result["architecture"]
-    assert control["Version"] == "1"
+    assert control["Version"] == "1+deb12"
     members = subprocess.run(["ar", "t", str(deb)], capture_output=True, text=True, check=True).stdout.split()
     assert members == ["debian-binary", "control.tar.zst", "data.tar.zst"]
 
@@ -60,7 +60,7 @@ def test_tiny_wheelhouse_end_to_end(make_root, venvdeb, tmp_path):
     assert (wheelhouse / "constraints.txt").read_text() == TINY_UC
     log = Changelog(subprocess.run(["zcat", str(tree / "usr/share/doc/test-wheelhouse-t1/changelog.gz")],
                                    capture_output=True, text=True, check=True).stdout)
-    assert str(log.version) == "1"
+    assert str(log.version) == "1+deb12"
 
 
 def test_rebuild_is_idempotent_and_reproducible(make_root, venvdeb, tmp_path):
@@ -70,12 +70,12 @@ def test_rebuild_is_idempotent_and_reproducible(make_root, venvdeb, tmp_path):
     assert code == 0, err
     code, again, err = venvdeb("wheelhouse", "build", "t1", root=root, state=state, out=tmp_path / "a")
     assert code == 0, err
-    assert (again["version"], again["changed"]) == ("1", False)
+    assert (again["version"], again["changed"]) == ("1+deb12", False)
     assert again["stats"].get("downloads", 0) == 0 and again["stats"].get("index_requests", 0) == 0
     # Same inputs, another directory, later: the same bytes.
     code, other, err = venvdeb("wheelhouse", "build", "t1", root=root, state=state, out=tmp_path / "b")
     assert code == 0, err
-    assert other["changed"] and other["version"] == "1"
+    assert other["changed"] and other["version"] == "1+deb12"
     assert Path(first["deb"]).read_bytes() == Path(other["deb"]).read_bytes()
 
 
@@ -86,13 +86,13 @@ def test_one_pin_bumped_fetches_only_that_one(make_root, venvdeb, tmp_path):
     (root / "upper-constraints.txt").write_text(TINY_UC.replace("idna===3.10", "idna===3.9"))
     code, bumped, err = venvdeb("wheelhouse", "build", "t1", root=root)
     assert code == 0, err
-    assert bumped["version"] == "2" and bumped["changed"]
+    assert bumped["version"] == "2+deb12" and bumped["changed"]
     assert bumped["stats"]["downloads"] == 1 and bumped["stats"].get("builds", 0) == 0
     tree = extract(Path(bumped["deb"]), tmp_path / "x")
     changes = subprocess.run(["zcat", str(tree / "usr/share/doc/test-wheelhouse-t1/changelog.gz")],
                              capture_output=True, text=True, check=True).stdout
     assert "Update idna 3.10 -> 3.9." in changes
-    assert [str(v) for v in Changelog(changes).versions] == ["2", "1"]
+    assert [str(v) for v in Changelog(changes).versions] == ["2+deb12", "1+deb12"]
 
 
 def test_sdist_is_built_for_the_target(make_root, venvdeb, tmp_path):
@@ -101,7 +101,7 @@ def test_sdist_is_built_for_the_target(make_root, venvdeb, tmp_path):
     code, result, err = venvdeb("wheelhouse", "build", "t1", root=root)
     assert code == 0, err
     assert result["built"] == 1 and result["architecture"] == "all"
-    manifest = json.loads(Path(result["deb"]).with_name("test-wheelhouse-t1_1.manifest.json").read_text())
+    manifest = json.loads(Path(result["deb"]).with_name("test-wheelhouse-t1_1+deb12.manifest.json").read_text())
     [item] = manifest["wheels"]
     assert item["origin"] == "built" and item["file"].endswith("-py3-none-any.whl")
     assert item["source"]["file"] == "simplegeneric-0.8.1.zip"
@@ -122,7 +122,7 @@ def test_all_pins_takes_every_applicable_pin(make_root, venvdeb):
 def test_the_embedded_default_release(venvdeb, tmp_path):
     from tests.conftest import PROJECT
 
-    code, result, err = venvdeb("wheelhouse", "build", "2025.2", root=PROJECT / "packaging")
+    code, result, err = venvdeb("wheelhouse", "build", "2025.2", "--dist", "bookworm", root=PROJECT / "packaging")
     assert code == 0, err
     assert result["package"] == "openstack-wheelhouse-2025.2"
     assert result["wheels"] > 150 and result["built"] >= 1

@@ -47,19 +47,19 @@ def settings_file(tmp_path, text: str) -> dict:
 
 def test_builders_and_schedulers_come_from_packaging(root):
     config = make_config(root, {})
-    assert [b.name for b in config["builders"]] == ["wheelhouse-r1", "r1-venv-svc", "r1-venv-gitsvc"]
+    assert [b.name for b in config["builders"]] == ["wheelhouse-r1-bookworm", "r1-bookworm-venv-svc", "r1-bookworm-venv-gitsvc"]
     assert config["buildbotNetUsageData"] is None
     assert config["www"]["port"] == "tcp:8010:interface=127.0.0.1"
     assert config["protocols"]["pb"]["port"] == "tcp:9989:interface=127.0.0.1"
     assert set(config["www"]["plugins"]) == {"waterfall_view", "console_view", "grid_view"}
     names = {s.name: s for s in config["schedulers"]}
-    assert {"force_wheelhouse_r1", "force_r1_venv_svc", "force_r1_venv_gitsvc", "services_r1",
-            "git_r1_gitsvc"} <= set(names)
-    assert names["services_r1"].builderNames == ["r1-venv-svc", "r1-venv-gitsvc"]
-    assert isinstance(names["services_r1"], bb_schedulers.Triggerable)
-    assert names["git_r1_gitsvc"].builderNames == ["r1-venv-gitsvc"]
-    assert kw(names["git_r1_gitsvc"])["treeStableTimer"] == 120
-    force = names["force_r1_venv_svc"]
+    assert {"force_wheelhouse_r1_bookworm", "force_r1_bookworm_venv_svc", "force_r1_bookworm_venv_gitsvc",
+            "services_r1_bookworm", "git_r1_bookworm_gitsvc"} <= set(names)
+    assert names["services_r1_bookworm"].builderNames == ["r1-bookworm-venv-svc", "r1-bookworm-venv-gitsvc"]
+    assert isinstance(names["services_r1_bookworm"], bb_schedulers.Triggerable)
+    assert names["git_r1_bookworm_gitsvc"].builderNames == ["r1-bookworm-venv-gitsvc"]
+    assert kw(names["git_r1_bookworm_gitsvc"])["treeStableTimer"] == 120
+    force = names["force_r1_bookworm_venv_svc"]
     assert kw(force)["reason"].required and kw(force)["reason"].name == "reason"
     # The tmp packaging root is in no git checkout: its constraints have no poller.
     assert [p._config_args[0] for p in config["change_source"]] == ["/srv/git/gitsvc.git"]
@@ -72,10 +72,18 @@ def test_builders_and_schedulers_come_from_packaging(root):
 
 def test_the_project_config_polls_the_lock_in_its_own_repository():
     config = make_config(PROJECT, {})
-    assert [b.name for b in config["builders"]][:2] == ["wheelhouse-2025.2", "2025.2-venv-nova"]
-    sched = {s.name: s for s in config["schedulers"]}["constraints_2025_2"]
-    assert sched.builderNames == ["wheelhouse-2025.2"]
-    assert kw(sched)["properties"]["trigger_services"] is True
+    names = [b.name for b in config["builders"]]
+    # Each release at each of its distributions: a wheelhouse builder and one per service.
+    assert names[:5] == ["wheelhouse-2025.2-bookworm", "2025.2-bookworm-venv-nova", "2025.2-bookworm-venv-glance",
+                         "2025.2-bookworm-venv-keystone", "wheelhouse-2025.2-trixie"]
+    assert len(names) == 2 * 2 * 4
+    tags = {b.name: b.tags for b in config["builders"]}
+    assert tags["2026.1-trixie-venv-nova"] == ["2026.1", "trixie", "service"]
+    schedulers = {s.name: s for s in config["schedulers"]}
+    for dist in ("bookworm", "trixie"):
+        sched = schedulers[f"constraints_2025_2_{dist}"]
+        assert sched.builderNames == [f"wheelhouse-2025.2-{dist}"]
+        assert kw(sched)["properties"]["trigger_services"] is True
     important = kw(sched)["fileIsImportant"]
     assert important(SimpleNamespace(files=["packaging/locks/2025.2.txt"]))
     assert not important(SimpleNamespace(files=["README.md"]))
@@ -112,8 +120,9 @@ def test_settings_file_and_environment(root):
     assert config["builders"][1].workernames == ["w1", "w2"]
     assert config["www"]["auth"].checkers  # user/password from the secrets file
     names = {s.name: s for s in config["schedulers"]}
-    assert names["nightly_r1"].builderNames == ["wheelhouse-r1"] and kw(names["nightly_r1"])["hour"] == 3
-    assert kw(names["constraints_r1"])["treeStableTimer"] == 5
+    nightly = names["nightly_r1_bookworm"]
+    assert nightly.builderNames == ["wheelhouse-r1-bookworm"] and kw(nightly)["hour"] == 3
+    assert kw(names["constraints_r1_bookworm"])["treeStableTimer"] == 5
     repos = sorted(p._config_args[0] for p in config["change_source"])
     assert repos == ["/srv/git/gitsvc.git", "https://git.example.org/requirements"]
     # smoke = false: no smoke step in service builds
@@ -121,6 +130,9 @@ def test_settings_file_and_environment(root):
     assert "smoke" not in step_names
     assert step_names == ["repository-keyring", "fetch-wheelhouse", "ledger-from-master", "build", "lintian",
                           "upload-deb", "upload-lint-result", "record-gate", "publish", "ledger-to-master"]
+    # Every step that runs the target's interpreter is pinned to the builder's distribution.
+    build = next(s for s in config["builders"][1].factory.steps if s.kwargs.get("name", s.step_class.name) == "build")
+    assert build.kwargs["extra_args"][-2:] == ["--dist", "bookworm"]
 
 
 @pytest.mark.parametrize("text, message", [

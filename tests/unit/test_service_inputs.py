@@ -8,6 +8,8 @@ from packaging.requirements import Requirement
 from venvdeb.errors import VenvdebError
 from venvdeb.service.installed import Wheelhouse, closure
 from venvdeb.model.closure import Root
+from debian.debian_support import Version as DebianVersion
+
 from venvdeb.model.versions import debian_upstream, next_version
 
 from .test_constraints import ENV_311
@@ -79,11 +81,24 @@ def test_debian_versions_sort_like_python_ones():
 
 
 def test_revisions_grow_and_never_go_backwards():
-    assert next_version("32.2.1", None, "s") == "32.2.1-1"
-    assert next_version("32.2.1", "32.2.1-4", "s") == "32.2.1-5"
-    assert next_version("32.2.2~dev5", "32.2.1-4", "s") == "32.2.2~dev5-1"
+    assert next_version("32.2.1", None, "s", 12) == "32.2.1-deb12u1"
+    assert next_version("32.2.1", "32.2.1-deb12u4", "s", 12) == "32.2.1-deb12u5"
+    assert next_version("32.2.2~dev5", "32.2.1-deb12u4", "s", 12) == "32.2.2~dev5-deb12u1"
     with pytest.raises(VenvdebError) as exc:
-        next_version("32.2.0", "32.2.1-4", "services/nova.toml")
-    assert "services/nova.toml: version 32.2.0 would go backwards: the last build was 32.2.1-4" in str(exc.value)
+        next_version("32.2.0", "32.2.1-deb12u4", "services/nova.toml", 12)
+    assert "services/nova.toml: version 32.2.0 would go backwards: the last build was 32.2.1-deb12u4" in str(exc.value)
     with pytest.raises(VenvdebError):
-        next_version("32.2.2~dev5", "32.2.2-1", "s")
+        next_version("32.2.2~dev5", "32.2.2-deb12u1", "s", 12)
+
+
+def test_versions_sort_for_dist_upgrades_and_after_plain_revisions():
+    bookworm = [next_version("33.0.2", None, "s", 12)]
+    for _ in range(10):
+        bookworm.append(next_version("33.0.2", bookworm[-1], "s", 12))
+    trixie = next_version("33.0.2", None, "s", 13)
+    # Every bookworm build sorts below the first trixie build: a dist-upgrade replaces it.
+    assert all(DebianVersion(b) < DebianVersion(trixie) for b in bookworm)
+    assert sorted(bookworm, key=DebianVersion) == bookworm  # deb12u10 after deb12u9
+    # An earlier venvdeb's plain revision (-4) continues, and sorts below the marked ones.
+    after = next_version("32.2.1", "32.2.1-4", "s", 12)
+    assert after == "32.2.1-deb12u5" and DebianVersion(after) > DebianVersion("32.2.1-4")

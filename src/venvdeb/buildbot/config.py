@@ -1,7 +1,8 @@
 """The master configuration, generated from packaging/ and the settings.
 
-Builders: ``wheelhouse-<release>`` and ``<release>-venv-<service>`` for every release in the
-packaging root, each on every configured worker.
+Builders: ``wheelhouse-<release>-<distribution>`` and ``<release>-<distribution>-venv-<service>``
+for every release in the packaging root at each of its distributions, each on every configured
+worker. The tags (release, distribution, kind) filter the web UI's views.
 """
 
 from __future__ import annotations
@@ -21,13 +22,13 @@ def builders(settings, release) -> list:
         name=schedulers.wheelhouse_builder(release), workernames=workers,
         factory=factories.wheelhouse_factory(settings, release, schedulers.trigger_name(release)),
         locks=[factories.package_lock(release, release.wheelhouse_package).access("exclusive")],
-        tags=[release.name, "wheelhouse"])]
+        tags=[release.name, release.distribution, "wheelhouse"])]
     for service in release.services:
         found.append(util.BuilderConfig(
             name=schedulers.service_builder(release, service), workernames=workers,
             factory=factories.service_factory(settings, release, service),
             locks=[factories.package_lock(release, service.package).access("exclusive")],
-            tags=[release.name, "service"]))
+            tags=[release.name, release.distribution, "service"]))
     return found
 
 
@@ -38,9 +39,9 @@ def make_config(root: Path, environ: dict | None = None) -> dict:
     releases = [load_release(packaging, name) for name in list_releases(packaging)]
     watches = schedulers.Watches()
     all_builders, all_schedulers = [], []
-    for release in releases:
-        all_builders += builders(settings, release)
-        all_schedulers += schedulers.for_release(settings, release, watches)
+    for point in (p for release in releases for p in release.points()):
+        all_builders += builders(settings, point)
+        all_schedulers += schedulers.for_release(settings, point, watches)
     return {
         "title": "venvdeb",
         "buildbotURL": settings.www_url,

@@ -42,7 +42,7 @@ def _truthy(value) -> bool:
 
 
 def ledger_name(release, package: str) -> str:
-    return ledger_file(release.name, package)
+    return ledger_file(release.name, release.distribution, package)
 
 
 class Stages:
@@ -54,6 +54,11 @@ class Stages:
         self.master_args = ["--repo-dir", str(settings.path(settings.repo_dir)),
                             "--gnupghome", str(settings.path(settings.gnupghome))]
         self.worker_dirs = ["--out-dir", WORKER_OUT, "--state-dir", WORKER_STATE]
+
+    @staticmethod
+    def point(release) -> list[str]:
+        """The arguments that pin a command to the builder's distribution."""
+        return ["--dist", release.distribution]
 
     def worker_step(self, cls, **kwargs):
         return cls(venvdeb=list(self.settings.venvdeb), packaging=self.packaging, **kwargs)
@@ -103,7 +108,8 @@ def wheelhouse_factory(settings: Settings, release, trigger: str) -> util.BuildF
     s = Stages(settings)
     f = util.BuildFactory()
     f.addStep(s.ledger_down(release, release.wheelhouse_package))
-    f.addStep(s.worker_step(venvdeb_steps.WheelhouseBuild, release=release.name, extra_args=s.worker_dirs))
+    f.addStep(s.worker_step(venvdeb_steps.WheelhouseBuild, release=release.name,
+                              extra_args=s.worker_dirs + s.point(release)))
     f.addStep(s.worker_step(venvdeb_steps.Lint, deb=util.Property("deb"), fail_on=list(release.lint_fail_on)))
     f.addStep(s.upload())
     f.addStep(s.publish(release))
@@ -127,18 +133,18 @@ def service_factory(settings: Settings, release, service) -> util.BuildFactory:
     f.addStep(steps.FileDownload(name="repository-keyring", mastersrc=str(settings.path(settings.repo_dir) / KEYRING),
                                  workerdest=KEYRING, haltOnFailure=True))
     f.addStep(s.worker_step(venvdeb_steps.WheelhouseFetch, release=release.name, repo_url=settings.repo_url,
-                            keyring=KEYRING, extra_args=["--out-dir", WORKER_OUT]))
+                            keyring=KEYRING, extra_args=["--out-dir", WORKER_OUT] + s.point(release)))
     f.addStep(s.ledger_down(release, service.package))
     f.addStep(s.worker_step(venvdeb_steps.ServiceBuild, release=release.name, service=service.name,
                             reason=build_reason, wheelhouse_deb=util.Property("wheelhouse_deb"),
-                            extra_args=s.worker_dirs))
+                            extra_args=s.worker_dirs + s.point(release)))
     f.addStep(s.worker_step(venvdeb_steps.Lint, deb=util.Property("deb"), fail_on=list(release.lint_fail_on),
                             extra_args=["--output", LINT_RESULT]))
     f.addStep(s.upload())
     f.addSteps(s.record_lint())
     if settings.smoke:
         f.addStep(s.master_step(venvdeb_steps.Smoke, extra=["--cache-dir", str(settings.path(settings.cache_dir)),
-                                                            "--record"],
+                                                            "--record"] + s.point(release),
                                 release=release.name, service=service.name, deb=s.upload_dest()))
     f.addStep(s.publish(release))
     f.addStep(s.ledger_up(release, service.package))
@@ -146,5 +152,6 @@ def service_factory(settings: Settings, release, service) -> util.BuildFactory:
 
 
 def package_lock(release, package: str):
-    """One build of a release's package at a time: its ledger is read, then written back."""
-    return util.MasterLock(f"package-{release.name}-{package}")
+    """One build of a package at a time, per release and distribution: its ledger is read, then
+    written back."""
+    return util.MasterLock(f"package-{release.name}-{release.distribution}-{package}")

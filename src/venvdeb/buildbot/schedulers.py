@@ -24,16 +24,21 @@ def identifier(name: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in name)
 
 
+def point_name(release) -> str:
+    """A release at one distribution, as builder names spell it: ``2026.1-trixie``."""
+    return f"{release.name}-{release.distribution}"
+
+
 def wheelhouse_builder(release) -> str:
-    return f"wheelhouse-{release.name}"
+    return f"wheelhouse-{point_name(release)}"
 
 
 def service_builder(release, service) -> str:
-    return f"{release.name}-venv-{service.name}"
+    return f"{point_name(release)}-venv-{service.name}"
 
 
 def trigger_name(release) -> str:
-    return identifier(f"services-{release.name}")
+    return identifier(f"services-{point_name(release)}")
 
 
 # The force form asks only what venvdeb uses: the revision fields would do nothing here.
@@ -96,7 +101,7 @@ def for_release(settings: Settings, release, watches: Watches) -> list:
     if source:
         watches.add(source.repo, source.branch)
         found.append(schedulers.SingleBranchScheduler(
-            name=identifier(f"constraints-{release.name}"), builderNames=[wh],
+            name=identifier(f"constraints-{point_name(release)}"), builderNames=[wh],
             change_filter=util.ChangeFilter(repository=source.repo, branch=source.branch),
             fileIsImportant=touches(source.files), onlyImportant=True,
             treeStableTimer=settings.tree_stable_timer, properties={"trigger_services": True}))
@@ -104,13 +109,13 @@ def for_release(settings: Settings, release, watches: Watches) -> list:
         if service.source.git:
             watches.add(service.source.git, service.source.branch)
             found.append(schedulers.SingleBranchScheduler(
-                name=identifier(f"git-{release.name}-{service.name}"),
+                name=identifier(f"git-{point_name(release)}-{service.name}"),
                 builderNames=[service_builder(release, service)],
                 change_filter=util.ChangeFilter(repository=service.source.git, branch=service.source.branch),
                 treeStableTimer=settings.tree_stable_timer))
     if settings.nightly_hour is not None:
         found.append(schedulers.Nightly(
-            name=identifier(f"nightly-{release.name}"), builderNames=[wh], hour=settings.nightly_hour,
+            name=identifier(f"nightly-{point_name(release)}"), builderNames=[wh], hour=settings.nightly_hour,
             minute=0, onlyIfChanged=False, properties={"trigger_services": True,
                                                        "reason": "Nightly rebuild."}))
     return found

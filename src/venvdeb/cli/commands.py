@@ -35,6 +35,16 @@ def _build_environment(release, cache_dir: Path):
                                  release.build_depends, log=_stderr)
 
 
+def _points(args, release):
+    """The release at the distribution asked for (--dist), or at each of its distributions."""
+    return release.points(getattr(args, "dist", None))
+
+
+def _per_point(results: dict) -> dict:
+    """One distribution's result as it is; several, by distribution."""
+    return next(iter(results.values())) if len(results) == 1 else {"distributions": results}
+
+
 def _repository(args, make_key: bool = False):
     home = args.gnupghome
     found = fingerprints(home) if (home / "pubring.kbx").exists() or (home / "private-keys-v1.d").exists() else []
@@ -87,6 +97,7 @@ def cmd_repo(args) -> dict:
         return {"published": result}
     if args.action == "promote":
         release = load_release(args.packaging, args.release)
+        release = release.at(args.dist) if args.dist else release.point_of(args.version)
         result = repo.promote(release.staging_suite, release.production_suite, args.package, args.version)
         if not args.json:
             print(f"{result['suite']}: {result['package']} {result['version']} "
@@ -112,11 +123,12 @@ def cmd_repo(args) -> dict:
         return out
     if args.action == "sources":
         release = load_release(args.packaging, args.release)
-        entry = sources_entry(args.url, release.production_suite if args.production else release.staging_suite,
-                              args.keyring)
+        entries = {p.distribution: sources_entry(args.url, p.production_suite if args.production else p.staging_suite,
+                                                 args.keyring) for p in _points(args, release)}
+        entry = "\n".join(entries.values())
         if not args.json:
             print(entry, end="")
-        return {"sources": entry, "keyring": str(repo.base / KEYRING)}
+        return {"sources": entry, "keyring": str(repo.base / KEYRING), "by_distribution": entries}
     if args.action == "rollback":
         entry = repo.rollback_sources(args.suite, args.package, args.version, args.url, args.keyring)
         if not args.json:
@@ -137,28 +149,40 @@ def cmd_smoke(args) -> dict:
     release = load_release(args.packaging, args.release)
     service = release.service(args.service)
     repo = _repository(args)
-    image = images.smoke(release.distribution, args.cache_dir, max_age=args.chroot_max_age * 3600)
-    if args.from_staging:
-        result = pipeline.smoke(release, service, repo, image, log=_stderr)
+    if args.deb:  # the distribution it was built for
+        points = [release.at(args.dist)] if args.dist else [release.point_of(DebFile(str(args.deb)).debcontrol()["Version"])]
     else:
-        deb = args.deb or latest_service_deb(args.out_dir / release.name, service.package)
-        result = pipeline.smoke(release, service, repo, image, deb, log=_stderr)
-        if args.record:
-            repo.record_gate(result.package, result.version, "smoke", result.as_dict(), sha256_file(deb))
-    out = result.as_dict()
-    if not result.passed:
+        points = _points(args, release)
+    results = {}
+    for point in points:
+        image = images.smoke(point.distribution, args.cache_dir, max_age=args.chroot_max_age * 3600)
+        if args.from_staging:
+            result = pipeline.smoke(point, service, repo, image, log=_stderr)
+        else:
+            deb = args.deb or latest_service_deb(args.out_dir / release.name, service.package, point)
+            result = pipeline.smoke(point, service, repo, image, deb, log=_stderr)
+            if args.record:
+                repo.record_gate(result.package, result.version, "smoke", result.as_dict(), sha256_file(deb))
+        results[point.distribution] = result
+    out = _per_point({d: r.as_dict() for d, r in results.items()})
+    if not all(r.passed for r in results.values()):
         if args.json:
             print(json.dumps(out, indent=1))
-        for failure in result.failures():
-            _stderr(f"venvdeb: smoke: {failure}")
+        for result in results.values():
+            for failure in result.failures():
+                _stderr(f"venvdeb: smoke: {result.package} {result.version}: {failure}")
         raise SystemExit(1)
     if not args.json:
-        print(f"{out['package']} {out['version']}: smoke passed ({len(out['checks'])} checks)")
+        for result in results.values():
+            print(f"{result.package} {result.version}: smoke passed ({len(result.checks)} checks)")
     return out
 
 
-def latest_service_deb(out_dir: Path, package: str) -> Path:
+def latest_service_deb(out_dir: Path, package: str, release=None) -> Path:
+    """The newest build of ``package`` in ``out_dir`` (for ``release``'s distribution, when given)."""
     debs = sorted(out_dir.glob(f"{package}_*.deb"), key=lambda p: Version(p.name.split("_")[1]))
+    if release is not None:
+        debs = [d for d in debs if release.built_for(d.name.split("_")[1]) == release.distribution]
     if not debs:
         raise VenvdebError(f"no {package} package in {out_dir}", hint="build it first: venvdeb build")
     return debs[-1]
@@ -169,23 +193,34 @@ def cmd_pipeline(args) -> dict:
     services = args.services or [s.name for s in release.services]
     for name in services:
         release.service(name)  # unknown names fail here, before anything runs
+    points = _points(args, release)
     repo = _repository(args)
     out_dir = args.out_dir / release.name
-    with _build_environment(release, args.cache_dir) as env:
-        result = pipeline.run(
-            release, services, repo,
-            BuildOptions(cache_dir=args.cache_dir, out_dir=out_dir, state_dir=args.state_dir, reason=args.reason,
-                         install_build_deps=args.install_build_deps),
-            wheelhouse.Options(cache_dir=args.cache_dir, out_dir=out_dir, state_dir=args.state_dir,
-                               install_build_deps=args.install_build_deps),
-            env, log=_stderr,
-        )
-    print(result.table(), file=sys.stderr if args.json else sys.stdout)
-    if not result.passed:
+    results = []
+    for point in points:  # one distribution after the other; each stops at its first failing gate
+        with _build_environment(point, args.cache_dir) as env:
+            result = pipeline.run(
+                point, services, repo,
+                BuildOptions(cache_dir=args.cache_dir, out_dir=out_dir, state_dir=args.state_dir, reason=args.reason,
+                             install_build_deps=args.install_build_deps),
+                wheelhouse.Options(cache_dir=args.cache_dir, out_dir=out_dir, state_dir=args.state_dir,
+                                   install_build_deps=args.install_build_deps),
+                env, log=_stderr,
+            )
+        print(result.table(), file=sys.stderr if args.json else sys.stdout)
+        results.append(result)
+        if not result.passed:
+            break
+    if len(points) == 1:
+        out = results[0].as_dict()
+    else:  # a distribution not reached, after an earlier one failed, has not passed either
+        out = {"passed": len(results) == len(points) and all(r.passed for r in results),
+               "distributions": {r.distribution: r.as_dict() for r in results}}
+    if not all(r.passed for r in results):
         if args.json:
-            print(json.dumps(result.as_dict(), indent=1))
+            print(json.dumps(out, indent=1))
         raise SystemExit(1)
-    return result.as_dict()
+    return out
 
 
 def cmd_validate(args) -> dict:
@@ -193,41 +228,53 @@ def cmd_validate(args) -> dict:
     out = {}
     for name in names:
         release = load_release(args.packaging, name)
-        out[name] = {"services": [s.name for s in release.services], "constraints": release.constraints.describe()}
+        out[name] = {"services": [s.name for s in release.services], "constraints": release.constraints.describe(),
+                     "distributions": list(release.distributions)}
         if not args.json:
-            print(f"{name}: ok ({len(release.services)} services: {', '.join(out[name]['services'])})")
+            print(f"{name}: ok ({len(release.services)} services: {', '.join(out[name]['services'])}; "
+                  f"for {', '.join(release.distributions)})")
     return out
 
 
 def cmd_wheelhouse_build(args) -> dict:
     release = load_release(args.packaging, args.release)
     progress = Progress(quiet=False)
-    with _build_environment(release, args.cache_dir) as env:
-        result = pipeline.build_wheelhouse(release, wheelhouse.Options(
-            cache_dir=args.cache_dir, out_dir=args.out_dir / release.name, state_dir=args.state_dir,
-            all_pins=args.all_pins, jobs=args.jobs, install_build_deps=args.install_build_deps,
-        ), env, progress)
-    if not args.json:
-        state = "built" if result.changed else "unchanged"
-        print(f"{result.deb}: {state}, {result.wheels} wheels ({result.built} built from sdists), "
-              f"version {result.version}")
-    return result.as_dict()
+    results = {}
+    for point in _points(args, release):
+        with _build_environment(point, args.cache_dir) as env:
+            result = pipeline.build_wheelhouse(point, wheelhouse.Options(
+                cache_dir=args.cache_dir, out_dir=args.out_dir / release.name, state_dir=args.state_dir,
+                all_pins=args.all_pins, jobs=args.jobs, install_build_deps=args.install_build_deps,
+            ), env, progress)
+        if not args.json:
+            state = "built" if result.changed else "unchanged"
+            print(f"{result.deb}: {state}, {result.wheels} wheels ({result.built} built from sdists), "
+                  f"version {result.version}, for {point.distribution} ({result.interpreter})")
+        results[point.distribution] = result.as_dict()
+    return _per_point(results)
 
 
 def cmd_fetch(args) -> dict:
     release = load_release(args.packaging, args.release)
-    result = fetch(release, args.repo_url, args.keyring, args.out_dir / release.name, version=args.version)
-    if not args.json:
-        print(f"{result.deb}: {result.package} {result.version} from {result.suite}, sha256 verified")
-    else:
-        _stderr(f"fetched {result.package} {result.version} from {result.repo_url}")
-    return result.as_dict()
+    results = {}
+    for point in _points(args, release):
+        result = fetch(point, args.repo_url, args.keyring, args.out_dir / release.name, version=args.version)
+        if not args.json:
+            print(f"{result.deb}: {result.package} {result.version} from {result.suite}, sha256 verified")
+        else:
+            _stderr(f"fetched {result.package} {result.version} from {result.repo_url}")
+        results[point.distribution] = result.as_dict()
+    return _per_point(results)
 
 
 def cmd_render(args) -> dict:
     release = load_release(args.packaging, args.release)
-    with _build_environment(release, args.cache_dir) as env:
-        result = render_only(release, release.service(args.service), args.output, args.reason,
+    points = _points(args, release)
+    if len(points) > 1:
+        raise VenvdebError(f"{release.path}: release {release.name} is built for {', '.join(release.distributions)}; "
+                           "say which tree to render", hint="pass --dist")
+    with _build_environment(points[0], args.cache_dir) as env:
+        result = render_only(points[0], release.service(args.service), args.output, args.reason,
                              args.cache_dir, args.state_dir, args.out_dir / release.name, env)
     if not args.json:
         print(f"{args.output}: rendered {result['package']} {result['version']}")
@@ -237,22 +284,33 @@ def cmd_render(args) -> dict:
 def cmd_build(args) -> dict:
     release = load_release(args.packaging, args.release)
     progress = Progress(quiet=False)
-    with _build_environment(release, args.cache_dir) as env:
-        result = build(release, release.service(args.service), BuildOptions(
-            cache_dir=args.cache_dir, out_dir=args.out_dir / release.name, state_dir=args.state_dir,
-            reason=args.reason, install_build_deps=args.install_build_deps, wheelhouse_deb=args.wheelhouse_deb,
-            isolation=args.isolation,
-        ), env, log=progress.log)
-    if not args.json:
-        print(f"{result.deb}: {result.package} {result.version}, {result.deb_size / 1e6:.1f} MB, "
-              f"built in {result.seconds} s")
-    return result.as_dict()
+    if args.wheelhouse_deb and not args.dist:  # built against that wheelhouse: its distribution
+        points = [release.point_of(DebFile(str(args.wheelhouse_deb)).debcontrol()["Version"])]
+    else:
+        points = _points(args, release)
+    results = {}
+    for point in points:
+        with _build_environment(point, args.cache_dir) as env:
+            result = build(point, release.service(args.service), BuildOptions(
+                cache_dir=args.cache_dir, out_dir=args.out_dir / release.name, state_dir=args.state_dir,
+                reason=args.reason, install_build_deps=args.install_build_deps, wheelhouse_deb=args.wheelhouse_deb,
+                isolation=args.isolation,
+            ), env, log=progress.log)
+        if not args.json:
+            print(f"{result.deb}: {result.package} {result.version}, {result.deb_size / 1e6:.1f} MB, "
+                  f"built in {result.seconds} s")
+        results[point.distribution] = result.as_dict()
+    return _per_point(results)
 
 
 def cmd_lock(args) -> dict:
     release = load_release(args.packaging, args.release)
-    with _build_environment(release, args.cache_dir) as env:
-        target = environment.prepare(env, release.python, args.cache_dir)
-        path = compile_lock(release, target, args.constraint, args.cache_dir / "tmp")
-    print(f"{path}: compiled for {target.interpreter}")
-    return {"lock": str(path)}
+    compiled_for = []
+    for point in release.points():  # one lock for all of them: see wheelhouse/lock.py
+        with _build_environment(point, args.cache_dir) as env:
+            target = environment.prepare(env, point.python, args.cache_dir)
+            path = compile_lock(point, target, args.constraint, args.cache_dir / "tmp",
+                                extend_for=compiled_for[0] if compiled_for else None)
+        print(f"{path}: compiled for {point.distribution} ({target.interpreter})")
+        compiled_for.append(point.distribution)
+    return {"lock": str(path), "distributions": compiled_for}

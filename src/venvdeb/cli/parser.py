@@ -43,6 +43,7 @@ def parser() -> argparse.ArgumentParser:
         "nothing is written unless all succeed.",
     )
     b.add_argument("release")
+    _dist(b)
     b.add_argument("--all", dest="all_pins", action="store_true",
                    help="take every pin of the constraints that applies to the target, not just the services' closure")
     b.add_argument("--jobs", type=int, default=8, help="parallel downloads (default: 8)")
@@ -57,6 +58,7 @@ def parser() -> argparse.ArgumentParser:
         "index, download the wheelhouse .deb and verify its SHA256 from the index, into <out-dir>/<release>/.",
     )
     wf.add_argument("release")
+    _dist(wf)
     wf.add_argument("--repo-url", required=True, help="the repository's base URL (venvdeb repo serve)")
     wf.add_argument("--keyring", type=Path, default=_default("VENVDEB_REPO_KEYRING", "venvdeb-archive-keyring.gpg"),
                     help="the repository's public keyring (default: ./venvdeb-archive-keyring.gpg, or $VENVDEB_REPO_KEYRING)")
@@ -71,6 +73,7 @@ def parser() -> argparse.ArgumentParser:
                        "requirements.txt pinned with hashes, the SBOM) against the installed wheelhouse, "
                        "with the changelog entry the next build would add. Nothing is built or recorded.")
     r.add_argument("release")
+    _dist(r)
     r.add_argument("service")
     r.add_argument("-o", "--output", type=Path, required=True, help="the directory to render into (must not exist)")
     r.add_argument("--reason", default="Rebuild.", help="the changelog entry's reason")
@@ -83,6 +86,7 @@ def parser() -> argparse.ArgumentParser:
                         "only from the release's wheelhouse (no index, hash-pinned). Each build adds a "
                         "changelog entry with its reason and what changed, and a new Debian revision.")
     sb.add_argument("release")
+    _dist(sb)
     sb.add_argument("service")
     sb.add_argument("--reason", default="Rebuild.", help="why this build happens; recorded in debian/changelog")
     sb.add_argument("--install-build-deps", action="store_true",
@@ -114,6 +118,7 @@ def parser() -> argparse.ArgumentParser:
     rpub.add_argument("debs", nargs="+", type=Path)
     rpro = rsub.add_parser("promote", help="copy a package version from staging to production, if its gates passed")
     rpro.add_argument("release")
+    _dist(rpro)
     rpro.add_argument("package")
     rpro.add_argument("version")
     rl = rsub.add_parser("list", help="list a suite's packages")
@@ -129,6 +134,7 @@ def parser() -> argparse.ArgumentParser:
     rr.add_argument("--keyring", default="/etc/apt/keyrings/venvdeb.gpg")
     rso = rsub.add_parser("sources", help="print the apt sources entry of a release's suite, for operators")
     rso.add_argument("release")
+    _dist(rso)
     rso.add_argument("--production", action="store_true", help="the production suite (default: staging)")
     rso.add_argument("--url", default="http://127.0.0.1:8080")
     rso.add_argument("--keyring", default="/etc/apt/keyrings/venvdeb.gpg")
@@ -149,6 +155,7 @@ def parser() -> argparse.ArgumentParser:
                         "staging's earlier version if any), run the service's commands, pip check, entry points, "
                         "build-path and systemd checks, then purge and check nothing is left.")
     sm.add_argument("release")
+    _dist(sm)
     sm.add_argument("service")
     sm.add_argument("deb", type=Path, nargs="?", help="the candidate .deb (default: the latest built)")
     sm.add_argument("--from-staging", action="store_true",
@@ -164,6 +171,7 @@ def parser() -> argparse.ArgumentParser:
                         description="Run every stage for the release's services; stop at the first failing gate; "
                         "publish to the staging suite only if every gate passed; print a summary table.")
     pl.add_argument("release")
+    _dist(pl)
     pl.add_argument("services", nargs="*", help="services (default: all of the release's)")
     pl.add_argument("--reason", default="Pipeline build.", help="why; recorded in each package's changelog")
     pl.add_argument("--install-build-deps", action="store_true")
@@ -180,6 +188,11 @@ def parser() -> argparse.ArgumentParser:
     lk.add_argument("--cache-dir", type=Path, default=_default("VENVDEB_CACHE", "~/.cache/venvdeb"))
     lk.set_defaults(func=commands.cmd_lock)
     return p
+
+
+def _dist(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dist", metavar="CODENAME",
+                   help="one of the release's distributions (default: each of them; for a version, the one it was built for)")
 
 
 def _dirs(p: argparse.ArgumentParser) -> None:

@@ -27,10 +27,10 @@ class Entry:
     wheelhouse: str = ""  # for a service package: the wheelhouse version it was built from
 
 
-def ledger_file(release: str, package: str) -> str:
-    """Where a package's ledger is, under the state directory: one directory per release, since
-    one packaging root holds several releases of the same service package."""
-    return f"{release}/{package}.ledger.json"
+def ledger_file(release: str, distribution: str, package: str) -> str:
+    """Where a package's ledger is, under the state directory: one directory per release and
+    distribution, since one packaging root builds several of each for the same package."""
+    return f"{release}/{distribution}/{package}.ledger.json"
 
 
 def diff(old: dict, new: dict) -> list[str]:
@@ -55,8 +55,9 @@ class Ledger:
                 self.entries.append(Entry(e["version"], e["digest"], e["date"], e["wheels"], tuple(e["changes"]),
                                           e.get("wheelhouse", "")))
 
-    def entry_for(self, digest: str, wheels: dict, now: datetime | None = None) -> tuple[Entry, bool]:
-        """The entry of this content: the last one if unchanged, else a new one (not yet saved)."""
+    def entry_for(self, digest: str, wheels: dict, now: datetime | None = None, suffix: str = "") -> tuple[Entry, bool]:
+        """The entry of this content: the last one if unchanged, else a new one (not yet saved).
+        Its version is the next serial, with ``suffix`` (``+deb12``: which Debian it is for)."""
         if self.entries and self.entries[-1].digest == digest:
             return self.entries[-1], False
         previous = self.entries[-1].wheels if self.entries else {}
@@ -64,8 +65,8 @@ class Ledger:
         if not changes:
             changes = ["Rebuild: same distributions, different files or constraints."]
         when = (now or datetime.now(timezone.utc)).replace(microsecond=0)
-        serial = int(self.entries[-1].version) + 1 if self.entries else 1
-        return Entry(str(serial), digest, format_datetime(when), dict(wheels), tuple(changes)), True
+        serial = int(self.entries[-1].version.split("+")[0]) + 1 if self.entries else 1
+        return Entry(f"{serial}{suffix}", digest, format_datetime(when), dict(wheels), tuple(changes)), True
 
     def last(self) -> Entry | None:
         return self.entries[-1] if self.entries else None

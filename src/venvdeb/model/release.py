@@ -12,19 +12,35 @@ Everything is validated when loaded; nothing runs on a model that did not valida
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import ModelError
-from .schema import (DEBIAN_PACKAGE, DISTRIBUTION, PYPI_NAME, SERVICE_NAME, SUITE, Key, all_of, load_toml, matches,
+from .schema import (DEBIAN_PACKAGE, PYPI_NAME, SERVICE_NAME, SUITE, Key, all_of, load_toml, matches,
                      non_empty, unique, validate)
 from .service import Service, _version, load_service
+from .versions import DEBIAN_RELEASES
 
 
 def _https_url(value) -> str | None:
     if not (value.startswith("https://") or value.startswith("http://127.0.0.1")):
         return f"{value!r} must be an https:// URL"
     return None
+
+
+def _known_distributions(value) -> str | None:
+    unknown = [d for d in value if d not in DEBIAN_RELEASES]
+    if unknown:
+        known = ", ".join(f"{name} ({number})" for name, number in DEBIAN_RELEASES.items())
+        return f"{', '.join(map(repr, unknown))}: not a Debian release venvdeb builds for (it knows {known})"
+    return None
+
+
+def _suite_template(value) -> str | None:
+    """A suite name, in which {distribution} stands for each distribution's codename."""
+    return matches(SUITE, "a suite name (with {distribution} where the codename goes)")(
+        value.replace("{distribution}", "bookworm"))
 
 
 def _service_names(value) -> str | None:
@@ -44,7 +60,9 @@ RELEASE_SERVICE_SCHEMA = {
 
 RELEASE_SCHEMA = {
     "name": Key(str, required=True, check=matches(r"[A-Za-z0-9][A-Za-z0-9._-]*", "a release name")),
-    "distribution": Key(str, required=True, check=matches(DISTRIBUTION, "a Debian codename")),
+    # The Debian releases it targets; `distribution` names a single one.
+    "distributions": Key(list, items=str, check=lambda v: all_of(non_empty, unique)(v) or _known_distributions(v)),
+    "distribution": Key(str, check=lambda v: _known_distributions([v])),
     "python": Key(str, check=matches(r"/.+", "an absolute path")),
     # A list of service names (each service file pins its version), or a table naming each
     # service's version, and its source where it differs, for this release.
@@ -68,8 +86,8 @@ RELEASE_SCHEMA = {
     "suites": Key(
         dict, required=True,
         table={
-            "staging": Key(str, required=True, check=matches(SUITE, "a suite name")),
-            "production": Key(str, required=True, check=matches(SUITE, "a suite name")),
+            "staging": Key(str, required=True, check=_suite_template),
+            "production": Key(str, required=True, check=_suite_template),
         },
     ),
 }
@@ -88,6 +106,9 @@ class ConstraintsSource:
 
 @dataclass(frozen=True)
 class Release:
+    """A release at one of its distributions (``distribution``): ``at`` gives it at another.
+    Everything built is built for one such point of the matrix."""
+
     name: str
     distribution: str
     python: str
@@ -102,6 +123,40 @@ class Release:
     path: Path
     root: Path
     lint_fail_on: tuple[str, ...] = ("error", "warning")
+    distributions: tuple[str, ...] = ()  # every distribution of the release, in the order given
+    suite_templates: tuple[str, str] = ("", "")  # staging, production, with {distribution}
+
+    def at(self, distribution: str) -> "Release":
+        """This release at ``distribution``: its suites and its Debian number."""
+        if distribution not in self.distributions:
+            raise ModelError(self.path, [f"key 'distributions': {distribution!r} is not one of this release's "
+                                         f"({', '.join(self.distributions)})"])
+        staging, production = (t.replace("{distribution}", distribution) for t in self.suite_templates)
+        return replace(self, distribution=distribution, staging_suite=staging, production_suite=production)
+
+    def points(self, distribution: str | None = None) -> list["Release"]:
+        """The release at each of its distributions, or at the one asked for."""
+        return [self.at(d) for d in ([distribution] if distribution else self.distributions)]
+
+    def built_for(self, version: str) -> str | None:
+        """The distribution a package version was built for (``-deb12u3``, ``3+deb12``); a
+        version without the mark belongs to a release of one distribution."""
+        for distribution in self.distributions:
+            if re.search(rf"[-+]deb{DEBIAN_RELEASES[distribution]}(u\d+)?$", version):
+                return distribution
+        return self.distributions[0] if len(self.distributions) == 1 else None
+
+    def point_of(self, version: str) -> "Release":
+        """The release at the distribution ``version`` was built for."""
+        if self.built_for(version):
+            return self.at(self.built_for(version))
+        raise ModelError(self.path, [f"key 'distributions': version {version} was built for none of "
+                                     f"{', '.join(self.distributions)}"])
+
+    @property
+    def debian(self) -> int:
+        """The number of the point's Debian release (12 for bookworm): it marks every version."""
+        return DEBIAN_RELEASES[self.distribution]
 
     def service(self, name: str) -> Service:
         for s in self.services:
@@ -137,9 +192,11 @@ def load_release(root: Path, name: str) -> Release:
     else:
         services = tuple(load_service(root, s) for s in given)
     c = data["constraints"]
-    return Release(
+    distributions = tuple(data.get("distributions") or [data["distribution"]])
+    templates = (data["suites"]["staging"], data["suites"]["production"])
+    release = Release(
         name=data["name"],
-        distribution=data["distribution"],
+        distribution=distributions[0],
         python=data.get("python", "/usr/bin/python3"),
         services=services,
         wheelhouse_package=data["wheelhouse_package"],
@@ -158,7 +215,10 @@ def load_release(root: Path, name: str) -> Release:
         path=path,
         root=root,
         lint_fail_on=tuple(data.get("lint_fail_on", ("error", "warning"))),
+        distributions=distributions,
+        suite_templates=templates,
     )
+    return release.at(distributions[0])
 
 
 def _release_consistency(root: Path, data: dict, name: str) -> list[str]:
@@ -178,6 +238,13 @@ def _release_consistency(root: Path, data: dict, name: str) -> list[str]:
             problems.append("key 'constraints.requirements_in': required for a lock (the pip-tools input it was compiled from)")
     elif "requirements_in" in c:
         problems.append("key 'constraints.requirements_in': only for kind = 'lock'")
+    if ("distribution" in data) == ("distributions" in data):
+        problems.append("key 'distributions': give the release's distributions (or one 'distribution'), not both")
+    elif len(data.get("distributions", ())) > 1:
+        for suite in ("staging", "production"):
+            if "{distribution}" not in data["suites"][suite]:
+                problems.append(f"key 'suites.{suite}': a release for several distributions needs "
+                                "{distribution} in its suite names (e.g. '{distribution}-2026.1-staging')")
     if data["suites"]["staging"] == data["suites"]["production"]:
         problems.append("key 'suites': staging and production must be different suites")
     return problems

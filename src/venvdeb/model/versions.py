@@ -13,6 +13,27 @@ from packaging.version import Version
 from ..errors import VenvdebError
 
 
+# The Debian releases a package can be built for, and their numbers: the number marks every
+# version built for that release, so that a dist-upgrade replaces the older release's build.
+DEBIAN_RELEASES = {"bullseye": 11, "bookworm": 12, "trixie": 13, "forky": 14, "duke": 15}
+
+
+def debian_number(distribution: str) -> int:
+    return DEBIAN_RELEASES[distribution]
+
+
+def revision(number: int, build: int) -> str:
+    """The Debian revision of a service package's ``build``-th build for Debian ``number``.
+
+    ``deb12u3`` is the third build for Debian 12. Two releases of Debian get builds of the same
+    upstream version, with their own counts, and one repository pool: the Debian number comes
+    before the count, so bookworm's builds (deb12u...) always sort below trixie's (deb13u...) and
+    a dist-upgrade replaces them; and a revision that starts with letters sorts above the plain
+    numeric revisions (-1, -2, ...) of earlier venvdeb builds.
+    """
+    return f"deb{number}u{build}"
+
+
 def debian_upstream(version: str) -> str:
     v = Version(version)
     text = v.base_version
@@ -29,18 +50,22 @@ def debian_upstream(version: str) -> str:
     return f"{v.epoch}:{text}" if v.epoch else text
 
 
-def next_version(upstream: str, previous: str | None, where: str) -> str:
-    """upstream-1 for a new upstream version, the next revision for the same one.
+def next_version(upstream: str, previous: str | None, where: str, number: int) -> str:
+    """The first build of a new upstream version, or the next build of the same one, for
+    Debian ``number`` (see ``revision``).
 
     A rebuild never reuses a published version; an upstream version lower than the last built
     one is refused, because apt would never upgrade to it.
     """
     if previous is None:
-        return f"{upstream}-1"
-    base, revision = previous.rsplit("-", 1)
+        return f"{upstream}-{revision(number, 1)}"
+    base, last = previous.rsplit("-", 1)
     if DebianVersion(f"{upstream}-0") < DebianVersion(f"{base}-0"):
         raise VenvdebError(
             f"{where}: version {upstream} would go backwards: the last build was {previous}",
             hint="build a newer version; to really go back, give the package an epoch (e.g. 1:...) in the service",
         )
-    return f"{upstream}-{int(revision) + 1}" if upstream == base else f"{upstream}-1"
+    if upstream != base:
+        return f"{upstream}-{revision(number, 1)}"
+    count = last.rsplit("u", 1)[-1] if last.startswith("deb") else last  # a plain revision of an earlier venvdeb
+    return f"{upstream}-{revision(number, int(count) + 1)}"

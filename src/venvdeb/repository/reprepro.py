@@ -46,7 +46,7 @@ class Suite:
 
 def suites(releases: list[Release]) -> list[Suite]:
     found = []
-    for r in releases:
+    for r in (point for release in releases for point in release.points()):
         found.append(Suite(r.staging_suite, f"venvdeb {r.name} for {r.distribution}: staging"))
         found.append(Suite(r.production_suite, f"venvdeb {r.name} for {r.distribution}: production"))
     return found

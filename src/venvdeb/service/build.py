@@ -57,13 +57,19 @@ class BuildOptions:
 
 def latest_wheelhouse_deb(release: Release, options: BuildOptions) -> Path:
     if options.wheelhouse_deb:
+        version = DebFile(str(options.wheelhouse_deb)).debcontrol()["Version"]
+        if release.built_for(version) != release.distribution:
+            raise VenvdebError(f"{options.wheelhouse_deb}: version {version} is not a wheelhouse for "
+                               f"{release.distribution}, which release {release.name} is being built for here",
+                               hint=f"give the {release.distribution} wheelhouse (its version ends in "
+                                    f"+deb{release.debian}), or --dist {release.built_for(version) or '...'}")
         return options.wheelhouse_deb
-    last = Ledger(options.state_dir / ledger_file(release.name, release.wheelhouse_package)).last()
+    last = Ledger(options.state_dir / ledger_file(release.name, release.distribution, release.wheelhouse_package)).last()
     found = sorted(options.out_dir.glob(f"{release.wheelhouse_package}_{last.version}_*.deb")) if last else []
     if not found:
         raise VenvdebError(
-            f"no wheelhouse package for release {release.name} in {options.out_dir}",
-            hint=f"build it first: venvdeb wheelhouse build {release.name}",
+            f"no {release.wheelhouse_package} for release {release.name} on {release.distribution} in {options.out_dir}",
+            hint=f"build it first: venvdeb wheelhouse build {release.name} --dist {release.distribution}",
         )
     return found[0]
 
@@ -144,10 +150,10 @@ def prepare_build(release: Release, service: Service, options: BuildOptions, env
         homepage = f"https://pypi.org/project/{service.source.pypi}/"
     items = closure(wheelhouse, roots, target.markers, list(target.tags), extra)
 
-    ledger = Ledger(options.state_dir / ledger_file(release.name, service.package))
+    ledger = Ledger(options.state_dir / ledger_file(release.name, release.distribution, service.package))
     previous = ledger.last()
     version = next_version(debian_upstream(upstream_version), previous.version if previous else None,
-                           str(service.path))
+                           str(service.path), release.debian)
     digest = hashlib.sha256("".join(f"{w.name} {w.sha256}\n" for w in items).encode()).hexdigest()
     entry = ledger.rebuild_entry(version, digest, {w.name: w.version for w in items},
                                  reason if reason.endswith(".") else reason + ".",

@@ -162,8 +162,8 @@ def package(release: Release, target: Target, cons, wheels: list[Materialized], 
     items = manifest(wheels)
     arch = architecture(wheels)
     digest = content_digest(release, items, cons.text, arch)
-    ledger = Ledger(options.state_dir / ledger_file(release.name, release.wheelhouse_package))
-    entry, is_new = ledger.entry_for(digest, {i.name: i.version for i in items})
+    ledger = Ledger(options.state_dir / ledger_file(release.name, release.distribution, release.wheelhouse_package))
+    entry, is_new = ledger.entry_for(digest, {i.name: i.version for i in items}, suffix=f"+deb{release.debian}")
     deb_arch = target.environment.architecture if arch == "any" else "all"
     deb_name = f"{release.wheelhouse_package}_{entry.version}_{deb_arch}.deb"
     final = options.out_dir / deb_name

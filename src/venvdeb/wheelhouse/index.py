@@ -108,7 +108,8 @@ class IndexProvider:
                 raise ProviderFailure(
                     "resolve",
                     f"{name}=={version} has Requires-Python {' or '.join(excluded)}, which excludes the target "
-                    f"interpreter, Python {self.target.version} ({self.target.interpreter}, {self.target.python})",
+                    f"interpreter, Python {self.target.version} ({self.target.interpreter}, {self.target.python} "
+                    f"on {self.target.environment.distribution})",
                     f"pin a version of {name} whose Requires-Python admits Python {self.target.version}, "
                     "or build this release for a distribution whose python3 it admits",
                 )

@@ -1,4 +1,10 @@
-"""`venvdeb lock`: compile a release's pip-tools lock for the target interpreter."""
+"""`venvdeb lock`: compile a release's pip-tools lock for each of its distributions' interpreters.
+
+pip-compile resolves for the interpreter it runs on. A release for bookworm (3.11) and trixie
+(3.13) needs one lock for both: it is compiled for the first distribution, then again for each
+other one starting from it. pip-compile keeps the pins it is given where they still fit, so the
+second run adds what only the newer interpreter needs (webob needs legacy-cgi on 3.13, which has
+no cgi module), and the lock is the union. A pin that would have to differ is an error."""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from ..environment import Target
 from ..errors import VenvdebError
 from ..files import write_atomic
 from ..model import Release
+from ..model.constraints import parse
 from .roots import requirements_in
 
 
@@ -27,7 +34,40 @@ def ensure_pip_tools(target: Target) -> None:
         target.pip_run([target.env_python, "-m", "pip", "install", "--quiet", "pip-tools"], check=True)
 
 
-def compile_lock(release: Release, target: Target, constraint: str | None, work_root: Path) -> Path:
+def entries(text: str) -> dict[str, str]:
+    """A pip-compile lock's entries by canonical name, each as its lines (pin, hashes, annotation).
+    Blank lines and pip-compile's own section comments (at the start of a line) belong to none."""
+    found: dict[str, str] = {}
+    name = None
+    for line in text.splitlines(keepends=True):
+        if not line.strip() or line.startswith("#"):
+            continue
+        if not line[0].isspace():
+            name = parse(line.rstrip().rstrip("\\"), "lock").pins[0].name
+            found[name] = line
+        elif name is not None:
+            found[name] += line
+    return found
+
+
+def union(base: str, other: str, base_for: str, other_for: str) -> str:
+    """``base`` with the entries only ``other`` has; the same name at two versions is refused."""
+    ours, theirs = entries(base), entries(other)
+    versions = {p.name: p.version for p in parse(base, "lock").pins}
+    differ = [f"{p.name}: {versions[p.name]} for {base_for}, {p.version} for {other_for}"
+              for p in parse(other, "lock").pins if p.name in versions and versions[p.name] != p.version]
+    if differ:
+        raise VenvdebError("the lock cannot hold one version of each package for every distribution:\n"
+                           + "\n".join(f"  - {d}" for d in differ),
+                           hint="pin, in the constraints, a version that installs on both interpreters")
+    merged = ours | {name: entry for name, entry in theirs.items() if name not in ours}
+    return "".join(merged[name] for name in sorted(merged))
+
+
+def compile_lock(release: Release, target: Target, constraint: str | None, work_root: Path,
+                 extend_for: str | None = None) -> Path:
+    """Compile the release's lock for ``target``. With ``extend_for`` (the distribution the lock
+    was just compiled for), the lock is kept and what ``target`` needs besides is added."""
     c = release.constraints
     if c.kind != "lock":
         raise VenvdebError(f"{release.path}: key 'constraints.kind': is {c.kind!r}; only a 'lock' is compiled")
@@ -51,5 +91,8 @@ def compile_lock(release: Release, target: Target, constraint: str | None, work_
         result = target.pip_run(argv, cwd=work)
         if result.returncode != 0:
             raise VenvdebError(f"pip-compile failed for release {release.name}:\n{result.stderr[-3000:]}")
-        write_atomic(c.path, output.read_bytes())
+        compiled = output.read_text()
+        if extend_for:
+            compiled = union(c.path.read_text(), compiled, extend_for, release.distribution)
+        write_atomic(c.path, compiled.encode())
     return c.path
