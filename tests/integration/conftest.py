@@ -53,6 +53,13 @@ def venvdeb(tmp_path, cache_dir):
     return run
 
 
+def both_distributions(root: Path, name: str = "t1") -> None:
+    """The release written by make_root, for bookworm and trixie."""
+    release = root / "releases" / f"{name}.toml"
+    text = release.read_text().replace('distribution = "bookworm"', 'distributions = ["bookworm", "trixie"]')
+    release.write_text(text.replace(f'"bookworm-{name}', f'"{{distribution}}-{name}'))
+
+
 def debs_under(path: Path) -> list[Path]:
     return sorted(path.rglob("*.deb")) if path.exists() else []
 

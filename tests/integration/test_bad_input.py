@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import TINY_UC, debs_under
+from .conftest import TINY_UC, both_distributions, debs_under
 
 pytestmark = [pytest.mark.integration, pytest.mark.network]
 
@@ -101,13 +101,6 @@ def test_pin_whose_requires_python_excludes_the_target(make_root, venvdeb, tmp_p
     assert "Python 3.11" in failure["reason"] and "cp311" in failure["reason"]
     assert "no sdist" not in failure["reason"]
     assert debs_under(tmp_path / "out") == []
-
-
-def both_distributions(root: Path, name: str = "t1") -> None:
-    """The release written by make_root, for bookworm and trixie."""
-    release = root / "releases" / f"{name}.toml"
-    text = release.read_text().replace('distribution = "bookworm"', 'distributions = ["bookworm", "trixie"]')
-    release.write_text(text.replace(f'"bookworm-{name}', f'"{{distribution}}-{name}'))
 
 
 def test_a_version_that_only_one_distributions_python_can_install(make_root, venvdeb, tmp_path):

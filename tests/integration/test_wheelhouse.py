@@ -12,7 +12,7 @@ import pytest
 from debian.changelog import Changelog
 from debian.debfile import DebFile
 
-from .conftest import TINY_UC, debs_under
+from .conftest import TINY_UC, both_distributions, debs_under
 
 pytestmark = [pytest.mark.integration, pytest.mark.network]
 
@@ -93,6 +93,25 @@ def test_one_pin_bumped_fetches_only_that_one(make_root, venvdeb, tmp_path):
                              capture_output=True, text=True, check=True).stdout
     assert "Update idna 3.10 -> 3.9." in changes
     assert [str(v) for v in Changelog(changes).versions] == ["2+deb12", "1+deb12"]
+
+
+def test_a_downloaded_wheel_is_shared_by_every_distribution(make_root, venvdeb, tmp_path, cache_dir):
+    root = make_root(TINY_UC, {"svc": ("requests", "2.32.4")})
+    both_distributions(root)
+    # An empty cache but for the session's chroot images (a new image would only cost time here).
+    (cache_dir / "chroots").mkdir(parents=True, exist_ok=True)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "chroots").symlink_to(cache_dir / "chroots")
+    code, result, err = venvdeb("wheelhouse", "build", "t1", root=root, cache=cache)
+    assert code == 0, err
+    bookworm, trixie = result["distributions"]["bookworm"], result["distributions"]["trixie"]
+    assert (bookworm["interpreter"], bookworm["wheels"], bookworm["stats"]["downloads"]) == ("cp311", 5, 5)
+    # requests, urllib3, idna and certifi are pure Python: trixie reuses them, and only
+    # charset-normalizer's cp313 wheel is new.
+    assert (trixie["interpreter"], trixie["wheels"], trixie["stats"]["downloads"]) == ("cp313", 5, 1)
+    assert len(list((cache / "wheels" / "requests").rglob("*.whl"))) == 1
+    assert len(list((cache / "wheels" / "charset-normalizer").rglob("*.whl"))) == 2
 
 
 def test_sdist_is_built_for_the_target(make_root, venvdeb, tmp_path):

@@ -39,3 +39,21 @@ def test_changelog_is_written_by_python_debian(tmp_path):
     assert parsed.distributions == "bookworm"
     assert "Update a 1 -> 2." in text
     assert epoch_of(e2) == int(T0.timestamp())
+
+
+def test_a_wheelhouse_version_says_which_debian_it_is_for(tmp_path):
+    ledger = Ledger(tmp_path / "l.json")
+    first, _ = ledger.entry_for("d1", {"a": "1"}, now=T0, suffix="+deb13")
+    assert first.version == "1+deb13"
+    ledger.add(first)
+    assert ledger.entry_for("d1", {"a": "1"}, suffix="+deb13") == (first, False)
+    second, new = ledger.entry_for("d2", {"a": "2"}, now=T0, suffix="+deb13")
+    assert (second.version, new) == ("2+deb13", True)
+
+
+def test_a_ledger_from_before_the_mark_gets_a_marked_version_for_the_same_content(tmp_path):
+    ledger = Ledger(tmp_path / "l.json")
+    old, _ = ledger.entry_for("d1", {"a": "1"}, now=T0)
+    ledger.add(old)
+    again, new = ledger.entry_for("d1", {"a": "1"}, now=T0, suffix="+deb12")
+    assert (old.version, again.version, new) == ("1", "2+deb12", True)

@@ -200,3 +200,38 @@ def test_lock_needs_requirements_in(make_root):
     with pytest.raises(ModelError) as exc:
         load_release(root, "t1")
     assert any("key 'constraints.requirements_in': required" in p for p in exc.value.problems)
+
+
+def test_a_release_at_each_of_its_distributions():
+    release = load_release(PROJECT / "packaging", "2026.1")
+    assert release.distributions == ("bookworm", "trixie") and release.distribution == "bookworm"
+    trixie = release.at("trixie")
+    assert (trixie.distribution, trixie.staging_suite, trixie.production_suite, trixie.debian) == (
+        "trixie", "trixie-2026.1-staging", "trixie-2026.1", 13)
+    assert [p.distribution for p in release.points()] == ["bookworm", "trixie"]
+    assert [p.distribution for p in release.points("trixie")] == ["trixie"]
+    with pytest.raises(ModelError) as info:
+        release.at("forky")
+    assert "key 'distributions': 'forky' is not one of this release's (bookworm, trixie)" in str(info.value)
+
+
+def test_the_distribution_a_version_was_built_for(make_root):
+    release = load_release(PROJECT / "packaging", "2026.1")
+    assert release.built_for("33.0.2-deb13u4") == "trixie" and release.built_for("3+deb12") == "bookworm"
+    assert release.built_for("33.0.2-1") is None  # unmarked, in a release of two: cannot be told
+    assert release.point_of("1:33.0.2~rc1-deb12u2").staging_suite == "bookworm-2026.1-staging"
+    with pytest.raises(ModelError):
+        release.point_of("33.0.2-1")
+    single = load_release(make_root("six===1.17.0\n", {"svc": ("six", "1.17.0")}), "t1")
+    assert single.built_for("3.4.2-1") == "bookworm"  # built before versions were marked
+    # Another distribution's mark is not this release's, though it has only one.
+    assert single.built_for("3.4.2-deb13u1") is None and single.built_for("3+deb13") is None
+
+
+def test_suites_of_several_distributions_name_each(make_root):
+    root = make_root("six===1.17.0\n", {"svc": ("six", "1.17.0")})
+    path = root / "releases" / "t1.toml"
+    path.write_text(path.read_text().replace('distribution = "bookworm"', 'distributions = ["bookworm", "trixie"]'))
+    with pytest.raises(ModelError) as info:
+        load_release(root, "t1")
+    assert "suites" in str(info.value) and "{distribution}" in str(info.value)

@@ -31,7 +31,7 @@ def _stderr(message: str) -> None:
 
 def _build_environment(release, cache_dir: Path):
     """This host, or a clean chroot of the release's distribution when the host is another."""
-    return environment.for_build(release.distribution, f"{release.path}: key 'distribution'", cache_dir,
+    return environment.for_build(release.distribution, f"{release.path}: key '{release.distribution_key}'", cache_dir,
                                  release.build_depends, log=_stderr)
 
 
@@ -150,7 +150,11 @@ def cmd_smoke(args) -> dict:
     service = release.service(args.service)
     repo = _repository(args)
     if args.deb:  # the distribution it was built for
-        points = [release.at(args.dist)] if args.dist else [release.point_of(DebFile(str(args.deb)).debcontrol()["Version"])]
+        built = release.point_of(DebFile(str(args.deb)).debcontrol()["Version"])
+        if args.dist and args.dist != built.distribution:
+            raise VenvdebError(f"{args.deb} was built for {built.distribution}, not {args.dist}",
+                               hint=f"smoke it with --dist {built.distribution}, or give the {args.dist} build")
+        points = [built]
     else:
         points = _points(args, release)
     results = {}
@@ -257,7 +261,9 @@ def cmd_wheelhouse_build(args) -> dict:
 def cmd_fetch(args) -> dict:
     release = load_release(args.packaging, args.release)
     results = {}
-    for point in _points(args, release):
+    # A version given belongs to one distribution: the one it was built for, unless --dist says.
+    points = [release.point_of(args.version)] if args.version and not args.dist else _points(args, release)
+    for point in points:
         result = fetch(point, args.repo_url, args.keyring, args.out_dir / release.name, version=args.version)
         if not args.json:
             print(f"{result.deb}: {result.package} {result.version} from {result.suite}, sha256 verified")

@@ -58,7 +58,9 @@ class Ledger:
     def entry_for(self, digest: str, wheels: dict, now: datetime | None = None, suffix: str = "") -> tuple[Entry, bool]:
         """The entry of this content: the last one if unchanged, else a new one (not yet saved).
         Its version is the next serial, with ``suffix`` (``+deb12``: which Debian it is for)."""
-        if self.entries and self.entries[-1].digest == digest:
+        # The same content again is the same package, if its version already says which Debian it
+        # is for (a ledger moved over from before the mark gets the next serial, marked).
+        if self.entries and self.entries[-1].digest == digest and self.entries[-1].version.endswith(suffix):
             return self.entries[-1], False
         previous = self.entries[-1].wheels if self.entries else {}
         changes = diff(previous, wheels) if self.entries else [f"Initial wheelhouse: {len(wheels)} wheels."]

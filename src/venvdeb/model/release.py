@@ -125,6 +125,7 @@ class Release:
     lint_fail_on: tuple[str, ...] = ("error", "warning")
     distributions: tuple[str, ...] = ()  # every distribution of the release, in the order given
     suite_templates: tuple[str, str] = ("", "")  # staging, production, with {distribution}
+    distribution_key: str = "distributions"  # the key the release file names them with, for errors
 
     def at(self, distribution: str) -> "Release":
         """This release at ``distribution``: its suites and its Debian number."""
@@ -140,11 +141,14 @@ class Release:
 
     def built_for(self, version: str) -> str | None:
         """The distribution a package version was built for (``-deb12u3``, ``3+deb12``); a
-        version without the mark belongs to a release of one distribution."""
+        version without any mark (built before versions carried one) belongs to a release of
+        one distribution. A mark of a distribution the release lacks belongs to none."""
         for distribution in self.distributions:
             if re.search(rf"[-+]deb{DEBIAN_RELEASES[distribution]}(u\d+)?$", version):
                 return distribution
-        return self.distributions[0] if len(self.distributions) == 1 else None
+        if len(self.distributions) == 1 and not re.search(r"[-+]deb\d+(u\d+)?$", version):
+            return self.distributions[0]
+        return None
 
     def point_of(self, version: str) -> "Release":
         """The release at the distribution ``version`` was built for."""
@@ -217,6 +221,7 @@ def load_release(root: Path, name: str) -> Release:
         lint_fail_on=tuple(data.get("lint_fail_on", ("error", "warning"))),
         distributions=distributions,
         suite_templates=templates,
+        distribution_key="distributions" if "distributions" in data else "distribution",
     )
     return release.at(distributions[0])
 

@@ -118,7 +118,7 @@ def build(release: Release, options: Options, environment: Environment, progress
     work = Path(tempfile.mkdtemp(dir=work_root, prefix=f"wheelhouse-{release.name}-"))
     stats: dict = {}
     try:
-        builder = SdistBuilder(target, log_dir=options.out_dir / "logs")
+        builder = SdistBuilder(target, log_dir=options.out_dir / "logs" / release.distribution)
         provider = IndexProvider(release.index_url, target, cache, client, builder, work, stats)
         resolver = Resolver(pins, target.markers, provider, constraints_origin=cons.origin,
                             jobs=options.jobs * 2, progress=progress)

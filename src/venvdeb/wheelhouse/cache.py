@@ -2,12 +2,17 @@
 
 Layout under the cache root::
 
-    wheels/<name>/<version>/<interpreter>/<sha256>/<file>.whl   keyed by name, version, tag, sha256
+    wheels/<name>/<version>/downloaded/<sha256>/<file>.whl     a wheel from the index, by sha256
+    wheels/<name>/<version>/<interpreter>/<sha256>/<file>.whl  a wheel built from an sdist
     sdists/<sha256>/<file>
     builds/<interpreter>/<sdist sha256>.json      which wheel an sdist built into
     choices/<interpreter>/<tags digest>/<name>/<version>.json   the file chosen for the target
     metadata/<sha256>.METADATA                    PEP 658 metadata, by the wheel's sha256
     buildenv/<interpreter identity>/              the target's build environment
+
+A downloaded wheel is the same file for every interpreter that can use it, so every release and
+distribution shares it: a pure-Python wheel is downloaded once for bookworm's 3.11 and trixie's
+3.13. A wheel built from an sdist belongs to the interpreter that built it.
 
 Every file is checked against the sha256 in its path before use: a corrupted entry is removed
 and fetched again, never shipped.
@@ -19,6 +24,9 @@ import json
 from pathlib import Path
 
 from ..files import sha256_file, write_atomic
+
+
+DOWNLOADED = "downloaded"  # the interpreter part of a downloaded wheel's path: any of them
 
 
 class Cache:

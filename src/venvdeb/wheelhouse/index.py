@@ -27,7 +27,7 @@ from ..http import Client, NotFound
 from ..model.closure import Artifact
 from ..model.wheelmeta import metadata as wheel_metadata, requires_dist
 from . import artifacts
-from .cache import Cache
+from .cache import DOWNLOADED, Cache
 from .sdist import SdistBuilder
 
 PEP691 = "application/vnd.pypi.simple.v1+json"
@@ -145,7 +145,7 @@ class IndexProvider:
             return self._built(artifact)
 
     def _wheel(self, a: Artifact) -> Materialized:
-        path = self.cache.wheel_path(a.name, a.version, self.target.interpreter, a.sha256, a.filename)
+        path = self.cache.wheel_path(a.name, a.version, DOWNLOADED, a.sha256, a.filename)
         if not self.cache.verified(path, a.sha256):
             self.client.download(a.url, path, a.sha256)
             self._count("downloads")
