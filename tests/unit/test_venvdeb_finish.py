@@ -1,0 +1,35 @@
+"""debian/venvdeb-finish, the script every service build runs on its venv, on a venv made here."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib.util
+from importlib.machinery import SourceFileLoader
+
+from tests.conftest import PROJECT
+
+
+def finish():
+    loader = SourceFileLoader("venvdeb_finish", str(PROJECT / "templates" / "debian" / "venvdeb-finish"))
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
+    loader.exec_module(module)
+    return module
+
+
+def test_a_module_naming_usr_locals_python_is_pointed_at_the_venv_and_its_record_follows(tmp_path):
+    # legacy-cgi's cgi.py starts with "#! /usr/local/bin/python": lintian's interpreter-in-usr-local.
+    site = tmp_path / "lib" / "python3.13" / "site-packages"
+    (site / "legacy_cgi-2.6.4.dist-info").mkdir(parents=True)
+    (tmp_path / "bin").mkdir()
+    (site / "cgi.py").write_bytes(b"#! /usr/local/bin/python\n\nprint('cgi')\n")
+    (site / "other.py").write_bytes(b"#!/usr/bin/env python3\nprint('other')\n")
+    record = site / "legacy_cgi-2.6.4.dist-info" / "RECORD"
+    record.write_text("cgi.py,sha256=stale,40\nother.py,sha256=kept,37\n")
+    module = finish()
+    module.refresh_records(tmp_path, module.upstream_shebangs(tmp_path, "/usr/lib/venvs/nova"))
+    fixed = (site / "cgi.py").read_bytes()
+    assert fixed == b"#!/usr/lib/venvs/nova/bin/python\n\nprint('cgi')\n"
+    digest = base64.urlsafe_b64encode(hashlib.sha256(fixed).digest()).rstrip(b"=").decode()
+    assert record.read_text().splitlines() == [f"cgi.py,sha256={digest},{len(fixed)}", "other.py,sha256=kept,37"]
+    assert (site / "other.py").read_bytes().startswith(b"#!/usr/bin/env python3\n")  # not /usr/local's
