@@ -194,3 +194,28 @@ def farm(make_root, tmp_path, cache_dir, upstream):
         log = base / "master" / "twistd.log"
         if log.exists():
             print(log.read_text()[-4000:])
+
+
+def in_a_new_repository(root: Path, tmp_path: Path, cache_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    """`venvdeb ARGS` (a command that takes the build directories: pipeline, smoke) of the packaging
+    ``root``, with a new signed repository under ``tmp_path``; the gpg agent it started is stopped."""
+    from venvdeb.repository.signing import stop_agent
+
+    repo = ["--repo-dir", str(tmp_path / "repo"), "--gnupghome", str(tmp_path / "gnupg")]
+    dirs = ["--cache-dir", str(cache_dir), "--out-dir", str(tmp_path / "out"), "--state-dir", str(tmp_path / "state")]
+
+    def venvdeb(*argv):
+        return subprocess.run([sys.executable, "-m", "venvdeb", "--packaging", str(root), *argv],
+                              capture_output=True, text=True)
+
+    try:
+        init = venvdeb("repo", "init", "--make-key", *repo)
+        assert init.returncode == 0, init.stderr
+        return venvdeb(*args, *dirs, *repo)
+    finally:
+        stop_agent(tmp_path / "gnupg")
+
+
+def pipeline_in_a_new_repository(root: Path, release: str, tmp_path: Path, cache_dir: Path) -> subprocess.CompletedProcess:
+    """`venvdeb pipeline RELEASE` of the packaging ``root``, publishing to a new signed repository."""
+    return in_a_new_repository(root, tmp_path, cache_dir, "pipeline", release)

@@ -3,6 +3,7 @@ against packaging/ (make demo builds every distribution)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from debian.debfile import DebFile
 
 from tests.conftest import PROJECT
 from venvdeb.model import load_release
+from .conftest import in_a_new_repository
 from .test_service_build import run
 
 pytestmark = [pytest.mark.integration, pytest.mark.network]
@@ -53,3 +55,17 @@ def test_package_matches_the_service_file(built, service):
 def test_package_is_lintian_clean(built, service):
     lint = subprocess.run(["lintian", "--fail-on", "error,warning", str(built[service])], capture_output=True, text=True)
     assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+def test_keystone_from_its_package_serves_its_api_and_issues_a_token(built, tmp_path, cache_dir):
+    """What the README's operator does, in a clean chroot: install venv-keystone with apt, write
+    keystone.conf, db_sync, fernet and credential keys, bootstrap, start keystone-api.service's
+    command as the keystone user, then GET /v3 (200) and POST /v3/auth/tokens (201)."""
+    proc = in_a_new_repository(PROJECT / "packaging", tmp_path, cache_dir,
+                               "smoke", "2025.2", "keystone", str(built["keystone"]), "--dist", "bookworm", "--json")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout)
+    checks = {c["name"]: c["passed"] for c in result["checks"]}
+    assert checks["keystone-api: GET /v3 gives 200"] and checks["keystone-api: POST /v3/auth/tokens gives 201"]
+    assert [name for name in checks if name.startswith("keystone-api: started from its unit, as its user")]
+    assert checks["nothing left after purge"] and checks["systemd-analyze verify"]

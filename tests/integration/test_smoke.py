@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import write
-from venvdeb.repository.signing import stop_agent
 
-from .conftest import TINY_UC, git
+from .conftest import TINY_UC, git, pipeline_in_a_new_repository
 
 pytestmark = [pytest.mark.integration, pytest.mark.network]
 
@@ -88,17 +87,6 @@ def test_commands_whose_modules_cannot_share_an_interpreter_pass_smoke(make_root
         git = "{upstream}"
         branch = "stable/2026.1"
     """)
-    repo = ["--repo-dir", str(tmp_path / "repo"), "--gnupghome", str(tmp_path / "gnupg")]
-    dirs = ["--cache-dir", str(cache_dir), "--out-dir", str(tmp_path / "out"), "--state-dir", str(tmp_path / "state")]
-
-    def venvdeb(*args):
-        return subprocess.run([sys.executable, "-m", "venvdeb", "--packaging", str(root), *args],
-                              capture_output=True, text=True)
-
-    try:
-        assert venvdeb("repo", "init", "--make-key", *repo).returncode == 0
-        proc = venvdeb("pipeline", "k1", *dirs, *repo)
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        assert "smoke: ok   console scripts' entry points import" in proc.stderr
-    finally:
-        stop_agent(tmp_path / "gnupg")
+    proc = pipeline_in_a_new_repository(root, "k1", tmp_path, cache_dir)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "smoke: ok   console scripts' entry points import" in proc.stderr

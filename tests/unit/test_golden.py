@@ -65,5 +65,5 @@ def test_rendered_tree_matches_golden(case, tmp_path):
         assert os.access(path, os.X_OK) == os.access(want[name], os.X_OK), f"{case}: {name} mode differs"
 
 
-def test_golden_cases_cover_pypi_git_and_minimal():
-    assert set(CASES) == {"gitsvc", "minimal", "nova"}
+def test_golden_cases_cover_pypi_git_minimal_and_an_api():
+    assert set(CASES) == {"api", "gitsvc", "minimal", "nova"}

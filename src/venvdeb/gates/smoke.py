@@ -6,7 +6,10 @@ candidate .deb is installed by apt from a local path (apt resolves its dependenc
 configured suites); when the suite already holds an earlier version, that one is installed
 first and the candidate upgrades it. Then: the service's own commands,
 pip check, every console script's entry point, no build path in the venv, systemd-analyze
-verify of the units; then purge, and nothing may be left behind.
+verify of the units; then purge, and nothing may be left behind. A service that declares
+functional checks is then installed again, and brought up as an operator would (api_check.py):
+its configuration written, its set-up commands run, each WSGI application started from its
+installed unit, as its user, and asked the service's HTTP requests.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +27,7 @@ from debian.debfile import DebFile
 from ..deb import sources_entry
 from ..environment import Environment, Image
 from ..model import Release, Service
+from . import api_check
 
 KEYRING_IN_CHROOT = "/etc/apt/keyrings/venvdeb.gpg"
 # Where files may come and go without being the package's: apt's and dpkg's own state, logs.
@@ -159,6 +164,13 @@ class Smoke:
             if result.passed:
                 left = sorted(set(snapshot(ch.path("/"))) - set(before))
                 result.checks.append(Check("nothing left after purge", not left, "\n".join(left[:50])))
+            # What the service's own checks write (a database, keys, configuration) is the
+            # operator's, not the package's: they run after the purge check, on a new install.
+            if result.passed and self.service.smoke.requests + self.service.smoke.setup:
+                self._step(result, f"install {result.package} {result.version} again, after the purge",
+                           lambda: ch.run(["apt-get", "install", "-y", candidate]))
+                if result.passed:
+                    self._functional(ch, result)
         return result
 
     def from_suite(self, version: str) -> SmokeResult:
@@ -173,7 +185,36 @@ class Smoke:
             if result.passed:
                 for command in self.service.smoke_commands:
                     self._step(result, f"run: {command}", lambda c=command: ch.run(shlex.split(c)), show=True)
+            if result.passed and self.service.smoke.requests + self.service.smoke.setup:
+                self._functional(ch, result, show=True)
         return result
+
+    def _functional(self, ch: Environment, result: SmokeResult, show: bool = False) -> None:
+        spec, etc = self.service.smoke, f"/etc/{self.service.name}"
+        for name, text in spec.config:
+            ch.write(f"{etc}/{name}", text, mode=0o640)
+        wanted = {r.wsgi for r in spec.requests}
+        apps = [{"name": a.name, "application": a.application, "port": free_port(),
+                 "unit": f"/lib/systemd/system/{a.name}.service"} for a in self.service.wsgi if a.name in wanted]
+        plan = {"etc": etc, "group": self.service.user, "config": [name for name, _ in spec.config],
+                "setup": list(spec.setup), "apps": apps, "requests": [r.as_dict() for r in spec.requests]}
+        ch.write("/tmp/venvdeb-api-check.json", json.dumps(plan, indent=1))
+        ch.write("/tmp/venvdeb-api-check.py", Path(api_check.__file__).read_bytes())
+        proc = ch.run(["/usr/bin/python3", "/tmp/venvdeb-api-check.py", "/tmp/venvdeb-api-check.json"])
+        reported = []
+        for line in proc.stdout.splitlines():
+            try:
+                reported.append(Check(**json.loads(line)))
+            except (ValueError, TypeError):
+                continue
+        for check in reported:
+            self.log(f"smoke: {'ok  ' if check.passed else 'FAIL'} {check.name}")
+            if show and not check.passed:
+                for line in check.detail.splitlines()[-12:]:
+                    self.log(f"    | {line}")
+        result.checks.extend(reported)
+        if proc.returncode != 0 and all(c.passed for c in reported):
+            result.checks.append(Check("functional checks", False, (proc.stdout + proc.stderr)[-2500:]))
 
     def _configure(self, ch: Environment) -> None:
         ch.write(KEYRING_IN_CHROOT, self.suite.keyring)
@@ -206,13 +247,21 @@ class Smoke:
         # A build tree path always contains debian/<package>/ before the venv's path.
         self._step(result, "no file in the venv names the build path",
                    lambda: _inverted(ch.run(["grep", "-rlF", f"debian/{self.service.package}{venv}", venv])))
-        units = [f"/lib/systemd/system/{d.name}.service" for d in self.service.daemons]
+        units = [f"/lib/systemd/system/{d.name}.service" for d in self.service.daemons + self.service.wsgi]
         if units:
             if ch.exists("/usr/bin/systemd-analyze"):
                 self._step(result, "systemd-analyze verify",
                            lambda: ch.run(["systemd-analyze", "verify", "--man=no", *units]))
             else:
                 result.checks.append(Check("systemd-analyze verify", True, "skipped: not in the chroot"))
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now: the chroot shares the host's network, so
+    a service's own port (keystone's 5000) may be taken on a build host."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def _inverted(proc):

@@ -195,6 +195,9 @@ def load_release(root: Path, name: str) -> Release:
         services = tuple(load_service(root, s, (path, entry)) for s, entry in given.items())
     else:
         services = tuple(load_service(root, s) for s in given)
+    clashes = port_clashes(services)
+    if clashes:
+        raise ModelError(path, clashes)
     c = data["constraints"]
     distributions = tuple(data.get("distributions") or [data["distribution"]])
     templates = (data["suites"]["staging"], data["suites"]["production"])
@@ -224,6 +227,16 @@ def load_release(root: Path, name: str) -> Release:
         distribution_key="distributions" if "distributions" in data else "distribution",
     )
     return release.at(distributions[0])
+
+
+def port_clashes(services) -> list[str]:
+    """A release's services run side by side on one host: no two WSGI applications on one port."""
+    taken: dict[int, list[str]] = {}
+    for service in services:
+        for app in service.wsgi:
+            taken.setdefault(app.port, []).append(f"{app.name} ({service.path.name})")
+    return [f"key 'services': port {port} is taken by {' and by '.join(apps)}: give each WSGI application its own "
+            "port in its service file" for port, apps in sorted(taken.items()) if len(apps) > 1]
 
 
 def _release_consistency(root: Path, data: dict, name: str) -> list[str]:

@@ -14,6 +14,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
 
 from ..errors import ModelError
+from .apis import FunctionalSmoke, WsgiApp, functional_smoke, smoke_problems, wsgi_apps, wsgi_problems
 from .schema import DEBIAN_PACKAGE, PYPI_NAME, SERVICE_NAME, Key, all_of, load_toml, matches, non_empty, unique, validate
 
 
@@ -63,6 +64,9 @@ SERVICE_SCHEMA = {
     "depends": Key(list, items=str, check=_relations),
     "user": Key(str, check=matches(r"[a-z_][a-z0-9_-]{0,31}", "a system user name")),
     "daemons": Key(list, items=dict),
+    "wsgi": Key(list, items=dict),
+    "smoke": Key(dict),
+    "lintian_overrides": Key(list, items=dict),
     "config_sample": Key(
         dict,
         table={
@@ -71,6 +75,16 @@ SERVICE_SCHEMA = {
         },
     ),
 }
+
+# What upstream ships and the operator cannot change, that lintian flags: each override says why.
+OVERRIDE_SCHEMA = {
+    "tag": Key(str, required=True, check=matches(r"[a-z0-9][a-z0-9-]+", "a lintian tag")),
+    "context": Key(str, check=non_empty),
+    "reason": Key(str, required=True, check=non_empty),
+}
+
+# The WSGI server, from the release's wheelhouse, pinned by its constraints like everything else.
+WSGI_SERVER = "gunicorn"
 
 DAEMON_SCHEMA = {
     "name": Key(str, required=True, check=matches(r"[a-z0-9][a-z0-9-]*", "a systemd unit name")),
@@ -98,6 +112,13 @@ class Daemon:
 
 
 @dataclass(frozen=True)
+class LintianOverride:
+    tag: str
+    reason: str
+    context: str = ""  # lintian's context pattern, e.g. '* [usr/lib/venvs/x/*]'
+
+
+@dataclass(frozen=True)
 class ConfigSample:
     output: str
     namespaces: tuple[str, ...]
@@ -116,6 +137,9 @@ class Service:
     user: str = ""
     daemons: tuple[Daemon, ...] = ()
     config_sample: ConfigSample | None = None
+    wsgi: tuple[WsgiApp, ...] = ()
+    smoke: FunctionalSmoke = FunctionalSmoke()
+    lintian_overrides: tuple[LintianOverride, ...] = ()
 
     @property
     def package(self) -> str:
@@ -128,6 +152,8 @@ class Service:
             extras = f"[{','.join(self.source.extras)}]" if self.source.extras else ""
             reqs.append(Requirement(f"{self.source.pypi}{extras}=={self.source.version}"))
         reqs.extend(Requirement(r) for r in self.requirements)
+        if self.wsgi and not any(r.name.lower() == WSGI_SERVER for r in reqs):
+            reqs.append(Requirement(WSGI_SERVER))
         return reqs
 
 
@@ -141,6 +167,11 @@ def load_service(root: Path, name: str, release: tuple[Path, dict] | None = None
     problems = validate(data, SERVICE_SCHEMA)
     for i, daemon in enumerate(data.get("daemons", []) if not problems else []):
         problems.extend(validate(daemon, DAEMON_SCHEMA, prefix=f"daemons[{i}]."))
+    if not problems:
+        problems.extend(wsgi_problems(data.get("wsgi", [])))
+        problems.extend(smoke_problems(data.get("smoke", {}), data.get("wsgi", [])))
+        for i, override in enumerate(data.get("lintian_overrides", [])):
+            problems.extend(validate(override, OVERRIDE_SCHEMA, prefix=f"lintian_overrides[{i}]."))
     if not problems:
         # With a release that names the version (or branch), the service file need not.
         problems.extend(_service_consistency(data, name, complete=release is None))
@@ -170,6 +201,10 @@ def load_service(root: Path, name: str, release: tuple[Path, dict] | None = None
         daemons=tuple(Daemon(d["name"], d["command"], d["description"], d.get("enable", False))
                       for d in data.get("daemons", ())),
         config_sample=ConfigSample(sample["output"], tuple(sample["namespaces"])) if sample else None,
+        wsgi=wsgi_apps(data.get("wsgi", [])),
+        smoke=functional_smoke(data.get("smoke", {})),
+        lintian_overrides=tuple(LintianOverride(o["tag"], o["reason"], o.get("context", ""))
+                                for o in data.get("lintian_overrides", ())),
     )
 
 
@@ -215,9 +250,9 @@ def _source_problems(src: dict, prefix: str, complete: bool, origin: str = "") -
 
 def _service_consistency(data: dict, name: str, complete: bool = True) -> list[str]:
     problems = []
-    names = [d["name"] for d in data.get("daemons", [])]
+    names = [d["name"] for d in data.get("daemons", [])] + [w["name"] for w in data.get("wsgi", [])]
     for dup in sorted({n for n in names if names.count(n) > 1}):
-        problems.append(f"key 'daemons': {dup!r} is declared twice")
+        problems.append(f"key 'daemons': {dup!r} is declared twice (units of daemons and wsgi share one namespace)")
     for i, daemon in enumerate(data.get("daemons", [])):
         program = daemon["command"].split()[0]
         if program not in data["console_scripts"]:

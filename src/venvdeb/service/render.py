@@ -92,6 +92,8 @@ def context(inputs: RenderInputs) -> dict:
 
 # templates/debian/<name>.j2 -> debian/<package>.<name> (debhelper's per-package files)
 PER_PACKAGE = {"links", "install", "postinst", "prerm", "postrm", "logrotate", "lintian-overrides"}
+# Rendered once per daemon or WSGI application, below.
+PER_UNIT = {"service.j2", "wsgi.service.j2", "gunicorn.conf.py.j2"}
 
 
 def render(inputs: RenderInputs, tree: Path, templates: Path = TEMPLATES) -> Path:
@@ -114,7 +116,7 @@ def render(inputs: RenderInputs, tree: Path, templates: Path = TEMPLATES) -> Pat
         dest.write_text(text)
 
     for src in sorted((templates / "debian").iterdir()):
-        if src.is_dir() or src.name == "service.j2":
+        if src.is_dir() or src.name in PER_UNIT:
             continue
         if src.suffix == ".j2":
             name = src.stem
@@ -127,6 +129,10 @@ def render(inputs: RenderInputs, tree: Path, templates: Path = TEMPLATES) -> Pat
     shutil.copyfile(templates / "debian" / "source" / "format", debian / "source" / "format")
     for daemon in inputs.service.daemons:
         emit("debian/service.j2", debian / f"{package}.{daemon.name}.service", daemon=daemon)
+    for app in inputs.service.wsgi:
+        emit("debian/wsgi.service.j2", debian / f"{package}.{app.name}.service", app=app)
+        (tree / "etc").mkdir(exist_ok=True)
+        emit("debian/gunicorn.conf.py.j2", tree / "etc" / f"{app.name}-gunicorn.conf.py", app=app)
     (debian / "rules").chmod(0o755)
     (debian / "changelog").write_text(changelog(package, inputs.release.distribution,
                                                 inputs.release.maintainer, inputs.history))

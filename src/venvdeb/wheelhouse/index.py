@@ -150,6 +150,9 @@ class IndexProvider:
             self.client.download(a.url, path, a.sha256)
             self._count("downloads")
             self._count("downloaded_bytes", path.stat().st_size)
+        else:  # another point of the matrix (or an earlier build) fetched it: what sharing saves
+            self._count("cache_hits")
+            self._count("cache_hit_bytes", path.stat().st_size)
         return Materialized(a.name, a.version, path, a.sha256, path.stat().st_size, "downloaded", a)
 
     def _built(self, a: Artifact) -> Materialized:

@@ -1,0 +1,193 @@
+"""The functional part of smoke, run inside the chroot by the distribution's /usr/bin/python3,
+after the package is installed: what an operator does, then what a client sees.
+
+usage: python3 api_check.py PLAN.json
+
+The plan (written by smoke.py) gives the configuration files smoke wrote in /etc/<service>/, the
+set-up commands, the WSGI applications to start (their unit files, and a free port on 127.0.0.1
+for each) and the HTTP requests with their expected statuses. Each application is started from
+its installed unit: its ExecStart, as its User and Group, in its WorkingDirectory. Only the bind
+address is smoke's (gunicorn reads GUNICORN_CMD_ARGS over its config file).
+
+Standard library only: this runs on the chroot's Python, outside any venv. One JSON line per
+check is printed: {"name", "passed", "detail", "seconds"}.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+START_TIMEOUT = 90  # seconds for a server to accept connections
+REQUEST_TIMEOUT = 120  # the first request waits for a worker to import the application
+
+# Loads module:callable as a WSGI server does, so that an application that cannot be imported is
+# named with its traceback before any server starts.
+# The application is named in the environment, not argv: OpenStack's applications parse argv with
+# oslo.config when they are imported.
+IMPORT = """
+import importlib, os, sys
+spec = os.environ["VENVDEB_WSGI_APPLICATION"]
+module, _, attrs = spec.partition(":")
+obj = importlib.import_module(module)
+for attr in attrs.split("."):
+    obj = getattr(obj, attr)
+if not callable(obj):
+    sys.exit(f"{spec} is not callable")
+"""
+
+
+def unit_settings(text: str) -> dict[str, str]:
+    """The [Service] section's settings of a systemd unit (the last one given wins, as systemd
+    has it for these keys)."""
+    section, found = None, {}
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1]
+        elif section == "Service" and "=" in line:
+            key, _, value = line.partition("=")
+            found[key.strip()] = value.strip()
+    return found
+
+
+def emit(name: str, passed: bool, detail: str = "", started: float | None = None) -> bool:
+    seconds = round(time.monotonic() - started, 1) if started is not None else 0.0
+    print(json.dumps({"name": name, "passed": passed, "detail": detail[-3000:], "seconds": seconds}), flush=True)
+    return passed
+
+
+def run_setup(plan: dict) -> bool:
+    group = plan["group"]
+    for name in plan["config"]:
+        path = os.path.join(plan["etc"], name)
+        os.chown(path, 0, _gid(group))
+        os.chmod(path, 0o640)  # configuration holds secrets: root writes it, the service reads it
+    for command in plan["setup"]:
+        started = time.monotonic()
+        proc = subprocess.run(["sh", "-c", command], capture_output=True, text=True, cwd="/")
+        if not emit(f"setup: {command}", proc.returncode == 0,
+                    f"exit status {proc.returncode}\n{proc.stdout}{proc.stderr}", started):
+            return False
+    return True
+
+
+def _gid(group: str) -> int:
+    import grp
+
+    return grp.getgrnam(group).gr_gid
+
+
+def start(app: dict) -> tuple[subprocess.Popen | None, str]:
+    """Start ``app`` from its unit, as its user; (the process, its log file) or (None, why)."""
+    with open(app["unit"]) as f:
+        unit = unit_settings(f.read())
+    argv = shlex.split(unit["ExecStart"])
+    user, group = unit.get("User", "root"), unit.get("Group", unit.get("User", "root"))
+    python = os.path.join(os.path.dirname(argv[0]), "python")
+    imported = subprocess.run(["runuser", "-u", user, "-g", group, "--", python, "-c", IMPORT],
+                              capture_output=True, text=True, cwd=unit.get("WorkingDirectory", "/"),
+                              env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8",
+                                   "VENVDEB_WSGI_APPLICATION": app["application"]})
+    if imported.returncode != 0:
+        return None, (f"{app['application']} cannot be imported as {user} by {python}:\n"
+                      f"{imported.stdout}{imported.stderr}")
+    log = f"/tmp/{app['name']}.log"
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8",
+           "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{app['port']}"}
+    with open(log, "w") as out:
+        proc = subprocess.Popen(["runuser", "-u", user, "-g", group, "--", *argv], stdout=out, stderr=subprocess.STDOUT,
+                                cwd=unit.get("WorkingDirectory", "/"), env=env, start_new_session=True)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return None, f"{' '.join(argv)} exited with status {proc.returncode}:\n{_tail(log)}"
+        try:
+            socket.create_connection(("127.0.0.1", app["port"]), timeout=1).close()
+            return proc, log
+        except OSError:
+            time.sleep(0.3)
+    stop(proc)
+    return None, f"{' '.join(argv)} did not listen on 127.0.0.1:{app['port']} in {START_TIMEOUT} s:\n{_tail(log)}"
+
+
+def stop(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def _tail(path: str, size: int = 2500) -> str:
+    with open(path, errors="replace") as f:
+        return f.read()[-size:]
+
+
+def request(req: dict, port: int) -> tuple[int, str]:
+    url = f"http://127.0.0.1:{port}{req['path']}"
+    headers = {"Accept": "application/json", **req.get("headers", {})}
+    data = None
+    if req.get("body") is not None:
+        data = req["body"].encode()
+        headers.setdefault("Content-Type", "application/json")
+    r = urllib.request.Request(url, data=data, headers=headers, method=req["method"])
+    try:
+        with urllib.request.urlopen(r, timeout=REQUEST_TIMEOUT) as response:
+            return response.status, response.read().decode(errors="replace")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode(errors="replace")
+
+
+def check(req: dict, port: int, log: str) -> bool:
+    url = f"http://127.0.0.1:{port}{req['path']}"
+    name = f"{req['wsgi']}: {req['method']} {req['path']} gives {req['status']}"
+    started = time.monotonic()
+    try:
+        status, body = request(req, port)
+    except OSError as exc:
+        return emit(name, False, f"{req['method']} {url}: no answer ({exc})\n--- server log:\n{_tail(log)}", started)
+    if status != req["status"]:
+        return emit(name, False, f"{req['method']} {url}: expected status {req['status']}, got {status}; body:\n{body[:1500]}"
+                    f"\n--- server log:\n{_tail(log, 1500)}", started)
+    if req.get("contains") and req["contains"] not in body:
+        return emit(name, False, f"{req['method']} {url}: status {status}, but the body does not contain "
+                    f"{req['contains']!r}; body:\n{body[:1500]}", started)
+    return emit(name, True, "", started)
+
+
+def main(plan_path: str) -> int:
+    with open(plan_path) as f:
+        plan = json.load(f)
+    if not run_setup(plan):
+        return 1
+    ok = True
+    for app in plan["apps"]:
+        started = time.monotonic()
+        proc, log = start(app)
+        if not emit(f"{app['name']}: started from its unit, as its user, on 127.0.0.1:{app['port']}", proc is not None,
+                    "" if proc else log, started):
+            ok = False
+            continue
+        try:
+            for req in plan["requests"]:
+                if req["wsgi"] == app["name"]:
+                    ok = check(req, app["port"], log) and ok
+        finally:
+            stop(proc)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))

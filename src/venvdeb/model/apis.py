@@ -1,0 +1,186 @@
+"""What a service serves, and how smoke proves it: its WSGI applications, and its functional
+checks (configuration an operator writes, set-up commands, HTTP requests and their statuses).
+
+A service file says, for example:
+
+    [[wsgi]]
+    name = "keystone-api"                         # the systemd unit, and the gunicorn settings' name
+    application = "keystone.wsgi.api:application"
+    description = "OpenStack Identity API"
+    port = 5000                                   # bind defaults to 0.0.0.0, workers to 2
+
+    [smoke.config]
+    "keystone.conf" = "..."                        # written in /etc/keystone/ before the set-up
+
+    [smoke]
+    setup = ["su -s /bin/sh -c 'keystone-manage db_sync' keystone"]
+
+    [[smoke.requests]]
+    wsgi = "keystone-api"
+    path = "/v3"
+    status = 200
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from .schema import Key, matches, non_empty, validate
+
+UNIT_NAME = r"[a-z0-9][a-z0-9-]*"
+# module:callable, as gunicorn and every WSGI server take it.
+APPLICATION = r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*"
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _port(value) -> str | None:
+    return None if 1 <= value <= 65535 else f"{value} is not a TCP port (1-65535)"
+
+
+def _workers(value) -> str | None:
+    return None if value >= 1 else "must be at least 1"
+
+
+def _status(value) -> str | None:
+    return None if 100 <= value <= 599 else f"{value} is not an HTTP status"
+
+
+def _method(value) -> str | None:
+    return None if value in METHODS else f"{value!r} is not one of {', '.join(METHODS)}"
+
+
+def _json_text(value) -> str | None:
+    if isinstance(value, str):
+        try:
+            json.loads(value)
+        except ValueError as exc:
+            return f"not valid JSON: {exc}"
+    return None
+
+
+def _path(value) -> str | None:
+    return None if value.startswith("/") else f"{value!r} must start with '/'"
+
+
+def _file_names(value) -> str | None:
+    bad = [name for name in value if "/" in name or name.startswith(".") or not name]
+    return f"{', '.join(map(repr, bad))}: a file name in /etc/<service>/, without '/'" if bad else None
+
+
+WSGI_SCHEMA = {
+    "name": Key(str, required=True, check=matches(UNIT_NAME, "a systemd unit name")),
+    "application": Key(str, required=True, check=matches(APPLICATION, "module:callable (e.g. 'keystone.wsgi.api:application')")),
+    "description": Key(str, required=True, check=non_empty),
+    "port": Key(int, required=True, check=_port),
+    "bind": Key(str, check=non_empty),
+    "workers": Key(int, check=_workers),
+    "enable": Key(bool),
+}
+
+REQUEST_SCHEMA = {
+    "wsgi": Key(str, required=True),
+    "path": Key(str, required=True, check=_path),
+    "method": Key(str, check=_method),
+    "json": Key((str, dict), check=_json_text),
+    "headers": Key(dict),
+    "status": Key(int, required=True, check=_status),
+    "contains": Key(str, check=non_empty),
+}
+
+SMOKE_SCHEMA = {
+    "config": Key(dict, check=_file_names),
+    "setup": Key(list, items=str, check=non_empty),
+    "requests": Key(list, items=dict),
+}
+
+
+@dataclass(frozen=True)
+class WsgiApp:
+    name: str
+    application: str  # module:callable
+    description: str
+    port: int
+    bind: str = "0.0.0.0"
+    workers: int = 2
+    enable: bool = False  # enabled and started on install only when the service says so
+
+    @property
+    def module(self) -> str:
+        return self.application.split(":")[0]
+
+
+@dataclass(frozen=True)
+class Request:
+    """An HTTP request smoke sends to one of the service's WSGI applications, and the status it
+    must get (and, with ``contains``, a text the body must hold)."""
+
+    wsgi: str
+    path: str
+    status: int
+    method: str = "GET"
+    body: str | None = None  # JSON text
+    headers: tuple[tuple[str, str], ...] = ()
+    contains: str | None = None
+
+    def as_dict(self) -> dict:
+        return {"wsgi": self.wsgi, "path": self.path, "status": self.status, "method": self.method,
+                "body": self.body, "headers": dict(self.headers), "contains": self.contains}
+
+
+@dataclass(frozen=True)
+class FunctionalSmoke:
+    config: tuple[tuple[str, str], ...] = ()  # (file name in /etc/<service>/, text)
+    setup: tuple[str, ...] = ()  # shell commands, as root, as an operator runs them after install
+    requests: tuple[Request, ...] = ()
+
+
+def wsgi_problems(apps: list[dict]) -> list[str]:
+    problems = []
+    for i, app in enumerate(apps):
+        problems.extend(_validate(app, WSGI_SCHEMA, f"wsgi[{i}]."))
+    return problems
+
+
+def smoke_problems(smoke: dict, apps: list[dict]) -> list[str]:
+    problems = _validate(smoke, SMOKE_SCHEMA, "smoke.")
+    names = {a.get("name") for a in apps}
+    for i, request in enumerate(smoke.get("requests", []) if isinstance(smoke.get("requests"), list) else []):
+        if not isinstance(request, dict):
+            continue
+        found = _validate(request, REQUEST_SCHEMA, f"smoke.requests[{i}].")
+        problems.extend(found)
+        if not found and request["wsgi"] not in names:
+            problems.append(f"key 'smoke.requests[{i}].wsgi': {request['wsgi']!r} is not one of the service's "
+                            f"[[wsgi]] applications ({', '.join(sorted(n for n in names if n)) or 'it declares none'})")
+        for key, value in (request.get("headers") or {}).items():
+            if not isinstance(value, str):
+                problems.append(f"key 'smoke.requests[{i}].headers.{key}': expected a string")
+    for name, text in (smoke.get("config") or {}).items():
+        if not isinstance(text, str):
+            problems.append(f"key 'smoke.config.{name}': expected the file's text as a string")
+    return problems
+
+
+def _validate(data, schema, prefix):
+    return validate(data, schema, prefix=prefix)
+
+
+def wsgi_apps(data: list[dict]) -> tuple[WsgiApp, ...]:
+    return tuple(WsgiApp(a["name"], a["application"], a["description"], a["port"], a.get("bind", "0.0.0.0"),
+                         a.get("workers", 2), a.get("enable", False)) for a in data)
+
+
+def functional_smoke(data: dict) -> FunctionalSmoke:
+    def body(value):
+        if value is None or isinstance(value, str):
+            return value
+        return json.dumps(value, sort_keys=True)
+
+    return FunctionalSmoke(
+        config=tuple(sorted((data.get("config") or {}).items())),
+        setup=tuple(data.get("setup", ())),
+        requests=tuple(Request(r["wsgi"], r["path"], r["status"], r.get("method", "GET"), body(r.get("json")),
+                               tuple(sorted((r.get("headers") or {}).items())), r.get("contains"))
+                       for r in data.get("requests", ())),
+    )

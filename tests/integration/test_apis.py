@@ -1,0 +1,102 @@
+"""A service's WSGI application, served by gunicorn from its venv and checked by smoke in a clean
+chroot: started from its installed unit, as its user, asked over HTTP on 127.0.0.1.
+
+The smallest real case: werkzeug's own test application (werkzeug.testapp:test_app). Keystone,
+the real service, is brought up the same way in test_default_services.py and by make demo.
+"""
+
+from __future__ import annotations
+
+import pytest
+from debian.debfile import DebFile
+
+from tests.conftest import write
+from .conftest import pipeline_in_a_new_repository
+
+pytestmark = [pytest.mark.integration, pytest.mark.network]
+
+CONSTRAINTS = "werkzeug===3.1.3\nmarkupsafe===3.0.2\ngunicorn===23.0.0\npackaging===25.0\n"
+
+SERVICE = """
+name = "wz"
+summary = "werkzeug's test application"
+console_scripts = []
+smoke_commands = ["python3 -c 'print(1)'"]
+
+[source]
+pypi = "werkzeug"
+version = "3.1.3"
+
+[[wsgi]]
+name = "wz-api"
+application = "werkzeug.testapp:test_app"
+description = "werkzeug test application"
+port = 8099
+workers = 1
+
+[[wsgi]]
+name = "wz-broken"
+application = "werkzeug.testapp:no_such_app"
+description = "an application that cannot be loaded"
+port = 8098
+
+[[lintian_overrides]]
+tag = "package-contains-documentation-outside-usr-share-doc"
+context = "[usr/lib/venvs/wz/*]"
+reason = "upstream's wheels ship their licence files inside the venv"
+
+[[smoke.requests]]
+wsgi = "wz-api"
+path = "/"
+status = 200
+contains = "WSGI Information"
+
+[[smoke.requests]]
+wsgi = "wz-api"
+path = "/"
+status = 418
+
+[[smoke.requests]]
+wsgi = "wz-broken"
+path = "/"
+status = 200
+"""
+
+
+def test_an_api_is_served_from_its_unit_and_a_wrong_expectation_or_a_broken_application_is_named(
+        make_root, tmp_path, cache_dir):
+    root = make_root(CONSTRAINTS, {}, name="w1")
+    release = root / "releases" / "w1.toml"
+    release.write_text(release.read_text().replace("services = []", 'services = ["wz"]'))
+    write(root / "services" / "wz.toml", SERVICE)
+    proc = pipeline_in_a_new_repository(root, "w1", tmp_path, cache_dir)
+    said = proc.stderr
+    assert proc.returncode == 1, said[-3000:]
+    (deb,) = (tmp_path / "out" / "w1").glob("venv-wz_*.deb")
+
+    # The package: a unit per application, gunicorn's settings as a conffile in /etc/wz/.
+    data = DebFile(str(deb)).data
+    unit = data.get_content("./lib/systemd/system/wz-api.service").decode()
+    assert ("ExecStart=/usr/lib/venvs/wz/bin/gunicorn --config /etc/wz/wz-api-gunicorn.conf.py "
+            "werkzeug.testapp:test_app") in unit
+    assert "User=wz" in unit and "WorkingDirectory=/var/lib/wz" in unit
+    settings = data.get_content("./etc/wz/wz-api-gunicorn.conf.py").decode()
+    assert 'bind = ["0.0.0.0:8099"]' in settings and "workers = 1" in settings
+    assert "/etc/wz/wz-api-gunicorn.conf.py" in DebFile(str(deb)).control.get_content("conffiles").decode()
+    overrides = data.get_content("./usr/share/lintian/overrides/venv-wz").decode()
+    assert ("# upstream's wheels ship their licence files inside the venv\n"
+            "venv-wz: package-contains-documentation-outside-usr-share-doc [usr/lib/venvs/wz/*]\n") in overrides
+
+    # Smoke: the package's own checks pass, then the application answers as declared...
+    assert "smoke: ok   systemd-analyze verify" in said
+    assert "smoke: ok   wz-api: started from its unit, as its user, on 127.0.0.1:" in said
+    assert "smoke: ok   wz-api: GET / gives 200" in said
+    # ... and what does not hold is named: the URL, the status and the body;
+    assert "smoke: FAIL wz-api: GET / gives 418" in said
+    assert "GET http://127.0.0.1:" in said and "/: expected status 418, got 200; body:" in said
+    assert "WSGI Information" in said
+    # an application that cannot be imported, with its traceback.
+    assert "smoke: FAIL wz-broken: started from its unit" in said
+    assert "werkzeug.testapp:no_such_app cannot be imported as wz" in said
+    assert "AttributeError" in said and "no_such_app" in said
+    assert "NOTHING PUBLISHED" in proc.stdout

@@ -1,0 +1,119 @@
+"""The model of what a service serves: WSGI applications, functional smoke checks, lintian
+overrides; each mistake named by file and key before anything runs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import PROJECT
+from venvdeb.errors import ModelError
+from venvdeb.gates.api_check import unit_settings
+from venvdeb.model import load_release
+
+WSGI = """
+[[wsgi]]
+name = "svc-api"
+application = "svc.wsgi:application"
+description = "Test API"
+port = {port}
+"""
+
+
+def problems(exc) -> str:
+    return "\n".join(exc.value.problems)
+
+
+def test_keystone_declares_its_api_and_the_checks_that_prove_it():
+    for name in ("2025.2", "2026.1"):
+        keystone = load_release(PROJECT / "packaging", name).service("keystone")
+        (api,) = keystone.wsgi
+        assert (api.name, api.application, api.port, api.bind, api.workers) == (
+            "keystone-api", "keystone.wsgi.api:application", 5000, "0.0.0.0", 2)
+        # gunicorn comes from the release's own wheelhouse, pinned by its constraints.
+        assert "gunicorn" in [r.name for r in keystone.root_requirements()]
+        token = keystone.smoke.requests[-1]
+        assert (token.method, token.path, token.status) == ("POST", "/v3/auth/tokens", 201)
+        assert json.loads(token.body)["auth"]["identity"]["methods"] == ["password"]
+        assert dict(keystone.smoke.config)["keystone.conf"].count("sqlite:////var/lib/keystone/") == 1
+
+
+def test_a_wsgi_application_is_module_colon_callable_on_a_port(make_root):
+    root = make_root("six===1.17.0\n", {"svc": ("six", "1.17.0")}, service_extra="""
+[[wsgi]]
+name = "svc-api"
+application = "svc.wsgi"
+description = ""
+port = 70000
+workers = 0
+""")
+    with pytest.raises(ModelError) as exc:
+        load_release(root, "t1")
+    said = problems(exc)
+    assert exc.value.path.endswith("services/svc.toml")
+    assert "key 'wsgi[0].application': 'svc.wsgi' is not module:callable" in said
+    assert "key 'wsgi[0].port': 70000 is not a TCP port" in said
+    assert "key 'wsgi[0].workers': must be at least 1" in said
+    assert "key 'wsgi[0].description': must not be empty" in said
+
+
+def test_two_wsgi_applications_of_one_release_on_one_port_are_refused(make_root):
+    root = make_root("six===1.17.0\n", {"svc": ("six", "1.17.0"), "other": ("six", "1.17.0")},
+                     service_extra=WSGI.format(port=8774))
+    other = root / "services" / "other.toml"
+    other.write_text(other.read_text().replace('"svc-api"', '"other-api"'))
+    with pytest.raises(ModelError) as exc:
+        load_release(root, "t1")
+    assert exc.value.path.endswith("releases/t1.toml")
+    assert problems(exc) == ("key 'services': port 8774 is taken by svc-api (svc.toml) and by other-api (other.toml): "
+                             "give each WSGI application its own port in its service file")
+
+
+def test_a_check_names_an_application_the_service_serves(make_root):
+    root = make_root("six===1.17.0\n", {"svc": ("six", "1.17.0")}, service_extra=WSGI.format(port=8080) + """
+[[smoke.requests]]
+wsgi = "svc-ap"
+path = "v3"
+status = 2000
+json = "{not json"
+""")
+    with pytest.raises(ModelError) as exc:
+        load_release(root, "t1")
+    said = problems(exc)
+    assert "key 'smoke.requests[0].path': 'v3' must start with '/'" in said
+    assert "key 'smoke.requests[0].status': 2000 is not an HTTP status" in said
+    assert "key 'smoke.requests[0].json': not valid JSON" in said
+    root = make_root("six===1.17.0\n", {"svc": ("six", "1.17.0")}, service_extra=WSGI.format(port=8080) + """
+[[smoke.requests]]
+wsgi = "svc-ap"
+path = "/"
+status = 200
+""")
+    with pytest.raises(ModelError) as exc:
+        load_release(root, "t1")
+    assert problems(exc) == "key 'smoke.requests[0].wsgi': 'svc-ap' is not one of the service's [[wsgi]] applications (svc-api)"
+
+
+def test_a_lintian_override_without_a_reason_is_refused(make_root):
+    root = make_root("six===1.17.0\n", {"svc": ("six", "1.17.0")}, service_extra="""
+[[lintian_overrides]]
+tag = "privacy-breach-generic"
+context = "* [usr/lib/venvs/svc/*]"
+
+[[lintian_overrides]]
+tag = "package-contains-vcs-control-file"
+reason = ""
+""")
+    with pytest.raises(ModelError) as exc:
+        load_release(root, "t1")
+    assert "key 'lintian_overrides[0].reason': required but missing" in problems(exc)
+    assert "key 'lintian_overrides[1].reason': must not be empty" in problems(exc)
+
+
+def test_smoke_reads_a_units_service_settings_as_systemd_does():
+    unit = unit_settings("[Unit]\nDescription=x\nUser=nobody\n\n[Service]\n# a comment\nUser=keystone\n"
+                         "ExecStart=/usr/lib/venvs/keystone/bin/gunicorn --config /etc/k.py k:app\n"
+                         "WorkingDirectory=/var/lib/keystone\n[Install]\nWantedBy=multi-user.target\n")
+    assert unit == {"User": "keystone", "ExecStart": "/usr/lib/venvs/keystone/bin/gunicorn --config /etc/k.py k:app",
+                    "WorkingDirectory": "/var/lib/keystone"}
