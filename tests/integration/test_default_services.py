@@ -69,3 +69,28 @@ def test_keystone_from_its_package_serves_its_api_and_issues_a_token(built, tmp_
     assert checks["keystone-api: GET /v3 gives 200"] and checks["keystone-api: POST /v3/auth/tokens gives 201"]
     assert [name for name in checks if name.startswith("keystone-api: started from its unit, as its user")]
     assert checks["nothing left after purge"] and checks["systemd-analyze verify"]
+
+
+def test_nova_ships_its_configuration_in_etc_and_its_helpers_work_through_sudo(built, tmp_path, cache_dir):
+    """Upstream's configuration files are conffiles in /etc/nova, rootwrap looks in the venv first,
+    and in a clean chroot the nova user starts privsep-helper through sudo (both ways nova does)
+    and rootwrap refuses what its filters do not allow."""
+    deb = DebFile(str(built["nova"]))
+    conffiles = set(deb.control.get_content("conffiles").decode().split())
+    assert {"/etc/nova/api-paste.ini", "/etc/nova/rootwrap.conf", "/etc/nova/rootwrap.d/compute.filters",
+            "/etc/nova/rootwrap.d/os-brick.filters", "/etc/sudoers.d/nova"} <= conffiles
+    rootwrap = deb.data.get_content("./etc/nova/rootwrap.conf").decode()
+    assert "\nexec_dirs=/usr/lib/venvs/nova/bin,/sbin," in rootwrap
+    assert deb.data.tgz().getmember("./etc/sudoers.d/nova").mode == 0o440
+    assert deb.data.tgz().getmember("./usr/lib/venvs/nova/etc/nova").linkname == "/etc/nova"
+    assert "sudo" in deb.debcontrol()["Depends"]
+
+    proc = in_a_new_repository(PROJECT / "packaging", tmp_path, cache_dir,
+                               "smoke", "2025.2", "nova", str(built["nova"]), "--dist", "bookworm", "--json")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    checks = {c["name"]: c["passed"] for c in json.loads(proc.stdout)["checks"]}
+    assert checks["/etc/sudoers.d/nova: mode 0440, and visudo -cf parses it"]
+    assert checks["as nova: privsep-helper starts through sudo, and runs a privileged function"]
+    assert checks["as nova: privsep-helper starts through sudo nova-rootwrap, as its filter allows"]
+    assert checks["as nova: nova-rootwrap refuses a command that no filter allows"]
+    assert checks["nothing left after purge"]

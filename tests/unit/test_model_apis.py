@@ -117,3 +117,45 @@ def test_smoke_reads_a_units_service_settings_as_systemd_does():
                          "WorkingDirectory=/var/lib/keystone\n[Install]\nWantedBy=multi-user.target\n")
     assert unit == {"User": "keystone", "ExecStart": "/usr/lib/venvs/keystone/bin/gunicorn --config /etc/k.py k:app",
                     "WorkingDirectory": "/var/lib/keystone"}
+
+
+def test_nova_declares_its_helpers_and_the_commands_that_prove_them():
+    for name in ("2025.2", "2026.1"):
+        nova = load_release(PROJECT / "packaging", name).service("nova")
+        assert (nova.helpers.rootwrap, nova.helpers.privsep) == ("nova-rootwrap", True)
+        assert "nova-rootwrap" in nova.console_scripts and nova.smoke.wanted
+        refused = nova.smoke.commands[-1]
+        assert (refused.status, refused.contains) == (99, "Unauthorized command")
+        assert [c.status for c in nova.smoke.commands[:2]] == [0, 0]
+
+
+def test_helpers_name_a_console_script_and_commands_an_exit_status(make_root):
+    root = make_root("six===1.17.0\n", {"svc": ("six", "1.17.0")}, service_extra="""
+[helpers]
+rootwrap = "svc-rootwrap"
+
+[[smoke.commands]]
+description = "runs"
+run = "true"
+status = 300
+
+[[smoke.commands]]
+run = "true"
+""")
+    with pytest.raises(ModelError) as exc:
+        load_release(root, "t1")
+    said = problems(exc)
+    assert exc.value.path.endswith("services/svc.toml")
+    assert "key 'smoke.commands[0].status': 300 is not an exit status (0-255)" in said
+    assert "key 'smoke.commands[1].description': required" in said
+
+
+def test_a_rootwrap_that_is_not_a_console_script_or_an_empty_helpers_table_is_named(make_root):
+    for extra, expected in (
+            ('[helpers]\nrootwrap = "svc-rootwrap"\n',
+             "key 'helpers.rootwrap': 'svc-rootwrap' is not one of the service's console_scripts"),
+            ("[helpers]\nprivsep = false\n", "key 'helpers': name the service's 'rootwrap' console script")):
+        root = make_root("six===1.17.0\n", {"svc": ("six", "1.17.0")}, service_extra=extra)
+        with pytest.raises(ModelError) as exc:
+            load_release(root, "t1")
+        assert expected in problems(exc)

@@ -4,7 +4,8 @@ after the package is installed: what an operator does, then what a client sees.
 usage: python3 api_check.py PLAN.json
 
 The plan (written by smoke.py) gives the configuration files smoke wrote in /etc/<service>/, the
-set-up commands, the WSGI applications to start (their unit files, and a free port on 127.0.0.1
+set-up commands (run as root), the commands the service's user runs (its privileged helpers
+through sudo, say) with the exit status each must give, the WSGI applications to start (their unit files, and a free port on 127.0.0.1
 for each) and the HTTP requests with their expected statuses. Each application is started from
 its installed unit: its ExecStart, as its User and Group, in its WorkingDirectory. Only the bind
 address is smoke's (gunicorn reads GUNICORN_CMD_ARGS over its config file).
@@ -80,6 +81,25 @@ def run_setup(plan: dict) -> bool:
                     f"exit status {proc.returncode}\n{proc.stdout}{proc.stderr}", started):
             return False
     return True
+
+
+def run_commands(plan: dict) -> bool:
+    """Each command as the service's user, in a login-less shell as its units run it."""
+    ok = True
+    for command in plan["commands"]:
+        name = f"as {plan['user']}: {command['description']}"
+        started = time.monotonic()
+        proc = subprocess.run(["runuser", "-u", plan["user"], "--", "sh", "-c", command["run"]],
+                              capture_output=True, text=True, cwd="/",
+                              env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"})
+        said = f"$ {command['run']}\nexit status {proc.returncode}\n{proc.stdout}{proc.stderr}"
+        if proc.returncode != command["status"]:
+            ok = emit(name, False, f"expected exit status {command['status']}, got {proc.returncode}:\n{said}", started) and ok
+        elif command.get("contains") and command["contains"] not in proc.stdout + proc.stderr:
+            ok = emit(name, False, f"the output does not contain {command['contains']!r}:\n{said}", started) and ok
+        else:
+            emit(name, True, "", started)
+    return ok
 
 
 def _gid(group: str) -> int:
@@ -172,7 +192,7 @@ def main(plan_path: str) -> int:
         plan = json.load(f)
     if not run_setup(plan):
         return 1
-    ok = True
+    ok = run_commands(plan)
     for app in plan["apps"]:
         started = time.monotonic()
         proc, log = start(app)

@@ -6,7 +6,8 @@ candidate .deb is installed by apt from a local path (apt resolves its dependenc
 configured suites); when the suite already holds an earlier version, that one is installed
 first and the candidate upgrades it. Then: the service's own commands,
 pip check, every console script's entry point, no build path in the venv, systemd-analyze
-verify of the units; then purge, and nothing may be left behind. A service that declares
+verify of the units; then purge (with the dependencies apt installed for it), and nothing
+may be left behind. A service that declares
 functional checks is then installed again, and brought up as an operator would (api_check.py):
 its configuration written, its set-up commands run, each WSGI application started from its
 installed unit, as its user, and asked the service's HTTP requests.
@@ -160,13 +161,17 @@ class Smoke:
                        lambda: ch.run(["apt-get", "install", "-y", candidate]))
             if result.passed:
                 self._checks(ch, result)
-            self._step(result, f"purge {result.package}", lambda: ch.run(["apt-get", "purge", "-y", result.package]))
+            # With what apt installed for it alone (nova's sudo): those are the package's too.
+            # sudo's prerm refuses to go from a system without a root password unless told.
+            self._step(result, f"purge {result.package}",
+                       lambda: ch.run(["apt-get", "purge", "-y", "--autoremove", result.package],
+                                      setenv={"SUDO_FORCE_REMOVE": "yes"}))
             if result.passed:
                 left = sorted(set(snapshot(ch.path("/"))) - set(before))
                 result.checks.append(Check("nothing left after purge", not left, "\n".join(left[:50])))
             # What the service's own checks write (a database, keys, configuration) is the
             # operator's, not the package's: they run after the purge check, on a new install.
-            if result.passed and self.service.smoke.requests + self.service.smoke.setup:
+            if result.passed and self.service.smoke.wanted:
                 self._step(result, f"install {result.package} {result.version} again, after the purge",
                            lambda: ch.run(["apt-get", "install", "-y", candidate]))
                 if result.passed:
@@ -185,7 +190,7 @@ class Smoke:
             if result.passed:
                 for command in self.service.smoke_commands:
                     self._step(result, f"run: {command}", lambda c=command: ch.run(shlex.split(c)), show=True)
-            if result.passed and self.service.smoke.requests + self.service.smoke.setup:
+            if result.passed and self.service.smoke.wanted:
                 self._functional(ch, result, show=True)
         return result
 
@@ -196,8 +201,10 @@ class Smoke:
         wanted = {r.wsgi for r in spec.requests}
         apps = [{"name": a.name, "application": a.application, "port": free_port(),
                  "unit": f"/lib/systemd/system/{a.name}.service"} for a in self.service.wsgi if a.name in wanted]
-        plan = {"etc": etc, "group": self.service.user, "config": [name for name, _ in spec.config],
-                "setup": list(spec.setup), "apps": apps, "requests": [r.as_dict() for r in spec.requests]}
+        plan = {"etc": etc, "user": self.service.user, "group": self.service.user,
+                "config": [name for name, _ in spec.config], "setup": list(spec.setup),
+                "commands": [c.as_dict() for c in spec.commands], "apps": apps,
+                "requests": [r.as_dict() for r in spec.requests]}
         ch.write("/tmp/venvdeb-api-check.json", json.dumps(plan, indent=1))
         ch.write("/tmp/venvdeb-api-check.py", Path(api_check.__file__).read_bytes())
         proc = ch.run(["/usr/bin/python3", "/tmp/venvdeb-api-check.py", "/tmp/venvdeb-api-check.json"])
@@ -247,6 +254,10 @@ class Smoke:
         # A build tree path always contains debian/<package>/ before the venv's path.
         self._step(result, "no file in the venv names the build path",
                    lambda: _inverted(ch.run(["grep", "-rlF", f"debian/{self.service.package}{venv}", venv])))
+        if self.service.helpers:
+            sudoers = f"/etc/sudoers.d/{self.service.name}"
+            self._step(result, f"{sudoers}: mode 0440, and visudo -cf parses it",
+                       lambda: _mode_and_visudo(ch, sudoers))
         units = [f"/lib/systemd/system/{d.name}.service" for d in self.service.daemons + self.service.wsgi]
         if units:
             if ch.exists("/usr/bin/systemd-analyze"):
@@ -262,6 +273,17 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _mode_and_visudo(ch: Environment, sudoers: str):
+    """sudo ignores a file in /etc/sudoers.d that others may write, and stops at one it cannot
+    parse: both are checked as installed."""
+    proc = ch.run(["visudo", "-cf", sudoers])
+    mode = ch.path(sudoers).stat().st_mode & 0o7777 if ch.exists(sudoers) else None
+    if mode != 0o440:
+        proc.returncode = proc.returncode or 1
+        proc.stdout += f"\n{sudoers}: mode {oct(mode) if mode is not None else 'missing'}, expected 0o440\n"
+    return proc
 
 
 def _inverted(proc):

@@ -19,6 +19,11 @@ A service file says, for example:
     wsgi = "keystone-api"
     path = "/v3"
     status = 200
+
+    [[smoke.commands]]                             # run as the service's user, after the set-up
+    description = "rootwrap refuses what no filter allows"
+    run = "sudo nova-rootwrap /etc/nova/rootwrap.conf cat /etc/shadow"
+    status = 99                                    # the exit status (default 0)
 """
 
 from __future__ import annotations
@@ -44,6 +49,10 @@ def _workers(value) -> str | None:
 
 def _status(value) -> str | None:
     return None if 100 <= value <= 599 else f"{value} is not an HTTP status"
+
+
+def _exit_status(value) -> str | None:
+    return None if 0 <= value <= 255 else f"{value} is not an exit status (0-255)"
 
 
 def _method(value) -> str | None:
@@ -88,10 +97,18 @@ REQUEST_SCHEMA = {
     "contains": Key(str, check=non_empty),
 }
 
+COMMAND_SCHEMA = {
+    "description": Key(str, required=True, check=non_empty),
+    "run": Key(str, required=True, check=non_empty),
+    "status": Key(int, check=_exit_status),
+    "contains": Key(str, check=non_empty),
+}
+
 SMOKE_SCHEMA = {
     "config": Key(dict, check=_file_names),
     "setup": Key(list, items=str, check=non_empty),
     "requests": Key(list, items=dict),
+    "commands": Key(list, items=dict),
 }
 
 
@@ -129,10 +146,31 @@ class Request:
 
 
 @dataclass(frozen=True)
+class Command:
+    """A shell command smoke runs as the service's user (what the service itself would run, such
+    as a privileged helper through sudo), the exit status it must give, and a text its output
+    must hold."""
+
+    description: str
+    run: str
+    status: int = 0
+    contains: str | None = None
+
+    def as_dict(self) -> dict:
+        return {"description": self.description, "run": self.run, "status": self.status, "contains": self.contains}
+
+
+@dataclass(frozen=True)
 class FunctionalSmoke:
     config: tuple[tuple[str, str], ...] = ()  # (file name in /etc/<service>/, text)
     setup: tuple[str, ...] = ()  # shell commands, as root, as an operator runs them after install
     requests: tuple[Request, ...] = ()
+    commands: tuple[Command, ...] = ()
+
+    @property
+    def wanted(self) -> bool:
+        """Whether the service declares anything for smoke to bring up."""
+        return bool(self.setup or self.requests or self.commands)
 
 
 def wsgi_problems(apps: list[dict]) -> list[str]:
@@ -156,6 +194,9 @@ def smoke_problems(smoke: dict, apps: list[dict]) -> list[str]:
         for key, value in (request.get("headers") or {}).items():
             if not isinstance(value, str):
                 problems.append(f"key 'smoke.requests[{i}].headers.{key}': expected a string")
+    for i, command in enumerate(smoke.get("commands", []) if isinstance(smoke.get("commands"), list) else []):
+        if isinstance(command, dict):
+            problems.extend(_validate(command, COMMAND_SCHEMA, f"smoke.commands[{i}]."))
     for name, text in (smoke.get("config") or {}).items():
         if not isinstance(text, str):
             problems.append(f"key 'smoke.config.{name}': expected the file's text as a string")
@@ -183,4 +224,6 @@ def functional_smoke(data: dict) -> FunctionalSmoke:
         requests=tuple(Request(r["wsgi"], r["path"], r["status"], r.get("method", "GET"), body(r.get("json")),
                                tuple(sorted((r.get("headers") or {}).items())), r.get("contains"))
                        for r in data.get("requests", ())),
+        commands=tuple(Command(c["description"], c["run"], c.get("status", 0), c.get("contains"))
+                       for c in data.get("commands", ())),
     )

@@ -67,6 +67,13 @@ SERVICE_SCHEMA = {
     "wsgi": Key(list, items=dict),
     "smoke": Key(dict),
     "lintian_overrides": Key(list, items=dict),
+    "helpers": Key(
+        dict,
+        table={
+            "rootwrap": Key(str, check=matches(r"[A-Za-z0-9][A-Za-z0-9._-]*", "a console script's name")),
+            "privsep": Key(bool),
+        },
+    ),
     "config_sample": Key(
         dict,
         table={
@@ -119,6 +126,15 @@ class LintianOverride:
 
 
 @dataclass(frozen=True)
+class Helpers:
+    """The privileged helpers the service user runs through sudo: its rootwrap (a console script of
+    the service, run with /etc/<service>/rootwrap.conf) and oslo.privsep's privsep-helper."""
+
+    rootwrap: str | None = None
+    privsep: bool = False
+
+
+@dataclass(frozen=True)
 class ConfigSample:
     output: str
     namespaces: tuple[str, ...]
@@ -140,6 +156,7 @@ class Service:
     wsgi: tuple[WsgiApp, ...] = ()
     smoke: FunctionalSmoke = FunctionalSmoke()
     lintian_overrides: tuple[LintianOverride, ...] = ()
+    helpers: Helpers | None = None
 
     @property
     def package(self) -> str:
@@ -184,7 +201,7 @@ def load_service(root: Path, name: str, release: tuple[Path, dict] | None = None
         problems = _source_problems(src, f"services.{name}.", complete=True, origin=path.name)
         if problems:
             raise ModelError(release_path, problems)
-    sample = data.get("config_sample")
+    sample, helpers = data.get("config_sample"), data.get("helpers")
     return Service(
         name=data["name"],
         summary=data["summary"],
@@ -205,6 +222,7 @@ def load_service(root: Path, name: str, release: tuple[Path, dict] | None = None
         smoke=functional_smoke(data.get("smoke", {})),
         lintian_overrides=tuple(LintianOverride(o["tag"], o["reason"], o.get("context", ""))
                                 for o in data.get("lintian_overrides", ())),
+        helpers=Helpers(helpers.get("rootwrap"), helpers.get("privsep", False)) if helpers else None,
     )
 
 
@@ -257,6 +275,14 @@ def _service_consistency(data: dict, name: str, complete: bool = True) -> list[s
         program = daemon["command"].split()[0]
         if program not in data["console_scripts"]:
             problems.append(f"key 'daemons[{i}].command': {program!r} is not one of the service's console_scripts")
+    helpers = data.get("helpers")
+    if helpers is not None:
+        if not helpers.get("rootwrap") and not helpers.get("privsep"):
+            problems.append("key 'helpers': name the service's 'rootwrap' console script, or set 'privsep' = true, "
+                            "or remove the table")
+        if helpers.get("rootwrap") and helpers["rootwrap"] not in data["console_scripts"]:
+            problems.append(f"key 'helpers.rootwrap': {helpers['rootwrap']!r} is not one of the service's "
+                            "console_scripts (add it there: sudo runs it from the venv's bin/)")
     if data["name"] != name:
         problems.append(f"key 'name': is {data['name']!r} but the file is named for {name!r}")
     problems.extend(_source_problems(data["source"], "source.", complete))

@@ -64,6 +64,15 @@ def check_console_scripts(inputs: RenderInputs) -> None:
         )
 
 
+def check_helpers(inputs: RenderInputs) -> None:
+    helpers = inputs.service.helpers
+    provided = {s for w in inputs.closure for s in w.console_scripts}
+    if helpers and helpers.privsep and "privsep-helper" not in provided:
+        raise VenvdebError(f"{inputs.service.path}: key 'helpers.privsep': privsep-helper is not provided by any "
+                           "distribution in the venv",
+                           hint="oslo.privsep provides it: add it to the service's requirements, or set privsep = false")
+
+
 def context(inputs: RenderInputs) -> dict:
     major, minor = (int(x) for x in inputs.python_version.split(".")[:2])
     entry = inputs.history[-1]
@@ -94,10 +103,13 @@ def context(inputs: RenderInputs) -> dict:
 PER_PACKAGE = {"links", "install", "postinst", "prerm", "postrm", "logrotate", "lintian-overrides"}
 # Rendered once per daemon or WSGI application, below.
 PER_UNIT = {"service.j2", "wsgi.service.j2", "gunicorn.conf.py.j2"}
+# Rendered only for a service that has privileged helpers, into the tree's sudoers.d/.
+ONLY_WITH_HELPERS = {"sudoers.j2"}
 
 
 def render(inputs: RenderInputs, tree: Path, templates: Path = TEMPLATES) -> Path:
     check_console_scripts(inputs)
+    check_helpers(inputs)
     ctx = context(inputs)
     package = ctx["package"]
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), undefined=jinja2.StrictUndefined,
@@ -116,7 +128,7 @@ def render(inputs: RenderInputs, tree: Path, templates: Path = TEMPLATES) -> Pat
         dest.write_text(text)
 
     for src in sorted((templates / "debian").iterdir()):
-        if src.is_dir() or src.name in PER_UNIT:
+        if src.is_dir() or src.name in PER_UNIT | ONLY_WITH_HELPERS:
             continue
         if src.suffix == ".j2":
             name = src.stem
@@ -133,6 +145,9 @@ def render(inputs: RenderInputs, tree: Path, templates: Path = TEMPLATES) -> Pat
         emit("debian/wsgi.service.j2", debian / f"{package}.{app.name}.service", app=app)
         (tree / "etc").mkdir(exist_ok=True)
         emit("debian/gunicorn.conf.py.j2", tree / "etc" / f"{app.name}-gunicorn.conf.py", app=app)
+    if inputs.service.helpers:
+        (tree / "sudoers.d").mkdir(exist_ok=True)
+        emit("debian/sudoers.j2", tree / "sudoers.d" / inputs.service.name)
     (debian / "rules").chmod(0o755)
     (debian / "changelog").write_text(changelog(package, inputs.release.distribution,
                                                 inputs.release.maintainer, inputs.history))
