@@ -30,7 +30,7 @@ $(BIN)/venvdeb: pyproject.toml
 	PIP_CONFIG_FILE=/dev/null $(BIN)/pip install -q -e '.[test]'
 	touch $@
 
-SERVICES ?= nova glance keystone
+SERVICES ?= nova glance keystone placement
 
 # The main job on the default packaging: release 2026.1 (or each of RELEASES) at each of its
 # distributions (bookworm and trixie), the wheelhouse, every service through build, lint and smoke, published to that

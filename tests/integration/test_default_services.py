@@ -1,4 +1,4 @@
-"""make demo's services: venv-nova, venv-glance and venv-keystone of 2025.2 for bookworm, checked
+"""make demo's services of 2025.2 for bookworm (nova, glance, keystone, placement), checked
 against packaging/ (make demo builds every distribution)."""
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def test_keystone_from_its_package_serves_its_api_and_issues_a_token(built, tmp_
 def test_nova_ships_its_configuration_in_etc_and_its_helpers_work_through_sudo(built, tmp_path, cache_dir):
     """Upstream's configuration files are conffiles in /etc/nova, rootwrap looks in the venv first,
     and in a clean chroot the nova user starts privsep-helper through sudo (both ways nova does)
-    and rootwrap refuses what its filters do not allow."""
+    and rootwrap refuses what its filters do not allow; nova-api serves its version document."""
     deb = DebFile(str(built["nova"]))
     conffiles = set(deb.control.get_content("conffiles").decode().split())
     assert {"/etc/nova/api-paste.ini", "/etc/nova/rootwrap.conf", "/etc/nova/rootwrap.d/compute.filters",
@@ -93,4 +93,5 @@ def test_nova_ships_its_configuration_in_etc_and_its_helpers_work_through_sudo(b
     assert checks["as nova: privsep-helper starts through sudo, and runs a privileged function"]
     assert checks["as nova: privsep-helper starts through sudo nova-rootwrap, as its filter allows"]
     assert checks["as nova: nova-rootwrap refuses a command that no filter allows"]
+    assert checks["nova-api: GET / gives 200"]  # its databases migrated on sqlite, served by gunicorn
     assert checks["nothing left after purge"]
