@@ -65,7 +65,7 @@ def main() -> None:
              "are summed over the point's packages; lint and smoke of one package run side by side, so a",
              "point's wall is less than the sum of its stages.", "",
              "| run | release | distribution | interpreter | wall (s) | " + " | ".join(f"{s} (s)" for s in STAGES)
-             + " | wheels | from sdists | downloads | MB downloaded | from cache |",
+             + " | wheels | from sdists | downloads | MB downloaded | from cache | MB from cache |",
              "|---|---|---|---|---:|" + "---:|" * len(STAGES) + "---:|---:|---:|---:|---:|---:|"]
     for label, runs in (("cold", cold), ("warm", warm)):
         for p in runs:
