@@ -1,4 +1,4 @@
-"""A clean chroot as an environment: unpacked afresh from an image, entered with unshare.
+"""A clean chroot as an environment: made afresh from an image, entered with unshare.
 
 Each command gets its own mount and PID namespaces with /proc mounted, and a clean set of
 variables: nothing of the host's environment leaks in. The chroot is removed when the
@@ -8,13 +8,13 @@ variables: nothing of the host's environment leaks in. The chroot is removed whe
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from . import rootfs
 from .base import Environment
 
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
@@ -76,25 +76,34 @@ class Chroot(Environment):
 
 @contextmanager
 def fresh(tarball: Path, distribution: str, work_dir: Path | None = None, binds: tuple[Path, ...] = ()):
-    """A new chroot unpacked from ``tarball``, removed afterwards whatever happens. The bound
+    """A new chroot from ``tarball``: an overlay on its shared unpacked tree (rootfs.py), or, where
+    overlays cannot be mounted, a copy of its own. Removed afterwards whatever happens. The bound
     directories are mounted per command, in that command's namespace: removing the chroot
     never touches them."""
-    root = Path(tempfile.mkdtemp(prefix="venvdeb-chroot-", dir=work_dir))
+    work = Path(tempfile.mkdtemp(prefix="venvdeb-chroot-", dir=work_dir))
     try:
-        subprocess.run(["tar", "--extract", "--file", str(tarball), "--directory", str(root),
-                        "--numeric-owner", "--preserve-permissions"], check=True, capture_output=True)
-        # The chroot reaches the network as the host does: the host's resolver, and the certificate
-        # authorities it trusts (a network that inspects TLS adds its own to the host's bundle).
-        shutil.copyfile("/etc/resolv.conf", root / "etc" / "resolv.conf", follow_symlinks=True)
-        if HOST_CA_BUNDLE.is_file():
-            bundle = root / str(HOST_CA_BUNDLE).lstrip("/")
-            bundle.parent.mkdir(parents=True, exist_ok=True)
-            bundle.unlink(missing_ok=True)
-            shutil.copyfile(HOST_CA_BUNDLE, bundle)
-        # No daemon starts inside a chroot: there is no init to own it.
-        policy = root / "usr" / "sbin" / "policy-rc.d"
-        policy.write_text("#!/bin/sh\nexit 101\n")
-        policy.chmod(0o755)
-        yield Chroot(root, distribution, binds)
+        with rootfs.shared_tree(tarball) as tree, rootfs.overlay(tree, work) as mounted:
+            root = mounted or work / "root"
+            if mounted is None:
+                rootfs.unpack(tarball, root)
+            prepare(root)
+            yield Chroot(root, distribution, binds)
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def prepare(root: Path) -> None:
+    # The chroot reaches the network as the host does: the host's resolver, and the certificate
+    # authorities it trusts (a network that inspects TLS adds its own to the host's bundle).
+    resolv = root / "etc" / "resolv.conf"
+    resolv.unlink(missing_ok=True)
+    shutil.copyfile("/etc/resolv.conf", resolv, follow_symlinks=True)
+    if HOST_CA_BUNDLE.is_file():
+        bundle = root / str(HOST_CA_BUNDLE).lstrip("/")
+        bundle.parent.mkdir(parents=True, exist_ok=True)
+        bundle.unlink(missing_ok=True)
+        shutil.copyfile(HOST_CA_BUNDLE, bundle)
+    # No daemon starts inside a chroot: there is no init to own it.
+    policy = root / "usr" / "sbin" / "policy-rc.d"
+    policy.write_text("#!/bin/sh\nexit 101\n")
+    policy.chmod(0o755)
