@@ -10,7 +10,6 @@ measured is what more workers change, build and lint on the workers.
 from __future__ import annotations
 
 import shutil
-import socket
 import sys
 import tempfile
 import time
@@ -18,14 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import PROJECT, record  # noqa: E402
+from venvdeb.http import free_port  # noqa: E402
 
 RELEASE = "2025.2"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run_farm(workers: tuple[str, ...], work: Path, cache_dir: Path) -> dict:

@@ -94,3 +94,11 @@ class Client:
                     os.unlink(tmp)
 
         return self._retry(url, action)
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now, for a server started next (or, left
+    closed, for a request that must be refused)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

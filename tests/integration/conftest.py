@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 from tests.conftest import PROJECT, write
 from venvdeb.buildbot.local import Farm
 from venvdeb.buildbot.rest import Api
+from venvdeb.http import free_port
 from venvdeb.repository.signing import stop_agent
 
 pytestmark = [pytest.mark.integration, pytest.mark.network]
@@ -135,12 +135,6 @@ def git_release(make_root, name: str, upstream: Path, release_extra: str = "") -
         branch = "stable/2025.2"
     """)
     return root
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from venvdeb.http import free_port
 
 from .conftest import TINY_UC, both_distributions, debs_under
 
@@ -61,9 +62,7 @@ def test_unbuildable_sdist_and_missing_pin_are_both_reported(make_root, venvdeb,
 
 
 def test_network_failure_is_retried_then_reported(make_root, venvdeb, tmp_path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()  # nothing listens there
     root = make_root(TINY_UC, {"svc": ("requests", "2.32.4")},
                      release_extra=f'index_url = "http://127.0.0.1:{port}/simple"\n')
     # A fresh cache for the index answers, the same build environment.

@@ -64,7 +64,7 @@ def test_a_remade_image_gets_a_new_tree_and_the_old_one_goes_when_no_chroot_uses
     assert sorted(p.name for p in trees.iterdir() if p.is_dir()) == [new.name]
 
 
-def test_where_no_overlay_can_be_mounted_the_chroot_is_unpacked_as_before(image, tmp_path):
+def test_where_no_overlay_can_be_mounted_the_chroot_is_a_copy_of_the_tree(image, tmp_path):
     odd = tmp_path / "a:b"  # overlayfs cannot be told this path in its options
     odd.mkdir()
     with chroot.fresh(image, "tiny", work_dir=odd) as ch:

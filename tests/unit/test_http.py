@@ -1,14 +1,13 @@
 """Retries with backoff, against a real HTTP server on 127.0.0.1."""
 
 import hashlib
-import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from venvdeb.errors import NetworkError
-from venvdeb.http import Client, NotFound
+from venvdeb.http import Client, NotFound, free_port
 
 
 class Flaky(BaseHTTPRequestHandler):
@@ -48,12 +47,6 @@ def server():
     httpd.server_close()
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_transient_errors_are_retried(server):
     Flaky.failures_left["/a"] = 2
     client = Client(attempts=4, backoff=0.01)
@@ -70,7 +63,7 @@ def test_gives_up_after_the_last_attempt_with_a_clear_error(server):
 
 
 def test_connection_refused_is_retried_then_reported():
-    url = f"http://127.0.0.1:{closed_port()}/simple/x/"
+    url = f"http://127.0.0.1:{free_port()}/simple/x/"
     with pytest.raises(NetworkError) as exc:
         Client(attempts=2, backoff=0.01).get_bytes(url)
     assert "failed after 2 attempts" in str(exc.value)

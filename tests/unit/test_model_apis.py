@@ -25,6 +25,14 @@ def problems(exc) -> str:
     return "\n".join(exc.value.problems)
 
 
+def refused(make_root, service_extra: str):
+    """Loading release t1, whose service svc (six) has ``service_extra``, fails: its ModelError."""
+    root = make_root("six===1.17.0\n", {"svc": ("six", "1.17.0")}, service_extra=service_extra)
+    with pytest.raises(ModelError) as exc:
+        load_release(root, "t1")
+    return exc
+
+
 def test_keystone_declares_its_api_and_the_checks_that_prove_it():
     for name in ("2025.2", "2026.1"):
         keystone = load_release(PROJECT / "packaging", name).service("keystone")
@@ -40,7 +48,7 @@ def test_keystone_declares_its_api_and_the_checks_that_prove_it():
 
 
 def test_a_wsgi_application_is_module_colon_callable_on_a_port(make_root):
-    root = make_root("six===1.17.0\n", {"svc": ("six", "1.17.0")}, service_extra="""
+    exc = refused(make_root, """
 [[wsgi]]
 name = "svc-api"
 application = "svc.wsgi"
@@ -48,8 +56,6 @@ description = ""
 port = 70000
 workers = 0
 """)
-    with pytest.raises(ModelError) as exc:
-        load_release(root, "t1")
     said = problems(exc)
     assert exc.value.path.endswith("services/svc.toml")
     assert "key 'wsgi[0].application': 'svc.wsgi' is not module:callable" in said
@@ -71,32 +77,28 @@ def test_two_wsgi_applications_of_one_release_on_one_port_are_refused(make_root)
 
 
 def test_a_check_names_an_application_the_service_serves(make_root):
-    root = make_root("six===1.17.0\n", {"svc": ("six", "1.17.0")}, service_extra=WSGI.format(port=8080) + """
+    exc = refused(make_root, WSGI.format(port=8080) + """
 [[smoke.requests]]
 wsgi = "svc-ap"
 path = "v3"
 status = 2000
 json = "{not json"
 """)
-    with pytest.raises(ModelError) as exc:
-        load_release(root, "t1")
     said = problems(exc)
     assert "key 'smoke.requests[0].path': 'v3' must start with '/'" in said
     assert "key 'smoke.requests[0].status': 2000 is not an HTTP status" in said
     assert "key 'smoke.requests[0].json': not valid JSON" in said
-    root = make_root("six===1.17.0\n", {"svc": ("six", "1.17.0")}, service_extra=WSGI.format(port=8080) + """
+    exc = refused(make_root, WSGI.format(port=8080) + """
 [[smoke.requests]]
 wsgi = "svc-ap"
 path = "/"
 status = 200
 """)
-    with pytest.raises(ModelError) as exc:
-        load_release(root, "t1")
     assert problems(exc) == "key 'smoke.requests[0].wsgi': 'svc-ap' is not one of the service's [[wsgi]] applications (svc-api)"
 
 
 def test_a_lintian_override_without_a_reason_is_refused(make_root):
-    root = make_root("six===1.17.0\n", {"svc": ("six", "1.17.0")}, service_extra="""
+    exc = refused(make_root, """
 [[lintian_overrides]]
 tag = "privacy-breach-generic"
 context = "* [usr/lib/venvs/svc/*]"
@@ -105,8 +107,6 @@ context = "* [usr/lib/venvs/svc/*]"
 tag = "package-contains-vcs-control-file"
 reason = ""
 """)
-    with pytest.raises(ModelError) as exc:
-        load_release(root, "t1")
     assert "key 'lintian_overrides[0].reason': required but missing" in problems(exc)
     assert "key 'lintian_overrides[1].reason': must not be empty" in problems(exc)
 
@@ -130,7 +130,7 @@ def test_nova_declares_its_helpers_and_the_commands_that_prove_them():
 
 
 def test_helpers_name_a_console_script_and_commands_an_exit_status(make_root):
-    root = make_root("six===1.17.0\n", {"svc": ("six", "1.17.0")}, service_extra="""
+    exc = refused(make_root, """
 [helpers]
 rootwrap = "svc-rootwrap"
 
@@ -142,8 +142,6 @@ status = 300
 [[smoke.commands]]
 run = "true"
 """)
-    with pytest.raises(ModelError) as exc:
-        load_release(root, "t1")
     said = problems(exc)
     assert exc.value.path.endswith("services/svc.toml")
     assert "key 'smoke.commands[0].status': 300 is not an exit status (0-255)" in said
@@ -155,7 +153,5 @@ def test_a_rootwrap_that_is_not_a_console_script_or_an_empty_helpers_table_is_na
             ('[helpers]\nrootwrap = "svc-rootwrap"\n',
              "key 'helpers.rootwrap': 'svc-rootwrap' is not one of the service's console_scripts"),
             ("[helpers]\nprivsep = false\n", "key 'helpers': name the service's 'rootwrap' console script")):
-        root = make_root("six===1.17.0\n", {"svc": ("six", "1.17.0")}, service_extra=extra)
-        with pytest.raises(ModelError) as exc:
-            load_release(root, "t1")
+        exc = refused(make_root, extra)
         assert expected in problems(exc)

@@ -77,15 +77,12 @@ class Chroot(Environment):
 @contextmanager
 def fresh(tarball: Path, distribution: str, work_dir: Path | None = None, binds: tuple[Path, ...] = ()):
     """A new chroot from ``tarball``: an overlay on its shared unpacked tree (rootfs.py), or, where
-    overlays cannot be mounted, a copy of its own. Removed afterwards whatever happens. The bound
+    overlays cannot be mounted, a copy of that tree. Removed afterwards whatever happens. The bound
     directories are mounted per command, in that command's namespace: removing the chroot
     never touches them."""
     work = Path(tempfile.mkdtemp(prefix="venvdeb-chroot-", dir=work_dir))
     try:
-        with rootfs.shared_tree(tarball) as tree, rootfs.overlay(tree, work) as mounted:
-            root = mounted or work / "root"
-            if mounted is None:
-                rootfs.unpack(tarball, root)
+        with rootfs.shared_tree(tarball) as tree, rootfs.overlay(tree, work) as root:
             prepare(root)
             yield Chroot(root, distribution, binds)
     finally:

@@ -27,6 +27,8 @@ import time
 import urllib.error
 import urllib.request
 
+# What the service's commands and servers run with: as a unit's, nothing of smoke's own.
+BASE_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
 START_TIMEOUT = 90  # seconds for a server to accept connections
 REQUEST_TIMEOUT = 120  # the first request waits for a worker to import the application
 
@@ -69,10 +71,9 @@ def emit(name: str, passed: bool, detail: str = "", started: float | None = None
 
 
 def run_setup(plan: dict) -> bool:
-    group = plan["group"]
     for name in plan["config"]:
         path = os.path.join(plan["etc"], name)
-        os.chown(path, 0, _gid(group))
+        os.chown(path, 0, _gid(plan["user"]))  # the package makes the user's group of its name
         os.chmod(path, 0o640)  # configuration holds secrets: root writes it, the service reads it
     for command in plan["setup"]:
         started = time.monotonic()
@@ -90,8 +91,7 @@ def run_commands(plan: dict) -> bool:
         name = f"as {plan['user']}: {command['description']}"
         started = time.monotonic()
         proc = subprocess.run(["runuser", "-u", plan["user"], "--", "sh", "-c", command["run"]],
-                              capture_output=True, text=True, cwd="/",
-                              env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"})
+                              capture_output=True, text=True, cwd="/", env=BASE_ENV)
         said = f"$ {command['run']}\nexit status {proc.returncode}\n{proc.stdout}{proc.stderr}"
         if proc.returncode != command["status"]:
             ok = emit(name, False, f"expected exit status {command['status']}, got {proc.returncode}:\n{said}", started) and ok
@@ -117,14 +117,12 @@ def start(app: dict) -> tuple[subprocess.Popen | None, str]:
     python = os.path.join(os.path.dirname(argv[0]), "python")
     imported = subprocess.run(["runuser", "-u", user, "-g", group, "--", python, "-c", IMPORT],
                               capture_output=True, text=True, cwd=unit.get("WorkingDirectory", "/"),
-                              env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8",
-                                   "VENVDEB_WSGI_APPLICATION": app["application"]})
+                              env={**BASE_ENV, "VENVDEB_WSGI_APPLICATION": app["application"]})
     if imported.returncode != 0:
         return None, (f"{app['application']} cannot be imported as {user} by {python}:\n"
                       f"{imported.stdout}{imported.stderr}")
     log = f"/tmp/{app['name']}.log"
-    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8",
-           "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{app['port']}"}
+    env = {**BASE_ENV, "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{app['port']}"}
     with open(log, "w") as out:
         proc = subprocess.Popen(["runuser", "-u", user, "-g", group, "--", *argv], stdout=out, stderr=subprocess.STDOUT,
                                 cwd=unit.get("WorkingDirectory", "/"), env=env, start_new_session=True)

@@ -18,15 +18,15 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import socket
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from debian.debfile import DebFile
 
 from ..deb import sources_entry
 from ..environment import Environment, Image
+from ..http import free_port
 from ..model import Release, Service
 from . import api_check
 
@@ -199,11 +199,13 @@ class Smoke:
         for name, text in spec.config:
             ch.write(f"{etc}/{name}", text, mode=0o640)
         wanted = {r.wsgi for r in spec.requests}
+        # The chroot shares the host's network: a service's own port (keystone's 5000) may be
+        # taken on a build host.
         apps = [{"name": a.name, "application": a.application, "port": free_port(),
                  "unit": f"/lib/systemd/system/{a.name}.service"} for a in self.service.wsgi if a.name in wanted]
-        plan = {"etc": etc, "user": self.service.user, "group": self.service.user,
+        plan = {"etc": etc, "user": self.service.user,
                 "config": [name for name, _ in spec.config], "setup": list(spec.setup),
-                "commands": [c.as_dict() for c in spec.commands], "apps": apps,
+                "commands": [asdict(c) for c in spec.commands], "apps": apps,
                 "requests": [r.as_dict() for r in spec.requests]}
         ch.write("/tmp/venvdeb-api-check.json", json.dumps(plan, indent=1))
         ch.write("/tmp/venvdeb-api-check.py", Path(api_check.__file__).read_bytes())
@@ -215,10 +217,7 @@ class Smoke:
             except (ValueError, TypeError):
                 continue
         for check in reported:
-            self.log(f"smoke: {'ok  ' if check.passed else 'FAIL'} {check.name}")
-            if show and not check.passed:
-                for line in check.detail.splitlines()[-12:]:
-                    self.log(f"    | {line}")
+            self._report(check, check.detail if show and not check.passed else "")
         result.checks.extend(reported)
         if proc.returncode != 0 and all(c.passed for c in reported):
             result.checks.append(Check("functional checks", False, (proc.stdout + proc.stderr)[-2500:]))
@@ -236,11 +235,15 @@ class Smoke:
         proc = action()
         ok = proc.returncode == 0
         detail = "" if ok else (proc.stdout + proc.stderr)[-2500:]
-        result.checks.append(Check(name, ok, detail, round(time.monotonic() - started, 1)))
-        self.log(f"smoke: {'ok  ' if ok else 'FAIL'} {name}")
-        if show:  # the demo shows what apt and the commands said
-            for line in (proc.stdout + proc.stderr).strip().splitlines()[-12:]:
-                self.log(f"    | {line}")
+        check = Check(name, ok, detail, round(time.monotonic() - started, 1))
+        result.checks.append(check)
+        # With show, the demo shows what apt and the commands said.
+        self._report(check, (proc.stdout + proc.stderr).strip() if show else "")
+
+    def _report(self, check: Check, said: str = "") -> None:
+        self.log(f"smoke: {'ok  ' if check.passed else 'FAIL'} {check.name}")
+        for line in said.splitlines()[-12:]:
+            self.log(f"    | {line}")
 
     def _checks(self, ch: Environment, result: SmokeResult) -> None:
         venv = f"/usr/lib/venvs/{self.service.name}"
@@ -265,14 +268,6 @@ class Smoke:
                            lambda: ch.run(["systemd-analyze", "verify", "--man=no", *units]))
             else:
                 result.checks.append(Check("systemd-analyze verify", True, "skipped: not in the chroot"))
-
-
-def free_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on now: the chroot shares the host's network, so
-    a service's own port (keystone's 5000) may be taken on a build host."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _mode_and_visudo(ch: Environment, sudoers: str):

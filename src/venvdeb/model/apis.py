@@ -122,10 +122,6 @@ class WsgiApp:
     workers: int = 2
     enable: bool = False  # enabled and started on install only when the service says so
 
-    @property
-    def module(self) -> str:
-        return self.application.split(":")[0]
-
 
 @dataclass(frozen=True)
 class Request:
@@ -156,9 +152,6 @@ class Command:
     status: int = 0
     contains: str | None = None
 
-    def as_dict(self) -> dict:
-        return {"description": self.description, "run": self.run, "status": self.status, "contains": self.contains}
-
 
 @dataclass(frozen=True)
 class FunctionalSmoke:
@@ -176,17 +169,17 @@ class FunctionalSmoke:
 def wsgi_problems(apps: list[dict]) -> list[str]:
     problems = []
     for i, app in enumerate(apps):
-        problems.extend(_validate(app, WSGI_SCHEMA, f"wsgi[{i}]."))
+        problems.extend(validate(app, WSGI_SCHEMA, prefix=f"wsgi[{i}]."))
     return problems
 
 
 def smoke_problems(smoke: dict, apps: list[dict]) -> list[str]:
-    problems = _validate(smoke, SMOKE_SCHEMA, "smoke.")
+    problems = validate(smoke, SMOKE_SCHEMA, prefix="smoke.")
     names = {a.get("name") for a in apps}
     for i, request in enumerate(smoke.get("requests", []) if isinstance(smoke.get("requests"), list) else []):
         if not isinstance(request, dict):
             continue
-        found = _validate(request, REQUEST_SCHEMA, f"smoke.requests[{i}].")
+        found = validate(request, REQUEST_SCHEMA, prefix=f"smoke.requests[{i}].")
         problems.extend(found)
         if not found and request["wsgi"] not in names:
             problems.append(f"key 'smoke.requests[{i}].wsgi': {request['wsgi']!r} is not one of the service's "
@@ -196,15 +189,11 @@ def smoke_problems(smoke: dict, apps: list[dict]) -> list[str]:
                 problems.append(f"key 'smoke.requests[{i}].headers.{key}': expected a string")
     for i, command in enumerate(smoke.get("commands", []) if isinstance(smoke.get("commands"), list) else []):
         if isinstance(command, dict):
-            problems.extend(_validate(command, COMMAND_SCHEMA, f"smoke.commands[{i}]."))
+            problems.extend(validate(command, COMMAND_SCHEMA, prefix=f"smoke.commands[{i}]."))
     for name, text in (smoke.get("config") or {}).items():
         if not isinstance(text, str):
             problems.append(f"key 'smoke.config.{name}': expected the file's text as a string")
     return problems
-
-
-def _validate(data, schema, prefix):
-    return validate(data, schema, prefix=prefix)
 
 
 def wsgi_apps(data: list[dict]) -> tuple[WsgiApp, ...]:

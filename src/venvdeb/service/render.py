@@ -54,6 +54,8 @@ def architecture(closure: list[WheelItem]) -> str:
 
 
 def check_console_scripts(inputs: RenderInputs) -> None:
+    """The service's console scripts, and oslo.privsep's privsep-helper when its helpers say so,
+    are in the venv."""
     provided = {s for w in inputs.closure for s in w.console_scripts}
     missing = [s for s in inputs.service.console_scripts if s not in provided]
     if missing:
@@ -62,11 +64,7 @@ def check_console_scripts(inputs: RenderInputs) -> None:
             f"not provided by any distribution in the venv",
             hint=f"{inputs.upstream_name} provides: {', '.join(sorted(provided)) or 'no console scripts'}",
         )
-
-
-def check_helpers(inputs: RenderInputs) -> None:
     helpers = inputs.service.helpers
-    provided = {s for w in inputs.closure for s in w.console_scripts}
     if helpers and helpers.privsep and "privsep-helper" not in provided:
         raise VenvdebError(f"{inputs.service.path}: key 'helpers.privsep': privsep-helper is not provided by any "
                            "distribution in the venv",
@@ -109,7 +107,6 @@ ONLY_WITH_HELPERS = {"sudoers.j2"}
 
 def render(inputs: RenderInputs, tree: Path, templates: Path = TEMPLATES) -> Path:
     check_console_scripts(inputs)
-    check_helpers(inputs)
     ctx = context(inputs)
     package = ctx["package"]
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), undefined=jinja2.StrictUndefined,

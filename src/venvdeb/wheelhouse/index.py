@@ -148,12 +148,13 @@ class IndexProvider:
         path = self.cache.wheel_path(a.name, a.version, DOWNLOADED, a.sha256, a.filename)
         if not self.cache.verified(path, a.sha256):
             self.client.download(a.url, path, a.sha256)
-            self._count("downloads")
-            self._count("downloaded_bytes", path.stat().st_size)
+            files, size_counter = "downloads", "downloaded_bytes"
         else:  # another point of the matrix (or an earlier build) fetched it: what sharing saves
-            self._count("cache_hits")
-            self._count("cache_hit_bytes", path.stat().st_size)
-        return Materialized(a.name, a.version, path, a.sha256, path.stat().st_size, "downloaded", a)
+            files, size_counter = "cache_hits", "cache_hit_bytes"
+        size = path.stat().st_size
+        self._count(files)
+        self._count(size_counter, size)
+        return Materialized(a.name, a.version, path, a.sha256, size, "downloaded", a)
 
     def _built(self, a: Artifact) -> Materialized:
         record_path = self.cache.build_record(self.target.interpreter, a.sha256)
