@@ -30,7 +30,7 @@ $(BIN)/venvdeb: pyproject.toml
 	PIP_CONFIG_FILE=/dev/null $(BIN)/pip install -q -e '.[test]'
 	touch $@
 
-SERVICES ?= nova glance keystone placement
+SERVICES ?= nova glance keystone placement neutron cinder horizon
 
 # The main job on the default packaging: release 2026.1 (or each of RELEASES) at each of its
 # distributions (bookworm and trixie), the wheelhouse, every service through build, lint and smoke, published to that
@@ -82,6 +82,9 @@ bench-chroot: setup
 
 bench-matrix: setup
 	$(BIN)/python bench/matrix.py
+
+bench-fleet: setup
+	$(BIN)/python bench/fleet.py
 
 bench-all: setup
 	$(BIN)/python bench/wheelhouse_all.py

@@ -2,7 +2,9 @@
 
 All gates run before anything is published: one failing gate stops the pipeline and the staging
 suite keeps its previous state. Lint and smoke of a package are independent, so they run side
-by side (lintian is one process on one core; the chroot install uses the other).
+by side (lintian is one process on one core; the chroot install uses the other), and while they
+run the next package builds: smoke waits on apt, migrations and servers as much as it computes.
+One package's gates run at a time; a failed gate stops the pipeline before the next package's.
 
 This module and the CLI are where the stages meet: each stage hands the next typed data (the
 wheelhouse's result and manifest, a build's result), and only here does one stage's output
@@ -126,6 +128,23 @@ def run(release: Release, services: list[str], repo: Repository, options: BuildO
             log(f"pipeline: {package}: lint: {line}")
         return linted
 
+    def gated(service: Service, built, deb: Path, linted, smoked) -> Path:
+        """Wait for a package's gates, record them, and stop the pipeline if one failed."""
+        smoke_result, smoke_seconds = smoked.result()
+        lint_result, lint_seconds = linted.result()
+        digest = sha256_file(deb)
+        repo.record_gate(service.package, built.version, "lint", lint_result.as_dict(), digest)
+        repo.record_gate(service.package, built.version, "smoke", smoke_result.as_dict(), digest)
+        for failure in smoke_result.failures():
+            log(f"pipeline: {service.package}: smoke: {failure}")
+        stage(service.package, "lint", lambda: lint_result, passed=lambda r: r.passed,
+              detail=lambda r: r.summary(), seconds=lint_seconds)
+        stage(service.package, "smoke", lambda: smoke_result, passed=lambda r: r.passed,
+              detail=lambda r: "; ".join(c.name for c in r.checks if not c.passed) or
+              f"{len(r.checks)} checks" + (f", upgrade from {r.upgraded_from}" if r.upgraded_from else ""),
+              seconds=smoke_seconds)
+        return deb
+
     image = images.smoke(release.distribution, options.cache_dir)
     to_publish: list[Path] = []
     try:
@@ -137,33 +156,32 @@ def run(release: Release, services: list[str], repo: Repository, options: BuildO
               passed=lambda r: r.passed, detail=lambda r: r.summary())
         to_publish.append(wh_deb)
         options.wheelhouse_deb = wh_deb
-        for name in services:
-            service = release.service(name)
-            built = stage(service.package, "build", lambda: build(release, service, options, environment, log),
-                          detail=lambda r: f"{r.version}, {r.deb_size / 1e6:.1f} MB")
-            deb = Path(built.deb)
-            with ThreadPoolExecutor(max_workers=2) as pool:
-                lint_started, linted = time.monotonic(), pool.submit(lint_gate, service.package, deb)
-                smoked = pool.submit(smoke, release, service, repo, image, deb, log)
-                smoke_result = smoked.result()
-                smoke_seconds = time.monotonic() - lint_started
-                lint_result = linted.result()
-                lint_seconds = time.monotonic() - lint_started
-            digest = sha256_file(deb)
-            repo.record_gate(service.package, built.version, "lint", lint_result.as_dict(), digest)
-            repo.record_gate(service.package, built.version, "smoke", smoke_result.as_dict(), digest)
-            for failure in smoke_result.failures():
-                log(f"pipeline: {service.package}: smoke: {failure}")
-            stage(service.package, "lint", lambda: lint_result, passed=lambda r: r.passed,
-                  detail=lambda r: r.summary(), seconds=lint_seconds)
-            stage(service.package, "smoke", lambda: smoke_result, passed=lambda r: r.passed,
-                  detail=lambda r: "; ".join(c.name for c in r.checks if not c.passed) or
-                  f"{len(r.checks)} checks" + (f", upgrade from {r.upgraded_from}" if r.upgraded_from else ""),
-                  seconds=smoke_seconds)
-            to_publish.append(deb)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            pending = None  # the gates of the package built last, running while the next builds
+            for name in services:
+                service = release.service(name)
+                built = stage(service.package, "build", lambda: build(release, service, options, environment, log),
+                              detail=lambda r: f"{r.version}, {r.deb_size / 1e6:.1f} MB")
+                if pending:
+                    to_publish.append(gated(*pending))
+                deb = Path(built.deb)
+                pending = (service, built, deb, pool.submit(timed, lint_gate, service.package, deb),
+                           pool.submit(timed, smoke, release, service, repo, image, deb, log))
+            if pending:
+                to_publish.append(gated(*pending))
         published = stage("*", "publish", lambda: [repo.publish(release.staging_suite, d) for d in to_publish],
                           detail=lambda r: f"{sum(p['published'] for p in r)} new of {len(r)} to {release.staging_suite}")
         result.published = published
     except Stopped:
         pass
+    # Gates finish while the next package builds: the table reads package by package.
+    order = [release.wheelhouse_package, *(release.service(n).package for n in services), "*"]
+    result.stages.sort(key=lambda s: order.index(s.package) if s.package in order else len(order))
     return result
+
+
+def timed(action, *args):
+    """``action(*args)`` and the seconds it took, measured in the thread that ran it."""
+    started = time.monotonic()
+    value = action(*args)
+    return value, time.monotonic() - started

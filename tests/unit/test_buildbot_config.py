@@ -74,9 +74,10 @@ def test_the_project_config_polls_the_lock_in_its_own_repository():
     config = make_config(PROJECT, {})
     names = [b.name for b in config["builders"]]
     # Each release at each of its distributions: a wheelhouse builder and one per service.
-    assert names[:6] == ["wheelhouse-2025.2-bookworm", "2025.2-bookworm-venv-nova", "2025.2-bookworm-venv-glance",
-                         "2025.2-bookworm-venv-keystone", "2025.2-bookworm-venv-placement", "wheelhouse-2025.2-trixie"]
-    assert len(names) == 2 * 2 * 5
+    fleet = ["nova", "glance", "keystone", "placement", "neutron", "cinder", "horizon"]
+    assert names[:9] == ["wheelhouse-2025.2-bookworm", *(f"2025.2-bookworm-venv-{s}" for s in fleet),
+                         "wheelhouse-2025.2-trixie"]
+    assert len(names) == 2 * 2 * (1 + len(fleet))
     tags = {b.name: b.tags for b in config["builders"]}
     assert tags["2026.1-trixie-venv-nova"] == ["2026.1", "trixie", "service"]
     schedulers = {s.name: s for s in config["schedulers"]}

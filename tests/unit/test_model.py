@@ -9,7 +9,8 @@ from tests.conftest import PROJECT, write
 
 def test_embedded_default_release_loads():
     release = load_release(PROJECT / "packaging", "2025.2")
-    assert [s.name for s in release.services] == ["nova", "glance", "keystone", "placement"]
+    assert [s.name for s in release.services] == ["nova", "glance", "keystone", "placement", "neutron", "cinder",
+                                                   "horizon"]
     assert release.distribution == "bookworm"
     assert release.constraints.kind == "lock"
     assert release.python == "/usr/bin/python3"
@@ -24,10 +25,12 @@ def test_embedded_default_release_loads():
 
 def test_one_packaging_root_holds_several_releases_and_their_service_versions():
     old, new = (load_release(PROJECT / "packaging", name) for name in ("2025.2", "2026.1"))
-    assert {s.name: s.source.version for s in old.services} == {"nova": "32.2.1", "glance": "31.1.0",
-                                                                 "keystone": "28.1.0", "placement": "14.0.0"}
-    assert {s.name: s.source.version for s in new.services} == {"nova": "33.0.2", "glance": "32.0.0",
-                                                                 "keystone": "29.1.0", "placement": "15.0.0"}
+    assert {s.name: s.source.version for s in old.services} == {
+        "nova": "32.2.1", "glance": "31.1.0", "keystone": "28.1.0", "placement": "14.0.0", "neutron": "27.0.4",
+        "cinder": "27.0.0", "horizon": "25.5.2"}
+    assert {s.name: s.source.version for s in new.services} == {
+        "nova": "33.0.2", "glance": "32.0.0", "keystone": "29.1.0", "placement": "15.0.0", "neutron": "28.0.2",
+        "cinder": "28.0.0", "horizon": "25.7.3"}
     # One service file: what does not change between releases.
     assert old.service("nova").path == new.service("nova").path
     assert old.service("nova").console_scripts == new.service("nova").console_scripts

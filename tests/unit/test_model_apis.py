@@ -155,3 +155,50 @@ def test_a_rootwrap_that_is_not_a_console_script_or_an_empty_helpers_table_is_na
             ("[helpers]\nprivsep = false\n", "key 'helpers': name the service's 'rootwrap' console script")):
         exc = refused(make_root, extra)
         assert expected in problems(exc)
+
+
+def test_files_for_etc_build_commands_and_the_smoke_database_are_checked_before_anything_runs(make_root):
+    exc = refused(make_root, """
+[etc]
+"../passwd" = "x"
+"/etc/shadow" = "x"
+"plugins//x.ini" = "x"
+
+[build]
+commands = ["true", "echo one\\necho two"]
+""")
+    said = problems(exc)
+    assert exc.value.path.endswith("services/svc.toml")
+    assert "'../passwd', '/etc/shadow', 'plugins//x.ini': a path below /etc/<service>/, relative" in said
+    assert "key 'build.commands': 'echo one\\necho two': each command is one non-empty line" in said
+    exc = refused(make_root, WSGI.format(port=8080) + """
+[etc]
+"svc-api-gunicorn.conf.py" = "bind = []"
+"n.conf" = 3
+""")
+    said = problems(exc)
+    assert "key 'etc.n.conf': expected the file's text as a string" in said
+    assert "key 'etc.svc-api-gunicorn.conf.py': the package makes this file for [[wsgi]] 'svc-api'" in said
+    exc = refused(make_root, '[smoke]\ndatabase = "postgres"\nsetup = ["true"]\n')
+    assert problems(exc) == "key 'smoke.database': 'postgres' is not one of mariadb (sqlite needs no server)"
+
+
+def test_the_rest_of_the_fleet_declares_what_smoke_proves():
+    for name in ("2025.2", "2026.1"):
+        release = load_release(PROJECT / "packaging", name)
+        assert {"neutron", "cinder", "horizon"} <= {s.name for s in release.services}
+        neutron, cinder, horizon = (release.service(s) for s in ("neutron", "cinder", "horizon"))
+        # neutron's migrations need a server; cinder's run on sqlite.
+        assert neutron.smoke.database == "mariadb" and cinder.smoke.database is None
+        assert {d.name for d in neutron.daemons} == {
+            "neutron-rpc-server", "neutron-periodic-workers", "neutron-openvswitch-agent", "neutron-dhcp-agent",
+            "neutron-l3-agent", "neutron-metadata-agent"}
+        assert "plugins/ml2/ml2_conf.ini" in dict(neutron.etc)
+        assert {d.name for d in cinder.daemons} == {"cinder-scheduler", "cinder-volume"}
+        assert [w.application for w in cinder.wsgi] == ["cinder.wsgi.api:application"]
+        for svc in (neutron, cinder):
+            assert svc.helpers.privsep and svc.smoke.commands[-1].status == 99
+        # horizon's static files are compressed at build time, with the settings it ships.
+        assert "COMPRESS_OFFLINE = True" in dict(horizon.etc)["local_settings.py"]
+        assert any("django compress" in c for c in horizon.build_commands)
+        assert horizon.smoke.requests[0].path == "/auth/login/"

@@ -35,7 +35,7 @@ def test_a_module_naming_usr_locals_python_is_pointed_at_the_venv_and_its_record
     assert (site / "other.py").read_bytes().startswith(b"#!/usr/bin/env python3\n")  # not /usr/local's
 
 
-def test_version_control_files_inside_wheels_are_dropped_with_their_record_rows(tmp_path):
+def test_version_control_and_developer_files_inside_wheels_are_dropped_with_their_record_rows(tmp_path):
     # A Matrix homeserver's wheel carried .gitignore files: lintian's package-contains-vcs-control-file.
     site = tmp_path / "lib" / "python3.11" / "site-packages"
     (site / "app-1.0.dist-info").mkdir(parents=True)
@@ -43,13 +43,14 @@ def test_version_control_files_inside_wheels_are_dropped_with_their_record_rows(
     (site / "app" / "res" / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
     (site / "app" / "res" / ".gitignore").write_text("*.pyc\n")
     (site / "app" / ".hgtags").write_text("")
+    (site / "app" / "res" / ".eslintrc").write_text("{}\n")  # horizon's wheel has five
     (site / "app" / "gitignore.txt").write_text("a file about .gitignore, kept\n")
     (site / "app" / "__init__.py").write_text("")
     record = site / "app-1.0.dist-info" / "RECORD"
     record.write_text("app/__init__.py,sha256=x,0\napp/res/.gitignore,sha256=y,6\napp/res/.git/HEAD,sha256=z,21\n"
-                      "app/.hgtags,sha256=w,0\napp/gitignore.txt,sha256=v,30\napp-1.0.dist-info/RECORD,,\n")
+                      "app/.hgtags,sha256=w,0\napp/res/.eslintrc,sha256=u,3\napp/gitignore.txt,sha256=v,30\napp-1.0.dist-info/RECORD,,\n")
     module = finish()
-    dropped = module.drop_vcs_files(tmp_path)
+    dropped = module.drop_misplaced_files(tmp_path)
     module.refresh_records(tmp_path, [], dropped)
     left = sorted(str(p.relative_to(site)) for p in site.rglob("*") if p.is_file())
     assert left == ["app-1.0.dist-info/RECORD", "app/__init__.py", "app/gitignore.txt"]

@@ -3,7 +3,9 @@ after the package is installed: what an operator does, then what a client sees.
 
 usage: python3 api_check.py PLAN.json
 
-The plan (written by smoke.py) gives the configuration files smoke wrote in /etc/<service>/, the
+The plan (written by smoke.py) gives the database server to start first, if the service needs
+one (MariaDB, on its socket only, with a database and a user named for the service and the
+password "smoke-only"), the configuration files smoke wrote in /etc/<service>/, the
 set-up commands (run as root), the commands the service's user runs (its privileged helpers
 through sudo, say) with the exit status each must give, the WSGI applications to start (their unit files, and a free port on 127.0.0.1
 for each) and the HTTP requests with their expected statuses. Each application is started from
@@ -19,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -82,6 +85,38 @@ def run_setup(plan: dict) -> bool:
                     f"exit status {proc.returncode}\n{proc.stdout}{proc.stderr}", started):
             return False
     return True
+
+
+DATABASE_SOCKET = "/run/mysqld/mysqld.sock"
+DATABASE_PASSWORD = "smoke-only"
+
+
+def start_database(plan: dict) -> subprocess.Popen | None:
+    """Debian's MariaDB, as its unit starts it, but on its socket alone: the chroot shares the
+    host's network, where port 3306 may be taken. Then the service's database and user, as an
+    install guide makes them."""
+    name, started = plan["user"], time.monotonic()
+    what = f"mariadb: started, with database {name} for user {name}"
+    os.makedirs("/run/mysqld", exist_ok=True)
+    shutil.chown("/run/mysqld", "mysql", "mysql")
+    log = "/tmp/mariadb.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(["/usr/sbin/mariadbd", "--user=mysql", "--skip-networking", f"--socket={DATABASE_SOCKET}"],
+                                stdout=out, stderr=subprocess.STDOUT, cwd="/", start_new_session=True)
+    deadline = time.monotonic() + START_TIMEOUT
+    while subprocess.run(["mariadb-admin", f"--socket={DATABASE_SOCKET}", "ping"], capture_output=True).returncode != 0:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            emit(what, False, f"mariadbd did not answer on {DATABASE_SOCKET}:\n{_tail(log)}", started)
+            stop(proc)
+            return None
+        time.sleep(0.3)
+    sql = (f"CREATE DATABASE {name}; CREATE USER '{name}'@'localhost' IDENTIFIED BY '{DATABASE_PASSWORD}'; "
+           f"GRANT ALL PRIVILEGES ON {name}.* TO '{name}'@'localhost';")
+    made = subprocess.run(["mariadb", f"--socket={DATABASE_SOCKET}", "-e", sql], capture_output=True, text=True)
+    if not emit(what, made.returncode == 0, f"{sql}\n{made.stdout}{made.stderr}", started):
+        stop(proc)
+        return None
+    return proc
 
 
 def run_commands(plan: dict) -> bool:
@@ -188,8 +223,21 @@ def check(req: dict, port: int, log: str) -> bool:
 def main(plan_path: str) -> int:
     with open(plan_path) as f:
         plan = json.load(f)
+    database = None
+    if plan.get("database"):
+        database = start_database(plan)
+        if database is None:
+            return 1
+    try:
+        return 0 if serve_and_check(plan) else 1
+    finally:
+        if database is not None:
+            stop(database)
+
+
+def serve_and_check(plan: dict) -> bool:
     if not run_setup(plan):
-        return 1
+        return False
     ok = run_commands(plan)
     for app in plan["apps"]:
         started = time.monotonic()
@@ -204,7 +252,7 @@ def main(plan_path: str) -> int:
                     ok = check(req, app["port"], log) and ok
         finally:
             stop(proc)
-    return 0 if ok else 1
+    return ok
 
 
 if __name__ == "__main__":

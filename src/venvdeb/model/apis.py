@@ -72,9 +72,13 @@ def _path(value) -> str | None:
     return None if value.startswith("/") else f"{value!r} must start with '/'"
 
 
-def _file_names(value) -> str | None:
-    bad = [name for name in value if "/" in name or name.startswith(".") or not name]
-    return f"{', '.join(map(repr, bad))}: a file name in /etc/<service>/, without '/'" if bad else None
+def file_names(value) -> str | None:
+    """Paths below /etc/<service>/ (neutron's plugins/ml2/ml2_conf.ini): relative, and each part
+    a plain name."""
+    bad = [name for name in value
+           if not name or any(not part or part.startswith(".") for part in name.split("/"))]
+    return (f"{', '.join(map(repr, bad))}: a path below /etc/<service>/, relative, each part a name "
+            "(e.g. 'nova.conf' or 'plugins/ml2/ml2_conf.ini')") if bad else None
 
 
 WSGI_SCHEMA = {
@@ -104,8 +108,18 @@ COMMAND_SCHEMA = {
     "contains": Key(str, check=non_empty),
 }
 
+# A database server smoke runs in the chroot for services that need one (upstream supports no
+# sqlite for them): Debian's, with a database and a user named for the service.
+DATABASES = ("mariadb",)
+
+
+def _database(value) -> str | None:
+    return None if value in DATABASES else f"{value!r} is not one of {', '.join(DATABASES)} (sqlite needs no server)"
+
+
 SMOKE_SCHEMA = {
-    "config": Key(dict, check=_file_names),
+    "config": Key(dict, check=file_names),
+    "database": Key(str, check=_database),
     "setup": Key(list, items=str, check=non_empty),
     "requests": Key(list, items=dict),
     "commands": Key(list, items=dict),
@@ -159,6 +173,7 @@ class FunctionalSmoke:
     setup: tuple[str, ...] = ()  # shell commands, as root, as an operator runs them after install
     requests: tuple[Request, ...] = ()
     commands: tuple[Command, ...] = ()
+    database: str | None = None  # one of DATABASES, started before the set-up
 
     @property
     def wanted(self) -> bool:
@@ -210,6 +225,7 @@ def functional_smoke(data: dict) -> FunctionalSmoke:
     return FunctionalSmoke(
         config=tuple(sorted((data.get("config") or {}).items())),
         setup=tuple(data.get("setup", ())),
+        database=data.get("database"),
         requests=tuple(Request(r["wsgi"], r["path"], r["status"], r.get("method", "GET"), body(r.get("json")),
                                tuple(sorted((r.get("headers") or {}).items())), r.get("contains"))
                        for r in data.get("requests", ())),

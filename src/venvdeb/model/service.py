@@ -14,7 +14,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
 
 from ..errors import ModelError
-from .apis import FunctionalSmoke, WsgiApp, functional_smoke, smoke_problems, wsgi_apps, wsgi_problems
+from .apis import FunctionalSmoke, WsgiApp, file_names, functional_smoke, smoke_problems, wsgi_apps, wsgi_problems
 from .schema import DEBIAN_PACKAGE, PYPI_NAME, SERVICE_NAME, Key, all_of, load_toml, matches, non_empty, unique, validate
 
 
@@ -43,6 +43,11 @@ def _relations(value) -> str | None:
         if not parsed or not all(alt.get("name") and re.fullmatch(DEBIAN_PACKAGE, alt["name"]) for alts in parsed for alt in alts):
             return f"{item!r} is not a Debian package relation (e.g. 'libvirt0' or 'qemu-utils (>= 1:7)')"
     return None
+
+
+def _one_line(value) -> str | None:
+    bad = [c for c in value if "\n" in c or not c.strip()]
+    return f"{bad[0]!r}: each command is one non-empty line" if bad else None
 
 
 SERVICE_SCHEMA = {
@@ -74,6 +79,10 @@ SERVICE_SCHEMA = {
             "privsep": Key(bool),
         },
     ),
+    # Files of the operator's, installed in /etc/<service>/ as conffiles: {name = "text"}.
+    "etc": Key(dict, check=file_names),
+    # Shell commands debian/rules runs in the built venv, before it is checked and packaged.
+    "build": Key(dict, table={"commands": Key(list, required=True, items=str, check=all_of(non_empty, _one_line))}),
     "config_sample": Key(
         dict,
         table={
@@ -157,6 +166,11 @@ class Service:
     smoke: FunctionalSmoke = FunctionalSmoke()
     lintian_overrides: tuple[LintianOverride, ...] = ()
     helpers: Helpers | None = None
+    etc: tuple[tuple[str, str], ...] = ()  # (file name in /etc/<service>/, text), conffiles
+    # Run by debian/rules in the venv's directory once dh_virtualenv has made it, with VENV and SITE
+    # (its site-packages) set and its bin/ first on PATH: horizon collects and compresses its
+    # static files. The venv is then checked like any other.
+    build_commands: tuple[str, ...] = ()
 
     @property
     def package(self) -> str:
@@ -223,6 +237,8 @@ def load_service(root: Path, name: str, release: tuple[Path, dict] | None = None
         lintian_overrides=tuple(LintianOverride(o["tag"], o["reason"], o.get("context", ""))
                                 for o in data.get("lintian_overrides", ())),
         helpers=Helpers(helpers.get("rootwrap"), helpers.get("privsep", False)) if helpers else None,
+        etc=tuple(sorted(data.get("etc", {}).items())),
+        build_commands=tuple(data.get("build", {}).get("commands", ())),
     )
 
 
@@ -283,6 +299,12 @@ def _service_consistency(data: dict, name: str, complete: bool = True) -> list[s
         if helpers.get("rootwrap") and helpers["rootwrap"] not in data["console_scripts"]:
             problems.append(f"key 'helpers.rootwrap': {helpers['rootwrap']!r} is not one of the service's "
                             "console_scripts (add it there: sudo runs it from the venv's bin/)")
+    for file, text in data.get("etc", {}).items():
+        if not isinstance(text, str):
+            problems.append(f"key 'etc.{file}': expected the file's text as a string")
+        elif file in {f"{w['name']}-gunicorn.conf.py" for w in data.get("wsgi", [])}:
+            problems.append(f"key 'etc.{file}': the package makes this file for [[wsgi]] {file[:-len('-gunicorn.conf.py')]!r}; "
+                            "choose another name")
     if data["name"] != name:
         problems.append(f"key 'name': is {data['name']!r} but the file is named for {name!r}")
     problems.extend(_source_problems(data["source"], "source.", complete))

@@ -10,6 +10,7 @@ the source is generated.
 
 from __future__ import annotations
 
+import shlex
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,12 +106,20 @@ PER_UNIT = {"service.j2", "wsgi.service.j2", "gunicorn.conf.py.j2"}
 ONLY_WITH_HELPERS = {"sudoers.j2"}
 
 
+def make_shell(command: str) -> str:
+    """One shell command as a make recipe's argument to sh -c: quoted for the shell, and with
+    make's own '$' doubled, so that the shell sees the command as the service file wrote it."""
+    return shlex.quote(command).replace("$", "$$")
+
+
 def render(inputs: RenderInputs, tree: Path, templates: Path = TEMPLATES) -> Path:
     check_console_scripts(inputs)
     ctx = context(inputs)
     package = ctx["package"]
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True)
+    env.filters["make_shell"] = make_shell
+    env.filters["dirname"] = lambda path: path.rpartition("/")[0] + "/" if "/" in path else ""
     debian = tree / "debian"
     (debian / "source").mkdir(parents=True, exist_ok=True)
 
@@ -142,6 +151,9 @@ def render(inputs: RenderInputs, tree: Path, templates: Path = TEMPLATES) -> Pat
         emit("debian/wsgi.service.j2", debian / f"{package}.{app.name}.service", app=app)
         (tree / "etc").mkdir(exist_ok=True)
         emit("debian/gunicorn.conf.py.j2", tree / "etc" / f"{app.name}-gunicorn.conf.py", app=app)
+    for name, text in inputs.service.etc:
+        (tree / "etc" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tree / "etc" / name).write_text(text)
     if inputs.service.helpers:
         (tree / "sudoers.d").mkdir(exist_ok=True)
         emit("debian/sudoers.j2", tree / "sudoers.d" / inputs.service.name)

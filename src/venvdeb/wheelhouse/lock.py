@@ -20,10 +20,15 @@ from ..model.constraints import parse
 from .roots import requirements_in
 
 
+# Old setup.py files import pkg_resources, which setuptools 81 removed (horizon's XStatic sdists
+# do): pip-compile only asks sdists for their metadata, which a capped setuptools gives as well.
+BUILD_CONSTRAINT = "build-constraints.txt", "setuptools<81\n"
+
+
 def compile_argv(target: Target, req_in: Path, output: Path, constraint: str | None) -> list[str]:
     argv = [str(target.bin / "pip-compile"), "--quiet", "--generate-hashes", "--allow-unsafe",
             "--strip-extras", "--no-header", "--annotation-style=line", "--resolver=backtracking",
-            "--output-file", str(output)]
+            f"--pip-args=--build-constraint {BUILD_CONSTRAINT[0]}", "--output-file", str(output)]
     if constraint:
         argv += ["--constraint", constraint]
     return argv + [str(req_in)]
@@ -72,27 +77,29 @@ def compile_lock(release: Release, target: Target, constraint: str | None, work_
     if c.kind != "lock":
         raise VenvdebError(f"{release.path}: key 'constraints.kind': is {c.kind!r}; only a 'lock' is compiled")
     ensure_pip_tools(target)
-    write_atomic(c.requirements_in, requirements_in(release).encode())
     # pip-compile records the paths it was given in the lock's annotations: compile in a scratch
     # directory with stable relative names, so no path of this machine ends up in the lock.
     # The scratch directory is under work_root (the cache), which a chroot target sees too.
     work_root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="lock-", dir=work_root) as scratch:
         work = Path(scratch)
-        req_in = work / c.requirements_in.name
-        shutil.copyfile(c.requirements_in, req_in)
+        # The roots and the lock are written in place together, once pip-compile has succeeded.
+        roots = requirements_in(release)
+        (work / c.requirements_in.name).write_text(roots)
+        (work / BUILD_CONSTRAINT[0]).write_text(BUILD_CONSTRAINT[1])
         if constraint and "://" not in constraint:
             shutil.copyfile(constraint, work / "upper-constraints.txt")
             constraint = "upper-constraints.txt"
         output = work / c.path.name
         if c.path.is_file():  # pip-compile keeps the current pins where they still fit
             shutil.copyfile(c.path, output)
-        argv = compile_argv(target, Path(req_in.name), Path(output.name), constraint)
+        argv = compile_argv(target, Path(c.requirements_in.name), Path(output.name), constraint)
         result = target.pip_run(argv, cwd=work)
         if result.returncode != 0:
             raise VenvdebError(f"pip-compile failed for release {release.name}:\n{result.stderr[-3000:]}")
         compiled = output.read_text()
         if extend_for:
             compiled = union(c.path.read_text(), compiled, extend_for, release.distribution)
+        write_atomic(c.requirements_in, roots.encode())
         write_atomic(c.path, compiled.encode())
     return c.path
