@@ -2,9 +2,10 @@
 
 All gates run before anything is published: one failing gate stops the pipeline and the staging
 suite keeps its previous state. Lint and smoke of a package are independent, so they run side
-by side (lintian is one process on one core; the chroot install uses the other), and while they
-run the next package builds: smoke waits on apt, migrations and servers as much as it computes.
-One package's gates run at a time; a failed gate stops the pipeline before the next package's.
+by side (lintian is one process on one core; smoke waits on apt, migrations and servers as much
+as it computes), and while they run the next package builds. One package's gates run at a time;
+a failed gate stops the pipeline before the next package's, and a failed build still records
+the gates of the package before it.
 
 This module and the CLI are where the stages meet: each stage hands the next typed data (the
 wheelhouse's result and manifest, a build's result), and only here does one stage's output
@@ -13,6 +14,8 @@ become another's input.
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -105,16 +108,22 @@ def run(release: Release, services: list[str], repo: Repository, options: BuildO
         wheelhouse_options: wheelhouse.Options, environment: Environment, log=print) -> PipelineResult:
     result = PipelineResult(release.name, release.distribution)
 
-    def stage(package: str, name: str, action, passed=lambda r: True, detail=lambda r: "", seconds=None):
+    def stage(package: str, name: str, action, passed=lambda r: True, detail=lambda r: "", seconds=None,
+              record=True):
+        """Run one stage and add its row to the table; with ``record=False`` only if it fails
+        (waiting for a gate that ran in another thread: its row comes with its result)."""
         started = time.monotonic()
         try:
             value = action()
             ok, text = passed(value), detail(value)
         except VenvdebError as exc:
             value, ok, text = None, False, exc.message.splitlines()[0]
+        except subprocess.TimeoutExpired as exc:
+            value, ok, text = None, False, f"timed out after {exc.timeout:.0f} s: {' '.join(map(str, exc.cmd))[:200]}"
         took = seconds if seconds is not None else time.monotonic() - started
-        result.stages.append(Stage(package, name, ok, took, text))
-        log(f"pipeline: {package}: {name} {'ok' if ok else 'FAILED'} ({took:.1f} s)")
+        if record or not ok:
+            result.stages.append(Stage(package, name, ok, took, text))
+            log(f"pipeline: {package}: {name} {'ok' if ok else 'FAILED'} ({took:.1f} s)")
         if not ok:
             raise Stopped()
         return value
@@ -130,8 +139,8 @@ def run(release: Release, services: list[str], repo: Repository, options: BuildO
 
     def gated(service: Service, built, deb: Path, linted, smoked) -> Path:
         """Wait for a package's gates, record them, and stop the pipeline if one failed."""
-        smoke_result, smoke_seconds = smoked.result()
-        lint_result, lint_seconds = linted.result()
+        smoke_result, smoke_seconds = stage(service.package, "smoke", smoked.result, record=False)
+        lint_result, lint_seconds = stage(service.package, "lint", linted.result, record=False)
         digest = sha256_file(deb)
         repo.record_gate(service.package, built.version, "lint", lint_result.as_dict(), digest)
         repo.record_gate(service.package, built.version, "smoke", smoke_result.as_dict(), digest)
@@ -160,8 +169,14 @@ def run(release: Release, services: list[str], repo: Repository, options: BuildO
             pending = None  # the gates of the package built last, running while the next builds
             for name in services:
                 service = release.service(name)
-                built = stage(service.package, "build", lambda: build(release, service, options, environment, log),
-                              detail=lambda r: f"{r.version}, {r.deb_size / 1e6:.1f} MB")
+                try:
+                    built = stage(service.package, "build", lambda: build(release, service, options, environment, log),
+                                  detail=lambda r: f"{r.version}, {r.deb_size / 1e6:.1f} MB")
+                except Stopped:
+                    if pending:  # the gates that ran beside the failed build are recorded all the same
+                        with contextlib.suppress(Stopped):
+                            gated(*pending)
+                    raise
                 if pending:
                     to_publish.append(gated(*pending))
                 deb = Path(built.deb)

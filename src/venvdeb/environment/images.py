@@ -27,9 +27,9 @@ from .host import Host
 
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 DEFAULT_SECURITY_MIRROR = "http://deb.debian.org/debian-security"
-# What every smoke test needs, so that installing a service package downloads nothing from
-# Debian: the interpreter, adduser for the maintainer scripts, and systemd for
-# systemd-analyze verify.
+# What every smoke test needs: the interpreter, adduser for the maintainer scripts, and systemd
+# for systemd-analyze verify. What a package depends on besides (sudo for nova's helpers) and a
+# database server for smoke (neutron's MariaDB) come from the mirror, as on a host.
 SMOKE_PACKAGES = ("python3", "adduser", "systemd", "ca-certificates")
 # What building needs in a chroot of the target: debhelper and dh-virtualenv for service packages,
 # the interpreter's venv and headers for sdists (the release adds its own build_depends).

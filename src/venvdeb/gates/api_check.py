@@ -4,8 +4,8 @@ after the package is installed: what an operator does, then what a client sees.
 usage: python3 api_check.py PLAN.json
 
 The plan (written by smoke.py) gives the database server to start first, if the service needs
-one (MariaDB, on its socket only, with a database and a user named for the service and the
-password "smoke-only"), the configuration files smoke wrote in /etc/<service>/, the
+one (MariaDB, on its socket only, with a database and a user named for the service's user and
+the password "smoke-only"), the configuration files smoke wrote in /etc/<service>/, the
 set-up commands (run as root), the commands the service's user runs (its privileged helpers
 through sudo, say) with the exit status each must give, the WSGI applications to start (their unit files, and a free port on 127.0.0.1
 for each) and the HTTP requests with their expected statuses. Each application is started from
@@ -18,6 +18,7 @@ check is printed: {"name", "passed", "detail", "seconds"}.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -110,8 +111,9 @@ def start_database(plan: dict) -> subprocess.Popen | None:
             stop(proc)
             return None
         time.sleep(0.3)
-    sql = (f"CREATE DATABASE {name}; CREATE USER '{name}'@'localhost' IDENTIFIED BY '{DATABASE_PASSWORD}'; "
-           f"GRANT ALL PRIVILEGES ON {name}.* TO '{name}'@'localhost';")
+    # The user's name may hold '-' (a system user name), which an identifier takes only quoted.
+    sql = (f"CREATE DATABASE `{name}`; CREATE USER '{name}'@'localhost' IDENTIFIED BY '{DATABASE_PASSWORD}'; "
+           f"GRANT ALL PRIVILEGES ON `{name}`.* TO '{name}'@'localhost';")
     made = subprocess.run(["mariadb", f"--socket={DATABASE_SOCKET}", "-e", sql], capture_output=True, text=True)
     if not emit(what, made.returncode == 0, f"{sql}\n{made.stdout}{made.stderr}", started):
         stop(proc)
@@ -175,11 +177,14 @@ def start(app: dict) -> tuple[subprocess.Popen | None, str]:
 
 
 def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:  # it exited by itself (a server that failed to start)
+        return
     try:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
     except (ProcessLookupError, subprocess.TimeoutExpired):
-        os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
 
 

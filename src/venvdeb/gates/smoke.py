@@ -204,8 +204,8 @@ class Smoke:
         apps = [{"name": a.name, "application": a.application, "port": free_port(),
                  "unit": f"/lib/systemd/system/{a.name}.service"} for a in self.service.wsgi if a.name in wanted]
         if spec.database == "mariadb":
-            # Debian's server, installed without being started (no policy-rc.d lets it run in
-            # the chroot's namespace); api_check starts it on its socket before the set-up.
+            # Debian's server, from the mirror as on a host. A policy-rc.d keeps its postinst from
+            # starting it; api_check starts it on its socket, before the set-up.
             ch.write("/usr/sbin/policy-rc.d", "#!/bin/sh\nexit 101\n", mode=0o755)
             self._step(result, "install mariadb-server for the service's database",
                        lambda: ch.run(["apt-get", "install", "-y", "mariadb-server"]), show=show)
@@ -280,8 +280,8 @@ class Smoke:
 
 
 def _mode_and_visudo(ch: Environment, sudoers: str):
-    """sudo ignores a file in /etc/sudoers.d that others may write, and stops at one it cannot
-    parse: both are checked as installed."""
+    """sudo ignores a file in /etc/sudoers.d that others may write, and cannot use one it
+    fails to parse: both are checked as installed."""
     proc = ch.run(["visudo", "-cf", sudoers])
     mode = ch.path(sudoers).stat().st_mode & 0o7777 if ch.exists(sudoers) else None
     if mode != 0o440:

@@ -29,6 +29,7 @@ A service file says, for example:
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from .schema import Key, matches, non_empty, validate
@@ -72,13 +73,17 @@ def _path(value) -> str | None:
     return None if value.startswith("/") else f"{value!r} must start with '/'"
 
 
+# A part of a path that debhelper's install files carry as it is: they are split on blanks and globbed.
+FILE_NAME = r"[A-Za-z0-9_+-][A-Za-z0-9_.+-]*"
+
+
 def file_names(value) -> str | None:
     """Paths below /etc/<service>/ (neutron's plugins/ml2/ml2_conf.ini): relative, and each part
     a plain name."""
-    bad = [name for name in value
-           if not name or any(not part or part.startswith(".") for part in name.split("/"))]
-    return (f"{', '.join(map(repr, bad))}: a path below /etc/<service>/, relative, each part a name "
-            "(e.g. 'nova.conf' or 'plugins/ml2/ml2_conf.ini')") if bad else None
+    bad = [name for name in value if not all(re.fullmatch(FILE_NAME, part) for part in name.split("/"))]
+    return (f"{', '.join(map(repr, bad))}: a path below /etc/<service>/, relative, each part a name of "
+            "letters, digits and '_.+-', not starting with '.' (e.g. 'nova.conf' or 'plugins/ml2/ml2_conf.ini')"
+            ) if bad else None
 
 
 WSGI_SCHEMA = {

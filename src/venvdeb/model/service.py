@@ -166,10 +166,11 @@ class Service:
     smoke: FunctionalSmoke = FunctionalSmoke()
     lintian_overrides: tuple[LintianOverride, ...] = ()
     helpers: Helpers | None = None
-    etc: tuple[tuple[str, str], ...] = ()  # (file name in /etc/<service>/, text), conffiles
-    # Run by debian/rules in the venv's directory once dh_virtualenv has made it, with VENV and SITE
-    # (its site-packages) set and its bin/ first on PATH: horizon collects and compresses its
-    # static files. The venv is then checked like any other.
+    etc: tuple[tuple[str, str], ...] = ()  # (path below /etc/<service>/, text), conffiles
+    # Run by debian/rules in the venv's directory once dh_virtualenv has made it, with VENV, SITE
+    # (its site-packages) and ETC (the [etc] files in the build tree) set and its bin/ first on
+    # PATH: horizon collects and compresses its static files. The venv is then checked like any
+    # other.
     build_commands: tuple[str, ...] = ()
 
     @property

@@ -153,7 +153,7 @@ def render(inputs: RenderInputs, tree: Path, templates: Path = TEMPLATES) -> Pat
         emit("debian/gunicorn.conf.py.j2", tree / "etc" / f"{app.name}-gunicorn.conf.py", app=app)
     for name, text in inputs.service.etc:
         (tree / "etc" / name).parent.mkdir(parents=True, exist_ok=True)
-        (tree / "etc" / name).write_text(text)
+        (tree / "etc" / name).write_text(text, encoding="utf-8")
     if inputs.service.helpers:
         (tree / "sudoers.d").mkdir(exist_ok=True)
         emit("debian/sudoers.j2", tree / "sudoers.d" / inputs.service.name)

@@ -18,17 +18,18 @@ from ..files import write_atomic
 from ..model import Release
 from ..model.constraints import parse
 from .roots import requirements_in
+from .sdist import LEGACY_SETUPTOOLS
 
 
 # Old setup.py files import pkg_resources, which setuptools 81 removed (horizon's XStatic sdists
 # do): pip-compile only asks sdists for their metadata, which a capped setuptools gives as well.
-BUILD_CONSTRAINT = "build-constraints.txt", "setuptools<81\n"
+BUILD_CONSTRAINTS = "build-constraints.txt"
 
 
 def compile_argv(target: Target, req_in: Path, output: Path, constraint: str | None) -> list[str]:
     argv = [str(target.bin / "pip-compile"), "--quiet", "--generate-hashes", "--allow-unsafe",
             "--strip-extras", "--no-header", "--annotation-style=line", "--resolver=backtracking",
-            f"--pip-args=--build-constraint {BUILD_CONSTRAINT[0]}", "--output-file", str(output)]
+            f"--pip-args=--build-constraint {BUILD_CONSTRAINTS}", "--output-file", str(output)]
     if constraint:
         argv += ["--constraint", constraint]
     return argv + [str(req_in)]
@@ -86,7 +87,7 @@ def compile_lock(release: Release, target: Target, constraint: str | None, work_
         # The roots and the lock are written in place together, once pip-compile has succeeded.
         roots = requirements_in(release)
         (work / c.requirements_in.name).write_text(roots)
-        (work / BUILD_CONSTRAINT[0]).write_text(BUILD_CONSTRAINT[1])
+        (work / BUILD_CONSTRAINTS).write_text(LEGACY_SETUPTOOLS + "\n")
         if constraint and "://" not in constraint:
             shutil.copyfile(constraint, work / "upper-constraints.txt")
             constraint = "upper-constraints.txt"

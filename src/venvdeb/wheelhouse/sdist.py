@@ -14,6 +14,8 @@ from ..errors import ProviderFailure
 from . import hints
 
 LEGACY_SETUPTOOLS_SIGN = "No module named 'pkg_resources'"
+# The last setuptools with pkg_resources, which old setup.py files import.
+LEGACY_SETUPTOOLS = "setuptools<81"
 
 
 def build_argv(target: Target, sdist: Path, out_dir: Path) -> list[str]:
@@ -38,9 +40,9 @@ class SdistBuilder:
             # Old setup.py files import pkg_resources, which setuptools 81 removed: cap the
             # isolated build environment's setuptools for this one build.
             legacy = work / "legacy-setuptools.txt"
-            legacy.write_text("setuptools<81\n")
+            legacy.write_text(LEGACY_SETUPTOOLS + "\n")
             code, retry = self._run([*argv[:-1], "--build-constraint", str(legacy), argv[-1]], env, out)
-            log += f"\n--- retried with setuptools<81 (the sdist imports pkg_resources) ---\n{retry}"
+            log += f"\n--- retried with {LEGACY_SETUPTOOLS} (the sdist imports pkg_resources) ---\n{retry}"
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_file = self.log_dir / f"{name}-{version}.log"
         log_file.write_text(f"$ {' '.join(argv)}\n{log}")
