@@ -32,9 +32,10 @@ DEFAULT_SECURITY_MIRROR = "http://deb.debian.org/debian-security"
 # database server for smoke (neutron's MariaDB) come from the mirror, as on a host.
 SMOKE_PACKAGES = ("python3", "adduser", "systemd", "ca-certificates")
 # What building needs in a chroot of the target: debhelper and dh-virtualenv for service packages,
-# the interpreter's venv and headers for sdists (the release adds its own build_depends).
+# the interpreter's venv and headers for sdists (the release adds its own build_depends), and
+# sudo's visudo, which checks the sudoers file of a service with privileged helpers.
 BUILD_PACKAGES = ("build-essential", "ca-certificates", "debhelper", "dh-virtualenv", "dpkg-dev", "fakeroot",
-                  "pkg-config", "python3-dev", "python3-venv")
+                  "pkg-config", "python3-dev", "python3-venv", "sudo")
 DEFAULT_MAX_AGE = 7 * 24 * 3600
 UNSTABLE = ("sid", "unstable", "experimental")
 
