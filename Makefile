@@ -11,7 +11,7 @@ DEBIAN_PACKAGES := debhelper dh-virtualenv dpkg-dev devscripts lintian fakeroot 
 	python3 python3-venv python3-dev pkg-config zstd git gnupg reprepro mmdebstrap sbuild uidmap \
 	ca-certificates chromium chromium-driver sudo
 
-.PHONY: setup system venv demo master master-stop test test-unit bench bench-all bench-service bench-pipeline bench-buildbot bench-chroot bench-matrix bench-fleet clean
+.PHONY: setup system venv demo master master-stop test test-unit bench bench-all bench-service bench-pipeline bench-buildbot bench-chroot bench-matrix bench-fleet bench-buildbot-cli clean
 
 setup: system venv
 
@@ -82,6 +82,9 @@ bench-chroot: setup
 
 bench-matrix: setup
 	$(BIN)/python bench/matrix.py
+
+bench-buildbot-cli: setup
+	$(BIN)/python bench/buildbot_vs_cli.py
 
 bench-fleet: setup
 	$(BIN)/python bench/fleet.py

@@ -1,4 +1,4 @@
-"""Three services of the default release through Buildbot: one worker against two, in one run.
+"""The services of a release, at one distribution, through Buildbot: one worker against two.
 
 A real master, N local workers and the repository server on 127.0.0.1 (as `make master` starts
 them). The wheelhouse build is forced as admin; when it is published it triggers every service
@@ -19,7 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import PROJECT, record  # noqa: E402
 from venvdeb.http import free_port  # noqa: E402
 
-RELEASE = "2025.2"
+RELEASE, DIST = "2025.2", "bookworm"
+POINT = f"{RELEASE}-{DIST}"  # as builder names spell a release at a distribution
 
 
 def run_farm(workers: tuple[str, ...], work: Path, cache_dir: Path) -> dict:
@@ -50,9 +51,9 @@ def run_farm(workers: tuple[str, ...], work: Path, cache_dir: Path) -> dict:
         api.wait(lambda: sum(bool(w["connected_to"]) for w in api.get("workers")["workers"]) == len(workers),
                  120, "the workers")
         api.login("admin", password)
-        services = [f"{RELEASE}-venv-{s.name}" for s in release.services]
+        services = [f"{POINT}-venv-{s.name}" for s in release.services]
         start = time.monotonic()
-        wheelhouse = api.wait_request(api.force(identifier(f"force-wheelhouse-{RELEASE}"), f"wheelhouse-{RELEASE}",
+        wheelhouse = api.wait_request(api.force(identifier(f"force-wheelhouse-{POINT}"), f"wheelhouse-{POINT}",
                                                 reason="bench", trigger_services=True))
         if wheelhouse["results"] != 0:
             raise SystemExit(f"the wheelhouse build failed: {api.steps(wheelhouse)}")
@@ -84,7 +85,7 @@ def main() -> None:
             shutil.rmtree(work, ignore_errors=True)
     one, two = results
     table = [
-        f"# Buildbot: the three services of {RELEASE}, one worker against two",
+        f"# Buildbot: the {len(one['builds_s'])} services of {RELEASE} on {DIST}, one worker against two",
         "",
         "Reproduce: `make bench-buildbot`. From the forced wheelhouse build to the last service build's end;",
         "each service build: fetch the wheelhouse over HTTP, build, lintian, upload, publish on the master.",

@@ -139,6 +139,16 @@ def git_release(make_root, name: str, upstream: Path, release_extra: str = "") -
 
 @pytest.fixture
 def farm(make_root, tmp_path, cache_dir, upstream):
+    yield from _farm(make_root, tmp_path, cache_dir, upstream, smoke=False)
+
+
+@pytest.fixture
+def smoke_farm(make_root, tmp_path, cache_dir, upstream):
+    """The farm with smoke on: service builds run lintian on the worker beside smoke on the master."""
+    yield from _farm(make_root, tmp_path, cache_dir, upstream, smoke=True)
+
+
+def _farm(make_root, tmp_path, cache_dir, upstream, smoke: bool):
     # lintian warns bad-homepage for a local path as the git URL (the Homepage field): only an
     # artefact of the local repository, so this release's gate fails on errors only.
     packaging = git_release(make_root, "b1", upstream, release_extra='lint_fail_on = ["error"]\n')
@@ -162,7 +172,7 @@ def farm(make_root, tmp_path, cache_dir, upstream):
         state_dir = "{tmp_path / 'state'}"
         upload_dir = "{tmp_path / 'uploads'}"
         cache_dir = "{cache_dir}"
-        smoke = false
+        smoke = {"true" if smoke else "false"}
         poll_interval = 2
         tree_stable_timer = 3
 

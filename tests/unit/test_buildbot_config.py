@@ -61,6 +61,10 @@ def test_builders_and_schedulers_come_from_packaging(root):
     assert kw(names["git_r1_bookworm_gitsvc"])["treeStableTimer"] == 120
     force = names["force_r1_bookworm_venv_svc"]
     assert kw(force)["reason"].required and kw(force)["reason"].name == "reason"
+    # With smoke (the default), a service's lint and smoke are one step that runs them side by side.
+    step_names = [s.kwargs.get("name", s.step_class.name) for s in config["builders"][1].factory.steps]
+    assert step_names == ["repository-keyring", "fetch-wheelhouse", "ledger-from-master", "build", "upload-deb",
+                          "gates", "upload-lint-result", "record-gate", "publish", "ledger-to-master"]
     # The tmp packaging root is in no git checkout: its constraints have no poller.
     assert [p._config_args[0] for p in config["change_source"]] == ["/srv/git/gitsvc.git"]
     assert kw(config["change_source"][0])["branches"] == ["stable/r1"]

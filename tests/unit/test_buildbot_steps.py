@@ -67,7 +67,8 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         self.setup_step(steps.ServiceBuild(release="2025.2", service="nova", reason="r"))
         self.expect_commands(
             ExpectShell(workdir="wkdir", command=["venvdeb", "build", "2025.2", "nova", "--reason", "r", "--json"])
-            .stdout(out({"error": "no wheelhouse package for release 2025.2 in out\nmore", "hint": "build it"}))
+            .stdout(out({"error": "VenvdebError", "message": "no wheelhouse package for release 2025.2 in out\nmore",
+                         "hint": "build it"}))
             .exit(1))
         self.expect_outcome(result=FAILURE, state_string="build: no wheelhouse package for release 2025.2 in out")
         self.expect_no_property("version")
@@ -141,9 +142,53 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         self.setup_step(steps.Publish(suite="s", deb="x.deb"))
         self.expect_commands(
             ExpectMasterShell(["venvdeb", "repo", "publish", "s", "x.deb", "--json"])
-            .stdout(out({"error": "s already has venv-svc 1.0-1 with different bytes"}).encode())
+            .stdout(out({"error": "VenvdebError", "message": "s already has venv-svc 1.0-1 with different bytes",
+                         "hint": None}).encode())
             .exit(1))
         self.expect_outcome(result=FAILURE, state_string="publish: s already has venv-svc 1.0-1 with different bytes")
+        return self.run_step()
+
+    def test_a_model_error_names_the_file_and_its_first_problem(self):
+        self.setup_step(steps.Publish(suite="s", deb="x.deb"))
+        self.expect_commands(
+            ExpectMasterShell(["venvdeb", "repo", "publish", "s", "x.deb", "--json"])
+            .stdout(out({"error": "ModelError", "file": "/p/services/svc.toml",
+                         "problems": ["key 'wsgi[0].port': 70000 is not a TCP port (1-65535)"]}).encode())
+            .exit(1))
+        self.expect_outcome(result=FAILURE, state_string=(
+            "publish: /p/services/svc.toml: key 'wsgi[0].port': 70000 is not a TCP port (1-65535)"))
+        return self.run_step()
+
+    def test_gates_run_lint_on_the_worker_and_smoke_on_the_master_side_by_side(self):
+        self.setup_step(steps.Gates(release="r1", service="svc", deb="out/x.deb", master_deb="/m/up/x.deb",
+                                    lint_args=["--output", "lint.json"], smoke_args=["--record"]))
+        self.expect_commands(
+            ExpectShell(workdir="wkdir", command=["venvdeb", "lint", "out/x.deb", "--fail-on", "error,warning",
+                                                  "--output", "lint.json", "--json"])
+            .log("lint", stdout=out({"passed": True, "packages": [{"counts": {"error": 0, "warning": 0, "info": 2}}]}))
+            .exit(0),
+            ExpectMasterShell(["venvdeb", "smoke", "r1", "svc", "/m/up/x.deb", "--record", "--json"])
+            .stdout(out({"passed": True, "checks": [{"name": "pip check", "passed": True}] * 3}).encode())
+            .exit(0))
+        self.expect_outcome(result=SUCCESS,
+                            state_string="lintian passed: 0 error, 0 warning, 2 info; smoke passed: 3 checks")
+        self.expect_property("lintian_info", 2)
+        self.expect_property("smoke_checks", 3)
+        return self.run_step()
+
+    def test_gates_fail_when_smoke_does_and_say_which_check(self):
+        self.setup_step(steps.Gates(release="r1", service="svc", deb="out/x.deb", master_deb="/m/up/x.deb"))
+        self.expect_commands(
+            ExpectShell(workdir="wkdir", command=["venvdeb", "lint", "out/x.deb", "--fail-on", "error,warning",
+                                                  "--json"])
+            .log("lint", stdout=out({"passed": True, "packages": [{"counts": {"error": 0, "warning": 0, "info": 0}}]}))
+            .exit(0),
+            ExpectMasterShell(["venvdeb", "smoke", "r1", "svc", "/m/up/x.deb", "--json"])
+            .stdout(out({"passed": False, "checks": [{"name": "keystone-api: GET /v3 gives 200", "passed": False}]})
+                    .encode())
+            .exit(1))
+        self.expect_outcome(result=FAILURE, state_string=(
+            "lintian passed: 0 error, 0 warning, 0 info; smoke failed: keystone-api: GET /v3 gives 200"))
         return self.run_step()
 
     def test_smoke_failure_names_the_checks(self):

@@ -138,14 +138,19 @@ def service_factory(settings: Settings, release, service) -> util.BuildFactory:
     f.addStep(s.worker_step(venvdeb_steps.ServiceBuild, release=release.name, service=service.name,
                             reason=build_reason, wheelhouse_deb=util.Property("wheelhouse_deb"),
                             extra_args=s.worker_dirs + s.point(release)))
-    f.addStep(s.worker_step(venvdeb_steps.Lint, deb=util.Property("deb"), fail_on=list(release.lint_fail_on),
-                            extra_args=["--output", LINT_RESULT]))
-    f.addStep(s.upload())
-    f.addSteps(s.record_lint())
     if settings.smoke:
-        f.addStep(s.master_step(venvdeb_steps.Smoke, extra=["--cache-dir", str(settings.path(settings.cache_dir)),
-                                                            "--record"] + s.point(release),
-                                release=release.name, service=service.name, deb=s.upload_dest()))
+        # The package goes to the master first: smoke runs there, beside lintian on the worker.
+        f.addStep(s.upload())
+        f.addStep(s.worker_step(
+            venvdeb_steps.Gates, release=release.name, service=service.name, deb=util.Property("deb"),
+            master_deb=s.upload_dest(), fail_on=list(release.lint_fail_on), lint_args=["--output", LINT_RESULT],
+            smoke_args=["--cache-dir", str(settings.path(settings.cache_dir)), "--record", *s.point(release),
+                        *s.master_args]))
+    else:
+        f.addStep(s.worker_step(venvdeb_steps.Lint, deb=util.Property("deb"), fail_on=list(release.lint_fail_on),
+                                extra_args=["--output", LINT_RESULT]))
+        f.addStep(s.upload())
+    f.addSteps(s.record_lint())
     f.addStep(s.publish(release))
     f.addStep(s.ledger_up(release, service.package))
     return f

@@ -7,7 +7,9 @@ error, or lintian's tags), so the summary says why it failed.
 
 Worker steps (`VenvdebStep`) run in the build's directory on the worker; master steps
 (`VenvdebMasterStep`) run on the master, for what must happen in one place: smoke tests against
-and publication to the one repository.
+and publication to the one repository. `Gates` runs a package's two gates side by side, as
+`venvdeb pipeline` does: lintian on the worker, smoke on the master. A stopped build stops the
+master's commands too (SIGTERM: venvdeb tears its chroot down).
 """
 
 from __future__ import annotations
@@ -73,9 +75,8 @@ class _JsonResult:
         raise NotImplementedError
 
     def failure_text(self, data: dict | None) -> str:
-        if data and data.get("error"):
-            return f"{self.name}: {data['error'].splitlines()[0][:200]}"
-        return f"{self.name} failed"
+        said = error_text(data)
+        return f"{self.name}: {said}" if said else f"{self.name} failed"
 
     def set_property(self, name: str, value) -> None:
         self.setProperty(self.property_prefix + name, value, self.name)
@@ -135,30 +136,66 @@ class VenvdebMasterStep(_JsonResult, buildstep.BuildStep):
                 config.error(f"{type(self).__name__}: env must be a dict")
             self.env = env
         super().__init__(**kwargs)
-        self._waiter = deferwaiter.DeferWaiter()
+        self._master = MasterCommand(self)
 
     @defer.inlineCallbacks
     def run(self):
-        argv = [str(a) for a in self.argv()]
         log = yield self.addLog("stdio")
-        yield log.addHeader(shlex.join(argv) + "\n** on the master **\n")
-        stdout = []
-        env = dict(os.environ, **(self.env or {}))
-        process = runprocess.create_process(
-            reactor, argv, workdir=None, env=env,
-            collect_stdout=lambda data: (stdout.append(data), self._waiter.add(log.addStdout(_text(data)))),
-            collect_stderr=lambda data: self._waiter.add(log.addStderr(_text(data))),
-        )
-        yield process.start()
-        yield self._waiter.wait()
+        rc, stdout = yield self._master.run(self.argv(), log, self.env)
         if self.stopped:
             return CANCELLED
-        data = parse_json(b"".join(_bytes(d) for d in stdout).decode(errors="replace"))
-        if process.result_rc != 0 or data is None:
+        data = parse_json(stdout)
+        if rc != 0 or data is None:
             self.summary_text = self.failure_text(data)
             return FAILURE
         self.summary_text = self.record(data)
         return SUCCESS
+
+    def interrupt(self, reason):
+        self._master.stop(reason)
+        return super().interrupt(reason)
+
+
+class MasterCommand:
+    """A venvdeb command a step runs on the master: its output to the step's log, its stdout
+    kept, and stopped (SIGTERM) when the step is."""
+
+    def __init__(self, step):
+        self.step, self.process = step, None
+        self._waiter = deferwaiter.DeferWaiter()
+
+    @defer.inlineCallbacks
+    def run(self, argv, log, env=None):
+        """(exit status, stdout text)."""
+        argv = [str(a) for a in argv]
+        yield log.addHeader(shlex.join(argv) + "\n** on the master **\n")
+        stdout = []
+        self.process = runprocess.create_process(
+            reactor, argv, workdir=None, env=dict(os.environ, **(env or {})),
+            collect_stdout=lambda data: (stdout.append(data), self._waiter.add(log.addStdout(_text(data)))),
+            collect_stderr=lambda data: self._waiter.add(log.addStderr(_text(data))),
+            # smoke brings services up and may be quiet for minutes; the build's own timeouts rule
+            io_timeout=3600, runtime_timeout=4 * 3600,
+        )
+        yield self.process.start()
+        yield self._waiter.wait()
+        return self.process.result_rc, b"".join(_bytes(d) for d in stdout).decode(errors="replace")
+
+    def stop(self, reason) -> None:
+        if getattr(self.process, "process", None) is not None and self.process.result_rc is None:
+            self.process.kill(f"the step was stopped: {reason}")
+
+
+def error_text(data: dict | None) -> str:
+    """What a failed venvdeb command's JSON says went wrong: its message (a model error: the file
+    and its first problem), not the error's class."""
+    if not data or not data.get("error"):
+        return ""
+    if data.get("problems"):
+        said = f"{data.get('file', '')}: {data['problems'][0]}"
+    else:
+        said = data.get("message") or data["error"]
+    return str(said).splitlines()[0][:200]
 
 
 def _text(data) -> str:
@@ -289,15 +326,7 @@ class Lint(VenvdebStep):
         return [self.deb, "--fail-on", ",".join(self.fail_on)]
 
     def _counts(self, data) -> dict:
-        # Severities lintian did not report are zero: a property that is missing reads as unknown.
-        counts: dict = {"error": 0, "warning": 0, "info": 0}
-        for package in data.get("packages") or ():
-            for severity, n in (package.get("counts") or {}).items():
-                counts[severity] = counts.get(severity, 0) + n
-        for severity, n in counts.items():
-            self.setProperty(f"lintian_{severity}", n, self.name)
-        self.setProperty("lintian_counts", counts, self.name)
-        return counts
+        return record_lint_counts(self, data)
 
     def _record_failure(self, data):
         counts = self._counts(data)
@@ -312,6 +341,19 @@ class Lint(VenvdebStep):
 
     def record(self, data):
         return f"lintian passed: {_counts_text(self._counts(data))}"
+
+
+def record_lint_counts(step, data: dict) -> dict:
+    """lintian's counts by severity from ``venvdeb lint --json``, as properties of ``step``."""
+    # Severities lintian did not report are zero: a property that is missing reads as unknown.
+    counts: dict = {"error": 0, "warning": 0, "info": 0}
+    for package in data.get("packages") or ():
+        for severity, n in (package.get("counts") or {}).items():
+            counts[severity] = counts.get(severity, 0) + n
+    for severity, n in counts.items():
+        step.setProperty(f"lintian_{severity}", n, step.name)
+    step.setProperty("lintian_counts", counts, step.name)
+    return counts
 
 
 def _counts_text(counts: dict) -> str:
@@ -366,6 +408,78 @@ class RecordGate(VenvdebMasterStep):
 
     def record(self, data):
         return f"{data.get('package')} {data.get('version')}: {self.gate} {'passed' if data.get('passed') else 'FAILED'}"
+
+
+class Gates(_JsonResult, buildstep.ShellMixin, buildstep.BuildStep):
+    """A package's two gates side by side, as ``venvdeb pipeline`` runs them: ``venvdeb lint`` on
+    the worker (log "lint") while ``venvdeb smoke`` runs on the master (log "smoke"), where the
+    repository is. The step fails if either does, and says which."""
+
+    name = "gates"
+    description = "lint and smoke"
+    haltOnFailure = True
+    flunkOnFailure = True
+    renderables = ("release", "service", "deb", "master_deb", "packaging")
+
+    def __init__(self, release=None, service=None, deb=None, master_deb=None, fail_on=None, lint_args=(),
+                 smoke_args=(), venvdeb=None, packaging=None, **kwargs):
+        _require(self, release=release, service=service, deb=deb, master_deb=master_deb)
+        self._check_common(venvdeb, packaging, None)
+        self.release, self.service, self.deb, self.master_deb = release, service, deb, master_deb
+        self.fail_on = tuple(fail_on) if fail_on is not None else Lint.fail_on
+        if not self.fail_on or not set(self.fail_on) <= set(Lint.SEVERITIES):
+            config.error(f"Gates: fail_on must be a list of lintian severities, not {fail_on!r}")
+        self.lint_args, self.smoke_args = tuple(lint_args), tuple(smoke_args)
+        kwargs = self.setupShellMixin(kwargs, prohibitArgs=["command"])
+        super().__init__(**kwargs)
+        self._master = MasterCommand(self)
+
+    def _head(self) -> list:
+        return list(self.venvdeb) + (["--packaging", self.packaging] if self.packaging else [])
+
+    def lint_argv(self) -> list:
+        return self._head() + ["lint", self.deb, "--fail-on", ",".join(self.fail_on), *self.lint_args, "--json"]
+
+    def smoke_argv(self) -> list:
+        return self._head() + ["smoke", self.release, self.service, self.master_deb, *self.smoke_args, "--json"]
+
+    @defer.inlineCallbacks
+    def run(self):
+        lint = yield self.makeRemoteShellCommand(command=self.lint_argv(), collectStdout=True, stdioLogName="lint")
+        smoke_log = yield self.addLog("smoke")
+        (linted, lint_error), (smoked, smoke_out) = yield defer.DeferredList(
+            [self.runCommand(lint), self._master.run(self.smoke_argv(), smoke_log)], consumeErrors=True)
+        if self.stopped:
+            return CANCELLED
+        for ok, failure in ((linted, lint_error), (smoked, smoke_out)):
+            if not ok:  # the worker went away, or the master could not start the command
+                self._master.stop("the other gate could not run")
+                failure.raiseException()
+        lint_data, smoke_data = parse_json(lint.stdout), parse_json(smoke_out[1])
+        said = []
+        if lint_data is not None:
+            counts = record_lint_counts(self, lint_data)
+            said.append(f"lintian {'passed' if not lint.didFail() else 'failed'}: {_counts_text(counts)}")
+        else:
+            said.append("lintian failed")
+        smoke_ok = smoke_out[0] == 0 and smoke_data is not None
+        checks = (smoke_data or {}).get("checks") or []
+        failed = [c.get("name") for c in checks if not c.get("passed")]
+        if smoke_ok:
+            self.setProperty("smoke_checks", len(checks), self.name)
+            said.append(f"smoke passed: {len(checks)} checks")
+        elif failed:
+            said.append(f"smoke failed: {', '.join(failed)}")
+        elif error_text(smoke_data):
+            said.append(f"smoke: {error_text(smoke_data)}")
+        else:
+            said.append("smoke failed")
+        self.summary_text = "; ".join(said)
+        return SUCCESS if smoke_ok and lint_data is not None and not lint.didFail() else FAILURE
+
+    def interrupt(self, reason):
+        self._master.stop(reason)
+        return super().interrupt(reason)
 
 
 class Smoke(VenvdebMasterStep):

@@ -1,0 +1,119 @@
+"""Issue 11's first speed target: one service build through Buildbot against `venvdeb pipeline`
+for the same service. Buildbot may take at most 1.3 times the CLI.
+
+Both start from a warm wheelhouse (built, and in Buildbot published, before the clock starts)
+and a warm chroot image, each with a repository of its own. The CLI: `venvdeb pipeline` (the
+unchanged wheelhouse, build, lint beside smoke, publish). Buildbot: a real master and one worker
+on 127.0.0.1; the service build is forced as admin and timed from the force to its end: fetch
+the wheelhouse over HTTP, build, upload, lint on the worker beside smoke on the master, record,
+publish.
+
+usage: python bench/buildbot_vs_cli.py [SERVICE]   (default nova, of 2026.1 on bookworm)
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import PROJECT, record, venvdeb  # noqa: E402
+from venvdeb.http import free_port  # noqa: E402
+
+RELEASE, DIST = "2026.1", "bookworm"
+TARGET = 1.3
+
+
+def cli(service: str, work: Path, cache_dir: Path) -> tuple[float, dict]:
+    repo = ["--repo-dir", str(work / "repo"), "--gnupghome", str(work / "gnupg")]
+    dirs = ["--cache-dir", str(cache_dir), "--out-dir", str(work / "out"), "--state-dir", str(work / "state")]
+    packaging = ["--packaging", str(PROJECT / "packaging")]
+    venvdeb(*packaging, "repo", "init", "--make-key", *repo)
+    venvdeb(*packaging, "wheelhouse", "build", RELEASE, "--dist", DIST, *dirs)  # warm, not timed
+    wall, result, _ = venvdeb(*packaging, "pipeline", RELEASE, service, "--dist", DIST, "--reason", "bench",
+                              *dirs, *repo)
+    return wall, {(s["package"], s["stage"]): s["seconds"] for s in result["stages"]}
+
+
+def buildbot(service: str, work: Path, cache_dir: Path) -> tuple[float, dict]:
+    from venvdeb.buildbot.local import Farm
+    from venvdeb.buildbot.rest import Api
+    from venvdeb.buildbot.schedulers import identifier
+    from venvdeb.repository.signing import stop_agent
+
+    www, pb, repo_port = free_port(), free_port(), free_port()
+    config = work / "buildbot.toml"
+    config.write_text("\n".join([
+        f"www_port = {www}", f"worker_port = {pb}", f'repo_url = "http://127.0.0.1:{repo_port}"',
+        f'packaging = "{PROJECT / "packaging"}"', f'secrets_file = "{work / "secrets.toml"}"',
+        f'repo_dir = "{work / "repo"}"', f'gnupghome = "{work / "gnupg"}"', f'state_dir = "{work / "state"}"',
+        f'upload_dir = "{work / "uploads"}"', f'cache_dir = "{cache_dir}"', "smoke = true",
+    ]) + "\n")
+    base = work / "bb"
+    base.mkdir(parents=True)
+    farm = Farm(root=PROJECT, base=base, env={"VENVDEB_BUILDBOT_CONFIG": str(config)})
+    try:
+        password = farm.ensure_secrets()
+        farm.create()
+        farm.start()
+        api = Api(f"http://127.0.0.1:{www}")
+        api.wait(lambda: any(w["connected_to"] for w in api.get("workers")["workers"]), 120, "the worker")
+        api.login("admin", password)
+        point = f"{RELEASE}-{DIST}"
+        wheelhouse = api.wait_request(api.force(identifier(f"force-wheelhouse-{point}"), f"wheelhouse-{point}",
+                                                reason="bench: the wheelhouse, not timed"))
+        if wheelhouse["results"] != 0:
+            raise SystemExit(f"the wheelhouse build failed: {api.steps(wheelhouse)}")
+        builder = f"{point}-venv-{service}"
+        start = time.monotonic()
+        build = api.wait_request(api.force(identifier(f"force-{builder}"), builder, reason="bench"), 1800)
+        wall = time.monotonic() - start
+        if build["results"] != 0:
+            raise SystemExit(f"the {builder} build failed: {api.steps(build)}")
+        steps = api.get(f"builds/{build['buildid']}/steps")["steps"]
+        return wall, {s["name"]: round((s["complete_at"] or 0) - (s["started_at"] or 0), 1) for s in steps}
+    finally:
+        farm.stop()
+        stop_agent(work / "gnupg")
+
+
+def main(service: str = "nova") -> None:
+    cache_dir = Path.home() / ".cache" / "venvdeb"
+    from venvdeb.environment import images
+
+    images.smoke(DIST, cache_dir).ensure()
+    runs = {}
+    for name, run in (("cli", cli), ("buildbot", buildbot)):
+        work = Path(tempfile.mkdtemp(prefix=f"venvdeb-bench-{name}-"))
+        try:
+            runs[name] = run(service, work, cache_dir)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    (cli_wall, cli_stages), (bb_wall, bb_steps) = runs["cli"], runs["buildbot"]
+    ratio = bb_wall / cli_wall
+    pkg = f"venv-{service}"
+    table = [
+        f"# venv-{service} of {RELEASE} on {DIST}: one build through Buildbot against `venvdeb pipeline`",
+        "",
+        "Reproduce: `make bench-buildbot-cli`. Warm wheelhouse and chroot image; each run has its own repository.",
+        "",
+        "| | wall (s) |",
+        "|---|---:|",
+        f"| `venvdeb pipeline` (build {cli_stages[(pkg, 'build')]:.1f} s, lint {cli_stages[(pkg, 'lint')]:.1f} s "
+        f"beside smoke {cli_stages[(pkg, 'smoke')]:.1f} s) | {cli_wall:.1f} |",
+        f"| Buildbot, one worker, from the force to the build's end | {bb_wall:.1f} |",
+        "",
+        "Buildbot's steps (s): " + ", ".join(f"{name} {seconds}" for name, seconds in bb_steps.items()),
+        "",
+        f"**Buildbot / CLI = {ratio:.2f}x**, target at most {TARGET}x: {'met' if ratio <= TARGET else 'NOT met'}.",
+    ]
+    record("buildbot_vs_cli", {"service": service, "release": RELEASE, "distribution": DIST,
+                               "cli_wall_s": round(cli_wall, 1), "buildbot_wall_s": round(bb_wall, 1),
+                               "ratio": round(ratio, 2), "buildbot_steps_s": bb_steps}, table)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
