@@ -148,7 +148,8 @@ def smoke_farm(make_root, tmp_path, cache_dir, upstream):
     yield from _farm(make_root, tmp_path, cache_dir, upstream, smoke=True)
 
 
-def _farm(make_root, tmp_path, cache_dir, upstream, smoke: bool):
+def _farm(make_root, tmp_path, cache_dir, upstream, smoke: bool, settings: str = ""):
+    """A master and one worker for release b1 (gitsvc); ``settings``: more of buildbot.toml."""
     # lintian warns bad-homepage for a local path as the git URL (the Homepage field): only an
     # artefact of the local repository, so this release's gate fails on errors only.
     packaging = git_release(make_root, "b1", upstream, release_extra='lint_fail_on = ["error"]\n')
@@ -175,6 +176,7 @@ def _farm(make_root, tmp_path, cache_dir, upstream, smoke: bool):
         smoke = {"true" if smoke else "false"}
         poll_interval = 2
         tree_stable_timer = 3
+        {settings}
 
         [releases.b1]
         constraints_repo = "{requirements}"
