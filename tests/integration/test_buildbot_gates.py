@@ -1,14 +1,17 @@
 """Through Buildbot, a service's two gates run side by side, as `venvdeb pipeline` runs them:
-lintian on the worker while smoke runs on the master; and a stopped build stops the master's
-smoke too, chroot and all."""
+lintian on the worker while smoke runs on the master; admins promote and roll back from the web
+UI's forms (anonymous users may not); and a stopped build stops the master's smoke too, chroot
+and all."""
 
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
-from buildbot.process.results import CANCELLED, SUCCESS
+from buildbot.process.results import CANCELLED, FAILURE, SUCCESS
 
+from venvdeb.buildbot.rest import Api
 from venvdeb.repository import Repository
 from venvdeb.repository.signing import Key, fingerprints
 
@@ -22,12 +25,43 @@ def smoking() -> list[str]:
     return [line for line in found.splitlines() if "pgrep" not in line]
 
 
-def chroots() -> list[str]:
+def descendants(pid: int) -> list[int]:
+    found = []
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            kids = [int(p) for p in children.read_text().split()]
+        except OSError:
+            continue
+        for kid in kids:
+            found += [kid, *descendants(kid)]
+    return found
+
+
+def chroot_of(pid: int) -> str | None:
+    """The chroot a smoke process has entered (its unshare's --root), once it has one."""
+    for kid in descendants(pid):
+        try:
+            args = Path(f"/proc/{kid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        for arg in args:
+            if arg.startswith("--root="):
+                return arg[len("--root="):]
+    return None
+
+
+def mounted(path: str) -> bool:
     with open("/proc/mounts") as mounts:
-        return [line for line in mounts if "venvdeb-chroot-" in line]
+        return any(path in line for line in mounts)
 
 
-def test_gates_overlap_and_a_stopped_build_stops_the_masters_smoke(smoke_farm, tmp_path):
+def production(tmp_path) -> dict:
+    home = tmp_path / "gnupg"
+    repo = Repository(tmp_path / "repo", Key(home, fingerprints(home)[0]))
+    return {p["package"]: p["version"] for p in repo.list("bookworm-b1")}
+
+
+def test_gates_overlap_promotion_and_rollback_and_a_stopped_build_stops_the_masters_smoke(smoke_farm, tmp_path):
     _, api, password = smoke_farm
     api.login("admin", password)
     wheelhouse = api.wait_request(api.force("force_wheelhouse_b1_bookworm", "wheelhouse-b1-bookworm", reason="wh"))
@@ -49,13 +83,46 @@ def test_gates_overlap_and_a_stopped_build_stops_the_masters_smoke(smoke_farm, t
     recorded = Repository(tmp_path / "repo", Key(home, fingerprints(home)[0])).gates("venv-gitsvc", props["version"])
     assert recorded["lint"]["passed"] and recorded["smoke"]["passed"]
 
+    # Each build promoted through the form once its gates passed (staging keeps one version),
+    # then production rolled back to the first.
+    first_version = props["version"]
+    anonymous = Api(api.url)
+    status, answer = anonymous.call("forceschedulers/force_promote_b1_bookworm", "force", reason="x",
+                                    builderid=str(api.builder_id("promote-b1-bookworm")),
+                                    package="venv-gitsvc", version=first_version)
+    assert status == 403, answer
+
+    def promote(version):
+        promoted = api.wait_request(api.force("force_promote_b1_bookworm", "promote-b1-bookworm", reason="tested",
+                                              package="venv-gitsvc", version=version), 120)
+        assert promoted["results"] == SUCCESS, api.steps(promoted)
+        assert production(tmp_path)["venv-gitsvc"] == version
+
+    promote(first_version)
+    second = api.wait_request(api.force("force_b1_bookworm_venv_gitsvc", "b1-bookworm-venv-gitsvc", reason="two"))
+    assert second["results"] == SUCCESS, api.steps(second)
+    promote(second["properties"]["version"][0])
+    rolled = api.wait_request(api.force("force_rollback_b1_bookworm", "rollback-b1-bookworm", reason="regression",
+                                        package="venv-gitsvc", version=first_version), 120)
+    assert rolled["results"] == SUCCESS, api.steps(rolled)
+    assert production(tmp_path)["venv-gitsvc"] == first_version
+    # What was never in staging is not promoted, and the build says why.
+    refused = api.wait_request(api.force("force_promote_b1_bookworm", "promote-b1-bookworm", reason="typo",
+                                         package="venv-gitsvc", version="9.9-deb12u9"), 120)
+    assert refused["results"] == FAILURE
+    step = api.get(f"builds/{refused['buildid']}/steps")["steps"][-1]
+    assert "cannot be promoted" in step["state_string"] or "has no venv-gitsvc 9.9-deb12u9" in step["state_string"]
+
     # Stopped while smoke runs on the master: the build is cancelled, and the master's smoke
     # process goes, with its chroot.
     brid = api.force("force_b1_bookworm_venv_gitsvc", "b1-bookworm-venv-gitsvc", reason="to be stopped")
-    api.wait(smoking, 600, "the master's smoke of the second build")
+    api.wait(smoking, 600, "the master's smoke of the third build")
+    smoke_pid = int(smoking()[0].split()[0])
+    chroot = api.wait(lambda: chroot_of(smoke_pid), 300, "the smoke's chroot")
     running = api.get(f"builds?buildrequestid={brid}")["builds"][-1]
     status, answer = api.call(f"builds/{running['buildid']}", "stop", reason="stopped by the test")
     assert status == 200, answer
     stopped = api.wait_request(brid, 120)
     assert stopped["results"] == CANCELLED, api.steps(stopped)
-    api.wait(lambda: not smoking() and not chroots(), 60, "the smoke process and its chroot to go")
+    api.wait(lambda: not smoking() and not mounted(chroot) and not Path(chroot).exists(), 60,
+             "the smoke process and its chroot to go")

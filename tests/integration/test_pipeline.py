@@ -82,6 +82,21 @@ def test_pipeline_publishes_promotes_upgrades_and_rolls_back(setup, cache_dir):
         assert install.returncode == 0, install.stdout + install.stderr
         assert ch.run(["dpkg-query", "-W", "-f", "${Version}", "venv-svc"]).stdout == "3.4.2-deb12u1"
 
+    # Promotion checks the bytes: gates recorded for another file promote nothing.
+    record_path = repo.gates_path("venv-svc", "3.4.2-deb12u2")
+    kept = record_path.read_text()
+    record_path.write_text(json.dumps({**json.loads(kept), "sha256": "0" * 64}))
+    code, refused, err = venvdeb("repo", "promote", "p1", "venv-svc", "3.4.2-deb12u2", check=False)
+    assert code == 1 and "is not the file whose gates passed" in refused["message"]
+    assert [p["version"] for p in repo.list("bookworm-p1")] == ["3.4.2-deb12u1"]
+    record_path.write_text(kept)
+    code, promoted, err = venvdeb("repo", "promote", "p1", "venv-svc", "3.4.2-deb12u2")
+    assert [p["version"] for p in repo.list("bookworm-p1")] == ["3.4.2-deb12u2"]
+    # Roll production back: the earlier version is the suite's again.
+    code, restored, err = venvdeb("repo", "rollback", "bookworm-p1", "venv-svc", "3.4.2-deb12u1", "--restore")
+    assert restored["restored"] and restored["replaced"] == ["3.4.2-deb12u2"]
+    assert [p["version"] for p in repo.list("bookworm-p1")] == ["3.4.2-deb12u1"]
+
 
 def test_failing_smoke_command_publishes_nothing(setup):
     root, venvdeb, repo = setup

@@ -47,7 +47,12 @@ def settings_file(tmp_path, text: str) -> dict:
 
 def test_builders_and_schedulers_come_from_packaging(root):
     config = make_config(root, {})
-    assert [b.name for b in config["builders"]] == ["wheelhouse-r1-bookworm", "r1-bookworm-venv-svc", "r1-bookworm-venv-gitsvc"]
+    assert [b.name for b in config["builders"]] == ["wheelhouse-r1-bookworm", "r1-bookworm-venv-svc", "r1-bookworm-venv-gitsvc",
+                                                   "promote-r1-bookworm", "rollback-r1-bookworm"]
+    # Promotion and rollback run on the master's own worker, from a form that names the package.
+    promote = config["builders"][3]
+    assert promote.workernames == ["master-local"] and promote.tags == ["r1", "bookworm", "promote"]
+    assert [s.step_class.name for s in promote.factory.steps] == ["promote"]
     assert config["buildbotNetUsageData"] is None
     assert config["www"]["port"] == "tcp:8010:interface=127.0.0.1"
     assert config["protocols"]["pb"]["port"] == "tcp:9989:interface=127.0.0.1"
@@ -79,9 +84,9 @@ def test_the_project_config_polls_the_lock_in_its_own_repository():
     names = [b.name for b in config["builders"]]
     # Each release at each of its distributions: a wheelhouse builder and one per service.
     fleet = ["nova", "glance", "keystone", "placement", "neutron", "cinder", "horizon"]
-    assert names[:9] == ["wheelhouse-2025.2-bookworm", *(f"2025.2-bookworm-venv-{s}" for s in fleet),
-                         "wheelhouse-2025.2-trixie"]
-    assert len(names) == 2 * 2 * (1 + len(fleet))
+    assert names[:11] == ["wheelhouse-2025.2-bookworm", *(f"2025.2-bookworm-venv-{s}" for s in fleet),
+                          "promote-2025.2-bookworm", "rollback-2025.2-bookworm", "wheelhouse-2025.2-trixie"]
+    assert len(names) == 2 * 2 * (1 + len(fleet) + 2)
     tags = {b.name: b.tags for b in config["builders"]}
     assert tags["2026.1-trixie-venv-nova"] == ["2026.1", "trixie", "service"]
     schedulers = {s.name: s for s in config["schedulers"]}
@@ -121,7 +126,8 @@ def test_settings_file_and_environment(root):
     config = make_config(root, env)
     assert config["db"]["db_url"] == "postgresql://buildbot@db.example.org/buildbot"
     assert config["www"]["port"] == "tcp:8111:interface=127.0.0.1"
-    assert [(w.workername, w.password) for w in config["workers"]] == [("w1", "p1"), ("w2", "p2")]
+    assert [(w.workername, w.password) for w in config["workers"]] == [("w1", "p1"), ("w2", "p2"),
+                                                                       ("master-local", None)]
     assert config["builders"][1].workernames == ["w1", "w2"]
     assert config["www"]["auth"].checkers  # user/password from the secrets file
     names = {s.name: s for s in config["schedulers"]}

@@ -29,7 +29,17 @@ def builders(settings, release) -> list:
             factory=factories.service_factory(settings, release, service),
             locks=[factories.package_lock(release, service.package).access("exclusive")],
             tags=[release.name, release.distribution, "service"]))
+    # Promotion and rollback run on the master, in a worker of its own process: never queued
+    # behind builds.
+    for name, factory, kind in ((schedulers.promote_builder(release), factories.promote_factory, "promote"),
+                                (schedulers.rollback_builder(release), factories.rollback_factory, "rollback")):
+        found.append(util.BuilderConfig(name=name, workernames=[MASTER_WORKER], factory=factory(settings, release),
+                                        tags=[release.name, release.distribution, kind]))
     return found
+
+
+# A worker inside the master's process, for builders whose steps all run on the master.
+MASTER_WORKER = "master-local"
 
 
 def make_config(root: Path, environ: dict | None = None) -> dict:
@@ -47,7 +57,7 @@ def make_config(root: Path, environ: dict | None = None) -> dict:
         "buildbotURL": settings.www_url,
         "buildbotNetUsageData": None,
         "workers": [worker.Worker(name, settings_mod.worker_password(secrets, name), max_builds=1)
-                    for name in settings.workers],
+                    for name in settings.workers] + [worker.LocalWorker(MASTER_WORKER)],
         "protocols": {"pb": {"port": f"tcp:{settings.worker_port}:interface={settings.worker_host}"}},
         "builders": all_builders,
         "schedulers": all_schedulers,

@@ -156,6 +156,22 @@ def service_factory(settings: Settings, release, service) -> util.BuildFactory:
     return f
 
 
+def promote_factory(settings: Settings, release) -> util.BuildFactory:
+    """Staging to production, from the force form's package and version: on the master."""
+    f = util.BuildFactory()
+    f.addStep(Stages(settings).master_step(venvdeb_steps.Promote, extra=Stages.point(release), release=release.name,
+                                           package=util.Property("package"), version=util.Property("version")))
+    return f
+
+
+def rollback_factory(settings: Settings, release) -> util.BuildFactory:
+    """An earlier production version is production's again: on the master."""
+    f = util.BuildFactory()
+    f.addStep(Stages(settings).master_step(venvdeb_steps.Rollback, suite=release.production_suite,
+                                           package=util.Property("package"), version=util.Property("version")))
+    return f
+
+
 def package_lock(release, package: str):
     """One build of a package at a time, per release and distribution: its ledger is read, then
     written back."""

@@ -37,6 +37,14 @@ def service_builder(release, service) -> str:
     return f"{point_name(release)}-venv-{service.name}"
 
 
+def promote_builder(release) -> str:
+    return f"promote-{point_name(release)}"
+
+
+def rollback_builder(release) -> str:
+    return f"rollback-{point_name(release)}"
+
+
 def trigger_name(release) -> str:
     return identifier(f"services-{point_name(release)}")
 
@@ -60,6 +68,20 @@ def force(builder: str, wheelhouse: bool = False):
         reason=util.StringParameter(name="reason", label="Reason (goes into debian/changelog)",
                                     required=True, size=60),
         codebases=[_codebase()], properties=props)
+
+
+def repository_action(builder: str, release, verb: str):
+    """The force form of promote and rollback: which package, which version (admins only, as
+    every force is)."""
+    packages = [release.wheelhouse_package, *(s.package for s in release.services)]
+    return schedulers.ForceScheduler(
+        name=identifier(f"force-{builder}"), builderNames=[builder], buttonName=verb.capitalize(),
+        reason=util.StringParameter(name="reason", label="Reason", required=True, size=60),
+        codebases=[_codebase()],
+        properties=[util.ChoiceStringParameter(name="package", label="Package", choices=packages, default=packages[0],
+                                               strict=True),
+                    util.StringParameter(name="version", label=f"Version to {verb}", required=True, size=40,
+                                         regex=r"^[A-Za-z0-9.+~:-]+$")])
 
 
 def poller_name(repo: str) -> str:
@@ -97,6 +119,8 @@ def for_release(settings: Settings, release, watches: Watches) -> list:
     services = [service_builder(release, s) for s in release.services]
     found = [force(wh, wheelhouse=True)] + [force(b) for b in services]
     found.append(schedulers.Triggerable(name=trigger_name(release), builderNames=services))
+    found.append(repository_action(promote_builder(release), release, "promote"))
+    found.append(repository_action(rollback_builder(release), release, "roll back to"))
     source = constraints_repo(settings, release)
     if source:
         watches.add(source.repo, source.branch)

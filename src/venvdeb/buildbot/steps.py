@@ -482,6 +482,49 @@ class Gates(_JsonResult, buildstep.ShellMixin, buildstep.BuildStep):
         return super().interrupt(reason)
 
 
+class Promote(VenvdebMasterStep):
+    """``venvdeb repo promote <release> <package> <version>``: staging to production, if the gates
+    passed for the very file in staging."""
+
+    name = "promote"
+    subcommand = ("repo", "promote")
+    renderables = ("release", "package", "version", "packaging")
+
+    def __init__(self, release=None, package=None, version=None, **kwargs):
+        _require(self, release=release, package=package, version=version)
+        self.release, self.package, self.version = release, package, version
+        super().__init__(**kwargs)
+
+    def arguments(self):
+        return [self.release, self.package, self.version]
+
+    def record(self, data):
+        done = "promoted" if data.get("promoted") else data.get("reason", "not promoted")
+        return f"{data.get('suite')}: {data.get('package')} {data.get('version')} {done}"
+
+
+class Rollback(VenvdebMasterStep):
+    """``venvdeb repo rollback <suite> <package> <version> --restore``: an earlier version of the
+    suite's is its version again."""
+
+    name = "rollback"
+    subcommand = ("repo", "rollback")
+    renderables = ("suite", "package", "version", "packaging")
+
+    def __init__(self, suite=None, package=None, version=None, **kwargs):
+        _require(self, suite=suite, package=package, version=version)
+        self.suite, self.package, self.version = suite, package, version
+        super().__init__(**kwargs)
+
+    def arguments(self):
+        return [self.suite, self.package, self.version, "--restore"]
+
+    def record(self, data):
+        if not data.get("restored"):
+            return f"{self.suite}: {self.package} {self.version} ({data.get('reason')})"
+        return f"{self.suite}: {self.package} back to {self.version} (was {', '.join(data.get('replaced') or [])})"
+
+
 class Smoke(VenvdebMasterStep):
     """``venvdeb smoke <release> <service> <deb>`` on the master, where the repository is."""
 

@@ -131,6 +131,12 @@ def cmd_repo(args) -> dict:
         return {"sources": entry, "keyring": str(repo.base / KEYRING), "by_distribution": entries}
     if args.action == "rollback":
         entry = repo.rollback_sources(args.suite, args.package, args.version, args.url, args.keyring)
+        if args.restore:
+            restored = repo.restore(args.suite, args.package, args.version)
+            if not args.json:
+                print(f"{args.suite}: {args.package} {args.version} "
+                      f"{'restored' if restored['restored'] else '(' + restored['reason'] + ')'}")
+            return {"sources": entry, **restored}
         if not args.json:
             print(entry, end="")
         return {"sources": entry}

@@ -126,10 +126,14 @@ def parser() -> argparse.ArgumentParser:
     rs = rsub.add_parser("serve", help="serve the repository over HTTP on 127.0.0.1")
     rs.add_argument("--port", type=int, default=8080)
     rs.add_argument("--host", default="127.0.0.1")
-    rr = rsub.add_parser("rollback", help="print the apt sources entry that makes an earlier version installable")
+    rr = rsub.add_parser("rollback", help="print the apt sources entry that makes an earlier version installable",
+                         description="Print the apt sources entry of the suite's snapshot of that version; with "
+                         "--restore, make it the suite's version again.")
     rr.add_argument("suite")
     rr.add_argument("package")
     rr.add_argument("version")
+    rr.add_argument("--restore", action="store_true",
+                    help="make VERSION the suite's version again (reprepro restore from its snapshot)")
     rr.add_argument("--url", default="http://127.0.0.1:8080")
     rr.add_argument("--keyring", default="/etc/apt/keyrings/venvdeb.gpg")
     rso = rsub.add_parser("sources", help="print the apt sources entry of a release's suite, for operators")

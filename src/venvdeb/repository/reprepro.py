@@ -187,8 +187,15 @@ class Repository:
                 hint=f"run the pipeline (or venvdeb lint and venvdeb smoke) for {package} {version}",
             )
         with self.locked():
-            if version not in self.versions(source, package):
+            staged = self.versions(source, package)
+            if version not in staged:
                 raise VenvdebError(f"{source} has no {package} {version}", hint="publish it to staging first")
+            # The gates passed for one file: the one promoted must be it, byte for byte.
+            if sha256_file(Path(staged[version])) != record.get("sha256"):
+                raise VenvdebError(
+                    f"{package} {version} in {source} is not the file whose gates passed "
+                    f"(sha256 {sha256_file(Path(staged[version]))}, gates recorded for {record.get('sha256')})",
+                    hint=f"run the gates again for the file in {source}, or publish the file they passed for")
             if version in self.versions(dest, package):
                 return {"package": package, "version": version, "suite": dest, "promoted": False,
                         "reason": "already there"}
@@ -200,6 +207,22 @@ class Repository:
     def snapshots(self, suite: str) -> list[str]:
         where = self.base / "dists" / suite / "snapshots"
         return sorted(p.name for p in where.iterdir()) if where.is_dir() else []
+
+    def restore(self, suite: str, package: str, version: str) -> dict:
+        """Make ``version`` (which ``suite`` had: its snapshot says so) ``package``'s version in
+        ``suite`` again, as reprepro's restore does: new installs and `apt install
+        package=version` get it."""
+        name = snapshot_name(package, version)
+        with self.locked():
+            if name not in self.snapshots(suite):
+                raise VenvdebError(f"{suite} never had {package} {version} (no snapshot {name})",
+                                   hint=f"known snapshots: {', '.join(self.snapshots(suite)) or 'none'}")
+            current = sorted(self.versions(suite, package))
+            if current == [version]:
+                return {"suite": suite, "package": package, "version": version, "restored": False,
+                        "reason": "already the suite's version"}
+            self.reprepro("restore", suite, name, package)
+        return {"suite": suite, "package": package, "version": version, "restored": True, "replaced": current}
 
     def rollback_sources(self, suite: str, package: str, version: str, url: str, keyring: str) -> str:
         """The deb822 sources entry that makes ``package`` ``version`` installable again."""
