@@ -6,12 +6,19 @@ and all."""
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 from buildbot.process.results import CANCELLED, FAILURE, SUCCESS
 
 from venvdeb.buildbot.rest import Api
+
+from .test_buildbot_browser import browser, webdriver  # noqa: F401 (the fixture)
+
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 from venvdeb.repository import Repository
 from venvdeb.repository.signing import Key, fingerprints
 
@@ -61,7 +68,8 @@ def production(tmp_path) -> dict:
     return {p["package"]: p["version"] for p in repo.list("bookworm-b1")}
 
 
-def test_gates_overlap_promotion_and_rollback_and_a_stopped_build_stops_the_masters_smoke(smoke_farm, tmp_path):
+def test_gates_overlap_promotion_and_rollback_and_a_stopped_build_stops_the_masters_smoke(smoke_farm, browser,
+                                                                                          tmp_path):
     _, api, password = smoke_farm
     api.login("admin", password)
     wheelhouse = api.wait_request(api.force("force_wheelhouse_b1_bookworm", "wheelhouse-b1-bookworm", reason="wh"))
@@ -106,6 +114,25 @@ def test_gates_overlap_promotion_and_rollback_and_a_stopped_build_stops_the_mast
                                         package="venv-gitsvc", version=first_version), 120)
     assert rolled["results"] == SUCCESS, api.steps(rolled)
     assert production(tmp_path)["venv-gitsvc"] == first_version
+    # The release page says so: staging has the second build, production the first again, with
+    # the gates and a link to the last build. Seen in headless Chromium, in the web UI too.
+    wait = WebDriverWait(browser, 60)
+    browser.get(f"{api.url}/plugins/wsgi_dashboards/releases/index.html")
+    row = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, 'tr[data-package="venv-gitsvc"]')))
+    cells = {td.get_attribute("class"): td.text for td in row.find_elements(By.TAG_NAME, "td")}
+    assert cells["staging"] == second["properties"]["version"][0] and cells["production"] == first_version
+    assert [td.text for td in row.find_elements(By.TAG_NAME, "td")][3:5] == ["passed", "passed"]
+    link = row.find_element(By.TAG_NAME, "a")
+    assert link.text == "success" and link.get_attribute("href").endswith(f"/builds/{second['number']}")
+    host = api.url.split("://", 1)[1]
+    browser.get(f"http://admin:{password}@{host}/auth/login")
+    browser.get(f"{api.url}/#/releases")
+    wait.until(ec.presence_of_element_located((By.XPATH, "//*[contains(., 'Releases')]")))
+    time.sleep(2)  # the dashboard's frame loads after the UI
+    browser.save_screenshot(str(tmp_path / "release-page.png"))
+    assert (tmp_path / "release-page.png").stat().st_size > 10_000
+    print(f"release page screenshot: {tmp_path / 'release-page.png'}")
+
     # What was never in staging is not promoted, and the build says why.
     refused = api.wait_request(api.force("force_promote_b1_bookworm", "promote-b1-bookworm", reason="typo",
                                          package="venv-gitsvc", version="9.9-deb12u9"), 120)

@@ -116,6 +116,21 @@ def test_build_works_without_network_and_says_what_changed(tiny, tmp_path, cache
                                      "  * No distribution changed."]
 
 
+def test_only_if_changed_builds_nothing_until_the_closure_or_the_packaging_changes(tiny, tmp_path, cache_dir):
+    """What a build triggered by a new wheelhouse does: the service's closure (by sha256) and its
+    packaging are those of its last build, so nothing is built; a change to the service file is
+    built."""
+    code, first, err = run("build", "s1", "svc", root=tiny, tmp=tmp_path, cache=cache_dir)
+    code, again, err = run("build", "s1", "svc", "--only-if-changed", root=tiny, tmp=tmp_path, cache=cache_dir)
+    assert again["version"] == first["version"] == "3.4.2-deb12u1"
+    assert again["skipped"] == "closure and packaging unchanged since 3.4.2-deb12u1"
+    assert again["deb"] == first["deb"] and len(list((tmp_path / "out").rglob("venv-svc_*.deb"))) == 1
+    service = tiny / "services" / "svc.toml"
+    service.write_text(service.read_text().replace('summary = "', 'summary = "Changed: ', 1))
+    code, changed, err = run("build", "s1", "svc", "--only-if-changed", root=tiny, tmp=tmp_path, cache=cache_dir)
+    assert changed["version"] == "3.4.2-deb12u2" and not changed["skipped"]
+
+
 def _changelog(deb: Path, tmp: Path) -> str:
     tree = extract(deb, tmp / f"cl-{deb.stem}")
     return subprocess.run(["zcat", str(next(tree.glob("usr/share/doc/*/changelog.Debian.gz")))],

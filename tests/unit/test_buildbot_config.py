@@ -56,7 +56,9 @@ def test_builders_and_schedulers_come_from_packaging(root):
     assert config["buildbotNetUsageData"] is None
     assert config["www"]["port"] == "tcp:8010:interface=127.0.0.1"
     assert config["protocols"]["pb"]["port"] == "tcp:9989:interface=127.0.0.1"
-    assert set(config["www"]["plugins"]) == {"waterfall_view", "console_view", "grid_view"}
+    assert set(config["www"]["plugins"]) == {"waterfall_view", "console_view", "grid_view", "wsgi_dashboards"}
+    (page,) = config["www"]["plugins"]["wsgi_dashboards"]
+    assert page["name"] == "releases" and [p.name for p in page["app"].points] == ["r1"]
     names = {s.name: s for s in config["schedulers"]}
     assert {"force_wheelhouse_r1_bookworm", "force_r1_bookworm_venv_svc", "force_r1_bookworm_venv_gitsvc",
             "services_r1_bookworm", "git_r1_bookworm_gitsvc"} <= set(names)

@@ -10,7 +10,7 @@ from twisted.trial import unittest
 
 from buildbot import config
 from buildbot.process.properties import Property
-from buildbot.process.results import FAILURE, SUCCESS
+from buildbot.process.results import FAILURE, SKIPPED, SUCCESS
 from buildbot.test.reactor import TestReactorMixin
 from buildbot.test.steps import ExpectMasterShell, ExpectShell, TestBuildStepMixin
 
@@ -146,6 +146,19 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
                          "hint": None}).encode())
             .exit(1))
         self.expect_outcome(result=FAILURE, state_string="publish: s already has venv-svc 1.0-1 with different bytes")
+        return self.run_step()
+
+    def test_a_triggered_build_with_nothing_changed_is_skipped_with_the_reason(self):
+        self.setup_step(steps.ServiceBuild(release="2025.2", service="nova", reason="r", only_if_changed=True))
+        self.expect_commands(
+            ExpectShell(workdir="wkdir", command=["venvdeb", "build", "2025.2", "nova", "--reason", "r",
+                                                  "--only-if-changed", "--json"])
+            .stdout(out({"package": "venv-nova", "version": "32.2.1-deb12u3", "deb": "out/venv-nova.deb",
+                         "skipped": "closure and packaging unchanged since 32.2.1-deb12u3"}))
+            .exit(0))
+        self.expect_outcome(result=SKIPPED, state_string=(
+            "skipped: venv-nova closure and packaging unchanged since 32.2.1-deb12u3"))
+        self.expect_property("skipped", "closure and packaging unchanged since 32.2.1-deb12u3")
         return self.run_step()
 
     def test_a_model_error_names_the_file_and_its_first_problem(self):

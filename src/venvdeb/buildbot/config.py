@@ -49,7 +49,8 @@ def make_config(root: Path, environ: dict | None = None) -> dict:
     releases = [load_release(packaging, name) for name in list_releases(packaging)]
     watches = schedulers.Watches()
     all_builders, all_schedulers = [], []
-    for point in (p for release in releases for p in release.points()):
+    points = [p for release in releases for p in release.points()]
+    for point in points:
         all_builders += builders(settings, point)
         all_schedulers += schedulers.for_release(settings, point, watches)
     return {
@@ -62,6 +63,6 @@ def make_config(root: Path, environ: dict | None = None) -> dict:
         "builders": all_builders,
         "schedulers": all_schedulers,
         "change_source": watches.pollers(settings),
-        "www": www.www(settings, secrets),
+        "www": www.www(settings, secrets, points),
         "db": {"db_url": settings.db_url},
     }

@@ -37,10 +37,6 @@ def build_reason(props) -> str:
     return f"Automatic build ({scheduler})"
 
 
-def _truthy(value) -> bool:
-    return value not in (None, False, "", "false", "False", 0)
-
-
 def ledger_name(release, package: str) -> str:
     return ledger_file(release.name, release.distribution, package)
 
@@ -76,32 +72,32 @@ class Stages:
             doStepIf=lambda step: master_copy.is_file(),
             haltOnFailure=True)
 
-    def ledger_up(self, release, package: str):
+    def ledger_up(self, release, package: str, **kwargs):
         master_copy = self.settings.path(self.settings.state_dir) / ledger_name(release, package)
         return steps.FileUpload(name="ledger-to-master", workersrc=f"{WORKER_STATE}/{ledger_name(release, package)}",
-                                masterdest=str(master_copy), mode=0o644, haltOnFailure=True)
+                                masterdest=str(master_copy), mode=0o644, haltOnFailure=True, **kwargs)
 
     def upload_dest(self):
         return util.Interpolate(str(self.settings.path(self.settings.upload_dir))
                                 + "/%(prop:buildername)s/%(prop:buildnumber)s/%(prop:deb_file)s")
 
-    def upload(self):
+    def upload(self, **kwargs):
         return steps.FileUpload(name="upload-deb", workersrc=util.Property("deb"), masterdest=self.upload_dest(),
-                                mode=0o644, haltOnFailure=True)
+                                mode=0o644, haltOnFailure=True, **kwargs)
 
     def lint_result_dest(self):
         return util.Interpolate(str(self.settings.path(self.settings.upload_dir))
                                 + "/%(prop:buildername)s/%(prop:buildnumber)s/lint.json")
 
-    def record_lint(self):
+    def record_lint(self, **kwargs):
         """The worker's lintian result, kept on the master for `repo promote`."""
         return [steps.FileUpload(name="upload-lint-result", workersrc=LINT_RESULT, masterdest=self.lint_result_dest(),
-                                 mode=0o644, haltOnFailure=True),
+                                 mode=0o644, haltOnFailure=True, **kwargs),
                 self.master_step(venvdeb_steps.RecordGate, deb=self.upload_dest(), gate="lint",
-                                 result=self.lint_result_dest())]
+                                 result=self.lint_result_dest(), **kwargs)]
 
-    def publish(self, release):
-        return self.master_step(venvdeb_steps.Publish, suite=release.staging_suite, deb=self.upload_dest())
+    def publish(self, release, **kwargs):
+        return self.master_step(venvdeb_steps.Publish, suite=release.staging_suite, deb=self.upload_dest(), **kwargs)
 
 
 def wheelhouse_factory(settings: Settings, release, trigger: str) -> util.BuildFactory:
@@ -118,8 +114,10 @@ def wheelhouse_factory(settings: Settings, release, trigger: str) -> util.BuildF
     # to (a constraints change, the nightly, or the force form's checkbox).
     f.addStep(steps.Trigger(
         name="rebuild-services", schedulerNames=[trigger], waitForFinish=False,
-        doStepIf=lambda step: _truthy(step.getProperty("trigger_services")),
-        set_properties={"reason": util.Interpolate(
+        doStepIf=lambda step: venvdeb_steps.truthy(step.getProperty("trigger_services")),
+        # Each service builds only if its closure or its packaging changed; the others show as
+        # skipped, with the reason.
+        set_properties={"only_if_changed": True, "reason": util.Interpolate(
             "Rebuilt against %(prop:wheelhouse_package)s %(prop:wheelhouse_version)s (%(kw:why)s)",
             why=build_reason)}))
     return f
@@ -137,23 +135,30 @@ def service_factory(settings: Settings, release, service) -> util.BuildFactory:
     f.addStep(s.ledger_down(release, service.package))
     f.addStep(s.worker_step(venvdeb_steps.ServiceBuild, release=release.name, service=service.name,
                             reason=build_reason, wheelhouse_deb=util.Property("wheelhouse_deb"),
+                            only_if_changed=util.Property("only_if_changed", default=False),
                             extra_args=s.worker_dirs + s.point(release)))
+    built = {"doStepIf": _built, "hideStepIf": lambda results, step: not _built(step)}
     if settings.smoke:
         # The package goes to the master first: smoke runs there, beside lintian on the worker.
-        f.addStep(s.upload())
+        f.addStep(s.upload(**built))
         f.addStep(s.worker_step(
             venvdeb_steps.Gates, release=release.name, service=service.name, deb=util.Property("deb"),
             master_deb=s.upload_dest(), fail_on=list(release.lint_fail_on), lint_args=["--output", LINT_RESULT],
             smoke_args=["--cache-dir", str(settings.path(settings.cache_dir)), "--record", *s.point(release),
-                        *s.master_args]))
+                        *s.master_args], **built))
     else:
         f.addStep(s.worker_step(venvdeb_steps.Lint, deb=util.Property("deb"), fail_on=list(release.lint_fail_on),
-                                extra_args=["--output", LINT_RESULT]))
-        f.addStep(s.upload())
-    f.addSteps(s.record_lint())
-    f.addStep(s.publish(release))
-    f.addStep(s.ledger_up(release, service.package))
+                                extra_args=["--output", LINT_RESULT], **built))
+        f.addStep(s.upload(**built))
+    f.addSteps(s.record_lint(**built))
+    f.addStep(s.publish(release, **built))
+    f.addStep(s.ledger_up(release, service.package, **built))
     return f
+
+
+def _built(step) -> bool:
+    """The build step built something (not skipped: nothing changed)."""
+    return not step.getProperty("skipped")
 
 
 def promote_factory(settings: Settings, release) -> util.BuildFactory:

@@ -22,7 +22,7 @@ from twisted.internet import defer, reactor
 
 from buildbot import config
 from buildbot.process import buildstep
-from buildbot.process.results import CANCELLED, FAILURE, SUCCESS
+from buildbot.process.results import CANCELLED, FAILURE, SKIPPED, SUCCESS
 from buildbot.util import deferwaiter, runprocess
 
 from ..model.results import BuildResult, FetchResult, WheelhouseResult
@@ -114,6 +114,10 @@ class VenvdebStep(_JsonResult, buildstep.ShellMixin, buildstep.BuildStep):
             self.summary_text = self.failure_text(data)
             return FAILURE
         self.summary_text = self.record(data)
+        return self.outcome(data)
+
+    def outcome(self, data) -> int:
+        """The step's result when the command succeeded."""
         return SUCCESS
 
     def _record_failure(self, data):
@@ -198,6 +202,11 @@ def error_text(data: dict | None) -> str:
     return str(said).splitlines()[0][:200]
 
 
+def truthy(value) -> bool:
+    """A build property's yes: properties from forms and triggers come as bools or strings."""
+    return value not in (None, False, "", "false", "False", 0)
+
+
 def _text(data) -> str:
     return data.decode(errors="replace") if isinstance(data, bytes) else data
 
@@ -278,21 +287,32 @@ class ServiceBuild(VenvdebStep):
     name = "build"
     subcommand = ("build",)
     description = "building"
-    renderables = ("release", "service", "reason", "wheelhouse_deb", "packaging")
+    renderables = ("release", "service", "reason", "wheelhouse_deb", "only_if_changed", "packaging")
 
-    def __init__(self, release=None, service=None, reason=None, wheelhouse_deb=None, **kwargs):
+    def __init__(self, release=None, service=None, reason=None, wheelhouse_deb=None, only_if_changed=False,
+                 **kwargs):
         _require(self, release=release, service=service, reason=reason)
         self.release, self.service, self.reason, self.wheelhouse_deb = release, service, reason, wheelhouse_deb
+        self.only_if_changed = only_if_changed
         super().__init__(**kwargs)
 
     def arguments(self):
         args = [self.release, self.service, "--reason", self.reason]
         if self.wheelhouse_deb:
             args += ["--wheelhouse-deb", self.wheelhouse_deb]
+        if truthy(self.only_if_changed):
+            args.append("--only-if-changed")
         return args
+
+    def outcome(self, data):
+        # Nothing changed for this service: the build is skipped, and every step after it.
+        return SKIPPED if data.get("skipped") else SUCCESS
 
     def record(self, data):
         result = BuildResult.from_dict(data)
+        if result.skipped:
+            self.setProperty("skipped", result.skipped, self.name)
+            return f"skipped: {result.package} {result.skipped}"
         for key in ("package", "version", "deb", "deb_size", "installed_size_kib"):
             self.set_property(key, getattr(result, key))
         self.set_property("deb_file", os.path.basename(result.deb or ""))

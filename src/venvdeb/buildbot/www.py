@@ -1,4 +1,5 @@
-"""The web UI: waterfall, console and grid views; logins from the secrets file; authorization.
+"""The web UI: waterfall, console and grid views, the release page; logins from the secrets
+file; authorization.
 
 Anyone may read. Only the "admins" role may force, rebuild or stop builds (or any other control
 action): AnyControlEndpointMatcher denies every control endpoint to everyone else.
@@ -8,9 +9,12 @@ from __future__ import annotations
 
 from buildbot.plugins import util
 
+from ..repository import Repository
+from .release_page import ReleasePage
 from .settings import Secrets, Settings
 
 PLUGINS = {"waterfall_view": {}, "console_view": {}, "grid_view": {}}
+RELEASE_PAGE = "releases"  # /#/releases in the UI; the page itself at /plugins/wsgi_dashboards/releases/
 
 
 def authz(secrets: Secrets) -> util.Authz:
@@ -25,10 +29,13 @@ def authz(secrets: Secrets) -> util.Authz:
     )
 
 
-def www(settings: Settings, secrets: Secrets) -> dict:
+def www(settings: Settings, secrets: Secrets, points: list) -> dict:
+    page = ReleasePage(points, Repository(settings.path(settings.repo_dir)))
+    plugins = dict(PLUGINS, wsgi_dashboards=[{"name": RELEASE_PAGE, "caption": "Releases", "app": page,
+                                              "order": 1, "icon": "list"}])
     config = {
         "port": f"tcp:{settings.www_port}:interface={settings.www_host}",
-        "plugins": dict(PLUGINS),
+        "plugins": plugins,
         "authz": authz(secrets),
     }
     if secrets.users:

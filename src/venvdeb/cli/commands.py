@@ -306,11 +306,14 @@ def cmd_build(args) -> dict:
             result = build(point, release.service(args.service), BuildOptions(
                 cache_dir=args.cache_dir, out_dir=args.out_dir / release.name, state_dir=args.state_dir,
                 reason=args.reason, install_build_deps=args.install_build_deps, wheelhouse_deb=args.wheelhouse_deb,
-                isolation=args.isolation,
+                isolation=args.isolation, only_if_changed=args.only_if_changed,
             ), env, log=progress.log)
         if not args.json:
-            print(f"{result.deb}: {result.package} {result.version}, {result.deb_size / 1e6:.1f} MB, "
-                  f"built in {result.seconds} s")
+            if result.skipped:
+                print(f"{result.package}: nothing built, {result.skipped}")
+            else:
+                print(f"{result.deb}: {result.package} {result.version}, {result.deb_size / 1e6:.1f} MB, "
+                      f"built in {result.seconds} s")
         results[point.distribution] = result.as_dict()
     return _per_point(results)
 

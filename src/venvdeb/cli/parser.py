@@ -95,6 +95,9 @@ def parser() -> argparse.ArgumentParser:
     sb.add_argument("--isolation", choices=("host", "sbuild"), default="host",
                     help="host: build here, after installing the Build-Depends (default); sbuild: in a clean "
                     "chroot with sbuild's unshare mode, the wheelhouse taken from a local repository")
+    sb.add_argument("--only-if-changed", action="store_true",
+                    help="build nothing when the service's closure (its wheels, by sha256) and its packaging (service "
+                    "file, version, templates) are those of its last build")
     _dirs(sb)
     sb.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     sb.set_defaults(func=commands.cmd_build)

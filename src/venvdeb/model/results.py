@@ -68,3 +68,4 @@ class BuildResult(_Result):
     distributions: int  # how many Python distributions the venv holds
     seconds: float
     reason: str  # the changelog entry's first line
+    skipped: str = ""  # why nothing was built (--only-if-changed): the last build's package stands

@@ -37,7 +37,7 @@ from ..model.results import BuildResult
 from ..model.versions import debian_upstream, next_version
 from . import git_source
 from .installed import Wheelhouse, closure
-from .render import RenderInputs, render
+from .render import TEMPLATES, RenderInputs, render
 from .sbuild import build_in_sbuild
 
 # What building any service package needs on the host, besides the wheelhouse.
@@ -53,6 +53,20 @@ class BuildOptions:
     install_build_deps: bool = False
     wheelhouse_deb: Path | None = None
     isolation: str = "host"  # or "sbuild": a clean chroot, see sbuild.py
+    # A build triggered by a new wheelhouse: skipped when neither the service's closure (its wheels,
+    # by sha256) nor its packaging changed since the package's last build.
+    only_if_changed: bool = False
+
+
+def packaging_digest(service: Service, templates: Path = TEMPLATES) -> str:
+    """What the package is made from besides its wheels: the service file, the version the release
+    gives it, and the templates."""
+    h = hashlib.sha256(service.path.read_bytes())
+    h.update(f"\nsource {service.source}\n".encode())
+    for path in sorted(p for p in templates.rglob("*") if p.is_file()):
+        h.update(f"{path.relative_to(templates)}\n".encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
 
 
 def latest_wheelhouse_deb(release: Release, options: BuildOptions) -> Path:
@@ -154,7 +168,8 @@ def prepare_build(release: Release, service: Service, options: BuildOptions, env
     previous = ledger.last()
     version = next_version(debian_upstream(upstream_version), previous.version if previous else None,
                            str(service.path), release.debian)
-    digest = hashlib.sha256("".join(f"{w.name} {w.sha256}\n" for w in items).encode()).hexdigest()
+    closure_lines = "".join(f"{w.name} {w.sha256}\n" for w in items)
+    digest = hashlib.sha256(f"{closure_lines}packaging {packaging_digest(service)}\n".encode()).hexdigest()
     entry = ledger.rebuild_entry(version, digest, {w.name: w.version for w in items},
                                  reason if reason.endswith(".") else reason + ".",
                                  (wheelhouse.package, wheelhouse.version))
@@ -189,6 +204,10 @@ def build(release: Release, service: Service, options: BuildOptions, environment
                              "building service packages", log)
     prepared = prepare_build(release, service, options, environment, log)
     inputs, entry = prepared.inputs, prepared.entry
+    last = prepared.ledger.last()
+    if options.only_if_changed and last is not None and last.digest == entry.digest:
+        log(f"{service.package}: skipped, unchanged since {last.version}")
+        return skipped(service, last, inputs, options, started)
     options.out_dir.mkdir(parents=True, exist_ok=True)
     # In the cache: a chroot of another distribution sees it at the same path.
     (options.cache_dir / "tmp").mkdir(parents=True, exist_ok=True)
@@ -215,6 +234,17 @@ def build(release: Release, service: Service, options: BuildOptions, environment
         distributions=len(inputs.closure), seconds=round(time.monotonic() - started, 1),
         reason=entry.changes[0],
     )
+
+
+def skipped(service: Service, last, inputs: RenderInputs, options: BuildOptions, started: float) -> BuildResult:
+    """The result of a build that had nothing to do: the last build's package stands."""
+    found = sorted(options.out_dir.glob(f"{service.package}_{last.version}_*.deb"))
+    return BuildResult(
+        package=service.package, version=last.version, deb=str(found[-1]) if found else "",
+        deb_size=found[-1].stat().st_size if found else 0, installed_size_kib=0, architecture="", depends="",
+        wheelhouse=inputs.wheelhouse.describe(), distributions=len(inputs.closure),
+        seconds=round(time.monotonic() - started, 1), reason=last.changes[0] if last.changes else "",
+        skipped=f"closure and packaging unchanged since {last.version}")
 
 
 def wheel_name_version(wheel: Path) -> tuple[str, str]:

@@ -1,0 +1,59 @@
+"""The release page's rows and HTML, from a repository and Buildbot's data (fakes at those two
+boundaries: reprepro's listing and the data API)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from venvdeb.buildbot.release_page import age_text, render, rows
+from venvdeb.model import load_release
+
+from tests.conftest import PROJECT
+
+
+class FakeRepo:
+    def __init__(self, suites: dict, gates: dict):
+        self.suites, self._gates = suites, gates
+
+    def reprepro(self, *args, check=True):
+        suite = args[-1]
+        lines = [f"{p}\t{v}\t{f}" for p, (v, f) in self.suites.get(suite, {}).items()]
+        return subprocess.CompletedProcess(args, 0 if suite in self.suites else 255, "\n".join(lines) + "\n", "")
+
+    def gates(self, package, version):
+        return self._gates.get((package, version), {})
+
+
+def test_each_point_shows_its_packages_versions_gates_age_and_last_build(tmp_path):
+    release = load_release(PROJECT / "packaging", "2026.1")
+    points = release.points()
+    pool = tmp_path / "venv-nova_33.0.2-deb12u2_amd64.deb"
+    pool.write_bytes(b"x")
+    os.utime(pool, (1_000_000, 1_000_000))
+    repo = FakeRepo(
+        {"bookworm-2026.1-staging": {"venv-nova": ("33.0.2-deb12u2", pool),
+                                     "venv-keystone": ("29.1.0-deb12u1", tmp_path / "gone.deb")},
+         "bookworm-2026.1": {"venv-nova": ("33.0.2-deb12u1", tmp_path / "old.deb")}},
+        {("venv-nova", "33.0.2-deb12u2"): {"lint": {"passed": True}, "smoke": {"passed": False}}})
+    builds = {"2026.1-bookworm-venv-nova": ("#/builders/3/builds/7", "failure")}
+    found = rows(points, repo, builds.get, now=1_000_000 + 3 * 86400)
+    assert [(p.release, p.distribution) for p in found] == [("2026.1", "bookworm"), ("2026.1", "trixie")]
+    nova = next(r for r in found[0].rows if r.package == "venv-nova")
+    assert (nova.staging, nova.production, nova.lint, nova.smoke, nova.age) == (
+        "33.0.2-deb12u2", "33.0.2-deb12u1", "passed", "FAILED", "3 d")
+    assert (nova.build_url, nova.build_result) == ("#/builders/3/builds/7", "failure")
+    keystone = next(r for r in found[0].rows if r.package == "venv-keystone")
+    assert (keystone.lint, keystone.smoke, keystone.age) == ("", "", "")  # no gate record, no pool file
+    # trixie's suites do not exist yet: every package is there, with nothing.
+    assert [r.package for r in found[1].rows][0] == "openstack-wheelhouse-2026.1"
+    assert all(not r.staging for r in found[1].rows)
+
+    page = render(found)
+    assert '<h2 id="2026.1-bookworm">2026.1 on bookworm</h2>' in page
+    assert '<td class="staging">33.0.2-deb12u2</td>' in page and '<td class="FAILED">FAILED</td>' in page
+    assert '<a href="#/builders/3/builds/7" target="_top" class="failure">failure</a>' in page
+
+
+def test_ages_read_as_a_person_says_them():
+    assert [age_text(s) for s in (30, 600, 7200, 3 * 86400)] == ["0 min", "10 min", "2 h", "3 d"]
