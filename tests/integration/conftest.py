@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -225,3 +226,23 @@ def in_a_new_repository(root: Path, tmp_path: Path, cache_dir: Path, *args: str)
 def pipeline_in_a_new_repository(root: Path, release: str, tmp_path: Path, cache_dir: Path) -> subprocess.CompletedProcess:
     """`venvdeb pipeline RELEASE` of the packaging ``root``, publishing to a new signed repository."""
     return in_a_new_repository(root, tmp_path, cache_dir, "pipeline", release)
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """Debian's headless chromium, driven by selenium."""
+    webdriver = pytest.importorskip("selenium.webdriver")
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        pytest.fail("chromium and chromium-driver are needed (make setup installs them)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run",
+                f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=1400,1000"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(options=options,
+                              service=webdriver.ChromeService(executable_path=shutil.which("chromedriver")))
+    try:
+        yield driver
+    finally:
+        driver.quit()

@@ -14,8 +14,8 @@ from buildbot.process.results import CANCELLED, FAILURE, SUCCESS
 
 from venvdeb.buildbot.rest import Api
 
-from .test_buildbot_browser import browser, webdriver  # noqa: F401 (the fixture)
 
+webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
