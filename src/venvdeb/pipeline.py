@@ -3,9 +3,9 @@
 All gates run before anything is published: one failing gate stops the pipeline and the staging
 suite keeps its previous state. Lint and smoke of a package are independent, so they run side
 by side (lintian is one process on one core; smoke waits on apt, migrations and servers as much
-as it computes), and while they run the next package builds. One package's gates run at a time;
-a failed gate stops the pipeline before the next package's, and a failed build still records
-the gates of the package before it.
+as it computes), and while they run the next package builds. Two packages' gates run at a time
+(GATED_AT_ONCE); a failed gate stops the pipeline before any more gates start, and a failed
+build still records the gates that ran beside it.
 
 This module and the CLI are where the stages meet: each stage hands the next typed data (the
 wheelhouse's result and manifest, a build's result), and only here does one stage's output
@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import subprocess
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,6 +77,11 @@ class PipelineResult:
 
 class Stopped(Exception):
     pass
+
+
+# How many packages' gates run at once, beside the next build. Smoke waits on apt, migrations and
+# servers as much as it computes: with two packages' gates, the 2 cores stay busy (bench/fleet.py).
+GATED_AT_ONCE = 2
 
 
 def build_wheelhouse(release: Release, options: wheelhouse.Options, environment: Environment,
@@ -165,25 +171,25 @@ def run(release: Release, services: list[str], repo: Repository, options: BuildO
               passed=lambda r: r.passed, detail=lambda r: r.summary())
         to_publish.append(wh_deb)
         options.wheelhouse_deb = wh_deb
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            pending = None  # the gates of the package built last, running while the next builds
+        with ThreadPoolExecutor(max_workers=2 * GATED_AT_ONCE) as pool:
+            pending: deque = deque()  # the gates of the packages built last, running while the next builds
             for name in services:
                 service = release.service(name)
                 try:
                     built = stage(service.package, "build", lambda: build(release, service, options, environment, log),
                                   detail=lambda r: f"{r.version}, {r.deb_size / 1e6:.1f} MB")
                 except Stopped:
-                    if pending:  # the gates that ran beside the failed build are recorded all the same
+                    for running in pending:  # the gates that ran beside the failed build are recorded all the same
                         with contextlib.suppress(Stopped):
-                            gated(*pending)
+                            gated(*running)
                     raise
-                if pending:
-                    to_publish.append(gated(*pending))
+                if len(pending) == GATED_AT_ONCE:
+                    to_publish.append(gated(*pending.popleft()))
                 deb = Path(built.deb)
-                pending = (service, built, deb, pool.submit(timed, lint_gate, service.package, deb),
-                           pool.submit(timed, smoke, release, service, repo, image, deb, log))
-            if pending:
-                to_publish.append(gated(*pending))
+                pending.append((service, built, deb, pool.submit(timed, lint_gate, service.package, deb),
+                                pool.submit(timed, smoke, release, service, repo, image, deb, log)))
+            while pending:
+                to_publish.append(gated(*pending.popleft()))
         published = stage("*", "publish", lambda: [repo.publish(release.staging_suite, d) for d in to_publish],
                           detail=lambda r: f"{sum(p['published'] for p in r)} new of {len(r)} to {release.staging_suite}")
         result.published = published
