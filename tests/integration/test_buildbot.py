@@ -21,7 +21,7 @@ from .conftest import git
 
 pytestmark = [pytest.mark.integration, pytest.mark.network]
 
-SUCCESS = 0
+SUCCESS, SKIPPED = 0, 3
 
 
 def staging(tmp_path) -> dict:
@@ -117,3 +117,30 @@ def test_a_constraints_commit_rebuilds_the_wheelhouse_then_every_service(farm, t
     assert service["properties"]["scheduler"][0] == "services_b1_bookworm"
     assert service["properties"]["reason"][0].startswith("Rebuilt against test-wheelhouse-b1 1+deb12")
     assert staging(tmp_path) == {"test-wheelhouse-b1": "1+deb12", "venv-gitsvc": "1.0.1~dev2-deb12u1"}
+
+    # A constraints commit that changes nothing in the service's closure: a new wheelhouse, and
+    # the service's triggered build is skipped, saying why. One that moves a wheel of its closure
+    # (idna): the service is rebuilt.
+    def push(edit, message):
+        text = (work / "upper-constraints.txt").read_text()
+        (work / "upper-constraints.txt").write_text(edit(text))
+        git("commit", "-q", "-am", message, cwd=work)
+        git("push", "-q", "origin", "master", cwd=work)
+
+    def next_build(builder, count):
+        return api.wait(lambda: [b for b in api.builds(builder) if b["complete"]][count:], 600,
+                        f"build {count + 1} of {builder}")[0]
+
+    push(lambda t: t + "# reviewed again\n", "Review again")
+    assert next_build("wheelhouse-b1-bookworm", 1)["results"] == SUCCESS
+    skipped = next_build("b1-bookworm-venv-gitsvc", 1)
+    build_step = next(s for s in api.get(f"builds/{skipped['buildid']}/steps")["steps"] if s["name"] == "build")
+    assert build_step["results"] == SKIPPED
+    assert build_step["state_string"] == "skipped: venv-gitsvc closure and packaging unchanged since 1.0.1~dev2-deb12u1"
+    assert staging(tmp_path) == {"test-wheelhouse-b1": "2+deb12", "venv-gitsvc": "1.0.1~dev2-deb12u1"}
+
+    push(lambda t: t.replace("idna===3.10", "idna===3.9"), "idna 3.9")
+    assert next_build("wheelhouse-b1-bookworm", 2)["results"] == SUCCESS
+    rebuilt = next_build("b1-bookworm-venv-gitsvc", 2)
+    assert rebuilt["results"] == SUCCESS, api.steps(rebuilt)
+    assert staging(tmp_path) == {"test-wheelhouse-b1": "3+deb12", "venv-gitsvc": "1.0.1~dev2-deb12u2"}
