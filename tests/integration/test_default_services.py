@@ -139,3 +139,26 @@ def test_horizon_ships_its_static_files_compressed_and_serves_its_login_page(bui
     assert proc.returncode == 0, proc.stderr[-3000:]
     checks = {c["name"]: c["passed"] for c in json.loads(proc.stdout)["checks"]}
     assert checks["horizon: GET /auth/login/ gives 200"]  # with COMPRESS_OFFLINE: a missing block is a 500
+
+
+def test_horizon_built_twice_is_the_same_bytes(built, tmp_path, cache_dir):
+    """The build commands' output (collected and compressed static files, the offline manifest)
+    is the same from one build to the next: two builds of one rendered tree, in two directories
+    at two times."""
+    import shutil
+    import time
+
+    from venvdeb.environment import Host
+    from venvdeb.service.build import build_tree
+
+    rendered = tmp_path / "rendered"
+    # The module's build directories (<tmp>/out/2025.2/<deb>): its wheelhouse and ledgers.
+    run("render", "2025.2", "horizon", "--dist", "bookworm", "-o", str(rendered), root=PROJECT / "packaging",
+        tmp=built["horizon"].parents[2], cache=cache_dir)
+    debs = []
+    for where in ("a/deep/dir", "b"):
+        tree = tmp_path / where / "venv-horizon-25.5.2"
+        shutil.copytree(rendered, tree, symlinks=True)
+        debs.append(build_tree(Host(), tree, cache_dir, tmp_path / f"{where.replace('/', '-')}.log"))
+        time.sleep(1.1)
+    assert debs[0].read_bytes() == debs[1].read_bytes()
