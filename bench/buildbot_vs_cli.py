@@ -90,10 +90,8 @@ def main(service: str = "nova") -> None:
     runs = {}
     for name, run in (("cli", cli), ("buildbot", buildbot)):
         work = Path(tempfile.mkdtemp(prefix=f"venvdeb-bench-{name}-"))
-        try:
-            runs[name] = run(service, work, cache_dir)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+        runs[name] = run(service, work, cache_dir)  # a failed run's directory stays, to read
+        shutil.rmtree(work, ignore_errors=True)
     (cli_wall, cli_stages), (bb_wall, bb_steps) = runs["cli"], runs["buildbot"]
     ratio = bb_wall / cli_wall
     pkg = f"venv-{service}"
