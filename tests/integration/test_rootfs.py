@@ -50,6 +50,17 @@ def test_each_chroot_writes_its_own_layer_and_the_shared_tree_stays_as_unpacked(
     assert all(f" {root} " not in mounts() and not root.exists() for root in roots)
 
 
+def test_the_chroots_root_has_the_images_mode_whatever_the_umask(image, tmp_path):
+    """A Buildbot master runs with umask 077: / of a chroot it made must still be 0755, or no user
+    but root reaches /bin/sh there (smoke's commands run as the service's user)."""
+    old = os.umask(0o077)
+    try:
+        with chroot.fresh(image, "tiny", work_dir=tmp_path) as ch:
+            assert ch.root.stat().st_mode & 0o777 == 0o755
+    finally:
+        os.umask(old)
+
+
 def test_a_remade_image_gets_a_new_tree_and_the_old_one_goes_when_no_chroot_uses_it(image, tmp_path):
     trees = image.parent / "tiny.tar.rootfs"
     with chroot.fresh(image, "tiny", work_dir=tmp_path) as old_chroot:

@@ -81,6 +81,10 @@ def overlay(tree: Path, work: Path) -> Iterator[Path]:
     root, upper, scratch = work / "root", work / "upper", work / "work"
     for d in (root, upper, scratch):
         d.mkdir()
+    # The merged tree's / is the upper layer's directory: it gets the image's mode, not the one
+    # the caller's umask gives (a Buildbot master's is 077, and then no user but root could
+    # reach /bin/sh in the chroot).
+    upper.chmod(tree.stat().st_mode & 0o7777)
     sayable = not any(c in str(p) for p in (tree, upper, scratch) for c in UNSAFE_IN_OPTIONS)
     if not sayable or subprocess.run(["mount", "-t", "overlay", "overlay", "-o",
                                       f"lowerdir={tree},upperdir={upper},workdir={scratch}", str(root)],
