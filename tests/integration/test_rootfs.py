@@ -57,6 +57,8 @@ def test_the_chroots_root_has_the_images_mode_whatever_the_umask(image, tmp_path
     try:
         with chroot.fresh(image, "tiny", work_dir=tmp_path) as ch:
             assert ch.root.stat().st_mode & 0o777 == 0o755
+            # The host's resolver, which apt's _apt user reads.
+            assert (ch.root / "etc/resolv.conf").stat().st_mode & 0o777 == 0o644
     finally:
         os.umask(old)
 

@@ -28,6 +28,12 @@ def without(variables: Mapping[str, str], unset: Iterable[str]) -> dict[str, str
     return {k: v for k, v in variables.items() if k not in names and not (prefixes and k.startswith(prefixes))}
 
 
+# Debian's default umask for every command venvdeb runs, whatever its caller's: a Buildbot master
+# runs with 077, and then what apt writes in a chroot (its lists, the files it fetches as _apt)
+# or a build writes would be unreadable to the users that need it.
+COMMAND_UMASK = 0o022
+
+
 class Environment(ABC):
     distribution: str  # the Debian codename whose tools and interpreter run the commands
     default_timeout: float | None = None
@@ -61,7 +67,8 @@ class Environment(ABC):
         output = {"stdout": log, "stderr": subprocess.STDOUT} if log is not None else {"capture_output": True}
         try:
             proc = subprocess.run(host_argv, env=env, cwd=host_cwd, stdin=subprocess.DEVNULL, text=True,
-                                  timeout=timeout if timeout is not None else self.default_timeout, **output)
+                                  timeout=timeout if timeout is not None else self.default_timeout,
+                                  umask=COMMAND_UMASK, **output)
         except FileNotFoundError as exc:
             if host_cwd is not None and not Path(host_cwd).is_dir():
                 raise VenvdebError(f"{self.describe()}: cannot run {argv[0]} in {cwd}: no such directory") from None

@@ -95,11 +95,14 @@ def prepare(root: Path) -> None:
     resolv = root / "etc" / "resolv.conf"
     resolv.unlink(missing_ok=True)
     shutil.copyfile("/etc/resolv.conf", resolv, follow_symlinks=True)
+    # Readable by all whatever the caller's umask: apt fetches as its _apt user.
+    resolv.chmod(0o644)
     if HOST_CA_BUNDLE.is_file():
         bundle = root / str(HOST_CA_BUNDLE).lstrip("/")
         bundle.parent.mkdir(parents=True, exist_ok=True)
         bundle.unlink(missing_ok=True)
         shutil.copyfile(HOST_CA_BUNDLE, bundle)
+        bundle.chmod(0o644)
     # No daemon starts inside a chroot: there is no init to own it.
     policy = root / "usr" / "sbin" / "policy-rc.d"
     policy.write_text("#!/bin/sh\nexit 101\n")
