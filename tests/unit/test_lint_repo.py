@@ -30,7 +30,8 @@ def test_gate_fails_on_the_configured_severities():
 
 def test_lintian_argv_has_no_suppressions():
     cmd = argv("x.deb", ("error",))
-    assert cmd[:3] == ["lintian", "--fail-on", "error"] and cmd[-1] == "x.deb"
+    assert cmd[:4] == ["lintian", "--no-cfg", "--fail-on", "error"] and cmd[-1] == "x.deb"
+    assert "--pedantic" not in cmd and "--pedantic" in argv("x.deb", ("error", "pedantic"))
     assert not any(a.startswith(("--suppress", "--profile", "--no-override", "-X")) for a in cmd)
 
 

@@ -49,8 +49,15 @@ class LintResult:
 
 
 def argv(deb: Path, fail_on: tuple[str, ...]) -> list[str]:
-    # --display-level shows info tags too, so the JSON has them; --fail-on decides the gate.
-    return ["lintian", "--fail-on", ",".join(fail_on), "--display-info", "--no-tag-display-limit", str(deb)]
+    # --no-cfg: the host's lintianrc (a profile, suppressed tags) must not change the gate.
+    # lintian only emits pedantic and experimental tags when asked to display them, so a gate
+    # failing on those severities has to ask; info tags are always shown, for the JSON.
+    display = ["--display-info"]
+    if "pedantic" in fail_on:
+        display.append("--pedantic")
+    if "experimental" in fail_on:
+        display.append("--display-experimental")
+    return ["lintian", "--no-cfg", "--fail-on", ",".join(fail_on), *display, "--no-tag-display-limit", str(deb)]
 
 
 def parse(output: str) -> list[dict]:
