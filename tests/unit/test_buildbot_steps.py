@@ -19,6 +19,11 @@ from venvdeb.buildbot import steps
 V = ["/opt/v/bin/venvdeb", "--packaging", "/p"]
 
 
+def Shell(**kwargs) -> ExpectShell:
+    """A worker command as every venvdeb step runs it: its environment kept out of the log."""
+    return ExpectShell(log_environ=False, **kwargs)
+
+
 def out(data) -> str:
     return json.dumps(data)
 
@@ -32,7 +37,7 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         self.setup_step(steps.WheelhouseBuild(release="2025.2", venvdeb=["/opt/v/bin/venvdeb"], packaging="/p",
                                               extra_args=["--out-dir", "out"]))
         self.expect_commands(
-            ExpectShell(workdir="wkdir", command=V + ["wheelhouse", "build", "2025.2", "--out-dir", "out", "--json"])
+            Shell(workdir="wkdir", command=V + ["wheelhouse", "build", "2025.2", "--out-dir", "out", "--json"])
             .stdout(out({"package": "openstack-wheelhouse-2025.2", "version": "7", "deb": "out/2025.2/w_7_all.deb",
                          "deb_size": 123_400_000, "wheels": 212, "built": 3, "changed": True}))
             .stderr("resolving...\n")
@@ -51,7 +56,7 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         self.build.setProperty("reason", "CVE-2026-1234", "Force Build Form")
         self.build.setProperty("wheelhouse_deb", "out/2025.2/w_7_all.deb", "fetch")
         self.expect_commands(
-            ExpectShell(workdir="wkdir", command=["venvdeb", "build", "2025.2", "nova", "--reason", "CVE-2026-1234",
+            Shell(workdir="wkdir", command=["venvdeb", "build", "2025.2", "nova", "--reason", "CVE-2026-1234",
                                                   "--wheelhouse-deb", "out/2025.2/w_7_all.deb", "--json"])
             .stdout(out({"package": "venv-nova", "version": "32.2.1-3", "deb": "/b/out/2025.2/venv-nova_32.2.1-3_amd64.deb",
                          "deb_size": 25_000_000, "installed_size_kib": 190_000, "seconds": 14.0,
@@ -66,7 +71,7 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
     def test_failed_build_says_why(self):
         self.setup_step(steps.ServiceBuild(release="2025.2", service="nova", reason="r"))
         self.expect_commands(
-            ExpectShell(workdir="wkdir", command=["venvdeb", "build", "2025.2", "nova", "--reason", "r", "--json"])
+            Shell(workdir="wkdir", command=["venvdeb", "build", "2025.2", "nova", "--reason", "r", "--json"])
             .stdout(out({"error": "VenvdebError", "message": "no wheelhouse package for release 2025.2 in out\nmore",
                          "hint": "build it"}))
             .exit(1))
@@ -77,7 +82,7 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
     def test_output_that_is_not_json_fails_the_step(self):
         self.setup_step(steps.WheelhouseBuild(release="2025.2"))
         self.expect_commands(
-            ExpectShell(workdir="wkdir", command=["venvdeb", "wheelhouse", "build", "2025.2", "--json"])
+            Shell(workdir="wkdir", command=["venvdeb", "wheelhouse", "build", "2025.2", "--json"])
             .stdout("Traceback (most recent call last):\n").exit(0))
         self.expect_outcome(result=FAILURE, state_string="wheelhouse failed")
         return self.run_step()
@@ -85,7 +90,7 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
     def test_lint_counts_become_properties(self):
         self.setup_step(steps.Lint(deb="x.deb"))
         self.expect_commands(
-            ExpectShell(workdir="wkdir", command=["venvdeb", "lint", "x.deb", "--fail-on", "error,warning", "--json"])
+            Shell(workdir="wkdir", command=["venvdeb", "lint", "x.deb", "--fail-on", "error,warning", "--json"])
             .stdout(out({"passed": True, "packages": [{"deb": "x.deb", "passed": True,
                                                         "counts": {"error": 0, "warning": 0, "info": 4}}]}))
             .exit(0))
@@ -97,7 +102,7 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
     def test_lint_failure_keeps_the_counts(self):
         self.setup_step(steps.Lint(deb="x.deb", fail_on=["error"]))
         self.expect_commands(
-            ExpectShell(workdir="wkdir", command=["venvdeb", "lint", "x.deb", "--fail-on", "error", "--json"])
+            Shell(workdir="wkdir", command=["venvdeb", "lint", "x.deb", "--fail-on", "error", "--json"])
             .stdout(out({"passed": False, "packages": [{"counts": {"error": 2, "warning": 1}}]}))
             .exit(1))
         self.expect_outcome(result=FAILURE, state_string="lintian failed: 2 error, 1 warning, 0 info")
@@ -107,7 +112,7 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
     def test_fetch(self):
         self.setup_step(steps.WheelhouseFetch(release="r1", repo_url="http://127.0.0.1:8080", keyring="k.gpg"))
         self.expect_commands(
-            ExpectShell(workdir="wkdir", command=["venvdeb", "wheelhouse", "fetch", "r1", "--repo-url",
+            Shell(workdir="wkdir", command=["venvdeb", "wheelhouse", "fetch", "r1", "--repo-url",
                                                   "http://127.0.0.1:8080", "--keyring", "k.gpg", "--json"])
             .stdout(out({"package": "w", "version": "3", "deb": "out/r1/w_3_all.deb"})).exit(0))
         self.expect_outcome(result=SUCCESS, state_string="w 3, sha256 verified")
@@ -151,7 +156,7 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
     def test_a_triggered_build_with_nothing_changed_is_skipped_with_the_reason(self):
         self.setup_step(steps.ServiceBuild(release="2025.2", service="nova", reason="r", only_if_changed=True))
         self.expect_commands(
-            ExpectShell(workdir="wkdir", command=["venvdeb", "build", "2025.2", "nova", "--reason", "r",
+            Shell(workdir="wkdir", command=["venvdeb", "build", "2025.2", "nova", "--reason", "r",
                                                   "--only-if-changed", "--json"])
             .stdout(out({"package": "venv-nova", "version": "32.2.1-deb12u3", "deb": "out/venv-nova.deb",
                          "skipped": "closure and packaging unchanged since 32.2.1-deb12u3"}))
@@ -176,7 +181,7 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         self.setup_step(steps.Gates(release="r1", service="svc", deb="out/x.deb", master_deb="/m/up/x.deb",
                                     lint_args=["--output", "lint.json"], smoke_args=["--record"]))
         self.expect_commands(
-            ExpectShell(workdir="wkdir", command=["venvdeb", "lint", "out/x.deb", "--fail-on", "error,warning",
+            Shell(workdir="wkdir", command=["venvdeb", "lint", "out/x.deb", "--fail-on", "error,warning",
                                                   "--output", "lint.json", "--json"])
             .log("lint", stdout=out({"passed": True, "packages": [{"counts": {"error": 0, "warning": 0, "info": 2}}]}))
             .exit(0),
@@ -192,7 +197,7 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
     def test_gates_fail_when_smoke_does_and_say_which_check(self):
         self.setup_step(steps.Gates(release="r1", service="svc", deb="out/x.deb", master_deb="/m/up/x.deb"))
         self.expect_commands(
-            ExpectShell(workdir="wkdir", command=["venvdeb", "lint", "out/x.deb", "--fail-on", "error,warning",
+            Shell(workdir="wkdir", command=["venvdeb", "lint", "out/x.deb", "--fail-on", "error,warning",
                                                   "--json"])
             .log("lint", stdout=out({"passed": True, "packages": [{"counts": {"error": 0, "warning": 0, "info": 0}}]}))
             .exit(0),
@@ -226,6 +231,8 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
     lambda: steps.RecordGate(deb="x.deb", gate="build", result="r.json"),
     lambda: steps.WheelhouseBuild(release="r", venvdeb="venvdeb --verbose"),
     lambda: steps.WheelhouseBuild(release="r", command=["sh", "-c", "true"]),
+    lambda: steps.WheelhouseBuild(release="r", logEnviron=True),
+    lambda: steps.Gates(release="r", service="s", deb="d", master_deb="m", logEnviron=True),
 ])
 def test_bad_arguments_fail_at_checkconfig(make):
     # Outside a config load, config.error raises at once: what checkconfig reports.

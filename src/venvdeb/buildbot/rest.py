@@ -60,6 +60,12 @@ class Api:
     def steps(self, build: dict) -> list[tuple[str, int]]:
         return [(s["name"], s["results"]) for s in self.get(f"builds/{build['buildid']}/steps")["steps"]]
 
+    def log_text(self, build: dict, step: str, log: str = "stdio") -> str:
+        """A step's log as the web UI's download gives it (header lines included)."""
+        url = f"{self.url}/api/v2/builds/{build['buildid']}/steps/{step}/logs/{log}/raw"
+        with self.opener.open(url, timeout=30) as r:
+            return r.read().decode(errors="replace")
+
     def wait(self, condition, timeout: float, what: str):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

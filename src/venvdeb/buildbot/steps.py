@@ -100,7 +100,7 @@ class VenvdebStep(_JsonResult, buildstep.ShellMixin, buildstep.BuildStep):
 
     def __init__(self, venvdeb=None, packaging=None, extra_args=None, **kwargs):
         self._check_common(venvdeb, packaging, extra_args)
-        kwargs = self.setupShellMixin(kwargs, prohibitArgs=["command"])
+        kwargs = self.setupShellMixin(_no_environment_log(self, kwargs), prohibitArgs=["command"])
         super().__init__(**kwargs)
 
     @defer.inlineCallbacks
@@ -213,6 +213,16 @@ def _text(data) -> str:
 
 def _bytes(data) -> bytes:
     return data.encode() if isinstance(data, str) else data
+
+
+def _no_environment_log(step, kwargs: dict) -> dict:
+    """Buildbot writes a worker command's whole environment at the top of its log unless told
+    not to, and anyone may read logs in the web UI: tokens and passwords in a worker's
+    environment would be on show. Off, and not to be turned on."""
+    if kwargs.get("logEnviron", False):
+        config.error(f"{type(step).__name__}: logEnviron=True would show the worker's environment "
+                     "(its secrets too) to every reader of the web UI")
+    return dict(kwargs, logEnviron=False)
 
 
 def _require(step, **values):
@@ -450,7 +460,7 @@ class Gates(_JsonResult, buildstep.ShellMixin, buildstep.BuildStep):
         if not self.fail_on or not set(self.fail_on) <= set(Lint.SEVERITIES):
             config.error(f"Gates: fail_on must be a list of lintian severities, not {fail_on!r}")
         self.lint_args, self.smoke_args = tuple(lint_args), tuple(smoke_args)
-        kwargs = self.setupShellMixin(kwargs, prohibitArgs=["command"])
+        kwargs = self.setupShellMixin(_no_environment_log(self, kwargs), prohibitArgs=["command"])
         super().__init__(**kwargs)
         self._master = MasterCommand(self)
 
