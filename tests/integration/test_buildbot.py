@@ -49,17 +49,20 @@ def test_forced_and_polled_builds_publish_to_staging(farm, tmp_path, upstream):
         "worker_preparation", "locks_acquire", "ledger-from-master", "wheelhouse", "lintian", "upload-deb", "publish",
         "ledger-to-master", "rebuild-services"]
     assert staging(tmp_path) == {"test-wheelhouse-b1": "1+deb12"}
+    # Anyone may read logs: a worker's environment (its secrets) is not in them.
+    log = anonymous.log_text(build, "wheelhouse")
+    assert "wheelhouse build b1" in log and "environment:" not in log and "HOME=" not in log
 
     build = api.wait_request(api.force("force_b1_bookworm_venv_gitsvc", "b1-bookworm-venv-gitsvc", reason="CVE-2026-0001"))
     assert build["results"] == SUCCESS, api.steps(build)
     props = {k: v[0] for k, v in build["properties"].items()}
-    assert props["version"] == "1.0.1~dev2-deb12u1" and props["wheelhouse_version"] == "1+deb12"
+    assert props["version"] == "1.0.1~~dev2-deb12u1" and props["wheelhouse_version"] == "1+deb12"
     assert props["lintian_error"] == 0 and props["lintian_warning"] == 1
     assert props["deb_size"] > 0
-    assert staging(tmp_path) == {"test-wheelhouse-b1": "1+deb12", "venv-gitsvc": "1.0.1~dev2-deb12u1"}
+    assert staging(tmp_path) == {"test-wheelhouse-b1": "1+deb12", "venv-gitsvc": "1.0.1~~dev2-deb12u1"}
     # The worker's lintian result is recorded on the master, for `repo promote`.
     home = tmp_path / "gnupg"
-    gates = Repository(tmp_path / "repo", Key(home, fingerprints(home)[0])).gates("venv-gitsvc", "1.0.1~dev2-deb12u1")
+    gates = Repository(tmp_path / "repo", Key(home, fingerprints(home)[0])).gates("venv-gitsvc", "1.0.1~~dev2-deb12u1")
     assert gates["lint"]["passed"] is True and gates["lint"]["packages"][0]["counts"]["warning"] == 1
     # The force form's reason went into debian/changelog.
     deb = next((tmp_path / "uploads" / "b1-bookworm-venv-gitsvc").rglob("*.deb"))
@@ -81,8 +84,8 @@ def test_forced_and_polled_builds_publish_to_staging(farm, tmp_path, upstream):
                    "the build of the pushed commits")
     assert new[0]["results"] == SUCCESS, api.steps(new[0])
     props = {k: v[0] for k, v in new[0]["properties"].items()}
-    assert props["scheduler"] == "git_b1_bookworm_gitsvc" and props["version"] == "1.0.1~dev5-deb12u1"
-    assert staging(tmp_path)["venv-gitsvc"] == "1.0.1~dev5-deb12u1"
+    assert props["scheduler"] == "git_b1_bookworm_gitsvc" and props["version"] == "1.0.1~~dev5-deb12u1"
+    assert staging(tmp_path)["venv-gitsvc"] == "1.0.1~~dev5-deb12u1"
     time.sleep(10)  # longer than the poll interval and the tree-stable timer together
     assert len(api.builds("b1-bookworm-venv-gitsvc")) == before + 1
     builder = api.builder_id("b1-bookworm-venv-gitsvc")
@@ -116,7 +119,7 @@ def test_a_constraints_commit_rebuilds_the_wheelhouse_then_every_service(farm, t
     assert service["results"] == SUCCESS, api.steps(service)
     assert service["properties"]["scheduler"][0] == "services_b1_bookworm"
     assert service["properties"]["reason"][0].startswith("Rebuilt against test-wheelhouse-b1 1+deb12")
-    assert staging(tmp_path) == {"test-wheelhouse-b1": "1+deb12", "venv-gitsvc": "1.0.1~dev2-deb12u1"}
+    assert staging(tmp_path) == {"test-wheelhouse-b1": "1+deb12", "venv-gitsvc": "1.0.1~~dev2-deb12u1"}
 
     # Another constraints commit: the wheelhouse is rebuilt to the same content (the same
     # version: builds still read the packaging on the master's disk, not the pushed revision),
@@ -137,5 +140,5 @@ def test_a_constraints_commit_rebuilds_the_wheelhouse_then_every_service(farm, t
     skipped = next_build("b1-bookworm-venv-gitsvc", 1)
     build_step = next(s for s in api.get(f"builds/{skipped['buildid']}/steps")["steps"] if s["name"] == "build")
     assert build_step["results"] == SKIPPED
-    assert build_step["state_string"] == "skipped: venv-gitsvc closure and packaging unchanged since 1.0.1~dev2-deb12u1"
-    assert staging(tmp_path) == {"test-wheelhouse-b1": "1+deb12", "venv-gitsvc": "1.0.1~dev2-deb12u1"}
+    assert build_step["state_string"] == "skipped: venv-gitsvc closure and packaging unchanged since 1.0.1~~dev2-deb12u1"
+    assert staging(tmp_path) == {"test-wheelhouse-b1": "1+deb12", "venv-gitsvc": "1.0.1~~dev2-deb12u1"}

@@ -74,9 +74,9 @@ def test_console_script_that_does_not_exist(tmp_path):
 
 
 def test_debian_versions_sort_like_python_ones():
-    assert debian_upstream("32.2.2.dev5") == "32.2.2~dev5"
+    assert debian_upstream("32.2.2.dev5") == "32.2.2~~dev5"
     assert debian_upstream("32.0.0.0rc1") == "32.0.0.0~rc1"
-    assert debian_upstream("1.0.post1") == "1.0.post1"
+    assert debian_upstream("1.0.post1") == "1.0+post1"
     assert debian_upstream("2!1.0") == "2:1.0"
 
 

@@ -1,8 +1,24 @@
 """Python versions as Debian versions, and the service packages' revisions.
 
-PEP 440 pre-releases and pbr dev versions sort *before* their release; in Debian that is what
-the tilde does. So 32.2.2.dev5 becomes 32.2.2~dev5 and 32.0.0.0rc1 becomes 32.0.0~rc1... with
-everything else kept as written.
+The release segment is kept as written (operators read 33.0.2, not 33.0.2.0); what follows it is
+spelled so that dpkg sorts it as PEP 440 does:
+
+    PEP 440          Debian            why
+    33.0.3.dev4      33.0.3~~dev4      before every pre-release of 33.0.3: '~~' sorts below '~a'
+    33.0.3a1.dev2    33.0.3~a1~dev2    before 33.0.3a1
+    33.0.3a1         33.0.3~a1         a < b < rc, all before the release: '~' sorts below nothing
+    33.0.3rc1.post1  33.0.3~rc1+post1  after 33.0.3rc1, before 33.0.3rc2
+    33.0.3           33.0.3
+    33.0.3+local     33.0.3+~local     after the release, before its post-releases
+    33.0.3.post1     33.0.3+post1      after the release, before 33.0.3.1 ('+' sorts below '.';
+                                       '.post1' sorted *above* 33.0.3.1)
+    1!2.0            1:2.0             epochs are epochs
+
+One thing the two orders cannot share without rewriting the release segment: PEP 440 pads
+releases with zeros (1.0 == 1.0.0) and dpkg does not, so 1.0.0rc1 sorts after 1.0 in dpkg.
+Within one project's versions (same number of components) the orders agree; should a project
+change its number of components that way, ``next_version`` refuses the build whose Debian version
+would go backwards, and says to use an epoch.
 """
 
 from __future__ import annotations
@@ -35,18 +51,17 @@ def revision(number: int, build: int) -> str:
 
 
 def debian_upstream(version: str) -> str:
+    """The Debian upstream version of a PEP 440 version (see the table above)."""
     v = Version(version)
-    text = v.base_version
-    if v.epoch:
-        text = text.split("!", 1)[1]
+    text = ".".join(str(n) for n in v.release)
     if v.pre:
         text += f"~{v.pre[0]}{v.pre[1]}"
     if v.post is not None:
-        text += f".post{v.post}"
+        text += f"+post{v.post}"
     if v.dev is not None:
-        text += f"~dev{v.dev}"
+        text += f"~dev{v.dev}" if v.pre or v.post is not None else f"~~dev{v.dev}"
     if v.local:
-        text += f"+{v.local.replace('_', '.').replace('-', '.')}"
+        text += f"+~{v.local}"  # packaging normalises the local label to [a-z0-9.]
     return f"{v.epoch}:{text}" if v.epoch else text
 
 
