@@ -1,12 +1,17 @@
-"""What a wheel says about itself: METADATA (requirements, license) and its console scripts."""
+"""What a wheel says about itself: METADATA (requirements, license) and its console scripts.
+
+METADATA is read with packaging.metadata (PyPA's reader of the core metadata): it decodes UTF-8
+fields, where the email parser hands back Header objects for non-ASCII ones. Leniently, as pip
+does: a wheel on PyPI with an odd field is still installable, so only the fields used here count.
+"""
 
 from __future__ import annotations
 
 import configparser
 import zipfile
-from email.parser import BytesParser
 from pathlib import Path
 
+from packaging.metadata import RawMetadata, parse_email
 from packaging.requirements import InvalidRequirement, Requirement
 
 from ..errors import ProviderFailure
@@ -25,9 +30,14 @@ def metadata(path: Path) -> bytes:
         return zf.read(member)
 
 
+def _raw(data: bytes) -> RawMetadata:
+    raw, _unparsed = parse_email(data)  # unparsed: fields packaging does not know or could not read
+    return raw
+
+
 def requires_dist(data: bytes) -> list[Requirement]:
     reqs = []
-    for line in BytesParser().parsebytes(data).get_all("Requires-Dist") or []:
+    for line in _raw(data).get("requires_dist") or []:
         try:
             reqs.append(Requirement(line))
         except InvalidRequirement:
@@ -37,13 +47,13 @@ def requires_dist(data: bytes) -> list[Requirement]:
 
 def license_summary(data: bytes) -> str:
     """A one-line license: License-Expression, a short License field, or the classifiers."""
-    msg = BytesParser().parsebytes(data)
-    if msg.get("License-Expression"):
-        return msg["License-Expression"].strip()
-    text = (msg.get("License") or "").strip()
+    raw = _raw(data)
+    if raw.get("license_expression"):
+        return raw["license_expression"].strip()
+    text = (raw.get("license") or "").strip()
     if text and "\n" not in text and len(text) <= 60 and text.upper() != "UNKNOWN":
         return text
-    classifiers = sorted({c.split("::")[-1].strip() for c in msg.get_all("Classifier") or []
+    classifiers = sorted({c.split("::")[-1].strip() for c in raw.get("classifiers") or []
                           if c.startswith("License ::") and c.count("::") >= 2})
     return ", ".join(classifiers) if classifiers else "see the wheel's .dist-info/METADATA"
 
