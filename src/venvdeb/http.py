@@ -1,7 +1,11 @@
-"""HTTP GET with retries and exponential backoff, and atomic downloads to files.
+"""HTTP GET through urllib3: pooled connections, retries with exponential backoff that honour
+Retry-After, and atomic downloads to files.
 
 The only network boundary of the wheelhouse stage: unit tests replace it, integration tests use
 PyPI for real, and the network-failure test points it at a closed port on 127.0.0.1.
+urllib3's Retry handles what fails before a response (refused connections, timeouts) and
+retriable statuses; a body that breaks off (IncompleteRead, an SSL error mid-stream) is retried
+here, and whatever still fails ends as a NetworkError that names the URL, never a traceback.
 """
 
 from __future__ import annotations
@@ -11,20 +15,30 @@ import os
 import socket
 import tempfile
 import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import urllib3
+from urllib3.exceptions import HTTPError, MaxRetryError
+from urllib3.util import Retry
 
 from . import __version__
 from .errors import NetworkError
 
 USER_AGENT = f"venvdeb/{__version__}"
-RETRIABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
+RETRIABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+MAX_RETRY_AFTER = 60.0  # seconds: a server asking for longer gets a failed build, not a hung one
+HINT = "check the network or the index URL of the release; the build can simply be run again"
 
 
 class NotFound(Exception):
     """The server answered 404: retrying will not help."""
+
+
+class _Retry(Retry):
+    def get_retry_after(self, response):
+        asked = super().get_retry_after(response)
+        return None if asked is None else min(asked, MAX_RETRY_AFTER)
 
 
 @dataclass
@@ -32,42 +46,43 @@ class Client:
     attempts: int = 4
     backoff: float = 0.5  # seconds; doubles after each failed attempt
     timeout: float = 60.0
+    pool_size: int = 8  # connections kept per host: the wheelhouse downloads in parallel
+    _pool: urllib3.PoolManager = field(init=False, repr=False)
 
-    def _open(self, url: str, accept: str | None):
-        headers = {"User-Agent": USER_AGENT}
-        if accept:
-            headers["Accept"] = accept
-        return urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=self.timeout)
+    def __post_init__(self):
+        retries = _Retry(total=self.attempts - 1, backoff_factor=self.backoff, status_forcelist=RETRIABLE_STATUS,
+                         allowed_methods={"GET"}, respect_retry_after_header=True, raise_on_status=True)
+        self._pool = urllib3.PoolManager(num_pools=4, maxsize=self.pool_size, retries=retries,
+                                         timeout=urllib3.Timeout(total=None, connect=self.timeout, read=self.timeout),
+                                         headers={"User-Agent": USER_AGENT})
+
+    def _get(self, url: str, accept: str | None, stream: bool) -> urllib3.BaseHTTPResponse:
+        headers = {"User-Agent": USER_AGENT, **({"Accept": accept} if accept else {})}
+        response = self._pool.request("GET", url, headers=headers, preload_content=not stream)
+        if response.status == 404:
+            response.release_conn()
+            raise NotFound(url)
+        if response.status >= 400:
+            response.release_conn()
+            raise NetworkError(f"GET {url}: HTTP {response.status} {response.reason}", hint=HINT)
+        return response
 
     def _retry(self, url: str, action):
         delay = self.backoff
-        last: Exception | None = None
         for attempt in range(1, self.attempts + 1):
             try:
                 return action()
-            except urllib.error.HTTPError as exc:
-                if exc.code == 404:
-                    raise NotFound(url) from None
-                if exc.code not in RETRIABLE_STATUS:
-                    raise NetworkError(f"GET {url}: HTTP {exc.code} {exc.reason}") from None
-                last = exc
-            except (urllib.error.URLError, socket.timeout, ConnectionError, TimeoutError) as exc:
-                last = exc
-            if attempt < self.attempts:
-                time.sleep(delay)
-                delay *= 2
-        reason = getattr(last, "reason", last)
-        raise NetworkError(
-            f"GET {url}: failed after {self.attempts} attempts: {reason}",
-            hint="check the network or the index URL of the release; the build can simply be run again",
-        )
+            except MaxRetryError as exc:  # urllib3 made every attempt already
+                raise NetworkError(f"GET {url}: failed after {self.attempts} attempts: {exc.reason}", hint=HINT) from None
+            except HTTPError as exc:  # the response broke off: IncompleteRead, SSL, a read timeout
+                if attempt == self.attempts:
+                    raise NetworkError(f"GET {url}: failed after {self.attempts} attempts: "
+                                       f"{type(exc).__name__}: {exc}", hint=HINT) from None
+            time.sleep(delay)
+            delay *= 2
 
     def get_bytes(self, url: str, accept: str | None = None) -> bytes:
-        def action():
-            with self._open(url, accept) as response:
-                return response.read()
-
-        return self._retry(url, action)
+        return self._retry(url, lambda: self._get(url, accept, stream=False).data)
 
     def download(self, url: str, dest: Path, sha256: str | None = None) -> str:
         """Download ``url`` to ``dest`` atomically; verify ``sha256`` if given; return the sha256."""
@@ -77,10 +92,14 @@ class Client:
             fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".part-")
             digest = hashlib.sha256()
             try:
-                with os.fdopen(fd, "wb") as out, self._open(url, None) as response:
-                    while chunk := response.read(1 << 20):
-                        digest.update(chunk)
-                        out.write(chunk)
+                with os.fdopen(fd, "wb") as out:
+                    response = self._get(url, None, stream=True)
+                    try:
+                        for chunk in response.stream(1 << 20):
+                            digest.update(chunk)
+                            out.write(chunk)
+                    finally:
+                        response.release_conn()
                 got = digest.hexdigest()
                 if sha256 and got != sha256:
                     raise NetworkError(
