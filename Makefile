@@ -11,7 +11,7 @@ DEBIAN_PACKAGES := debhelper dh-virtualenv dpkg-dev devscripts lintian fakeroot 
 	python3 python3-venv python3-dev pkg-config zstd git gnupg reprepro mmdebstrap sbuild uidmap \
 	ca-certificates chromium chromium-driver sudo postgresql
 
-.PHONY: setup system venv demo master master-stop test test-unit bench bench-all bench-service bench-pipeline bench-buildbot bench-chroot bench-matrix bench-fleet bench-buildbot-cli clean
+.PHONY: setup system venv lock demo master master-stop test test-unit bench bench-all bench-service bench-pipeline bench-buildbot bench-chroot bench-matrix bench-fleet bench-buildbot-cli clean
 
 setup: system venv
 
@@ -24,11 +24,19 @@ system:
 
 # venvdeb itself runs on the distribution's interpreter, as the packages it builds do.
 venv: $(BIN)/venvdeb
-$(BIN)/venvdeb: pyproject.toml
+# Every dependency, test ones included, from requirements.txt: pinned, with hashes (make lock).
+# The lock is the whole closure, so nothing else is resolved (--no-deps); pip check proves it whole.
+$(BIN)/venvdeb: pyproject.toml requirements.txt
 	/usr/bin/python3 -m venv $(VENV)
-	PIP_CONFIG_FILE=/dev/null $(BIN)/pip install -q --upgrade pip
-	PIP_CONFIG_FILE=/dev/null $(BIN)/pip install -q -e '.[test]'
+	PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= $(BIN)/pip install -q --require-hashes --no-deps -r requirements.txt
+	PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= $(BIN)/pip install -q --no-deps --no-build-isolation -e .
+	$(BIN)/pip check
 	touch $@
+
+# Refresh the lock: the newest versions pyproject.toml allows, for the target interpreter.
+lock: venv
+	PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= $(BIN)/pip-compile --quiet --upgrade --extra test --generate-hashes --allow-unsafe \
+	  --strip-extras --no-emit-index-url --no-emit-find-links --output-file requirements.txt pyproject.toml
 
 SERVICES ?= nova glance keystone placement neutron cinder horizon
 
