@@ -17,13 +17,15 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """``path`` holds ``data`` whole, or what it held before: a reader never sees half a file.
+    ``mode`` 0o600 for secrets: they are never readable by others, not even under a temporary name."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-")  # mode 0600 from the start
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; these are shared artifacts, not secrets
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

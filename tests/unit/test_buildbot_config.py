@@ -171,6 +171,12 @@ def test_secrets_are_written_for_the_owner_only(tmp_path):
     assert path.stat().st_mode & 0o777 == 0o600
     loaded = settings_mod.load_secrets(path)
     assert loaded.users == {"admin": 'pa"ss'} and loaded.admins == ("admin",) and loaded.workers == {"local": "wp"}
+    # Rewritten by rename (a new inode), never truncated in place under a reading master.
+    before = path.stat().st_ino
+    settings_mod.write_secrets(path, {"admin": "new"}, ["admin"], {"local": "wp", "second": "wp2"})
+    assert path.stat().st_ino != before and path.stat().st_mode & 0o777 == 0o600
+    assert settings_mod.load_secrets(path).workers == {"local": "wp", "second": "wp2"}
+    assert [p.name for p in path.parent.iterdir()] == ["secrets.toml"]
 
 
 def test_opendev_constraints_url_names_its_repository(root):

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import VenvdebError
+from ..files import write_atomic
 
 CONFIG_ENV = "VENVDEB_BUILDBOT_CONFIG"
 
@@ -177,10 +178,7 @@ def write_secrets(path: Path, users: dict, admins: list[str], workers: dict) -> 
 
     text = (f"admins = [{', '.join(json_string(a) for a in admins)}]\n\n[users]\n{table(users)}\n"
             f"[workers]\n{table(workers)}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
+    write_atomic(path, text.encode(), mode=0o600)
 
 
 def json_string(value: str) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import VenvdebError
+from ..files import write_atomic
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,7 @@ def fingerprints(home: Path) -> list[str]:
 
 def export_keyring(key: Key, dest: Path) -> Path:
     """The public key as a binary keyring file, as apt's Signed-By wants it."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_bytes(gpg(key.gnupghome, "--export", key.fingerprint))
+    write_atomic(dest, gpg(key.gnupghome, "--export", key.fingerprint))  # apt may be reading it now
     return dest
 
 
