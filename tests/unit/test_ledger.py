@@ -57,3 +57,54 @@ def test_a_ledger_from_before_the_mark_gets_a_marked_version_for_the_same_conten
     ledger.add(old)
     again, new = ledger.entry_for("d1", {"a": "1"}, now=T0, suffix="+deb12")
     assert (old.version, again.version, new) == ("1", "2+deb12", True)
+
+
+def test_builds_at_once_take_distinct_versions_and_every_entry_is_kept(tmp_path):
+    """Eight builds of one package at once (threads with their own Ledger objects, as eight
+    processes would be): eight versions, eight entries, whatever order they finish in."""
+    import threading
+
+    from venvdeb.model.versions import next_version
+
+    path = tmp_path / "state" / "venv-x.ledger.json"
+    versions, failed, barrier = [], [], threading.Barrier(8)
+
+    def build(n: int) -> None:
+        ledger = Ledger(path)
+        barrier.wait()
+        version = ledger.reserve(lambda previous: next_version("1.0", previous, "x.toml", 12))
+        versions.append(version)
+        barrier.wait()  # every version is taken before any build ends
+        if n == 3:
+            ledger.release(version)  # a failed build published nothing: its version is free again
+            failed.append(version)
+            return
+        ledger.add(ledger.rebuild_entry(version, f"digest{n}", {"x": "1.0"}, "Build.", ("w", "1"), now=T0))
+
+    threads = [threading.Thread(target=build, args=(n,)) for n in reversed(range(8))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(versions) == [f"1.0-deb12u{n}" for n in range(1, 9)]
+    kept = Ledger(path)
+    assert len(kept.entries) == 7 and kept.reserved == []
+    assert [e.version for e in kept.entries] == sorted(set(versions) - set(failed))  # u1..u8: one digit
+    following = kept.reserve(lambda previous: next_version("1.0", previous, "x.toml", 12))
+    assert following == ("1.0-deb12u8" if failed == ["1.0-deb12u8"] else "1.0-deb12u9")
+
+
+def test_an_entry_whose_version_another_build_took_is_refused(tmp_path):
+    import pytest
+
+    from venvdeb.errors import VenvdebError
+
+    a, b = Ledger(tmp_path / "l.json"), Ledger(tmp_path / "l.json")
+    first, _ = a.entry_for("d1", {"a": "1"}, now=T0)
+    other, _ = b.entry_for("d2", {"a": "2"}, now=T0)
+    assert first.version == other.version == "1"
+    a.add(first)
+    b.add(first)  # the same content twice: one entry
+    with pytest.raises(VenvdebError, match="version 1 was taken by another build meanwhile"):
+        b.add(other)
+    assert [e.digest for e in Ledger(tmp_path / "l.json").entries] == ["d1"]

@@ -53,3 +53,21 @@ def test_sources_entry_is_deb822_with_signed_by():
 
 def test_snapshot_names_escape_epochs():
     assert snapshot_name("venv-nova", "1:32.2.1-3") == "venv-nova_1%3a32.2.1-3"
+
+
+def test_gate_results_recorded_at_once_are_all_kept(tmp_path):
+    """lint from a worker and smoke on the master end together: each record keeps both."""
+    import threading
+
+    from venvdeb.repository.reprepro import Repository
+
+    def record(gate: str, n: int) -> None:
+        Repository(tmp_path).record_gate("venv-x", f"1.0-deb12u{n}", gate, {"passed": True}, "ab" * 32)
+
+    threads = [threading.Thread(target=record, args=(gate, n)) for n in range(20) for gate in ("lint", "smoke")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    repo = Repository(tmp_path)
+    assert all(set(repo.gates("venv-x", f"1.0-deb12u{n}")) == {"sha256", "lint", "smoke"} for n in range(20))

@@ -8,12 +8,17 @@ changelog, the same SOURCE_DATE_EPOCH and the same bytes.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 from dataclasses import dataclass
 from email.utils import format_datetime
 from datetime import datetime, timezone
 from pathlib import Path
 
+from debian.debian_support import Version as DebianVersion
+
+from ..errors import VenvdebError
 from ..files import write_atomic
 
 
@@ -47,13 +52,55 @@ def diff(old: dict, new: dict) -> list[str]:
 
 
 class Ledger:
+    """A package's builds, oldest first, and the versions builds in flight have taken.
+
+    Every read-modify-write holds an flock on ``<ledger>.lock``: two builds of one package at once
+    (two terminals, a pipeline and a forced build) take two versions, and neither loses the
+    other's entry. A build that dies keeps its reservation: its version is skipped, never reused.
+    """
+
     def __init__(self, path: Path):
         self.path = Path(path)
         self.entries: list[Entry] = []
-        if self.path.is_file():
-            for e in json.loads(self.path.read_text())["entries"]:
-                self.entries.append(Entry(e["version"], e["digest"], e["date"], e["wheels"], tuple(e["changes"]),
-                                          e.get("wheelhouse", "")))
+        self.reserved: list[str] = []
+        self._load()
+
+    def _load(self) -> None:
+        data = json.loads(self.path.read_text()) if self.path.is_file() else {}
+        self.entries = [Entry(e["version"], e["digest"], e["date"], e["wheels"], tuple(e["changes"]),
+                              e.get("wheelhouse", "")) for e in data.get("entries", [])]
+        self.reserved = list(data.get("reserved", []))
+
+    def _save(self) -> None:
+        data = {"entries": [vars(e) | {"changes": list(e.changes)} for e in self.entries]}
+        if self.reserved:
+            data["reserved"] = self.reserved
+        write_atomic(self.path, json.dumps(data, indent=1, sort_keys=True).encode())
+
+    @contextlib.contextmanager
+    def locked(self):
+        """Hold the ledger's lock, with its entries as they are on disk now."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name(self.path.name + ".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self._load()
+            yield self
+
+    def reserve(self, next_of) -> str:
+        """Take the version ``next_of(highest version built or in flight)`` for a build starting now."""
+        with self.locked():
+            taken = [e.version for e in self.entries] + self.reserved
+            version = next_of(max(taken, key=DebianVersion) if taken else None)
+            self.reserved.append(version)
+            self._save()
+        return version
+
+    def release(self, version: str) -> None:
+        """A build that reserved ``version`` ended without adding it (it failed, or was skipped)."""
+        with self.locked():
+            if version in self.reserved:
+                self.reserved.remove(version)
+                self._save()
 
     def entry_for(self, digest: str, wheels: dict, now: datetime | None = None, suffix: str = "") -> tuple[Entry, bool]:
         """The entry of this content: the last one if unchanged, else a new one (not yet saved).
@@ -88,9 +135,18 @@ class Ledger:
         return Entry(version, digest, format_datetime(when), dict(wheels), tuple(changes), wh_version)
 
     def add(self, entry: Entry) -> None:
-        self.entries.append(entry)
-        data = {"entries": [vars(e) | {"changes": list(e.changes)} for e in self.entries]}
-        write_atomic(self.path, json.dumps(data, indent=1, sort_keys=True).encode())
+        with self.locked():
+            same = [e for e in self.entries if e.version == entry.version]
+            if same and same[0].digest == entry.digest:
+                return  # the same content, built at the same time by another build: one entry
+            if same:
+                raise VenvdebError(f"{self.path}: version {entry.version} was taken by another build meanwhile",
+                                   hint="run the build again: it will take the next version")
+            self.entries.append(entry)
+            self.entries.sort(key=lambda e: DebianVersion(e.version))  # builds may end out of order
+            if entry.version in self.reserved:
+                self.reserved.remove(entry.version)
+            self._save()
 
     def history(self, upto: Entry) -> list[Entry]:
         entries = self.entries if upto in self.entries else [*self.entries, upto]

@@ -246,11 +246,16 @@ class Repository:
         return json.loads(path.read_text()) if path.is_file() else {}
 
     def record_gate(self, package: str, version: str, gate: str, result: dict, deb_sha256: str) -> None:
-        record = self.gates(package, version)
-        if record.get("sha256") not in (None, deb_sha256):
-            record = {}  # another build of the same version: its results do not carry over
-        record["sha256"] = deb_sha256
-        record[gate] = result
-        write_atomic(self.gates_path(package, version), json.dumps(record, indent=1, sort_keys=True).encode())
+        # lint (from a worker) and smoke (on the master) end at about the same time: under a lock
+        # of its own (a publish may hold the repository's), neither result overwrites the other.
+        self.gates_path(package, version).parent.mkdir(parents=True, exist_ok=True)
+        with open(self.base / "gates" / ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            record = self.gates(package, version)
+            if record.get("sha256") not in (None, deb_sha256):
+                record = {}  # another build of the same version: its results do not carry over
+            record["sha256"] = deb_sha256
+            record[gate] = result
+            write_atomic(self.gates_path(package, version), json.dumps(record, indent=1, sort_keys=True).encode())
 
 

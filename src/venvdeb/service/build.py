@@ -139,8 +139,9 @@ class Prepared:
 
 
 def prepare_build(release: Release, service: Service, options: BuildOptions, environment: Environment,
-                  log=print) -> Prepared:
-    """Everything a build needs before anything is built: validated, resolved, versioned."""
+                  log=print, reserve: bool = False) -> Prepared:
+    """Everything a build needs before anything is built: validated, resolved, versioned.
+    ``reserve``: the version is taken in the ledger for this build (release it if it adds nothing)."""
     target = prepare(environment, release.python, options.cache_dir, log=log)
     if options.isolation == "sbuild":
         wheelhouse = wheelhouse_from_deb(release, options, Path(tempfile.mkdtemp(prefix="venvdeb-wheelhouse-")))
@@ -165,9 +166,10 @@ def prepare_build(release: Release, service: Service, options: BuildOptions, env
     items = closure(wheelhouse, roots, target.markers, list(target.tags), extra)
 
     ledger = Ledger(options.state_dir / ledger_file(release.name, release.distribution, service.package))
-    previous = ledger.last()
-    version = next_version(debian_upstream(upstream_version), previous.version if previous else None,
-                           str(service.path), release.debian)
+    def next_of(previous: str | None) -> str:
+        return next_version(debian_upstream(upstream_version), previous, str(service.path), release.debian)
+
+    version = ledger.reserve(next_of) if reserve else next_of(ledger.last().version if ledger.last() else None)
     closure_lines = "".join(f"{w.name} {w.sha256}\n" for w in items)
     digest = hashlib.sha256(f"{closure_lines}packaging {packaging_digest(service)}\n".encode()).hexdigest()
     entry = ledger.rebuild_entry(version, digest, {w.name: w.version for w in items},
@@ -202,7 +204,15 @@ def build(release: Release, service: Service, options: BuildOptions, environment
     if options.isolation == "host":
         deb.ensure_installed(environment, HOST_BUILD_DEPENDS, options.install_build_deps,
                              "building service packages", log)
-    prepared = prepare_build(release, service, options, environment, log)
+    prepared = prepare_build(release, service, options, environment, log, reserve=True)
+    try:
+        return _build(prepared, release, service, options, environment, log, started)
+    finally:
+        prepared.ledger.release(prepared.entry.version)  # nothing if the build added it
+
+
+def _build(prepared: Prepared, release: Release, service: Service, options: BuildOptions, environment: Environment,
+           log, started: float) -> BuildResult:
     inputs, entry = prepared.inputs, prepared.entry
     last = prepared.ledger.last()
     if options.only_if_changed and last is not None and last.digest == entry.digest:
