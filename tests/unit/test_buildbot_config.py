@@ -48,11 +48,16 @@ def settings_file(tmp_path, text: str) -> dict:
 def test_builders_and_schedulers_come_from_packaging(root):
     config = make_config(root, {})
     assert [b.name for b in config["builders"]] == ["wheelhouse-r1-bookworm", "r1-bookworm-venv-svc", "r1-bookworm-venv-gitsvc",
-                                                   "promote-r1-bookworm", "rollback-r1-bookworm"]
+                                                   "promote-r1-bookworm", "rollback-r1-bookworm", "repo-refresh"]
     # Promotion and rollback run on the master's own worker, from a form that names the package.
     promote = config["builders"][3]
     assert promote.workernames == ["master-local"] and promote.tags == ["r1", "bookworm", "promote"]
     assert [s.step_class.name for s in promote.factory.steps] == ["promote"]
+    # The suites' Valid-Until renewed nightly (and on an admin's button), on the master.
+    refresh = config["builders"][-1]
+    assert refresh.workernames == ["master-local"] and [s.step_class.name for s in refresh.factory.steps] == ["refresh"]
+    nightly = {s.name: s for s in config["schedulers"]}["nightly-repo-refresh"]
+    assert nightly.builderNames == ["repo-refresh"] and nightly._config_kwargs["hour"] == 4
     assert config["buildbotNetUsageData"] is None
     assert config["www"]["port"] == "tcp:8010:interface=127.0.0.1"
     assert config["protocols"]["pb"]["port"] == "tcp:9989:interface=127.0.0.1"
@@ -88,7 +93,7 @@ def test_the_project_config_polls_the_lock_in_its_own_repository():
     fleet = ["nova", "glance", "keystone", "placement", "neutron", "cinder", "horizon"]
     assert names[:11] == ["wheelhouse-2025.2-bookworm", *(f"2025.2-bookworm-venv-{s}" for s in fleet),
                           "promote-2025.2-bookworm", "rollback-2025.2-bookworm", "wheelhouse-2025.2-trixie"]
-    assert len(names) == 2 * 2 * (1 + len(fleet) + 2)
+    assert len(names) == 2 * 2 * (1 + len(fleet) + 2) + 1  # + repo-refresh
     tags = {b.name: b.tags for b in config["builders"]}
     assert tags["2026.1-trixie-venv-nova"] == ["2026.1", "trixie", "service"]
     schedulers = {s.name: s for s in config["schedulers"]}

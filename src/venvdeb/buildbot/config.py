@@ -53,6 +53,9 @@ def make_config(root: Path, environ: dict | None = None) -> dict:
     for point in points:
         all_builders += builders(settings, point)
         all_schedulers += schedulers.for_release(settings, point, watches)
+    all_builders.append(util.BuilderConfig(name=schedulers.REFRESH_BUILDER, workernames=[MASTER_WORKER],
+                                           factory=factories.refresh_factory(settings), tags=["repository"]))
+    all_schedulers += schedulers.repository_refresh()
     return {
         "title": "venvdeb",
         "buildbotURL": settings.www_url,

@@ -177,6 +177,13 @@ def rollback_factory(settings: Settings, release) -> util.BuildFactory:
     return f
 
 
+def refresh_factory(settings: Settings) -> util.BuildFactory:
+    """Every suite of the repository signed again with a new Valid-Until: on the master."""
+    f = util.BuildFactory()
+    f.addStep(Stages(settings).master_step(venvdeb_steps.RepoRefresh))
+    return f
+
+
 def package_lock(release, package: str):
     """One build of a package at a time, per release and distribution: its ledger is read, then
     written back."""

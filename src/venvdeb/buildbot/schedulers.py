@@ -84,6 +84,19 @@ def repository_action(builder: str, release, verb: str):
                                          regex=r"^[A-Za-z0-9.+~:-]+$")])
 
 
+REFRESH_BUILDER = "repo-refresh"
+
+
+def repository_refresh() -> list:
+    """Nightly, and on an admin's button: the suites' Valid-Until is a week ahead, so a night
+    missed now and then does not expire them."""
+    return [schedulers.Nightly(name="nightly-repo-refresh", builderNames=[REFRESH_BUILDER], hour=4, minute=0,
+                               onlyIfChanged=False, properties={"reason": "Nightly Valid-Until renewal."}),
+            schedulers.ForceScheduler(name="force-repo-refresh", builderNames=[REFRESH_BUILDER], buttonName="Refresh",
+                                      reason=util.StringParameter(name="reason", label="Reason", required=True, size=60),
+                                      codebases=[_codebase()])]
+
+
 def poller_name(repo: str) -> str:
     return "poll-" + hashlib.sha256(repo.encode()).hexdigest()[:12]
 

@@ -555,6 +555,17 @@ class Rollback(VenvdebMasterStep):
         return f"{self.suite}: {self.package} back to {self.version} (was {', '.join(data.get('replaced') or [])})"
 
 
+class RepoRefresh(VenvdebMasterStep):
+    """``venvdeb repo refresh``: every suite signed again, valid for another week."""
+
+    name = "refresh"
+    subcommand = ("repo", "refresh")
+
+    def record(self, data):
+        until = sorted(set((data.get("valid_until") or {}).values()))
+        return f"{len(data.get('valid_until') or {})} suites valid until {until[-1] if until else '?'}"
+
+
 class Smoke(VenvdebMasterStep):
     """``venvdeb smoke <release> <service> <deb>`` on the master, where the repository is."""
 

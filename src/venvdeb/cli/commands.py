@@ -103,6 +103,12 @@ def cmd_repo(args) -> dict:
             print(f"{result['suite']}: {result['package']} {result['version']} "
                   f"{'promoted' if result['promoted'] else '(' + result['reason'] + ')'}")
         return result
+    if args.action == "refresh":
+        result = repo.refresh()
+        if not args.json:
+            for suite, until in result["valid_until"].items():
+                print(f"{suite}: valid until {until}")
+        return result
     if args.action == "list":
         result = repo.list(args.suite)
         if not args.json:
@@ -270,7 +276,8 @@ def cmd_fetch(args) -> dict:
     # A version given belongs to one distribution: the one it was built for, unless --dist says.
     points = [release.point_of(args.version)] if args.version and not args.dist else _points(args, release)
     for point in points:
-        result = fetch(point, args.repo_url, args.keyring, args.out_dir / release.name, version=args.version)
+        result = fetch(point, args.repo_url, args.keyring, args.out_dir / release.name, version=args.version,
+                       seen_dir=args.state_dir / "inrelease-seen")
         if not args.json:
             print(f"{result.deb}: {result.package} {result.version} from {result.suite}, sha256 verified")
         else:

@@ -65,6 +65,9 @@ def parser() -> argparse.ArgumentParser:
     wf.add_argument("--version", help="a version of the wheelhouse package (default: the newest in the suite)")
     wf.add_argument("--out-dir", type=Path, default=_default("VENVDEB_OUT", "out"),
                     help="where the .deb goes, under <release>/ (default: ./out, or $VENVDEB_OUT)")
+    wf.add_argument("--state-dir", type=Path, default=_default("VENVDEB_STATE", "var/state"),
+                    help="where the date of the newest InRelease accepted is kept, to refuse an older one "
+                    "(default: ./var/state, or $VENVDEB_STATE)")
     wf.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     wf.set_defaults(func=commands.cmd_fetch)
 
@@ -124,6 +127,10 @@ def parser() -> argparse.ArgumentParser:
     _dist(rpro)
     rpro.add_argument("package")
     rpro.add_argument("version")
+    rf = rsub.add_parser("refresh", help="sign every suite again with a new Valid-Until (nightly)",
+                         description="Export and sign every suite's Release again (reprepro export): today's "
+                         "Date, and a Valid-Until 7 days on. Run it more often than that, or apt and "
+                         "'wheelhouse fetch' refuse the suites as expired.")
     rl = rsub.add_parser("list", help="list a suite's packages")
     rl.add_argument("suite")
     rs = rsub.add_parser("serve", help="serve the repository over HTTP on 127.0.0.1")
@@ -151,7 +158,7 @@ def parser() -> argparse.ArgumentParser:
     rg.add_argument("deb", type=Path)
     rg.add_argument("gate", choices=("lint", "smoke"))
     rg.add_argument("result", type=Path, help="the gate's --json output")
-    for action in (ri, rpub, rpro, rl, rs, rr, rso, rg):
+    for action in (ri, rpub, rpro, rf, rl, rs, rr, rso, rg):
         _repo_args(action)
         action.add_argument("--json", action="store_true", help="print the result as JSON")
     rp.set_defaults(func=commands.cmd_repo)

@@ -5,6 +5,11 @@ built itself, so any worker can build any service. The chain of trust is apt's: 
 checked with gpgv against a keyring given out of band (Buildbot sends the master's copy over the
 authenticated worker connection, not over this HTTP), the Packages index is checked against the
 SHA256 that InRelease lists for it, and the .deb against the SHA256 that the index lists for it.
+
+A good signature is not enough over plain HTTP: an old InRelease, once signed, stays signed. So
+InRelease must name the suite asked for (Codename and Suite), carry a Valid-Until still in the
+future, and (with ``seen``, a directory the worker keeps) be no older than the newest one this
+worker has already accepted from that repository and suite.
 """
 
 from __future__ import annotations
@@ -14,13 +19,17 @@ import hashlib
 import lzma
 import subprocess
 import tempfile
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from pathlib import Path
+from urllib.parse import quote
 
 from debian.deb822 import Packages, Release
 from debian.debian_support import Version
 
 from ..environment import Host
 from ..errors import VenvdebError
+from ..files import write_atomic
 from ..http import Client, NotFound
 from ..model import Release as VenvdebRelease
 from ..model.results import FetchResult
@@ -43,6 +52,38 @@ def verified_release(inrelease: bytes, keyring: Path) -> Release:
         return Release(out.read_bytes())
 
 
+def _date(release: Release, field: str, suite: str) -> datetime:
+    try:
+        return parsedate_to_datetime(release[field])
+    except (KeyError, TypeError, ValueError):
+        raise VenvdebError(f"{suite}: InRelease has no valid {field} field",
+                           hint="run 'venvdeb repo init' then 'venvdeb repo refresh' on the master "
+                           "(suites are signed with a Valid-Until)") from None
+
+
+def check_fresh(release: Release, suite: str, seen: Path | None = None, now: datetime | None = None) -> datetime:
+    """Refuse an InRelease of another suite, an expired one, and one older than the last seen.
+    Returns its Date."""
+    names = {release.get("Codename"), release.get("Suite")}
+    if names != {suite}:
+        raise VenvdebError(f"InRelease for {suite} is signed for {', '.join(sorted(n for n in names if n))}",
+                           hint="the server answered with another suite's InRelease: misconfigured, or an attack")
+    now = now or datetime.now(timezone.utc)
+    date, valid_until = _date(release, "Date", suite), _date(release, "Valid-Until", suite)
+    if valid_until <= now:
+        raise VenvdebError(f"{suite}: InRelease expired at {release['Valid-Until']}",
+                           hint="run 'venvdeb repo refresh' on the master (Buildbot runs it nightly); "
+                           "or the server replays an old InRelease")
+    if seen is not None:
+        mark = seen / f"{suite}.date"
+        if mark.is_file():
+            newest = parsedate_to_datetime(mark.read_text().strip())
+            if date < newest:
+                raise VenvdebError(f"{suite}: InRelease of {release['Date']} is older than one already seen "
+                                   f"({mark.read_text().strip()})", hint="the server replays an old InRelease")
+    return date
+
+
 def index_digests(release: Release) -> dict[str, tuple[str, int]]:
     return {entry["name"]: (entry["sha256"], int(entry["size"])) for entry in release.get("SHA256", [])}
 
@@ -56,7 +97,8 @@ def pick(stanzas: list[Packages], package: str, version: str | None) -> Packages
 
 
 def fetch(release: VenvdebRelease, repo_url: str, keyring: Path, out_dir: Path, version: str | None = None,
-          architecture: str | None = None, client: Client | None = None) -> FetchResult:
+          architecture: str | None = None, client: Client | None = None, seen_dir: Path | None = None) -> FetchResult:
+    """``seen_dir``: where this worker keeps the Date of the newest InRelease it accepted, per repository."""
     client = client or Client()
     base = repo_url.rstrip("/")
     suite = release.staging_suite
@@ -65,7 +107,10 @@ def fetch(release: VenvdebRelease, repo_url: str, keyring: Path, out_dir: Path, 
         inrelease = client.get_bytes(f"{base}/dists/{suite}/InRelease")
     except NotFound:
         raise VenvdebError(f"{base}: no suite {suite}", hint="run 'venvdeb repo init' on the master") from None
-    digests = index_digests(verified_release(inrelease, keyring))
+    signed = verified_release(inrelease, keyring)
+    seen = Path(seen_dir) / quote(base, safe="") if seen_dir else None
+    check_fresh(signed, suite, seen)
+    digests = index_digests(signed)
     stanzas = None
     for name, decompress in INDEX_NAMES:
         path = f"main/binary-{arch}/{name}"
@@ -86,5 +131,7 @@ def fetch(release: VenvdebRelease, repo_url: str, keyring: Path, out_dir: Path, 
     if dest.stat().st_size != int(stanza["Size"]):
         dest.unlink()
         raise VenvdebError(f"{stanza['Filename']}: size differs from the index")
+    if seen is not None:
+        write_atomic(seen / f"{suite}.date", signed["Date"].encode())
     return FetchResult(package=stanza["Package"], version=stanza["Version"], deb=str(dest), sha256=stanza["SHA256"],
                        deb_size=int(stanza["Size"]), suite=suite, repo_url=base)

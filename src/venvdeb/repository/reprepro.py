@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from debian.deb822 import Release as Deb822Release
 from debian.debfile import DebFile
 from debian.debian_support import Version
 
@@ -35,6 +36,10 @@ from ..model import Release
 from .signing import Key, export_keyring
 
 WAIT_FOR_LOCK = "60"  # reprepro retries: one per second
+# Each suite's Release says until when it may be trusted (reprepro's ValidFor): an InRelease
+# captured today and served again later is refused by apt and by `wheelhouse fetch` once that has
+# passed. `venvdeb repo refresh` re-signs every suite with a new date (Buildbot runs it nightly).
+VALID_FOR = "7d"
 KEYRING = "venvdeb-archive-keyring.gpg"
 
 
@@ -52,14 +57,14 @@ def suites(releases: list[Release]) -> list[Suite]:
     return found
 
 
-def distributions_conf(suites_: list[Suite], fingerprint: str, architectures: str) -> str:
-    """conf/distributions: one stanza per suite, signed, keeping every version."""
+def distributions_conf(suites_: list[Suite], fingerprint: str, architectures: str, valid_for: str = VALID_FOR) -> str:
+    """conf/distributions: one stanza per suite, signed, valid for ``valid_for``."""
     stanzas = []
     for s in suites_:
         stanzas.append("\n".join([
             "Origin: venvdeb", "Label: venvdeb", f"Codename: {s.codename}", f"Suite: {s.codename}",
             f"Architectures: {architectures}", "Components: main", f"Description: {s.description}",
-            f"SignWith: {fingerprint}",
+            f"SignWith: {fingerprint}", f"ValidFor: {valid_for}",
         ]))
     return "\n\n".join(stanzas) + "\n"
 
@@ -135,6 +140,18 @@ class Repository:
             self.reprepro("export")
         return {"repository": str(self.base), "suites": [s.codename for s in suites(releases)],
                 "keyring": str(self.base / KEYRING), "fingerprint": self.key.fingerprint}
+
+    def refresh(self) -> dict:
+        """Sign every suite's Release again, with today's Date and a new Valid-Until."""
+        if not (self.base / "conf" / "distributions").is_file():
+            raise VenvdebError(f"{self.base}: not a repository (no conf/distributions)", hint="run 'venvdeb repo init'")
+        with self.locked():
+            self.reprepro("export")
+        found = {}
+        for release in sorted((self.base / "dists").glob("*/Release")):
+            fields = Deb822Release(release.read_bytes())
+            found[fields["Codename"]] = fields.get("Valid-Until", "")
+        return {"repository": str(self.base), "valid_until": found}
 
     def versions(self, suite: str, package: str) -> dict[str, str]:
         """version -> pool file, for every version of ``package`` in ``suite``."""
