@@ -8,6 +8,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from .errors import VenvdebError
+
 
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
@@ -30,6 +32,53 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def checksum_file(deb: Path) -> Path:
+    return deb.with_name(deb.name + ".sha256")
+
+
+def record_checksum(deb: Path) -> str:
+    """Write ``<deb>.sha256`` (sha256sum's format) beside a package just built; return the digest."""
+    digest = sha256_file(deb)
+    write_atomic(checksum_file(deb), f"{digest}  {deb.name}\n".encode())
+    return digest
+
+
+def rebuild_command(deb: Path) -> str:
+    """How to make a package file again, from its name alone (its content may be what is broken)."""
+    package = Path(deb).name.split("_")[0]
+    if package.startswith("venv-"):
+        return f"venvdeb build <release> {package[len('venv-'):]} --dist <distribution>"
+    return "venvdeb wheelhouse build <release> --dist <distribution>"
+
+
+def verify_checksum(deb: Path, rebuild: str | None = None) -> None:
+    """Refuse a package whose bytes are not those it was built with (a copy cut short, a disk
+    error): by its ``.sha256`` when the build left one, else by reading its archive whole.
+    ``rebuild`` is the command that makes it again."""
+    from debian.arfile import ArError
+    from debian.debfile import DebError, DebFile
+
+    deb = Path(deb)
+    rebuild = rebuild or rebuild_command(deb)
+    if not deb.is_file():
+        raise VenvdebError(f"{deb}: no such package file", hint=rebuild)
+    recorded = checksum_file(deb)
+    if recorded.is_file():
+        expected = recorded.read_text().split()[0]
+        got = sha256_file(deb)
+        if got != expected:
+            raise VenvdebError(f"{deb}: corrupt or truncated: sha256 {got}, built as {expected} "
+                               f"({deb.stat().st_size} bytes now)", hint=f"rebuild it: {rebuild}")
+        return
+    try:
+        package = DebFile(str(deb))
+        package.debcontrol()
+        package.data.tgz().getmembers()  # reads to the end of the data: a cut shows
+    except (ArError, DebError, EOFError, OSError, ValueError, KeyError) as exc:
+        raise VenvdebError(f"{deb}: not a whole Debian package ({type(exc).__name__}: {exc})",
+                           hint=f"rebuild it: {rebuild}") from None
 
 
 def copy_atomic(src: Path, dest: Path) -> None:

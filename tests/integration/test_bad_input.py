@@ -148,3 +148,31 @@ def test_distribution_that_no_chroot_can_be_made_for(make_root, venvdeb, tmp_pat
     assert "t1.toml: key 'distribution': no duke chroot can be made to build in" in err
     assert "mmdebstrap could not make the duke chroot" in err
     assert debs_under(tmp_path / "out") == []
+
+
+def test_a_truncated_package_is_named_with_how_to_rebuild_it(tmp_path):
+    """A .deb cut short after its build (a full disk, a copy interrupted): lint, smoke and publish
+    refuse it by its checksum, naming the file and the command that makes it again; without the
+    checksum file, by reading the archive whole. Nothing runs on it, nothing is published."""
+    import sys
+
+    from venvdeb.files import record_checksum
+    from .test_repository import tiny_deb
+
+    deb = tiny_deb(tmp_path, "venv-tiny")
+    record_checksum(deb)
+    whole = deb.read_bytes()
+    deb.write_bytes(whole[: len(whole) - 100])
+    bare = tmp_path / "bare" / deb.name
+    bare.parent.mkdir()
+    bare.write_bytes(whole[: len(whole) - 100])
+    repo = tmp_path / "repo"
+    for argv, package in ((["lint", str(deb)], deb), (["repo", "publish", "s", str(deb), "--repo-dir", str(repo)], deb),
+                          (["lint", str(bare)], bare)):
+        proc = subprocess.run([sys.executable, "-m", "venvdeb", *argv], capture_output=True, text=True)
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        said = "corrupt or truncated: sha256" if package == deb else "not a whole Debian package"
+        assert f"{package}: {said}" in proc.stderr
+        assert "rebuild it: venvdeb build <release> tiny --dist <distribution>" in proc.stderr
+        assert "Traceback" not in proc.stderr
+    assert not repo.exists()

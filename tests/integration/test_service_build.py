@@ -15,6 +15,8 @@ from debian.changelog import Changelog
 from debian.deb822 import PkgRelation
 from debian.debfile import DebFile
 
+from venvdeb.files import sha256_file
+
 from .conftest import TINY_UC
 
 pytestmark = [pytest.mark.integration, pytest.mark.network]
@@ -58,6 +60,7 @@ def test_service_package_matches_its_declaration(tiny, tmp_path, cache_dir):
     code, result, err = run("build", "s1", "svc", "--reason", "First package", root=tiny, tmp=tmp_path, cache=cache_dir)
     deb = Path(result["deb"])
     assert deb.name == f"venv-svc_3.4.2-deb12u1_{result['architecture']}.deb"
+    assert deb.with_name(deb.name + ".sha256").read_text() == f"{sha256_file(deb)}  {deb.name}\n"
     control = DebFile(str(deb)).debcontrol()
     assert control["Package"] == "venv-svc" and control["Version"] == "3.4.2-deb12u1"
     depends = {alt["name"]: alt.get("version") for rel in PkgRelation.parse_relations(control["Depends"]) for alt in rel}

@@ -12,6 +12,8 @@ import pytest
 from debian.changelog import Changelog
 from debian.debfile import DebFile
 
+from venvdeb.files import sha256_file
+
 from .conftest import TINY_UC, both_distributions, debs_under
 
 pytestmark = [pytest.mark.integration, pytest.mark.network]
@@ -33,6 +35,7 @@ def test_tiny_wheelhouse_end_to_end(make_root, venvdeb, tmp_path):
     assert result["wheels"] == 5 and result["version"] == "1+deb12" and result["changed"]
     deb = Path(result["deb"])
     assert deb.name == f"test-wheelhouse-t1_1+deb12_{result['architecture']}.deb"
+    assert deb.with_name(deb.name + ".sha256").read_text() == f"{sha256_file(deb)}  {deb.name}\n"
 
     # charset-normalizer ships compiled wheels: the package is for this architecture.
     assert result["architecture"] != "all"

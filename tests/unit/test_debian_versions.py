@@ -57,7 +57,7 @@ def assert_sorted_alike(versions: set[str]) -> int:
     by_length = lambda v: (Version(v).epoch, len(Version(v).release))  # noqa: E731
     for _, group in groupby(sorted(versions, key=by_length), key=by_length):
         ordered = sorted(set(group), key=Version)
-        for a, b in zip(ordered, ordered[1:]):
+        for a, b in zip(ordered, ordered[1:], strict=False):
             if Version(a) == Version(b):  # 1.0 and 1.00: the same version
                 assert debian_upstream(a) == debian_upstream(b)
                 continue

@@ -14,7 +14,7 @@ from .. import environment, pipeline, wheelhouse
 from ..deb import sources_entry
 from ..environment import images
 from ..errors import VenvdebError
-from ..files import sha256_file
+from ..files import sha256_file, verify_checksum
 from ..gates import lint
 from ..model import list_releases, load_release
 from ..progress import Progress
@@ -65,6 +65,8 @@ def _repository(args, make_key: bool = False):
 
 def cmd_lint(args) -> dict:
     fail_on = tuple(s for s in args.fail_on.split(",") if s)
+    for deb in args.debs:
+        verify_checksum(deb)
     results = [lint.run(deb, fail_on) for deb in args.debs]
     for r in results:
         print(r.summary(), file=sys.stderr if args.json else sys.stdout)
@@ -81,6 +83,8 @@ def cmd_lint(args) -> dict:
 
 
 def cmd_repo(args) -> dict:
+    for deb in getattr(args, "debs", ()):  # publish: a broken file is named before anything else
+        verify_checksum(deb)
     repo = _repository(args, make_key=args.action == "init" and args.make_key)
     if args.action == "init":
         releases = [load_release(args.packaging, n) for n in list_releases(args.packaging)]
@@ -162,6 +166,7 @@ def cmd_smoke(args) -> dict:
     service = release.service(args.service)
     repo = _repository(args)
     if args.deb:  # the distribution it was built for
+        verify_checksum(args.deb)
         built = release.point_of(DebFile(str(args.deb)).debcontrol()["Version"])
         if args.dist and args.dist != built.distribution:
             raise VenvdebError(f"{args.deb} was built for {built.distribution}, not {args.dist}",

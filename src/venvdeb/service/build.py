@@ -28,7 +28,7 @@ from .. import deb
 from ..environment import Environment, prepare
 from ..environment.python import PIP_UNSET
 from ..errors import VenvdebError
-from ..files import copy_atomic
+from ..files import copy_atomic, record_checksum, verify_checksum
 from ..model import Release, Service
 from ..model.closure import Root
 from ..model.ledger import Ledger, ledger_file
@@ -92,6 +92,7 @@ def wheelhouse_from_deb(release: Release, options: BuildOptions, work: Path) -> 
     """The wheelhouse as the chroot will see it, read from the .deb without installing it here."""
     deb = latest_wheelhouse_deb(release, options)
     install_dir = "/" + wheel_dir(release.name)
+    verify_checksum(deb, f"venvdeb wheelhouse build {release.name} --dist {release.distribution}")
     (work / "manifest.json").write_bytes(DebFile(str(deb)).data.get_content(f".{install_dir}/manifest.json"))
     return Wheelhouse.load(work, install_dir)
 
@@ -100,6 +101,7 @@ def ensure_wheelhouse(release: Release, options: BuildOptions, environment: Envi
     """Install the wheelhouse .deb in the build environment if it is not there at that version."""
     wheelhouse_deb = latest_wheelhouse_deb(release, options)
     install_dir = "/" + wheel_dir(release.name)
+    verify_checksum(wheelhouse_deb, f"venvdeb wheelhouse build {release.name} --dist {release.distribution}")
     package = DebFile(str(wheelhouse_deb))
     control = package.debcontrol()
     manifest = environment.path(install_dir) / "manifest.json"
@@ -114,7 +116,8 @@ def ensure_wheelhouse(release: Release, options: BuildOptions, environment: Envi
             result = environment.run(deb.install_debs_argv([environment.stage(wheelhouse_deb)]),
                                      setenv=deb.APT_VARIABLES)
             if result.returncode != 0:
-                raise VenvdebError(f"installing {wheelhouse_deb} failed:\n{result.stderr[-1500:]}", hint="run as root")
+                raise VenvdebError(f"installing {wheelhouse_deb} failed:\n{result.stderr[-1500:]}",
+                                   hint="run as root" if os.geteuid() != 0 else "apt-get's message above says why")
     return Wheelhouse.load(manifest.parent, install_dir)
 
 
@@ -233,6 +236,7 @@ def _build(prepared: Prepared, release: Release, service: Service, options: Buil
             built = build_tree(environment, tree, options.cache_dir, log_file)
         final = options.out_dir / built.name
         copy_atomic(built, final)
+        record_checksum(final)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     prepared.ledger.add(entry)

@@ -21,7 +21,7 @@ from packaging.utils import parse_wheel_filename
 from .. import deb
 from ..environment import Environment, Target, prepare
 from ..errors import PackageFailure, ProviderFailure, VenvdebError, WheelhouseFailed
-from ..files import copy_atomic, link_or_copy, write_atomic
+from ..files import copy_atomic, link_or_copy, record_checksum, write_atomic
 from ..http import Client, NotFound
 from ..model import Release, constraints
 from ..model.closure import Resolver
@@ -205,6 +205,7 @@ def package(release: Release, target: Target, cons, wheels: list[Materialized], 
     built = wheelhouse_deb.build(target.environment, tree, log_file=work / "dpkg-buildpackage.log")
     # Complete: only now does anything reach the output directory, and the ledger.
     copy_atomic(built, final)
+    record_checksum(final)
     write_atomic(options.out_dir / f"{release.wheelhouse_package}_{entry.version}.manifest.json",
                  (payload / "manifest.json").read_bytes())
     if is_new:
