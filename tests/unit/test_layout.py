@@ -19,7 +19,7 @@ BENEATH = {
     "model": {"model", "errors", "files"},
     "environment": {"environment", "errors"},
     "deb": {"environment", "errors"},
-    "errors": set(), "files": set(), "progress": set(), "resources": set(),
+    "errors": set(), "files": {"errors"}, "progress": set(), "resources": set(),
     "http": {"errors", "__init__"},
 }
 
