@@ -57,3 +57,22 @@ def test_version_control_and_developer_files_inside_wheels_are_dropped_with_thei
     assert not (site / "app" / "res" / ".git").exists()
     assert record.read_text().splitlines() == ["app/__init__.py,sha256=x,0", "app/gitignore.txt,sha256=v,30",
                                                "app-1.0.dist-info/RECORD,,"]
+
+
+def test_trampolines_of_a_long_build_path_become_the_short_line_a_short_build_path_gets(tmp_path):
+    """Where the build ran must not show in the package: a script installed from a deep build
+    directory (uv's printf form, pip's plain one) ends as the one from a shallow directory."""
+    module = finish()
+    (tmp_path / "bin").mkdir()
+    body = b"# -*- coding: utf-8 -*-\n\nimport jsonpatch\n"
+    octal = " ".join("'\\'0%03o" % ord(c) for c in "/tmp/a/very/deep/build/dir/bin/python")
+    forms = {
+        "uv": b"#!/bin/sh\n# coding: utf-8\n'''exec' \"$(printf %b " + octal.encode() + b")\" \"$0\" \"$@\"\n' '''\n",
+        "pip": b"#!/bin/sh\n'''exec' /tmp/a/very/deep/build/dir/bin/python \"$0\" \"$@\"\n' '''\n",
+        "short": b"#!/usr/lib/venvs/horizon/bin/python3\n",
+    }
+    for name, head in forms.items():
+        (tmp_path / "bin" / name).write_bytes(head + body)
+    module.plain_shebangs(tmp_path, "/usr/lib/venvs/horizon")
+    for name in forms:
+        assert (tmp_path / "bin" / name).read_bytes() == b"#!/usr/lib/venvs/horizon/bin/python\n" + body, name
