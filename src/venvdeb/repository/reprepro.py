@@ -120,7 +120,8 @@ class Repository:
     def clear_stale_lock(self) -> bool:
         lock = self.base / "db" / "lockfile"
         if lock.exists() and not self.reprepro_running():
-            lock.unlink()
+            # A reprepro orphaned by its killed venvdeb may have finished (and removed it) meanwhile.
+            lock.unlink(missing_ok=True)
             # Whatever the killed run left half-done: files in the pool no index references.
             self.reprepro("deleteunreferenced")
             return True
