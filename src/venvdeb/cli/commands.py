@@ -65,6 +65,10 @@ def _repository(args, make_key: bool = False):
 
 def cmd_lint(args) -> dict:
     fail_on = tuple(s for s in args.fail_on.split(",") if s)
+    unknown = [s for s in fail_on if s not in lint.FAIL_ON_SEVERITIES]
+    if unknown or not fail_on:
+        raise VenvdebError(f"--fail-on: {unknown[0] if unknown else args.fail_on!r} is not a lintian severity",
+                           hint=f"give some of: {', '.join(lint.FAIL_ON_SEVERITIES)}")
     for deb in args.debs:
         verify_checksum(deb)
     results = [lint.run(deb, fail_on) for deb in args.debs]
@@ -83,7 +87,8 @@ def cmd_lint(args) -> dict:
 
 
 def cmd_repo(args) -> dict:
-    for deb in getattr(args, "debs", ()):  # publish: a broken file is named before anything else
+    # publish, record-gate: a broken or missing file is named before anything else
+    for deb in [*getattr(args, "debs", ()), *([args.deb] if getattr(args, "deb", None) else [])]:
         verify_checksum(deb)
     repo = _repository(args, make_key=args.action == "init" and args.make_key)
     if args.action == "init":
@@ -164,9 +169,10 @@ def cmd_repo(args) -> dict:
 def cmd_smoke(args) -> dict:
     release = load_release(args.packaging, args.release)
     service = release.service(args.service)
+    if args.deb:
+        verify_checksum(args.deb)
     repo = _repository(args)
     if args.deb:  # the distribution it was built for
-        verify_checksum(args.deb)
         built = release.point_of(DebFile(str(args.deb)).debcontrol()["Version"])
         if args.dist and args.dist != built.distribution:
             raise VenvdebError(f"{args.deb} was built for {built.distribution}, not {args.dist}",
@@ -308,6 +314,8 @@ def cmd_render(args) -> dict:
 def cmd_build(args) -> dict:
     release = load_release(args.packaging, args.release)
     progress = Progress(quiet=False)
+    if args.wheelhouse_deb:
+        verify_checksum(args.wheelhouse_deb, f"venvdeb wheelhouse build {release.name}")
     if args.wheelhouse_deb and not args.dist:  # built against that wheelhouse: its distribution
         points = [release.point_of(DebFile(str(args.wheelhouse_deb)).debcontrol()["Version"])]
     else:

@@ -16,6 +16,7 @@ SEVERITIES = {"E": "error", "W": "warning", "I": "info", "P": "pedantic", "X": "
               "O": "overridden", "C": "classification", "M": "masked"}
 LINE = re.compile(r"^(?P<code>[EWIPXOCM]): (?P<package>[^\s:]+)(?: [a-z]+)?: (?P<tag>[\w.+-]+)(?: (?P<context>.*))?$")
 DEFAULT_FAIL_ON = ("error", "warning")
+FAIL_ON_SEVERITIES = ("error", "warning", "info", "pedantic", "experimental")  # what lintian --fail-on takes
 
 
 @dataclass

@@ -71,6 +71,7 @@ def packaging_digest(service: Service, templates: Path = TEMPLATES) -> str:
 
 def latest_wheelhouse_deb(release: Release, options: BuildOptions) -> Path:
     if options.wheelhouse_deb:
+        verify_checksum(options.wheelhouse_deb, f"venvdeb wheelhouse build {release.name} --dist {release.distribution}")
         version = DebFile(str(options.wheelhouse_deb)).debcontrol()["Version"]
         if release.built_for(version) != release.distribution:
             raise VenvdebError(f"{options.wheelhouse_deb}: version {version} is not a wheelhouse for "

@@ -1,0 +1,93 @@
+"""Bad input, a table of it: each case a clear message naming the file, field or argument, a
+non-zero exit, and nothing written (no output, state, cache or repository directory appears).
+The cases that need the network or Debian's tools are in tests/integration/test_bad_input.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from venvdeb.cli import main
+
+OK_SERVICE = 'console_scripts = ["svc"]'
+
+
+def case(name, argv, said, release="", service="", files=None):
+    return pytest.param(argv, said, release, service, files or {}, id=name)
+
+
+CASES = [
+    # The release file.
+    case("release unknown key", ["validate", "t1"], ("releases/t1.toml: invalid", "key 'bogus': unknown key"), release="bogus = 1\n"),
+    case("release unknown distribution", ["validate", "t1"], "releases/t1.toml", release='distributions = ["sid"]\n'),
+    case("release names a service without a file", ["validate", "t1"], "ghost",
+         files={"releases/t1.toml": lambda s: s.replace('services = ["svc"]', 'services = ["svc", "ghost"]')}),
+    case("release constraints file missing", ["validate", "t1"], "upper-constraints.txt",
+         files={"upper-constraints.txt": None}),
+    case("release not valid TOML", ["validate", "t1"], "releases/t1.toml",
+         files={"releases/t1.toml": lambda s: s + "\n[[[\n"}),
+    case("no such release", ["validate", "t9"], "t9"),
+    # A service file.
+    case("service unknown key", ["validate", "t1"], ("services/svc.toml: invalid", "key 'colour': unknown key"), service="colour = 1\n"),
+    case("service version not PEP 440", ["validate", "t1"], "services/svc.toml",
+         files={"services/svc.toml": lambda s: s.replace('version = "1.17.0"', 'version = "one"')}),
+    case("service console script not a name", ["validate", "t1"], "console_scripts",
+         files={"services/svc.toml": lambda s: s.replace('console_scripts = ["svc"]', 'console_scripts = ["a b"]')}),
+    case("service smoke command of two lines", ["validate", "t1"], "services/svc.toml",
+         service='[build]\ncommands = ["a\\nb"]\n'),
+    case("service user not a user name", ["validate", "t1"], "key 'user'", service='user = "Root User"\n'),
+    case("service depends not a relation", ["validate", "t1"], "key 'depends'", service='depends = ["libvirt0 (>> )"]\n'),
+    case("service etc path escaping /etc", ["validate", "t1"], "key 'etc'", service='[etc]\n"../passwd" = "x"\n'),
+    case("service lintian override without a reason", ["validate", "t1"], "lintian_overrides[0]",
+         service='[[lintian_overrides]]\ntag = "some-tag"\n'),
+    case("service wsgi port out of range", ["validate", "t1"], "services/svc.toml",
+         service='[[wsgi]]\nname = "svc-api"\napplication = "svc.wsgi:application"\nport = 70000\n'),
+    case("service daemon without a command", ["validate", "t1"], "services/svc.toml",
+         service='[[daemons]]\nname = "svc-worker"\n'),
+    case("service rootwrap not a script name", ["validate", "t1"], "key 'helpers.rootwrap': '../x' is not a console script's name",
+         service='[helpers]\nrootwrap = "../x"\n'),
+    # Commands and their arguments.
+    case("build of a service the release lacks", ["build", "t1", "nosuch"], "nosuch"),
+    case("a distribution the release is not for", ["build", "t1", "svc", "--dist", "trixie"], "trixie"),
+    case("lint of a file that is not there", ["lint", "/nonexistent/venv-x_1_all.deb"], "/nonexistent/venv-x_1_all.deb"),
+    case("lint failing on a severity that is none", ["lint", "--fail-on", "fatal", "x.deb"], "--fail-on: 'fatal' is not a lintian severity"),
+    case("publish of a file that is not there", ["repo", "publish", "s", "/nonexistent/venv-x_1_all.deb"],
+         "/nonexistent/venv-x_1_all.deb"),
+    case("smoke of a file that is not there", ["smoke", "t1", "svc", "/nonexistent/venv-svc_1_all.deb"],
+         "/nonexistent/venv-svc_1_all.deb"),
+    case("build with a wheelhouse .deb that is not there", ["build", "t1", "svc", "--wheelhouse-deb", "/nonexistent/w.deb"],
+         "/nonexistent/w.deb"),
+    case("record-gate of a result that is not JSON", ["repo", "record-gate", "/nonexistent/x.deb", "lint", "/etc/hostname"],
+         "/nonexistent/x.deb"),
+    case("fetch from a URL that is not one", ["wheelhouse", "fetch", "t1", "--repo-url", "not a url"], "not a url"),
+]
+
+
+@pytest.mark.parametrize("argv, said, release, service, files", CASES)
+def test_bad_input_is_named_exits_non_zero_and_writes_nothing(make_root, tmp_path, capsys, monkeypatch,
+                                                             argv, said, release, service, files):
+    root = make_root("six===1.17.0\n", {"svc": ("six", "1.17.0")}, release_extra=release, service_extra=service)
+    for name, change in files.items():
+        path = root / name
+        if change is None:
+            path.unlink()
+        else:
+            path.write_text(change(path.read_text()))
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    dirs = {"VENVDEB_OUT": work / "out", "VENVDEB_STATE": work / "state", "VENVDEB_CACHE": work / "cache",
+            "VENVDEB_REPO": work / "repo"}
+    for key, value in dirs.items():
+        monkeypatch.setenv(key, str(value))
+    try:
+        code = main(["--packaging", str(root), *argv])
+    except SystemExit as exc:  # argparse's own refusals
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code not in (0, None), err
+    for part in (said,) if isinstance(said, str) else said:
+        assert part in err, err
+    assert "Traceback" not in err
+    assert sorted(p.name for p in work.iterdir()) == [], "something was written"
