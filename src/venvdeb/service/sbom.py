@@ -1,7 +1,10 @@
 """A CycloneDX SBOM of a service's venv: each bundled distribution, its version and sha256.
 
 Nothing in it varies between builds of the same content: no timestamp, and a serial number
-derived from the content itself.
+derived from the content itself. Each license goes where the schema says: an SPDX identifier as
+an id, an SPDX expression (``MIT OR Apache-2.0``) as an expression, anything else by name; and
+the document is validated against the CycloneDX 1.5 schema (cyclonedx-python-lib's) before it is
+written.
 """
 
 from __future__ import annotations
@@ -9,7 +12,12 @@ from __future__ import annotations
 import json
 import uuid
 
+from cyclonedx import spdx
+from cyclonedx.schema import SchemaVersion
+from cyclonedx.validation.json import JsonStrictValidator
+
 from .. import __version__
+from ..errors import VenvdebError
 from ..model.manifest import WheelItem
 
 NAMESPACE = uuid.UUID("6f0c4a36-5b1e-4c8e-9a57-0d3c1f1b9e21")  # venvdeb's, for uuid5
@@ -17,6 +25,15 @@ NAMESPACE = uuid.UUID("6f0c4a36-5b1e-4c8e-9a57-0d3c1f1b9e21")  # venvdeb's, for 
 
 def purl(name: str, version: str) -> str:
     return f"pkg:pypi/{name}@{version}"
+
+
+def license_choice(text: str) -> dict:
+    """One entry of a component's ``licenses``, in the form the schema gives that kind of text."""
+    if spdx.is_supported_id(text):
+        return {"license": {"id": spdx.fixup_id(text)}}
+    if spdx.is_expression(text) and any(f" {op} " in f" {text} " for op in ("AND", "OR", "WITH")):
+        return {"expression": text}
+    return {"license": {"name": text}}
 
 
 def cyclonedx(package: str, version: str, closure: list[WheelItem]) -> str:
@@ -28,7 +45,7 @@ def cyclonedx(package: str, version: str, closure: list[WheelItem]) -> str:
             "version": w.version,
             "purl": purl(w.name, w.version),
             "hashes": [{"alg": "SHA-256", "content": w.sha256}],
-            "licenses": [{"license": {"name": w.license}}],
+            "licenses": [license_choice(w.license)],
             "properties": [{"name": "venvdeb:wheel", "value": w.file},
                            {"name": "venvdeb:origin", "value": w.origin}],
         }
@@ -46,4 +63,8 @@ def cyclonedx(package: str, version: str, closure: list[WheelItem]) -> str:
         "components": components,
     }
     serial = uuid.uuid5(NAMESPACE, json.dumps(body, sort_keys=True))
-    return json.dumps({"serialNumber": f"urn:uuid:{serial}", **body}, indent=1, sort_keys=True) + "\n"
+    text = json.dumps({"serialNumber": f"urn:uuid:{serial}", **body}, indent=1, sort_keys=True) + "\n"
+    error = JsonStrictValidator(SchemaVersion.V1_5).validate_str(text)
+    if error is not None:
+        raise VenvdebError(f"{package} {version}: the SBOM does not validate against CycloneDX 1.5: {error}")
+    return text
