@@ -11,7 +11,7 @@ DEBIAN_PACKAGES := debhelper dh-virtualenv dpkg-dev devscripts lintian fakeroot 
 	python3 python3-venv python3-dev pkg-config zstd git gnupg reprepro mmdebstrap sbuild uidmap \
 	ca-certificates chromium chromium-driver sudo postgresql
 
-.PHONY: setup system venv lock demo master master-stop test test-unit bench bench-all bench-service bench-pipeline bench-buildbot bench-chroot bench-matrix bench-fleet bench-buildbot-cli clean
+.PHONY: setup system venv lock test-fleet demo master master-stop test test-unit bench bench-all bench-service bench-pipeline bench-buildbot bench-chroot bench-matrix bench-fleet bench-buildbot-cli clean
 
 setup: system venv
 
@@ -66,9 +66,15 @@ master: setup
 master-stop:
 	$(BIN)/python -m venvdeb.buildbot.local stop --workers $(WORKERS)
 
+# Every capability on its smallest real case; the durations show where the time goes.
 test: setup
 	$(BIN)/buildbot checkconfig master.cfg
-	$(BIN)/pytest -q -ra
+	$(BIN)/pytest -q -ra -m 'not fleet' --durations=25
+
+# The core fleet of 2025.2 itself (build, lint, functional smoke of the real services): what
+# make demo also runs, as a test with named checks. Long, and network-heavy: not in make test.
+test-fleet: setup
+	$(BIN)/pytest -q -ra -m fleet --durations=25
 
 test-unit: venv
 	$(BIN)/pytest -q -m 'not integration and not network'

@@ -15,7 +15,7 @@ from venvdeb.model import load_release
 from .conftest import in_a_new_repository
 from .test_service_build import run
 
-pytestmark = [pytest.mark.integration, pytest.mark.network]
+pytestmark = [pytest.mark.integration, pytest.mark.network, pytest.mark.fleet]
 
 RELEASE = load_release(PROJECT / "packaging", "2025.2").at("bookworm")
 
