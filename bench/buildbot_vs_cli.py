@@ -40,7 +40,6 @@ def cli(service: str, work: Path, cache_dir: Path) -> tuple[float, dict]:
 
 def buildbot(service: str, work: Path, cache_dir: Path) -> tuple[float, dict]:
     from venvdeb.buildbot.local import Farm
-    from venvdeb.buildbot.rest import Api
     from venvdeb.buildbot.schedulers import identifier
     from venvdeb.repository.signing import stop_agent
 
@@ -59,7 +58,7 @@ def buildbot(service: str, work: Path, cache_dir: Path) -> tuple[float, dict]:
         password = farm.ensure_secrets()
         farm.create()
         farm.start()
-        api = Api(f"http://127.0.0.1:{www}")
+        api = farm.api()
         api.wait(lambda: any(w["connected_to"] for w in api.get("workers")["workers"]), 120, "the worker")
         api.login("admin", password)
         point = f"{RELEASE}-{DIST}"

@@ -25,7 +25,6 @@ POINT = f"{RELEASE}-{DIST}"  # as builder names spell a release at a distributio
 
 def run_farm(workers: tuple[str, ...], work: Path, cache_dir: Path) -> dict:
     from venvdeb.buildbot.local import Farm
-    from venvdeb.buildbot.rest import Api
     from venvdeb.buildbot.schedulers import identifier
     from venvdeb.model import load_release
     from venvdeb.repository.signing import stop_agent
@@ -47,7 +46,7 @@ def run_farm(workers: tuple[str, ...], work: Path, cache_dir: Path) -> dict:
         password = farm.ensure_secrets()
         farm.create()
         farm.start()
-        api = Api(f"http://127.0.0.1:{www}")
+        api = farm.api()
         api.wait(lambda: sum(bool(w["connected_to"]) for w in api.get("workers")["workers"]) == len(workers),
                  120, "the workers")
         api.login("admin", password)

@@ -12,7 +12,6 @@ import pytest
 
 from tests.conftest import PROJECT, write
 from venvdeb.buildbot.local import Farm
-from venvdeb.buildbot.rest import Api
 from venvdeb.http import free_port
 from venvdeb.repository.signing import stop_agent
 
@@ -173,6 +172,7 @@ def _farm(make_root, tmp_path, cache_dir, upstream, smoke: bool, settings: str =
         gnupghome = "{tmp_path / 'gnupg'}"
         state_dir = "{tmp_path / 'state'}"
         upload_dir = "{tmp_path / 'uploads'}"
+        tls_dir = "{tmp_path / 'tls'}"
         cache_dir = "{cache_dir}"
         smoke = {"true" if smoke else "false"}
         poll_interval = 2
@@ -191,7 +191,8 @@ def _farm(make_root, tmp_path, cache_dir, upstream, smoke: bool, settings: str =
         password = farm.ensure_secrets()
         farm.create()
         farm.start()
-        api = Api(f"http://127.0.0.1:{www}")
+        api = farm.api()
+        assert api.url.startswith("https://")
         api.wait(lambda: any(w["connected_to"] for w in api.get("workers")["workers"]), 60, "the worker")
         yield farm, api, password
     finally:
@@ -238,6 +239,8 @@ def browser(tmp_path):
     options.binary_location = shutil.which("chromium")
     for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                # the farm's certificate is self-signed, made for the test
+                "--ignore-certificate-errors",
                 f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=1400,1000"):
         options.add_argument(arg)
     driver = webdriver.Chrome(options=options,

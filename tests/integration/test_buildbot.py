@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from venvdeb.buildbot.rest import Api
 from venvdeb.repository import Repository
 from venvdeb.repository.signing import Key, fingerprints
 from .conftest import git
@@ -34,13 +33,15 @@ def test_forced_and_polled_builds_publish_to_staging(farm, tmp_path, upstream):
     _, api, password = farm
 
     # Anonymous: may read, may not force.
-    anonymous = Api(api.url)
+    anonymous = api.anonymous()
     status, answer = anonymous.call("forceschedulers/force_wheelhouse_b1_bookworm", "force",
                                     builderid=str(api.builder_id("wheelhouse-b1-bookworm")), reason="anonymous")
     assert status == 403, answer
     assert anonymous.get("builders")["builders"]
 
     api.login("admin", password)
+    # Served over TLS: Buildbot marks the session cookie Secure.
+    assert list(api.cookies) and all(cookie.secure for cookie in api.cookies)
     build = api.wait_request(api.force("force_wheelhouse_b1_bookworm", "wheelhouse-b1-bookworm", reason="First wheelhouse"))
     assert build["results"] == SUCCESS, api.steps(build)
     assert build["properties"]["wheelhouse_package"][0] == "test-wheelhouse-b1"

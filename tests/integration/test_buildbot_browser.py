@@ -19,7 +19,7 @@ def test_login_force_and_see_the_build_start(farm, browser, tmp_path):
     host = api.url.split("://", 1)[1]
     # Top-level navigation with credentials answers Buildbot's basic-auth login; it sets the
     # session cookie and redirects to the UI.
-    browser.get(f"http://admin:{password}@{host}/auth/login")
+    browser.get(f"https://admin:{password}@{host}/auth/login")
     builder = api.builder_id("wheelhouse-b1-bookworm")
     browser.get(f"{api.url}/#/builders/{builder}")
     wait.until(ec.presence_of_element_located((By.XPATH, "//*[contains(text(), 'admin')]")))

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from buildbot.process.results import CANCELLED, FAILURE, SUCCESS
 
-from venvdeb.buildbot.rest import Api
 
 
 webdriver = pytest.importorskip("selenium.webdriver")
@@ -94,7 +93,7 @@ def test_gates_overlap_promotion_and_rollback_and_a_stopped_build_stops_the_mast
     # Each build promoted through the form once its gates passed (staging keeps one version),
     # then production rolled back to the first.
     first_version = props["version"]
-    anonymous = Api(api.url)
+    anonymous = api.anonymous()
     status, answer = anonymous.call("forceschedulers/force_promote_b1_bookworm", "force", reason="x",
                                     builderid=str(api.builder_id("promote-b1-bookworm")),
                                     package="venv-gitsvc", version=first_version)
@@ -125,7 +124,7 @@ def test_gates_overlap_promotion_and_rollback_and_a_stopped_build_stops_the_mast
     link = row.find_element(By.TAG_NAME, "a")
     assert link.text == "success" and link.get_attribute("href").endswith(f"/builds/{second['number']}")
     host = api.url.split("://", 1)[1]
-    browser.get(f"http://admin:{password}@{host}/auth/login")
+    browser.get(f"https://admin:{password}@{host}/auth/login")
     browser.get(f"{api.url}/#/releases")
     wait.until(ec.presence_of_element_located((By.XPATH, "//*[contains(., 'Releases')]")))
     time.sleep(2)  # the dashboard's frame loads after the UI

@@ -4,7 +4,6 @@ The cases that need the network or Debian's tools are in tests/integration/test_
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 

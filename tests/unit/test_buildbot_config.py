@@ -59,7 +59,17 @@ def test_builders_and_schedulers_come_from_packaging(root):
     nightly = {s.name: s for s in config["schedulers"]}["nightly-repo-refresh"]
     assert nightly.builderNames == ["repo-refresh"] and nightly._config_kwargs["hour"] == 4
     assert config["buildbotNetUsageData"] is None
-    assert config["www"]["port"] == "tcp:8010:interface=127.0.0.1"
+    # HTTPS, with a self-signed certificate made on first load (key readable by its owner only).
+    tls = root / "var" / "buildbot" / "tls"
+    assert config["www"]["port"] == (f"ssl:8010:interface=127.0.0.1:privateKey={tls / 'key.pem'}"
+                                     f":certKey={tls / 'cert.pem'}")
+    assert (tls / "key.pem").stat().st_mode & 0o777 == 0o600 and config["buildbotURL"] == "https://127.0.0.1:8010/"
+    from cryptography import x509
+
+    cert = x509.load_pem_x509_certificate((tls / "cert.pem").read_bytes())
+    sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert "127.0.0.1" in {str(ip) for ip in sans.get_values_for_type(x509.IPAddress)}
+    assert make_config(root, {"VENVDEB_BUILDBOT_WWW_TLS": "false"})["www"]["port"] == "tcp:8010:interface=127.0.0.1"
     assert config["protocols"]["pb"]["port"] == "tcp:9989:interface=127.0.0.1"
     assert set(config["www"]["plugins"]) == {"waterfall_view", "console_view", "grid_view", "wsgi_dashboards"}
     (page,) = config["www"]["plugins"]["wsgi_dashboards"]
@@ -132,7 +142,7 @@ def test_settings_file_and_environment(root):
     env["VENVDEB_BUILDBOT_WWW_PORT"] = "8111"  # the environment wins over the file
     config = make_config(root, env)
     assert config["db"]["db_url"] == "postgresql://buildbot@db.example.org/buildbot"
-    assert config["www"]["port"] == "tcp:8111:interface=127.0.0.1"
+    assert config["www"]["port"].startswith("ssl:8111:interface=127.0.0.1:privateKey=")
     assert [(w.workername, w.password) for w in config["workers"]] == [("w1", "p1"), ("w2", "p2"),
                                                                        ("master-local", None)]
     assert config["builders"][1].workernames == ["w1", "w2"]

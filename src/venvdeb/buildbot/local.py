@@ -51,6 +51,14 @@ class Farm:
     def settings(self) -> settings_mod.Settings:
         return settings_mod.load(self.root, self.env)
 
+    def api(self):
+        """The master's REST API, trusting its TLS certificate."""
+        from .rest import Api
+        from .tls import CERT
+
+        s = self.settings
+        return Api(s.www_url, cafile=str(s.path(s.tls_dir) / CERT) if s.www_tls else None)
+
     def bin(self, name: str) -> str:
         return str(Path(sys.executable).parent / name)
 

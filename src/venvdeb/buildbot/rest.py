@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.cookiejar
 import json
+import ssl
 import time
 import urllib.error
 import urllib.request
@@ -13,9 +14,18 @@ from base64 import b64encode
 class Api:
     """The master's REST API, as a browser session: a login cookie or none."""
 
-    def __init__(self, url: str):
-        self.url = url.rstrip("/")
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    def __init__(self, url: str, cafile: str | None = None):
+        """``cafile``: the certificate to trust for an https URL (the farm's self-signed one)."""
+        self.url, self.cafile = url.rstrip("/"), cafile
+        self.cookies = http.cookiejar.CookieJar()
+        handlers = [urllib.request.HTTPCookieProcessor(self.cookies)]
+        if cafile:
+            handlers.append(urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=cafile)))
+        self.opener = urllib.request.build_opener(*handlers)
+
+    def anonymous(self) -> "Api":
+        """Another session of the same master, logged in as nobody."""
+        return Api(self.url, self.cafile)
 
     def login(self, user: str, password: str) -> None:
         token = b64encode(f"{user}:{password}".encode()).decode()

@@ -27,6 +27,8 @@ ENVIRONMENT = {
     "db_url": ("VENVDEB_BUILDBOT_DB_URL", str),
     "www_port": ("VENVDEB_BUILDBOT_WWW_PORT", int),
     "www_host": ("VENVDEB_BUILDBOT_WWW_HOST", str),
+    "www_tls": ("VENVDEB_BUILDBOT_WWW_TLS", bool),
+    "tls_dir": ("VENVDEB_BUILDBOT_TLS_DIR", str),
     "worker_port": ("VENVDEB_BUILDBOT_WORKER_PORT", int),
     "worker_host": ("VENVDEB_BUILDBOT_WORKER_HOST", str),
     "secrets_file": ("VENVDEB_BUILDBOT_SECRETS", str),
@@ -69,6 +71,8 @@ class Settings:
     db_url: str = "sqlite:///state.sqlite"  # relative to the master's basedir
     www_port: int = 8010
     www_host: str = "127.0.0.1"
+    www_tls: bool = True  # HTTPS with tls_dir's certificate (self-signed, made at first start); false behind a proxy
+    tls_dir: str = "var/buildbot/tls"
     worker_port: int = 9989
     worker_host: str = "127.0.0.1"
     secrets_file: str = "var/buildbot/secrets.toml"
@@ -92,7 +96,7 @@ class Settings:
 
     @property
     def www_url(self) -> str:
-        return f"http://{self.www_host}:{self.www_port}/"
+        return f"{'https' if self.www_tls else 'http'}://{self.www_host}:{self.www_port}/"
 
     def secrets(self) -> Secrets:
         return load_secrets(self.path(self.secrets_file))

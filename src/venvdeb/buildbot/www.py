@@ -8,10 +8,12 @@ action): AnyControlEndpointMatcher denies every control endpoint to everyone els
 from __future__ import annotations
 
 from buildbot.plugins import util
+from twisted.internet.endpoints import quoteStringArgument
 
 from ..repository import Repository
 from .release_page import ReleasePage
 from .settings import Secrets, Settings
+from .tls import ensure_certificate
 
 PLUGINS = {"waterfall_view": {}, "console_view": {}, "grid_view": {}}
 RELEASE_PAGE = "releases"  # /#/releases in the UI; the page itself at /plugins/wsgi_dashboards/releases/
@@ -29,12 +31,21 @@ def authz(secrets: Secrets) -> util.Authz:
     )
 
 
+def port(settings: Settings) -> str:
+    """HTTPS (Buildbot then marks its session cookie Secure), or plain HTTP behind a proxy."""
+    if not settings.www_tls:
+        return f"tcp:{settings.www_port}:interface={settings.www_host}"
+    cert, key = ensure_certificate(settings.path(settings.tls_dir), settings.www_host)
+    return (f"ssl:{settings.www_port}:interface={settings.www_host}:privateKey={quoteStringArgument(str(key))}"
+            f":certKey={quoteStringArgument(str(cert))}")
+
+
 def www(settings: Settings, secrets: Secrets, points: list) -> dict:
     page = ReleasePage(points, Repository(settings.path(settings.repo_dir)))
     plugins = dict(PLUGINS, wsgi_dashboards=[{"name": RELEASE_PAGE, "caption": "Releases", "app": page,
                                               "order": 1, "icon": "list"}])
     config = {
-        "port": f"tcp:{settings.www_port}:interface={settings.www_host}",
+        "port": port(settings),
         "plugins": plugins,
         "authz": authz(secrets),
     }

@@ -29,8 +29,9 @@ def purl(name: str, version: str) -> str:
 
 def license_choice(text: str) -> dict:
     """One entry of a component's ``licenses``, in the form the schema gives that kind of text."""
-    if spdx.is_supported_id(text):
-        return {"license": {"id": spdx.fixup_id(text)}}
+    spdx_id = spdx.fixup_id(text)  # an SPDX identifier, whatever its case; else None
+    if spdx_id:
+        return {"license": {"id": spdx_id}}
     if spdx.is_expression(text) and any(f" {op} " in f" {text} " for op in ("AND", "OR", "WITH")):
         return {"expression": text}
     return {"license": {"name": text}}

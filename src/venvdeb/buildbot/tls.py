@@ -1,0 +1,46 @@
+"""The web UI's TLS certificate: self-signed, made the first time the master's configuration is
+loaded (make master), for the address it listens on. Operators with a certificate of their own
+put it (and its key) in the same two files; a reverse proxy is the other way (README)."""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from ..files import write_atomic
+
+CERT, KEY = "cert.pem", "key.pem"
+VALID_DAYS = 825  # what browsers accept for a server certificate
+
+
+def ensure_certificate(where: Path, host: str) -> tuple[Path, Path]:
+    """(certificate, key) in ``where``: the ones there, or a new self-signed pair for ``host``."""
+    cert, key = where / CERT, where / KEY
+    if cert.is_file() and key.is_file():
+        return cert, key
+    private = ec.generate_private_key(ec.SECP256R1())
+    names = {x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))}
+    try:
+        names.add(x509.IPAddress(ipaddress.ip_address(host)))
+    except ValueError:
+        names.add(x509.DNSName(host))
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host),
+                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "venvdeb build farm")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+                   .public_key(private.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - datetime.timedelta(minutes=5))
+                   .not_valid_after(now + datetime.timedelta(days=VALID_DAYS))
+                   .add_extension(x509.SubjectAlternativeName(sorted(names, key=str)), critical=False)
+                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                   .sign(private, hashes.SHA256()))
+    write_atomic(key, private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                            serialization.NoEncryption()), mode=0o600)
+    write_atomic(cert, certificate.public_bytes(serialization.Encoding.PEM))
+    return cert, key
