@@ -143,10 +143,20 @@ def test_settings_file_and_environment(root):
     config = make_config(root, env)
     assert config["db"]["db_url"] == "postgresql://buildbot@db.example.org/buildbot"
     assert config["www"]["port"].startswith("ssl:8111:interface=127.0.0.1:privateKey=")
-    assert [(w.workername, w.password) for w in config["workers"]] == [("w1", "p1"), ("w2", "p2"),
-                                                                       ("master-local", None)]
+    # Passwords are not in the loaded configuration: Buildbot renders each worker's Secret from
+    # the provider, which reads the secrets file; web logins are checked against it the same way.
+    from buildbot.process.properties import Secret
+
+    workers = config["workers"]
+    assert [w.workername for w in workers] == ["w1", "w2", "master-local"]
+    assert all(isinstance(w.password, Secret) for w in workers[:2]) and "p1" not in repr(workers[0].password)
+    (provider,) = config["secretsProviders"]
+    assert provider.get("workers/w1") == "p1" and provider.get("workers/nobody") is None
+    assert provider.get("users/alice") is not None and provider.get("other/alice") is None
+    auth = config["www"]["auth"]
+    assert auth.check_credentials(b"alice", provider.get("users/alice").encode())
+    assert not auth.check_credentials(b"alice", b"wrong") and not auth.check_credentials(b"mallory", b"x")
     assert config["builders"][1].workernames == ["w1", "w2"]
-    assert config["www"]["auth"].checkers  # user/password from the secrets file
     names = {s.name: s for s in config["schedulers"]}
     nightly = names["nightly_r1_bookworm"]
     assert nightly.builderNames == ["wheelhouse-r1-bookworm"] and kw(nightly)["hour"] == 3

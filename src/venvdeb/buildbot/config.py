@@ -14,6 +14,7 @@ from buildbot.plugins import util, worker
 
 from ..model import list_releases, load_release
 from . import factories, schedulers, settings as settings_mod, www
+from .secrets_file import SecretsFile
 
 
 def builders(settings, release) -> list:
@@ -44,7 +45,8 @@ MASTER_WORKER = "master-local"
 
 def make_config(root: Path, environ: dict | None = None) -> dict:
     settings = settings_mod.load(Path(root), os.environ if environ is None else environ)
-    secrets = settings.secrets()
+    secrets = settings.secrets()  # who exists (workers, logins, admins); passwords via the provider
+    provider = SecretsFile(path=str(settings.path(settings.secrets_file)))
     packaging = settings.path(settings.packaging)
     releases = [load_release(packaging, name) for name in list_releases(packaging)]
     watches = schedulers.Watches()
@@ -60,12 +62,16 @@ def make_config(root: Path, environ: dict | None = None) -> dict:
         "title": "venvdeb",
         "buildbotURL": settings.www_url,
         "buildbotNetUsageData": None,
-        "workers": [worker.Worker(name, settings_mod.worker_password(secrets, name), max_builds=1)
+        "secretsProviders": [provider],
+        # A worker's password is a Secret, rendered by Buildbot from the provider when the master
+        # starts; one without a configured password gets an unguessable one (it cannot connect).
+        "workers": [worker.Worker(name, util.Secret(f"workers/{name}") if name in secrets.workers
+                                  else settings_mod.worker_password(secrets, name), max_builds=1)
                     for name in settings.workers] + [worker.LocalWorker(MASTER_WORKER)],
         "protocols": {"pb": {"port": f"tcp:{settings.worker_port}:interface={settings.worker_host}"}},
         "builders": all_builders,
         "schedulers": all_schedulers,
         "change_source": watches.pollers(settings),
-        "www": www.www(settings, secrets, points),
+        "www": www.www(settings, secrets, points, provider),
         "db": {"db_url": settings.db_url},
     }

@@ -12,6 +12,7 @@ from twisted.internet.endpoints import quoteStringArgument
 
 from ..repository import Repository
 from .release_page import ReleasePage
+from .secrets_file import SecretsFile, SecretsFileAuth
 from .settings import Secrets, Settings
 from .tls import ensure_certificate
 
@@ -40,7 +41,7 @@ def port(settings: Settings) -> str:
             f":certKey={quoteStringArgument(str(cert))}")
 
 
-def www(settings: Settings, secrets: Secrets, points: list) -> dict:
+def www(settings: Settings, secrets: Secrets, points: list, provider: SecretsFile) -> dict:
     page = ReleasePage(points, Repository(settings.path(settings.repo_dir)))
     plugins = dict(PLUGINS, wsgi_dashboards=[{"name": RELEASE_PAGE, "caption": "Releases", "app": page,
                                               "order": 1, "icon": "list"}])
@@ -50,5 +51,5 @@ def www(settings: Settings, secrets: Secrets, points: list) -> dict:
         "authz": authz(secrets),
     }
     if secrets.users:
-        config["auth"] = util.UserPasswordAuth(dict(secrets.users))
+        config["auth"] = SecretsFileAuth(provider)
     return config
