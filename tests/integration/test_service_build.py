@@ -219,3 +219,41 @@ def test_a_plain_pip_install_renders_the_same_tree(tiny, tmp_path, cache_dir):
     assert [line for line in changelogs[0] if not line.startswith(" -- ")] == \
         [line for line in changelogs[1] if not line.startswith(" -- ")]
     assert trees["installed"] == trees["checkout"]
+
+
+def test_eight_builds_of_one_package_at_once_take_eight_versions_and_all_publish(tiny, tmp_path, cache_dir):
+    """Eight `venvdeb build` processes of one service at once, one state directory: eight
+    versions, eight ledger entries, eight packages; published one after the other, reprepro's
+    checks pass."""
+    from venvdeb.model.ledger import Ledger
+    from venvdeb.repository import Repository
+    from venvdeb.repository.signing import make_throwaway, stop_agent
+    from venvdeb.model import load_release
+
+    argv = [sys.executable, "-m", "venvdeb", "--packaging", str(tiny), "build", "s1", "svc", "--cache-dir",
+            str(cache_dir), "--out-dir", str(tmp_path / "out"), "--state-dir", str(tmp_path / "state"), "--json"]
+    procs = [subprocess.Popen([*argv, "--reason", f"Build {n}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for n in range(8)]
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=900)
+        assert proc.returncode == 0, err[-2000:]
+        results.append(json.loads(out))
+    versions = sorted((r["version"] for r in results), key=lambda v: int(v.rsplit("u", 1)[1]))
+    assert versions == [f"3.4.2-deb12u{n}" for n in range(1, 9)]
+    ledger = Ledger(tmp_path / "state" / "s1" / "bookworm" / "venv-svc.ledger.json")
+    assert [e.version for e in ledger.entries] == versions and ledger.reserved == []
+    assert {e.changes[0] for e in ledger.entries} == {f"Build {n}." for n in range(8)}
+
+    key = make_throwaway(tmp_path / "gnupg")
+    try:
+        repo = Repository(tmp_path / "repo", key)
+        repo.init([load_release(tiny, "s1")])
+        for version in versions:
+            deb = next(Path(r["deb"]) for r in results if r["version"] == version)
+            assert repo.publish("bookworm-s1-staging", deb)["published"]
+        repo.reprepro("check")
+        repo.reprepro("checkpool")
+        assert len(repo.snapshots("bookworm-s1-staging")) == 8
+    finally:
+        stop_agent(key.gnupghome)
