@@ -3,6 +3,8 @@ chroot: started from its installed unit, as its user, asked over HTTP on 127.0.0
 
 The smallest real case: werkzeug's own test application (werkzeug.testapp:test_app). Keystone,
 the real service, is brought up the same way in test_default_services.py and by make demo.
+The same service has a privileged helper, as nova and neutron do: oslo.rootwrap, run by the
+service user through sudo (the package's sudoers file), allowing what its filters allow.
 """
 
 from __future__ import annotations
@@ -15,13 +17,41 @@ from .conftest import pipeline_in_a_new_repository
 
 pytestmark = [pytest.mark.integration, pytest.mark.network]
 
-CONSTRAINTS = "werkzeug===3.1.3\nmarkupsafe===3.0.2\ngunicorn===23.0.0\npackaging===25.0\n"
+CONSTRAINTS = ("werkzeug===3.1.3\nmarkupsafe===3.0.2\ngunicorn===23.0.0\npackaging===25.0\n"
+               "oslo.rootwrap===7.9.0\ndebtcollector===3.0.0\nwrapt===2.1.1\npbr===7.0.3\nsetuptools===80.10.2\n")
 
 SERVICE = """
 name = "wz"
 summary = "werkzeug's test application"
-console_scripts = []
+requirements = ["oslo.rootwrap"]
+console_scripts = ["oslo-rootwrap"]
 smoke_commands = ["python3 -c 'print(1)'"]
+
+[helpers]
+rootwrap = "oslo-rootwrap"
+
+[etc]
+"rootwrap.conf" = '''
+[DEFAULT]
+filters_path = /etc/wz/rootwrap.d
+exec_dirs = /usr/lib/venvs/wz/bin,/sbin,/usr/sbin,/bin,/usr/bin
+use_syslog = False
+'''
+"rootwrap.d/wz.filters" = '''
+[Filters]
+id: CommandFilter, id, root
+'''
+
+[[smoke.commands]]
+description = "oslo-rootwrap runs what its filters allow, as root"
+run = "sudo oslo-rootwrap /etc/wz/rootwrap.conf id -un"
+contains = "root"
+
+[[smoke.commands]]
+description = "oslo-rootwrap refuses a command that no filter allows"
+run = "sudo oslo-rootwrap /etc/wz/rootwrap.conf cat /etc/shadow"
+status = 99
+contains = "Unauthorized command"
 
 [source]
 pypi = "werkzeug"
@@ -86,6 +116,13 @@ def test_an_api_is_served_from_its_unit_and_a_wrong_expectation_or_a_broken_appl
     overrides = data.get_content("./usr/share/lintian/overrides/venv-wz").decode()
     assert ("# upstream's wheels ship their licence files inside the venv\n"
             "venv-wz: package-contains-documentation-outside-usr-share-doc [usr/lib/venvs/wz/*]\n") in overrides
+
+    # The helper: sudo lets the service user run the venv's rootwrap with the package's config only.
+    sudoers = data.get_content("./etc/sudoers.d/wz").decode()
+    assert "wz ALL = (root) NOPASSWD: /usr/lib/venvs/wz/bin/oslo-rootwrap /etc/wz/rootwrap.conf *" in sudoers
+    assert "sudo" in DebFile(str(deb)).debcontrol()["Depends"]
+    assert "smoke: ok   as wz: oslo-rootwrap runs what its filters allow, as root" in said
+    assert "smoke: ok   as wz: oslo-rootwrap refuses a command that no filter allows" in said
 
     # Smoke: the package's own checks pass, then the application answers as declared...
     assert "smoke: ok   systemd-analyze verify" in said
