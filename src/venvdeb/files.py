@@ -66,7 +66,8 @@ def verify_checksum(deb: Path, rebuild: str | None = None) -> None:
         raise VenvdebError(f"{deb}: no such package file", hint=rebuild)
     recorded = checksum_file(deb)
     if recorded.is_file():
-        expected = recorded.read_text().split()[0]
+        words = recorded.read_text(errors="replace").split()
+        expected = words[0] if words else ""
         got = sha256_file(deb)
         if got != expected:
             raise VenvdebError(f"{deb}: corrupt or truncated: sha256 {got}, built as {expected} "

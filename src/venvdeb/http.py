@@ -15,6 +15,8 @@ import os
 import socket
 import tempfile
 import time
+import urllib.parse
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,17 +50,30 @@ class Client:
     timeout: float = 60.0
     pool_size: int = 8  # connections kept per host: the wheelhouse downloads in parallel
     _pool: urllib3.PoolManager = field(init=False, repr=False)
+    _proxies: dict = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self):
         retries = _Retry(total=self.attempts - 1, backoff_factor=self.backoff, status_forcelist=RETRIABLE_STATUS,
                          allowed_methods={"GET"}, respect_retry_after_header=True, raise_on_status=True)
-        self._pool = urllib3.PoolManager(num_pools=4, maxsize=self.pool_size, retries=retries,
-                                         timeout=urllib3.Timeout(total=None, connect=self.timeout, read=self.timeout),
-                                         headers={"User-Agent": USER_AGENT})
+        self._options = dict(num_pools=4, maxsize=self.pool_size, retries=retries, headers={"User-Agent": USER_AGENT},
+                             timeout=urllib3.Timeout(total=None, connect=self.timeout, read=self.timeout))
+        self._pool = urllib3.PoolManager(**self._options)
+
+    def _pool_for(self, url: str) -> urllib3.PoolManager:
+        """The proxy the environment names for this URL (http_proxy, https_proxy, no_proxy, as
+        urllib, pip and uv read them), else a direct connection."""
+        parts = urllib.parse.urlsplit(url)
+        proxy = urllib.request.getproxies().get(parts.scheme)
+        local = parts.hostname in ("localhost", "127.0.0.1", "::1")  # the farm's repository, a test's index
+        if not proxy or local or urllib.request.proxy_bypass(parts.hostname or ""):
+            return self._pool
+        if proxy not in self._proxies:
+            self._proxies[proxy] = urllib3.ProxyManager(proxy, **self._options)
+        return self._proxies[proxy]
 
     def _get(self, url: str, accept: str | None, stream: bool) -> urllib3.BaseHTTPResponse:
         headers = {"User-Agent": USER_AGENT, **({"Accept": accept} if accept else {})}
-        response = self._pool.request("GET", url, headers=headers, preload_content=not stream)
+        response = self._pool_for(url).request("GET", url, headers=headers, preload_content=not stream)
         if response.status == 404:
             response.release_conn()
             raise NotFound(url)

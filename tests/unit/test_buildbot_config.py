@@ -70,6 +70,16 @@ def test_builders_and_schedulers_come_from_packaging(root):
     sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert "127.0.0.1" in {str(ip) for ip in sans.get_values_for_type(x509.IPAddress)}
     assert make_config(root, {"VENVDEB_BUILDBOT_WWW_TLS": "false"})["www"]["port"] == "tcp:8010:interface=127.0.0.1"
+    # Kept while it fits; made again for another host, or when the key is not the certificate's.
+    from venvdeb.buildbot.tls import ensure_certificate
+
+    made = (tls / "cert.pem").read_bytes()
+    assert ensure_certificate(tls, "127.0.0.1") and (tls / "cert.pem").read_bytes() == made
+    ensure_certificate(tls, "build.example.org")
+    assert (tls / "cert.pem").read_bytes() != made
+    moved = (tls / "cert.pem").read_bytes()
+    (tls / "key.pem").write_bytes((tls / "key.pem").read_bytes())  # unchanged key: kept
+    assert ensure_certificate(tls, "build.example.org") and (tls / "cert.pem").read_bytes() == moved
     assert config["protocols"]["pb"]["port"] == "tcp:9989:interface=127.0.0.1"
     assert set(config["www"]["plugins"]) == {"waterfall_view", "console_view", "grid_view", "wsgi_dashboards"}
     (page,) = config["www"]["plugins"]["wsgi_dashboards"]

@@ -95,3 +95,20 @@ def test_a_change_in_the_number_of_components_is_where_the_orders_part():
     """Documented, not hidden: dpkg does not pad with zeros. next_version refuses such a build."""
     assert Version("1.0.0rc1") < Version("1.0")
     assert not dpkg_lt(debian_upstream("1.0.0rc1"), debian_upstream("1.0"))
+
+
+def test_a_version_spelled_by_the_earlier_mapping_is_named_when_it_blocks_the_next_build():
+    """pbr's 1.0.1.dev2 was built as 1.0.1~dev2 before; the next, 1.0.1.dev3, is 1.0.1~~dev3 now,
+    which dpkg sorts lower: the build is refused, and says why and what to do."""
+    from venvdeb.errors import VenvdebError
+    from venvdeb.model.versions import next_version, python_of
+
+    assert python_of("1.0.1~dev2") == python_of("1.0.1~~dev2") == Version("1.0.1.dev2")
+    assert python_of("2.0.post1") == python_of("2.0+post1") == Version("2.0.post1")
+    assert python_of("1:2.0~rc1") == Version("1!2.0rc1")
+    with pytest.raises(VenvdebError) as exc:
+        next_version(debian_upstream("1.0.1.dev3"), "1.0.1~dev2-deb12u1", "services/gitsvc.toml", 12)
+    assert "spelled the way an earlier venvdeb did" in str(exc.value) and "epoch" in exc.value.hint
+    with pytest.raises(VenvdebError) as exc:  # really older: the plain refusal
+        next_version(debian_upstream("1.0.0"), "1.0.1~dev2-deb12u1", "services/gitsvc.toml", 12)
+    assert "would go backwards" in str(exc.value)

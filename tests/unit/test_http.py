@@ -129,3 +129,17 @@ def test_one_connection_serves_many_requests(server):
     for n in range(5):
         client.get_bytes(f"{server}/p{n}")
     assert len({port for _, port, _ in Flaky.seen}) == 1
+
+
+def test_the_environments_proxy_is_used_and_no_proxy_honoured(server, monkeypatch):
+    """The server here plays the proxy: asked for an absolute URL of another host."""
+    monkeypatch.setenv("http_proxy", server)
+    monkeypatch.setenv("no_proxy", "pypi.local.test")
+    assert Client(attempts=1).get_bytes(server + "/direct") == b"payload:/direct"  # 127.0.0.1: never proxied
+    Flaky.hits.clear()
+    client = Client(attempts=1)
+    assert client.get_bytes("http://index.example.test/simple/x/") == b"payload:http://index.example.test/simple/x/"
+    assert Flaky.hits == ["http://index.example.test/simple/x/"]
+    monkeypatch.setenv("no_proxy", "index.example.test")
+    with pytest.raises(NetworkError):  # direct, and that host does not exist
+        Client(attempts=1).get_bytes("http://index.example.test/simple/x/")

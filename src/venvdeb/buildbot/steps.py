@@ -562,8 +562,10 @@ class RepoRefresh(VenvdebMasterStep):
     subcommand = ("repo", "refresh")
 
     def record(self, data):
-        until = sorted(set((data.get("valid_until") or {}).values()))
-        return f"{len(data.get('valid_until') or {})} suites valid until {until[-1] if until else '?'}"
+        from email.utils import parsedate_to_datetime
+
+        until = sorted(set((data.get("valid_until") or {}).values()), key=parsedate_to_datetime)
+        return f"{len(data.get('valid_until') or {})} suites valid until {until[0] if until else '?'}"
 
 
 class Smoke(VenvdebMasterStep):

@@ -19,10 +19,29 @@ CERT, KEY = "cert.pem", "key.pem"
 VALID_DAYS = 825  # what browsers accept for a server certificate
 
 
+def _usable(cert: Path, key: Path, host: str) -> bool:
+    """The pair belongs together (a crash between the two writes would part them) and names
+    ``host`` (www_host may have changed since it was made)."""
+    try:
+        certificate = x509.load_pem_x509_certificate(cert.read_bytes())
+        private = serialization.load_pem_private_key(key.read_bytes(), password=None)
+        names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except (ValueError, TypeError, x509.ExtensionNotFound):
+        return False
+    public = serialization.PublicFormat.SubjectPublicKeyInfo
+    if certificate.public_key().public_bytes(serialization.Encoding.DER, public) != \
+            private.public_key().public_bytes(serialization.Encoding.DER, public):
+        return False
+    try:
+        return ipaddress.ip_address(host) in names.get_values_for_type(x509.IPAddress)
+    except ValueError:
+        return host in names.get_values_for_type(x509.DNSName)
+
+
 def ensure_certificate(where: Path, host: str) -> tuple[Path, Path]:
     """(certificate, key) in ``where``: the ones there, or a new self-signed pair for ``host``."""
     cert, key = where / CERT, where / KEY
-    if cert.is_file() and key.is_file():
+    if cert.is_file() and key.is_file() and _usable(cert, key, host):
         return cert, key
     private = ec.generate_private_key(ec.SECP256R1())
     names = {x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))}

@@ -63,6 +63,7 @@ class Ledger:
         self.path = Path(path)
         self.entries: list[Entry] = []
         self.reserved: list[str] = []
+        self._held = 0  # locked() is re-entrant: add() inside a caller's locked() must not wait on itself
         self._load()
 
     def _load(self) -> None:
@@ -80,11 +81,22 @@ class Ledger:
     @contextlib.contextmanager
     def locked(self):
         """Hold the ledger's lock, with its entries as they are on disk now."""
+        if self._held:
+            self._held += 1
+            try:
+                yield self
+            finally:
+                self._held -= 1
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path.with_name(self.path.name + ".lock"), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             self._load()
-            yield self
+            self._held = 1
+            try:
+                yield self
+            finally:
+                self._held = 0
 
     def reserve(self, next_of) -> str:
         """Take the version ``next_of(highest version built or in flight)`` for a build starting now."""

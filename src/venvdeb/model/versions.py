@@ -23,8 +23,10 @@ would go backwards, and says to use an epoch.
 
 from __future__ import annotations
 
+import re
+
 from debian.debian_support import Version as DebianVersion
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from ..errors import VenvdebError
 
@@ -65,6 +67,18 @@ def debian_upstream(version: str) -> str:
     return f"{v.epoch}:{text}" if v.epoch else text
 
 
+def python_of(upstream: str) -> Version | None:
+    """The PEP 440 version a Debian upstream version was made from, by this mapping or the one
+    before it (~devN, .postN); None if it was made from neither."""
+    text = re.sub(r"^(\d+):", r"\1!", upstream)
+    for debian, python in (("~~dev", ".dev"), ("~dev", ".dev"), ("+post", ".post"), ("+~", "+"), ("~", "")):
+        text = text.replace(debian, python)
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
 def next_version(upstream: str, previous: str | None, where: str, number: int) -> str:
     """The first build of a new upstream version, or the next build of the same one, for
     Debian ``number`` (see ``revision``).
@@ -76,6 +90,14 @@ def next_version(upstream: str, previous: str | None, where: str, number: int) -
         return f"{upstream}-{revision(number, 1)}"
     base, last = previous.rsplit("-", 1)
     if DebianVersion(f"{upstream}-0") < DebianVersion(f"{base}-0"):
+        older, newer = python_of(base), python_of(upstream)
+        if older is not None and newer is not None and newer >= older:
+            raise VenvdebError(
+                f"{where}: version {upstream} is not older than the last build {previous} in Python's "
+                f"order, but dpkg sorts it lower: {base} is spelled the way an earlier venvdeb did "
+                "(.devN as ~devN, .postN as .postN), or with another number of components",
+                hint="apt would never upgrade to it: give the package an epoch (e.g. 1:...) in the service, "
+                     "once, or start a new ledger for it")
         raise VenvdebError(
             f"{where}: version {upstream} would go backwards: the last build was {previous}",
             hint="build a newer version; to really go back, give the package an epoch (e.g. 1:...) in the service",

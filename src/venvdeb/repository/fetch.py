@@ -54,11 +54,22 @@ def verified_release(inrelease: bytes, keyring: Path) -> Release:
 
 def _date(release: Release, field: str, suite: str) -> datetime:
     try:
-        return parsedate_to_datetime(release[field])
+        return _utc(parsedate_to_datetime(release[field]))
     except (KeyError, TypeError, ValueError):
         raise VenvdebError(f"{suite}: InRelease has no valid {field} field",
                            hint="run 'venvdeb repo init' then 'venvdeb repo refresh' on the master "
                            "(suites are signed with a Valid-Until)") from None
+
+
+def _utc(when: datetime) -> datetime:
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)  # "-0000": UTC, says RFC 2822
+
+
+def _seen(mark: Path) -> datetime | None:
+    try:
+        return _utc(parsedate_to_datetime(mark.read_text().strip())) if mark.is_file() else None
+    except (TypeError, ValueError):
+        return None  # a mark this worker cannot read protects nothing: the next fetch rewrites it
 
 
 def check_fresh(release: Release, suite: str, seen: Path | None = None, now: datetime | None = None) -> datetime:
@@ -76,8 +87,8 @@ def check_fresh(release: Release, suite: str, seen: Path | None = None, now: dat
                            "or the server replays an old InRelease")
     if seen is not None:
         mark = seen / f"{suite}.date"
-        if mark.is_file():
-            newest = parsedate_to_datetime(mark.read_text().strip())
+        newest = _seen(mark)
+        if newest is not None:
             if date < newest:
                 raise VenvdebError(f"{suite}: InRelease of {release['Date']} is older than one already seen "
                                    f"({mark.read_text().strip()})", hint="the server replays an old InRelease")
@@ -132,6 +143,8 @@ def fetch(release: VenvdebRelease, repo_url: str, keyring: Path, out_dir: Path, 
         dest.unlink()
         raise VenvdebError(f"{stanza['Filename']}: size differs from the index")
     if seen is not None:
-        write_atomic(seen / f"{suite}.date", signed["Date"].encode())
+        newest = _seen(seen / f"{suite}.date")
+        if newest is None or _date(signed, "Date", suite) > newest:  # a fetch beside this one may have seen a newer
+            write_atomic(seen / f"{suite}.date", signed["Date"].encode())
     return FetchResult(package=stanza["Package"], version=stanza["Version"], deb=str(dest), sha256=stanza["SHA256"],
                        deb_size=int(stanza["Size"]), suite=suite, repo_url=base)

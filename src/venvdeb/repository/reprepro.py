@@ -152,6 +152,11 @@ class Repository:
         for release in sorted((self.base / "dists").glob("*/Release")):
             fields = Deb822Release(release.read_bytes())
             found[fields["Codename"]] = fields.get("Valid-Until", "")
+        stale = sorted(suite for suite, until in found.items() if not until)
+        if stale:
+            raise VenvdebError(f"{self.base}: suites without Valid-Until: {', '.join(stale)} "
+                               "(conf/distributions from before ValidFor)",
+                               hint="run 'venvdeb repo init' (it rewrites conf/distributions), then refresh")
         return {"repository": str(self.base), "valid_until": found}
 
     def versions(self, suite: str, package: str) -> dict[str, str]:

@@ -28,7 +28,7 @@ from .. import deb
 from ..environment import Environment, prepare
 from ..environment.python import PIP_UNSET
 from ..errors import VenvdebError
-from ..files import copy_atomic, record_checksum, verify_checksum
+from ..files import checksum_file, copy_atomic, record_checksum, verify_checksum
 from ..model import Release, Service
 from ..model.closure import Root
 from ..model.ledger import Ledger, ledger_file
@@ -236,6 +236,7 @@ def _build(prepared: Prepared, release: Release, service: Service, options: Buil
         else:
             built = build_tree(environment, tree, options.cache_dir, log_file)
         final = options.out_dir / built.name
+        checksum_file(final).unlink(missing_ok=True)  # never an old file's checksum beside new bytes
         copy_atomic(built, final)
         record_checksum(final)
     finally:

@@ -21,7 +21,7 @@ from packaging.utils import parse_wheel_filename
 from .. import deb
 from ..environment import Environment, Target, prepare
 from ..errors import PackageFailure, ProviderFailure, VenvdebError, WheelhouseFailed
-from ..files import copy_atomic, link_or_copy, record_checksum, write_atomic
+from ..files import checksum_file, copy_atomic, link_or_copy, record_checksum, write_atomic
 from ..http import Client, NotFound
 from ..model import Release, constraints
 from ..model.closure import Resolver
@@ -159,10 +159,18 @@ def fetch_all(provider: IndexProvider, nodes: dict, jobs: int, progress) -> tupl
 
 def package(release: Release, target: Target, cons, wheels: list[Materialized], options: Options,
             work: Path, progress) -> WheelhouseResult:
+    ledger = Ledger(options.state_dir / ledger_file(release.name, release.distribution, release.wheelhouse_package))
+    # Two builds of one wheelhouse at once would pick the same version for different content: one
+    # at a time chooses its version, writes its package and records it.
+    with ledger.locked():
+        return _package(release, target, cons, wheels, options, work, progress, ledger)
+
+
+def _package(release: Release, target: Target, cons, wheels: list[Materialized], options: Options,
+             work: Path, progress, ledger: Ledger) -> WheelhouseResult:
     items = manifest(wheels)
     arch = architecture(wheels)
     digest = content_digest(release, items, cons.text, arch)
-    ledger = Ledger(options.state_dir / ledger_file(release.name, release.distribution, release.wheelhouse_package))
     entry, is_new = ledger.entry_for(digest, {i.name: i.version for i in items}, suffix=f"+deb{release.debian}")
     deb_arch = target.environment.architecture if arch == "any" else "all"
     deb_name = f"{release.wheelhouse_package}_{entry.version}_{deb_arch}.deb"
@@ -204,6 +212,7 @@ def package(release: Release, target: Target, cons, wheels: list[Materialized], 
         release.wheelhouse_package, release.distribution, release.maintainer, ledger.history(entry)))
     built = wheelhouse_deb.build(target.environment, tree, log_file=work / "dpkg-buildpackage.log")
     # Complete: only now does anything reach the output directory, and the ledger.
+    checksum_file(final).unlink(missing_ok=True)  # never an old file's checksum beside new bytes
     copy_atomic(built, final)
     record_checksum(final)
     write_atomic(options.out_dir / f"{release.wheelhouse_package}_{entry.version}.manifest.json",
