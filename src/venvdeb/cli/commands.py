@@ -32,7 +32,7 @@ def _stderr(message: str) -> None:
 def _build_environment(release, cache_dir: Path):
     """This host, or a clean chroot of the release's distribution when the host is another."""
     return environment.for_build(release.distribution, f"{release.path}: key '{release.distribution_key}'", cache_dir,
-                                 release.build_depends, log=_stderr)
+                                 release.build_depends, log=_stderr, index_url=release.index_url)
 
 
 def _points(args, release):

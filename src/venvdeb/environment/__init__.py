@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import VenvdebError
-from . import images
+from . import egress, images
 from .base import Environment
 from .chroot import Chroot
 from .host import Host
@@ -24,11 +24,17 @@ from .python import Target, prepare
 __all__ = ["Chroot", "Environment", "Host", "Image", "Target", "for_build", "images", "prepare"]
 
 
+PYPI_FILES = ("files.pythonhosted.org", 443)  # where PyPI's index sends pip for the files
+
+
 @contextmanager
-def for_build(distribution: str, where: str, cache_dir: Path, packages: tuple[str, ...] = (), log=print):
+def for_build(distribution: str, where: str, cache_dir: Path, packages: tuple[str, ...] = (), log=print,
+              index_url: str = "https://pypi.org/simple"):
     """The environment builds for ``distribution`` run in: this host when it is that
     distribution, else a clean chroot of it (made with the build tools and ``packages``), where
     ``cache_dir`` is seen at the same path, for the build environment, the cache and the work.
+    Its commands reach Debian's mirror and the package index (pip's build isolation fetches
+    build requirements of sdists) through the egress proxy, and nothing else.
 
     ``where`` names the file and key that asked for the distribution, for the message.
     """
@@ -43,5 +49,6 @@ def for_build(distribution: str, where: str, cache_dir: Path, packages: tuple[st
         raise VenvdebError(f"{where}: no {distribution} chroot can be made to build in: {exc.message}",
                            hint=f"name a Debian distribution the mirror has (this host is {host.distribution})") from None
     Path(cache_dir).mkdir(parents=True, exist_ok=True)
-    with image.fresh(log, binds=(Path(cache_dir),)) as chroot:
+    reachable = image.mirrors() | {egress.host_port(index_url), PYPI_FILES}
+    with image.fresh(log, binds=(Path(cache_dir),), egress=reachable) as chroot:
         yield chroot

@@ -3,10 +3,16 @@
 Each command gets its own mount and PID namespaces with /proc mounted, and a clean set of
 variables: nothing of the host's environment leaks in. The chroot is removed when the
 ``fresh`` block ends, whatever happens in it.
+
+A chroot made with ``egress`` (smoke's) gives each command a network namespace of its own as
+well: loopback, and apt's proxy, through which only the hosts of ``egress`` are reachable
+(egress.py). The host's services on 127.0.0.1 (the web UI, the workers' port) and the rest of its
+network are not.
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
 import tempfile
@@ -14,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import rootfs
+from . import egress as egress_proxy, rootfs
 from .base import Environment
 
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
@@ -24,13 +30,15 @@ BASE_VARIABLES = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C.UTF-8", 
 
 
 def enter_argv(root: Path, argv: list[str], variables: Mapping[str, str], cwd: str | None = None,
-               binds: tuple[Path, ...] = ()) -> list[str]:
+               binds: tuple[Path, ...] = (), egress: Path | None = None) -> list[str]:
     """Run ``argv`` in ``root``: own mount and PID namespaces, /proc mounted, only ``variables``;
-    with ``binds``, those host directories are seen at the same paths inside (enter.py)."""
+    with ``binds``, those host directories are seen at the same paths inside; with ``egress``
+    (the proxy's socket), a network namespace of its own (enter.py)."""
     command = ["/usr/bin/env", "-i", *(f"{k}={v}" for k, v in sorted(variables.items())), *argv]
-    if binds:
+    if binds or egress:
         options = [option for path in binds for option in ("--bind", str(path))] + (["--wd", cwd] if cwd else [])
-        return ["unshare", "--mount", "--pid", "--fork", "--kill-child", "--",
+        options += ["--egress", str(egress)] if egress else []
+        return ["unshare", "--mount", "--pid", *(["--net"] if egress else []), "--fork", "--kill-child", "--",
                 sys.executable, "-m", "venvdeb.environment.enter", str(root), *options, "--", *command]
     where = [f"--wd={cwd}"] if cwd else []
     return ["unshare", "--mount", "--pid", "--fork", "--kill-child", f"--root={root}", *where, "--mount-proc",
@@ -40,17 +48,21 @@ def enter_argv(root: Path, argv: list[str], variables: Mapping[str, str], cwd: s
 class Chroot(Environment):
     default_timeout = 900
 
-    def __init__(self, root: Path, distribution: str, binds: tuple[Path, ...] = ()):
+    def __init__(self, root: Path, distribution: str, binds: tuple[Path, ...] = (), egress: Path | None = None):
         self.root = Path(root)
         self.distribution = distribution
         self.binds = tuple(Path(b).resolve() for b in binds)
+        self.egress = egress
 
     def variables(self, setenv: Mapping[str, str] | None, unset: Iterable[str]) -> dict[str, str]:
-        # The base is already clean: there is nothing of the host's to unset.
-        return {**BASE_VARIABLES, **(setenv or {})}
+        # The base is already clean: there is nothing of the host's to unset. Behind the egress
+        # proxy, pip and other HTTP clients go through it too; loopback stays direct (a service
+        # under smoke is asked on 127.0.0.1).
+        proxy = egress_proxy.proxy_variables() if self.egress else {}
+        return {**BASE_VARIABLES, **proxy, **(setenv or {})}
 
     def command(self, argv, variables, cwd):
-        return enter_argv(self.root, argv, variables, cwd, self.binds), None, None
+        return enter_argv(self.root, argv, variables, cwd, self.binds, self.egress), None, None
 
     def path(self, inside) -> Path:
         """Where ``inside`` is on the host: a bound directory is the same path on both sides."""
@@ -75,16 +87,23 @@ class Chroot(Environment):
 
 
 @contextmanager
-def fresh(tarball: Path, distribution: str, work_dir: Path | None = None, binds: tuple[Path, ...] = ()):
+def fresh(tarball: Path, distribution: str, work_dir: Path | None = None, binds: tuple[Path, ...] = (),
+          egress: set[tuple[str, int]] | None = None):
     """A new chroot from ``tarball``: an overlay on its shared unpacked tree (rootfs.py), or, where
     overlays cannot be mounted, a copy of that tree. Removed afterwards whatever happens. The bound
     directories are mounted per command, in that command's namespace: removing the chroot
-    never touches them."""
+    never touches them. ``egress``: the (host, port)s its commands may reach, and nothing else."""
     work = Path(tempfile.mkdtemp(prefix="venvdeb-chroot-", dir=work_dir))
     try:
-        with rootfs.shared_tree(tarball) as tree, rootfs.overlay(tree, work) as root:
+        with contextlib.ExitStack() as stack:
+            tree = stack.enter_context(rootfs.shared_tree(tarball))
+            root = stack.enter_context(rootfs.overlay(tree, work))
             prepare(root)
-            yield Chroot(root, distribution, binds)
+            socket_path = None
+            if egress is not None:
+                socket_path = stack.enter_context(egress_proxy.proxy(egress))
+                (root / "etc" / "apt" / "apt.conf.d" / "00venvdeb-egress").write_text(egress_proxy.APT_CONFIG)
+            yield Chroot(root, distribution, binds, socket_path)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -103,6 +122,11 @@ def prepare(root: Path) -> None:
         bundle.unlink(missing_ok=True)
         shutil.copyfile(HOST_CA_BUNDLE, bundle)
         bundle.chmod(0o644)
+    # Loopback by name, for services that bind or call "localhost" (a network namespace has no DNS).
+    hosts = root / "etc" / "hosts"
+    if not hosts.is_file() or "localhost" not in hosts.read_text():
+        hosts.write_text("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n")
+        hosts.chmod(0o644)
     # No daemon starts inside a chroot: there is no init to own it.
     policy = root / "usr" / "sbin" / "policy-rc.d"
     policy.write_text("#!/bin/sh\nexit 101\n")

@@ -2,18 +2,32 @@
 
 Run inside a new mount and PID namespace (see chroot.enter_argv)::
 
-    python -m venvdeb.environment.enter ROOT [--bind PATH]... [--wd DIR] -- ARGV...
+    python -m venvdeb.environment.enter ROOT [--bind PATH]... [--wd DIR] [--egress SOCKET] -- ARGV...
 
 It binds each PATH at ROOT/PATH, mounts /proc, changes root and directory, and executes ARGV.
 The mounts belong to the namespace: they end with it, and the host never sees them, so removing
 the chroot afterwards can never reach into a bound directory.
+
+With ``--egress`` it runs in a network namespace of its own too: it brings loopback up, listens on
+127.0.0.1:PROXY_PORT there, and passes each connection to the host's egress proxy (egress.py)
+through SOCKET, which it opened before changing root; ARGV runs in a child, and this process
+stays to relay (it is the namespace's PID 1: when it ends, everything in the namespace ends).
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+import signal
+import socket
+import struct
 import subprocess
 import sys
+import threading
+
+from .egress import PROXY_PORT, relay
+
+SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 
 
 def parse(args: list[str]) -> tuple[str, list[str], str, list[str]]:
@@ -21,28 +35,74 @@ def parse(args: list[str]) -> tuple[str, list[str], str, list[str]]:
         raise SystemExit("usage: python -m venvdeb.environment.enter ROOT [--bind PATH]... [--wd DIR] -- ARGV...")
     split = args.index("--")
     options, argv = args[1:split], args[split + 1:]
-    binds, wd = [], "/"
+    binds, wd, egress = [], "/", None
     while options:
         flag, value, *options = options
         if flag == "--bind":
             binds.append(value)
         elif flag == "--wd":
             wd = value
+        elif flag == "--egress":
+            egress = value
         else:
             raise SystemExit(f"enter: unknown option {flag}")
-    return args[0], binds, wd, argv
+    return args[0], binds, wd, argv, egress
+
+
+def loopback_up() -> None:
+    """A new network namespace has loopback, down."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        request = struct.pack("16sh22x", b"lo", 0)
+        flags = struct.unpack("16sh22x", fcntl.ioctl(s, SIOCGIFFLAGS, request))[1]
+        fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sh22x", b"lo", flags | IFF_UP))
+
+
+def serve_egress(listener: socket.socket, proxy: str) -> None:
+    def one(conn: socket.socket) -> None:
+        with conn, socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as upstream:
+            try:
+                upstream.connect(proxy)
+            except OSError:
+                return
+            relay(conn, upstream)
+
+    while True:
+        conn, _ = listener.accept()
+        threading.Thread(target=one, args=(conn,), daemon=True).start()
 
 
 def main(args: list[str]) -> None:
-    root, binds, wd, argv = parse(args)
+    root, binds, wd, argv, egress = parse(args)
     for path in binds:
         target = os.path.join(root, path.lstrip("/"))
         os.makedirs(target, exist_ok=True)
         subprocess.run(["mount", "--bind", path, target], check=True)
     subprocess.run(["mount", "-t", "proc", "proc", os.path.join(root, "proc")], check=True)
-    os.chroot(root)
-    os.chdir(wd)
-    os.execv(argv[0], argv)
+    if egress is None:
+        os.chroot(root)
+        os.chdir(wd)
+        os.execv(argv[0], argv)
+    loopback_up()
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", PROXY_PORT))
+    listener.listen(64)
+    child = os.fork()
+    if child == 0:  # the command: the listener is not inherited across exec
+        os.chroot(root)
+        os.chdir(wd)
+        os.execv(argv[0], argv)
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, lambda number, _frame: os.kill(child, number))
+    threading.Thread(target=serve_egress, args=(listener, egress), daemon=True).start()
+    while True:
+        try:
+            _, status = os.waitpid(child, 0)
+            break
+        except InterruptedError:
+            continue
+    code = os.waitstatus_to_exitcode(status)
+    sys.exit(code if code >= 0 else 128 - code)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import VenvdebError
-from . import chroot
+from . import chroot, egress
 from .host import Host
 
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
@@ -122,11 +122,18 @@ class Image:
         return self.path
 
     @contextmanager
-    def fresh(self, log=print, work_dir: Path | None = None, binds: tuple[Path, ...] = ()):
+    def fresh(self, log=print, work_dir: Path | None = None, binds: tuple[Path, ...] = (),
+              egress: set[tuple[str, int]] | None = None):
         """A clean chroot environment unpacked from this image (made first if need be), with
-        ``binds`` (host directories) seen at the same paths inside."""
-        with chroot.fresh(self.ensure(log), self.distribution, work_dir, binds) as environment:
+        ``binds`` (host directories) seen at the same paths inside; with ``egress``, its commands
+        reach those (host, port)s through apt's proxy and nothing else."""
+        with chroot.fresh(self.ensure(log), self.distribution, work_dir, binds, egress) as environment:
             yield environment
+
+    def mirrors(self) -> set[tuple[str, int]]:
+        """The hosts this image's apt sources name."""
+        sources = list(self.sources) if self.sources is not None else apt_sources(self.distribution)
+        return {egress.host_port(line.split()[1]) for line in sources if len(line.split()) > 1}
 
 
 def smoke(distribution: str, cache_dir: Path, max_age: float = DEFAULT_MAX_AGE, arch: str | None = None) -> Image:

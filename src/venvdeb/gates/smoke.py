@@ -140,11 +140,19 @@ class Smoke:
     def __init__(self, release: Release, service: Service, image: Image, suite: AptSuite, log=print):
         self.release, self.service, self.image, self.suite, self.log = release, service, image, suite, log
 
+    def egress(self) -> set[tuple[str, int]]:
+        """What a smoke chroot may reach: Debian's mirror and the suite under test, through apt's
+        proxy. Maintainer scripts and services see nothing else: not the host's web UI, workers'
+        port or database, nor the rest of its network."""
+        from ..environment.egress import host_port
+
+        return self.image.mirrors() | {host_port(self.suite.url)}
+
     def run(self, deb: Path, previous: str | None = None) -> SmokeResult:
         """Install ``deb`` (upgrading from the suite's ``previous`` version, if given), check, purge."""
         control = DebFile(str(deb)).debcontrol()
         result = SmokeResult(control["Package"], control["Version"])
-        with self.image.fresh(self.log) as ch:
+        with self.image.fresh(self.log, egress=self.egress()) as ch:
             self._configure(ch)
             self._step(result, "apt-get update", lambda: ch.run(["apt-get", "update"]))
             if not result.passed:
@@ -182,7 +190,7 @@ class Smoke:
         """What an operator does: `apt install <package>` from the signed suite (which has ``version``)."""
         package = self.service.package
         result = SmokeResult(package, version)
-        with self.image.fresh(self.log) as ch:
+        with self.image.fresh(self.log, egress=self.egress()) as ch:
             self._configure(ch)
             self._step(result, "apt-get update", lambda: ch.run(["apt-get", "update"]), show=True)
             self._step(result, f"apt install {package}", lambda: ch.run(["apt-get", "install", "-y", package]),

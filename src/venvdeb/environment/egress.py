@@ -1,0 +1,142 @@
+"""What a chroot in a network namespace of its own may reach: an HTTP proxy on the host that
+lets through only the hosts it is given (Debian's mirror and venvdeb's repository).
+
+The chroot has nothing but loopback. enter.py listens on 127.0.0.1:PROXY_PORT inside the
+namespace and passes every connection to this proxy's Unix socket on the host; apt in the chroot
+is configured to use that address. The proxy answers absolute-URI requests (plain HTTP: the
+mirror and the repository) and CONNECT (HTTPS), each only to an allowed host and port; anything
+else gets 403, and a maintainer script or a service has no other way out.
+"""
+
+from __future__ import annotations
+
+import http.server
+import select
+import shutil
+import socket
+import socketserver
+import tempfile
+import threading
+import urllib.parse
+from contextlib import contextmanager
+from pathlib import Path
+
+PROXY_PORT = 3128  # inside the namespace
+APT_CONFIG = (f'Acquire::http::Proxy "http://127.0.0.1:{PROXY_PORT}/";\n'
+              f'Acquire::https::Proxy "http://127.0.0.1:{PROXY_PORT}/";\n')
+
+
+def proxy_variables() -> dict[str, str]:
+    url = f"http://127.0.0.1:{PROXY_PORT}"
+    return {"http_proxy": url, "https_proxy": url, "HTTP_PROXY": url, "HTTPS_PROXY": url,
+            "no_proxy": "127.0.0.1,localhost,::1", "NO_PROXY": "127.0.0.1,localhost,::1"}
+
+
+def host_port(url: str) -> tuple[str, int]:
+    parts = urllib.parse.urlsplit(url)
+    return parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def relay(a: socket.socket, b: socket.socket) -> None:
+    """Copy both ways until either side closes."""
+    sockets = [a, b]
+    try:
+        while True:
+            readable, _, _ = select.select(sockets, [], [], 300)
+            if not readable:
+                return
+            for s in readable:
+                data = s.recv(65536)
+                if not data:
+                    return
+                (b if s is a else a).sendall(data)
+    except OSError:
+        return
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    allowed: frozenset = frozenset()
+
+    def log_message(self, *args):  # apt's requests are not the build log's business
+        pass
+
+    def _refuse(self, what: str) -> None:
+        body = f"venvdeb: {what} is not reachable from the chroot\n".encode()
+        self.send_response(403)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+        self.close_connection = True
+
+    def do_CONNECT(self):
+        host, _, port = self.path.rpartition(":")
+        target = (host.strip("[]"), int(port) if port.isdigit() else 443)
+        if target not in self.allowed:
+            return self._refuse(self.path)
+        try:
+            upstream = socket.create_connection(target, timeout=60)
+        except OSError as exc:
+            self.send_error(502, f"{self.path}: {exc}")
+            return
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        self.wfile.flush()
+        with upstream:
+            relay(self.connection, upstream)
+        self.close_connection = True
+
+    def _forward(self):
+        parts = urllib.parse.urlsplit(self.path)
+        if parts.scheme != "http" or not parts.hostname:
+            return self._refuse(self.path)
+        target = host_port(self.path)
+        if target not in self.allowed:
+            return self._refuse(f"{target[0]}:{target[1]}")
+        try:
+            upstream = socket.create_connection(target, timeout=60)
+        except OSError as exc:
+            self.send_error(502, f"{target[0]}:{target[1]}: {exc}")
+            return
+        with upstream:
+            # One request per connection: the answer is relayed as it comes, then both close.
+            path = parts.path or "/"
+            head = [f"{self.command} {path}{'?' + parts.query if parts.query else ''} HTTP/1.1"]
+            head += [f"{k}: {v}" for k, v in self.headers.items()
+                     if k.lower() not in ("connection", "proxy-connection", "keep-alive")]
+            head.append("Connection: close")
+            upstream.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
+            length = int(self.headers.get("Content-Length") or 0)
+            if length:
+                upstream.sendall(self.rfile.read(length))
+            while data := upstream.recv(65536):
+                self.connection.sendall(data)
+        self.close_connection = True
+
+    do_GET = do_HEAD = _forward
+
+
+class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+    def get_request(self):
+        request, _ = super().get_request()
+        return request, ("chroot", 0)  # BaseHTTPRequestHandler wants an address to log
+
+
+@contextmanager
+def proxy(allowed: set[tuple[str, int]]):
+    """The proxy's Unix socket, for as long as the block runs."""
+    where = Path(tempfile.mkdtemp(prefix="venvdeb-egress-"))
+    handler = type("Handler", (_Handler,), {"allowed": frozenset(allowed)})
+    server = _Server(str(where / "proxy.sock"), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield where / "proxy.sock"
+    finally:
+        server.shutdown()
+        server.server_close()
+        shutil.rmtree(where, ignore_errors=True)
