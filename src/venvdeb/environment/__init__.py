@@ -50,5 +50,5 @@ def for_build(distribution: str, where: str, cache_dir: Path, packages: tuple[st
                            hint=f"name a Debian distribution the mirror has (this host is {host.distribution})") from None
     Path(cache_dir).mkdir(parents=True, exist_ok=True)
     reachable = image.mirrors() | {egress.host_port(index_url), PYPI_FILES}
-    with image.fresh(log, binds=(Path(cache_dir),), egress=reachable) as chroot:
+    with image.fresh(log, binds=(Path(cache_dir),), egress=reachable, proxy_variables=True) as chroot:
         yield chroot

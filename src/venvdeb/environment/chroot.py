@@ -48,17 +48,20 @@ def enter_argv(root: Path, argv: list[str], variables: Mapping[str, str], cwd: s
 class Chroot(Environment):
     default_timeout = 900
 
-    def __init__(self, root: Path, distribution: str, binds: tuple[Path, ...] = (), egress: Path | None = None):
+    def __init__(self, root: Path, distribution: str, binds: tuple[Path, ...] = (), egress: Path | None = None,
+                 proxy_variables: bool = False):
         self.root = Path(root)
         self.distribution = distribution
         self.binds = tuple(Path(b).resolve() for b in binds)
         self.egress = egress
+        self.proxy_variables = proxy_variables and egress is not None
 
     def variables(self, setenv: Mapping[str, str] | None, unset: Iterable[str]) -> dict[str, str]:
-        # The base is already clean: there is nothing of the host's to unset. Behind the egress
-        # proxy, pip and other HTTP clients go through it too; loopback stays direct (a service
-        # under smoke is asked on 127.0.0.1).
-        proxy = egress_proxy.proxy_variables() if self.egress else {}
+        # The base is already clean: there is nothing of the host's to unset. In a build chroot,
+        # pip goes through the egress proxy too (apt has its own setting, which no_proxy would
+        # override: smoke's chroots, whose apt reaches the repository on 127.0.0.1 through the
+        # proxy and whose checks ask services on loopback directly, get no variables).
+        proxy = egress_proxy.proxy_variables() if self.proxy_variables else {}
         return {**BASE_VARIABLES, **proxy, **(setenv or {})}
 
     def command(self, argv, variables, cwd):
@@ -88,11 +91,12 @@ class Chroot(Environment):
 
 @contextmanager
 def fresh(tarball: Path, distribution: str, work_dir: Path | None = None, binds: tuple[Path, ...] = (),
-          egress: set[tuple[str, int]] | None = None):
+          egress: set[tuple[str, int]] | None = None, proxy_variables: bool = False):
     """A new chroot from ``tarball``: an overlay on its shared unpacked tree (rootfs.py), or, where
     overlays cannot be mounted, a copy of that tree. Removed afterwards whatever happens. The bound
     directories are mounted per command, in that command's namespace: removing the chroot
-    never touches them. ``egress``: the (host, port)s its commands may reach, and nothing else."""
+    never touches them. ``egress``: the (host, port)s its commands may reach, and nothing else;
+    ``proxy_variables``: its commands get http_proxy and the like, for pip."""
     work = Path(tempfile.mkdtemp(prefix="venvdeb-chroot-", dir=work_dir))
     try:
         with contextlib.ExitStack() as stack:
@@ -103,7 +107,7 @@ def fresh(tarball: Path, distribution: str, work_dir: Path | None = None, binds:
             if egress is not None:
                 socket_path = stack.enter_context(egress_proxy.proxy(egress))
                 (root / "etc" / "apt" / "apt.conf.d" / "00venvdeb-egress").write_text(egress_proxy.APT_CONFIG)
-            yield Chroot(root, distribution, binds, socket_path)
+            yield Chroot(root, distribution, binds, socket_path, proxy_variables)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
