@@ -21,10 +21,11 @@ pytestmark = [pytest.mark.integration, pytest.mark.network]
 POSTINST = """#!/usr/bin/python3
 import json, socket, urllib.request
 found = {{}}
-try:
-    found["key"] = open("{key}").read()
-except OSError as exc:
-    found["key"] = "refused: " + type(exc).__name__
+for name, path in (("key", "{key}"), ("key_via_pid1", "/proc/1/root{key}")):
+    try:
+        found[name] = open(path).read()
+    except OSError as exc:
+        found[name] = "refused: " + type(exc).__name__
 try:
     socket.create_connection(("127.0.0.1", {port}), timeout=5).close()
     found["web_ui"] = "connected"
@@ -86,6 +87,7 @@ def test_a_postinst_cannot_read_the_masters_key_nor_reach_its_web_ui_while_apt_r
         server.shutdown()
         server.server_close()
     assert found["key"] == "refused: FileNotFoundError"
+    assert found["key_via_pid1"] == "refused: FileNotFoundError"  # the namespace's PID 1 is in the chroot too
     assert found["web_ui"].startswith("refused: ")
     assert found["elsewhere"].startswith("refused: ")
     assert host_port("http://deb.debian.org/debian") in image.mirrors()

@@ -24,7 +24,8 @@ from .python import Target, prepare
 __all__ = ["Chroot", "Environment", "Host", "Image", "Target", "for_build", "images", "prepare"]
 
 
-PYPI_FILES = ("files.pythonhosted.org", 443)  # where PyPI's index sends pip for the files
+# pip's own bootstrap and build isolation use PyPI whatever the release's index; its files live here.
+PYPI = {("pypi.org", 443), ("files.pythonhosted.org", 443)}
 
 
 @contextmanager
@@ -49,6 +50,6 @@ def for_build(distribution: str, where: str, cache_dir: Path, packages: tuple[st
         raise VenvdebError(f"{where}: no {distribution} chroot can be made to build in: {exc.message}",
                            hint=f"name a Debian distribution the mirror has (this host is {host.distribution})") from None
     Path(cache_dir).mkdir(parents=True, exist_ok=True)
-    reachable = image.mirrors() | {egress.host_port(index_url), PYPI_FILES}
+    reachable = image.mirrors() | {egress.host_port(index_url)} | PYPI
     with image.fresh(log, binds=(Path(cache_dir),), egress=reachable, proxy_variables=True) as chroot:
         yield chroot

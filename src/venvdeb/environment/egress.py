@@ -11,7 +11,7 @@ else gets 403, and a maintainer script or a service has no other way out.
 from __future__ import annotations
 
 import http.server
-import select
+import selectors
 import shutil
 import socket
 import socketserver
@@ -22,8 +22,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 PROXY_PORT = 3128  # inside the namespace
+# One request per connection through the proxy: apt is told not to pipeline.
 APT_CONFIG = (f'Acquire::http::Proxy "http://127.0.0.1:{PROXY_PORT}/";\n'
-              f'Acquire::https::Proxy "http://127.0.0.1:{PROXY_PORT}/";\n')
+              f'Acquire::https::Proxy "http://127.0.0.1:{PROXY_PORT}/";\n'
+              'Acquire::http::Pipeline-Depth "0";\n')
+# Headers that belong to one hop, or would let a request say something else than its URL does.
+HOP_BY_HOP = {"connection", "proxy-connection", "keep-alive", "proxy-authorization", "proxy-authenticate",
+              "te", "trailer", "transfer-encoding", "upgrade", "host"}
 
 
 def proxy_variables() -> dict[str, str]:
@@ -34,24 +39,42 @@ def proxy_variables() -> dict[str, str]:
 
 def host_port(url: str) -> tuple[str, int]:
     parts = urllib.parse.urlsplit(url)
-    return parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        port = parts.port
+    except ValueError:  # not a port number: matches nothing allowed
+        return "", 0
+    return parts.hostname or "", port or (443 if parts.scheme == "https" else 80)
 
 
 def relay(a: socket.socket, b: socket.socket) -> None:
-    """Copy both ways until either side closes."""
-    sockets = [a, b]
+    """Copy both ways until both sides have finished sending (or five quiet minutes); a side that
+    finishes has its peer's writing half shut, so nothing still in flight is lost."""
+    selector = selectors.DefaultSelector()
+    peer = {a: b, b: a}
     try:
-        while True:
-            readable, _, _ = select.select(sockets, [], [], 300)
-            if not readable:
+        for s in (a, b):
+            selector.register(s, selectors.EVENT_READ)
+        open_sides = 2
+        while open_sides:
+            events = selector.select(300)
+            if not events:
                 return
-            for s in readable:
+            for key, _ in events:
+                s = key.fileobj
                 data = s.recv(65536)
-                if not data:
-                    return
-                (b if s is a else a).sendall(data)
-    except OSError:
+                if data:
+                    peer[s].sendall(data)
+                    continue
+                selector.unregister(s)
+                open_sides -= 1
+                try:
+                    peer[s].shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
+    except (OSError, ValueError):
         return
+    finally:
+        selector.close()
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -73,7 +96,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_CONNECT(self):
         host, _, port = self.path.rpartition(":")
-        target = (host.strip("[]"), int(port) if port.isdigit() else 443)
+        target = (host.strip("[]"), int(port) if port.isdigit() else 0)
         if target not in self.allowed:
             return self._refuse(self.path)
         try:
@@ -95,6 +118,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         target = host_port(self.path)
         if target not in self.allowed:
             return self._refuse(f"{target[0]}:{target[1]}")
+        if self.headers.get("Transfer-Encoding") or (self.headers.get("Content-Length") or "0") != "0":
+            return self._refuse("a request with a body")  # apt and pip only GET and HEAD
+        named = {h.strip().lower() for h in (self.headers.get("Connection") or "").split(",")}
         try:
             upstream = socket.create_connection(target, timeout=60)
         except OSError as exc:
@@ -102,17 +128,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         with upstream:
             # One request per connection: the answer is relayed as it comes, then both close.
+            # Host is the URL's, whatever the client said: a CDN must not be asked for another site.
             path = parts.path or "/"
-            head = [f"{self.command} {path}{'?' + parts.query if parts.query else ''} HTTP/1.1"]
-            head += [f"{k}: {v}" for k, v in self.headers.items()
-                     if k.lower() not in ("connection", "proxy-connection", "keep-alive")]
+            head = [f"{self.command} {path}{'?' + parts.query if parts.query else ''} HTTP/1.1",
+                    f"Host: {parts.netloc.rpartition('@')[2]}"]
+            head += [f"{k}: {v}" for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP | named]
             head.append("Connection: close")
-            upstream.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
-            length = int(self.headers.get("Content-Length") or 0)
-            if length:
-                upstream.sendall(self.rfile.read(length))
-            while data := upstream.recv(65536):
-                self.connection.sendall(data)
+            try:
+                upstream.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
+                while data := upstream.recv(65536):
+                    self.connection.sendall(data)
+            except OSError:  # a timeout or a reset, on either side: this request ends here
+                pass
         self.close_connection = True
 
     do_GET = do_HEAD = _forward
@@ -129,7 +156,7 @@ class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 @contextmanager
 def proxy(allowed: set[tuple[str, int]]):
     """The proxy's Unix socket, for as long as the block runs."""
-    where = Path(tempfile.mkdtemp(prefix="venvdeb-egress-"))
+    where = Path(tempfile.mkdtemp(prefix="venvdeb-egress-", dir="/tmp"))  # short: a socket path has 107 bytes
     handler = type("Handler", (_Handler,), {"allowed": frozenset(allowed)})
     server = _Server(str(where / "proxy.sock"), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -57,6 +57,9 @@ def loopback_up() -> None:
         fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sh22x", b"lo", flags | IFF_UP))
 
 
+EGRESS_DIR = "/run/venvdeb-egress"  # where the proxy's socket is seen inside the chroot
+
+
 def serve_egress(listener: socket.socket, proxy: str) -> None:
     def one(conn: socket.socket) -> None:
         with conn, socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as upstream:
@@ -67,8 +70,11 @@ def serve_egress(listener: socket.socket, proxy: str) -> None:
             relay(conn, upstream)
 
     while True:
-        conn, _ = listener.accept()
-        threading.Thread(target=one, args=(conn,), daemon=True).start()
+        try:
+            conn, _ = listener.accept()
+            threading.Thread(target=one, args=(conn,), daemon=True).start()
+        except OSError:
+            continue  # one failed accept must not leave the next connections waiting forever
 
 
 def main(args: list[str]) -> None:
@@ -82,25 +88,44 @@ def main(args: list[str]) -> None:
         os.chroot(root)
         os.chdir(wd)
         os.execv(argv[0], argv)
+    # This process stays as the namespace's PID 1, which the command sees in /proc: it must not
+    # keep the host's / (/proc/1/root would lead there). The proxy's socket is bound in, and it
+    # changes root before anything of the command's runs.
+    inside = os.path.join(root, EGRESS_DIR.lstrip("/"))
+    os.makedirs(inside, exist_ok=True)
+    subprocess.run(["mount", "--bind", os.path.dirname(egress), inside], check=True)
+    os.chroot(root)
+    os.chdir("/")
+    proxy = os.path.join(EGRESS_DIR, os.path.basename(egress))
     loopback_up()
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", PROXY_PORT))
     listener.listen(64)
+    # Signals first (PID 1 drops those it has no handler for): passed on to the command.
+    child = 0
+
+    def forward(number, _frame):
+        if child:
+            try:
+                os.kill(child, number)
+            except ProcessLookupError:
+                pass
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, forward)
     child = os.fork()
     if child == 0:  # the command: the listener is not inherited across exec
-        os.chroot(root)
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_DFL)
         os.chdir(wd)
         os.execv(argv[0], argv)
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, lambda number, _frame: os.kill(child, number))
-    threading.Thread(target=serve_egress, args=(listener, egress), daemon=True).start()
+    threading.Thread(target=serve_egress, args=(listener, proxy), daemon=True).start()
+    # PID 1 reaps every orphan (a daemon the command left), not only the command.
     while True:
-        try:
-            _, status = os.waitpid(child, 0)
+        pid, status = os.waitpid(-1, 0)
+        if pid == child:
             break
-        except InterruptedError:
-            continue
     code = os.waitstatus_to_exitcode(status)
     sys.exit(code if code >= 0 else 128 - code)
 

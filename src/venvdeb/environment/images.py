@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 import time
 from contextlib import contextmanager
@@ -134,7 +135,12 @@ class Image:
     def mirrors(self) -> set[tuple[str, int]]:
         """The hosts this image's apt sources name."""
         sources = list(self.sources) if self.sources is not None else apt_sources(self.distribution)
-        return {egress.host_port(line.split()[1]) for line in sources if len(line.split()) > 1}
+        found = set()
+        for line in sources:  # one-line form: deb [options] URI suite components
+            words = re.sub(r"\[[^\]]*\]", " ", line).split()
+            if len(words) > 1 and words[0] in ("deb", "deb-src"):
+                found.add(egress.host_port(words[1]))
+        return found
 
 
 def smoke(distribution: str, cache_dir: Path, max_age: float = DEFAULT_MAX_AGE, arch: str | None = None) -> Image:
