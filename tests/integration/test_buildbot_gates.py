@@ -44,15 +44,18 @@ def descendants(pid: int) -> list[int]:
 
 
 def chroot_of(pid: int) -> str | None:
-    """The chroot a smoke process has entered (its unshare's --root), once it has one."""
+    """The chroot a smoke process has entered, once it has one: unshare's --root, or the root
+    the enter helper is given (smoke's commands go through it, for their network namespace)."""
     for kid in descendants(pid):
         try:
             args = Path(f"/proc/{kid}/cmdline").read_bytes().decode(errors="replace").split("\0")
         except OSError:
             continue
-        for arg in args:
+        for n, arg in enumerate(args):
             if arg.startswith("--root="):
                 return arg[len("--root="):]
+            if arg == "venvdeb.environment.enter" and n + 1 < len(args):
+                return args[n + 1]
     return None
 
 
