@@ -72,7 +72,8 @@ test: setup
 	$(BIN)/pytest -q -ra -m 'not fleet' --durations=25
 
 # The core fleet of 2025.2 itself (build, lint, functional smoke of the real services): what
-# make demo also runs, as a test with named checks. Long, and network-heavy: not in make test.
+# make demo also runs, as a test with named checks; and the operators' upgrade paths (a service
+# to the next release, bookworm to trixie). Long, and network-heavy: not in make test.
 test-fleet: setup
 	$(BIN)/pytest -q -ra -m fleet --durations=25
 

@@ -22,7 +22,8 @@ from venvdeb.repository import KEYRING, serving
 from venvdeb.repository.signing import stop_agent
 from venvdeb.service.render import INSTALL_ROOT
 
-pytestmark = [pytest.mark.integration, pytest.mark.network]
+# Long (three minutes here, several times that on CI's machine): run by make test-fleet.
+pytestmark = [pytest.mark.integration, pytest.mark.network, pytest.mark.fleet]
 
 VERSIONS = {"u1": {"alpha": "3.4.1", "beta": "0.44.0"}, "u2": {"alpha": "3.4.2", "beta": "0.45.1"}}
 PYPI = {"alpha": "charset-normalizer", "beta": "wheel"}
