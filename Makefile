@@ -73,7 +73,8 @@ test: setup
 
 # The core fleet of 2025.2 itself (build, lint, functional smoke of the real services): what
 # make demo also runs, as a test with named checks; and the operators' upgrade paths (a service
-# to the next release, bookworm to trixie). Long, and network-heavy: not in make test.
+# to the next release, bookworm to trixie) and sbuild's clean-room builds. Long, and
+# network-heavy: not in make test.
 test-fleet: setup
 	$(BIN)/pytest -q -ra -m fleet --durations=25
 

@@ -21,7 +21,8 @@ from venvdeb.service.sbuild import build_in_sbuild
 
 from .conftest import TINY_UC
 
-pytestmark = [pytest.mark.integration, pytest.mark.network]
+# Long (its own mmdebstrap image, two builds; several minutes on CI's machine): make test-fleet.
+pytestmark = [pytest.mark.integration, pytest.mark.network, pytest.mark.fleet]
 
 
 @pytest.fixture(scope="module", autouse=True)
