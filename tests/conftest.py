@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 import textwrap
+import threading
+from contextlib import contextmanager
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 PROJECT = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def http_server(handler):
+    """A real HTTP server on 127.0.0.1 with ``handler``, in a thread, for as long as the block
+    runs; yields its port."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def write(path: Path, text: str) -> Path:

@@ -53,10 +53,14 @@ def rebuild_command(deb: Path) -> str:
     return "venvdeb wheelhouse build <release> --dist <distribution>"
 
 
+_VERIFIED: set[tuple] = set()  # files found whole in this process, as they were then
+
+
 def verify_checksum(deb: Path, rebuild: str | None = None) -> None:
     """Refuse a package whose bytes are not those it was built with (a copy cut short, a disk
     error): by its ``.sha256`` when the build left one, else by reading its archive whole.
-    ``rebuild`` is the command that makes it again."""
+    ``rebuild`` is the command that makes it again. A file already found whole, unchanged since
+    (same inode, size and mtime), is not read again: a wheelhouse is checked once per command."""
     from debian.arfile import ArError
     from debian.debfile import DebError, DebFile
 
@@ -64,6 +68,10 @@ def verify_checksum(deb: Path, rebuild: str | None = None) -> None:
     rebuild = rebuild or rebuild_command(deb)
     if not deb.is_file():
         raise VenvdebError(f"{deb}: no such package file", hint=rebuild)
+    st = deb.stat()
+    seen = (str(deb.resolve()), st.st_ino, st.st_size, st.st_mtime_ns)
+    if seen in _VERIFIED:
+        return
     recorded = checksum_file(deb)
     if recorded.is_file():
         words = recorded.read_text(errors="replace").split()
@@ -71,7 +79,8 @@ def verify_checksum(deb: Path, rebuild: str | None = None) -> None:
         got = sha256_file(deb)
         if got != expected:
             raise VenvdebError(f"{deb}: corrupt or truncated: sha256 {got}, built as {expected} "
-                               f"({deb.stat().st_size} bytes now)", hint=f"rebuild it: {rebuild}")
+                               f"({st.st_size} bytes now)", hint=f"rebuild it: {rebuild}")
+        _VERIFIED.add(seen)
         return
     try:
         package = DebFile(str(deb))
@@ -80,6 +89,7 @@ def verify_checksum(deb: Path, rebuild: str | None = None) -> None:
     except (ArError, DebError, EOFError, OSError, ValueError, KeyError) as exc:
         raise VenvdebError(f"{deb}: not a whole Debian package ({type(exc).__name__}: {exc})",
                            hint=f"rebuild it: {rebuild}") from None
+    _VERIFIED.add(seen)
 
 
 def copy_atomic(src: Path, dest: Path) -> None:

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
-from tests.conftest import write
+from tests.conftest import http_server, write
 from venvdeb.environment import images
 from venvdeb.environment.egress import host_port
 
@@ -51,10 +50,7 @@ class Answer(BaseHTTPRequestHandler):
 
 def test_a_postinst_cannot_read_the_masters_key_nor_reach_its_web_ui_while_apt_reaches_the_mirror(tmp_path, cache_dir):
     key = write(tmp_path / "gnupg" / "private-keys-v1.d" / "master.key", "SECRET SIGNING KEY\n")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    port = server.server_address[1]
-    try:
+    with http_server(Answer) as port:
         tree = tmp_path / "curious"
         write(tree / "DEBIAN" / "control", """
             Package: curious
@@ -83,9 +79,6 @@ def test_a_postinst_cannot_read_the_masters_key_nor_reach_its_web_ui_while_apt_r
             assert install.returncode == 0, install.stdout + install.stderr
             assert ch.run(["/usr/bin/hello"]).stdout.startswith("Hello, world!")  # hello came from the mirror
             found = json.loads(ch.path("/var/lib/curious.json").read_text())
-    finally:
-        server.shutdown()
-        server.server_close()
     assert found["key"] == "refused: FileNotFoundError"
     assert found["key_via_pid1"] == "refused: FileNotFoundError"  # the namespace's PID 1 is in the chroot too
     assert found["web_ui"].startswith("refused: ")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
+from tests.conftest import http_server
 from venvdeb.environment.egress import proxy
 
 
@@ -25,11 +25,8 @@ class Echo(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def upstream():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    with http_server(Echo) as port:
+        yield port
 
 
 def ask(sock_path, request: str) -> str:

@@ -1,12 +1,12 @@
 """Retries with backoff, against a real HTTP server on 127.0.0.1."""
 
 import hashlib
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
+from tests.conftest import http_server
 from venvdeb.errors import NetworkError
 from venvdeb.http import Client, NotFound, free_port
 
@@ -55,12 +55,8 @@ class Flaky(BaseHTTPRequestHandler):
 @pytest.fixture
 def server():
     Flaky.failures_left, Flaky.hits, Flaky.seen = {}, [], []
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with http_server(Flaky) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def test_transient_errors_are_retried(server):

@@ -34,15 +34,13 @@ class SecretsFile(SecretProviderBase):
     def reconfigService(self, path=None, **kwargs):
         self.path = Path(path)
 
-    def lookup(self, entry: str) -> str | None:
+    def get(self, entry: str) -> str | None:
+        """Synchronous, as SecretInAFile's: Buildbot's secrets manager and the web login both call it."""
         kind, _, key = entry.partition("/")
         if kind not in KINDS:
             return None
         secrets = load_secrets(self.path)
         return (secrets.workers if kind == "workers" else secrets.users).get(key)
-
-    def get(self, entry):
-        return self.lookup(entry)
 
 
 class SecretsFileAuth(CustomAuth):
@@ -53,5 +51,5 @@ class SecretsFileAuth(CustomAuth):
         self.provider = provider
 
     def check_credentials(self, username: bytes, password: bytes) -> bool:
-        known = self.provider.lookup(f"users/{username.decode(errors='replace')}")
+        known = self.provider.get(f"users/{username.decode(errors='replace')}")
         return known is not None and hmac.compare_digest(known.encode(), password)

@@ -70,8 +70,10 @@ def packaging_digest(service: Service, templates: Path = TEMPLATES) -> str:
 
 
 def latest_wheelhouse_deb(release: Release, options: BuildOptions) -> Path:
+    """The wheelhouse .deb a build uses (given, or the last one built here), checked whole first."""
+    rebuild = f"venvdeb wheelhouse build {release.name} --dist {release.distribution}"
     if options.wheelhouse_deb:
-        verify_checksum(options.wheelhouse_deb, f"venvdeb wheelhouse build {release.name} --dist {release.distribution}")
+        verify_checksum(options.wheelhouse_deb, rebuild)
         version = DebFile(str(options.wheelhouse_deb)).debcontrol()["Version"]
         if release.built_for(version) != release.distribution:
             raise VenvdebError(f"{options.wheelhouse_deb}: version {version} is not a wheelhouse for "
@@ -84,8 +86,9 @@ def latest_wheelhouse_deb(release: Release, options: BuildOptions) -> Path:
     if not found:
         raise VenvdebError(
             f"no {release.wheelhouse_package} for release {release.name} on {release.distribution} in {options.out_dir}",
-            hint=f"build it first: venvdeb wheelhouse build {release.name} --dist {release.distribution}",
+            hint=f"build it first: {rebuild}",
         )
+    verify_checksum(found[0], rebuild)
     return found[0]
 
 
@@ -93,7 +96,6 @@ def wheelhouse_from_deb(release: Release, options: BuildOptions, work: Path) -> 
     """The wheelhouse as the chroot will see it, read from the .deb without installing it here."""
     deb = latest_wheelhouse_deb(release, options)
     install_dir = "/" + wheel_dir(release.name)
-    verify_checksum(deb, f"venvdeb wheelhouse build {release.name} --dist {release.distribution}")
     (work / "manifest.json").write_bytes(DebFile(str(deb)).data.get_content(f".{install_dir}/manifest.json"))
     return Wheelhouse.load(work, install_dir)
 
@@ -102,7 +104,6 @@ def ensure_wheelhouse(release: Release, options: BuildOptions, environment: Envi
     """Install the wheelhouse .deb in the build environment if it is not there at that version."""
     wheelhouse_deb = latest_wheelhouse_deb(release, options)
     install_dir = "/" + wheel_dir(release.name)
-    verify_checksum(wheelhouse_deb, f"venvdeb wheelhouse build {release.name} --dist {release.distribution}")
     package = DebFile(str(wheelhouse_deb))
     control = package.debcontrol()
     manifest = environment.path(install_dir) / "manifest.json"
@@ -173,7 +174,8 @@ def prepare_build(release: Release, service: Service, options: BuildOptions, env
     def next_of(previous: str | None) -> str:
         return next_version(debian_upstream(upstream_version), previous, str(service.path), release.debian)
 
-    version = ledger.reserve(next_of) if reserve else next_of(ledger.last().version if ledger.last() else None)
+    last = ledger.last()
+    version = ledger.reserve(next_of) if reserve else next_of(last.version if last else None)
     closure_lines = "".join(f"{w.name} {w.sha256}\n" for w in items)
     digest = hashlib.sha256(f"{closure_lines}packaging {packaging_digest(service)}\n".encode()).hexdigest()
     entry = ledger.rebuild_entry(version, digest, {w.name: w.version for w in items},
