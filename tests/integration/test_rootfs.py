@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from venvdeb.environment import chroot, rootfs
+from venvdeb.environment import chroot, idmap, rootfs
 
 pytestmark = pytest.mark.integration
 
@@ -65,14 +65,15 @@ def test_the_chroots_root_has_the_images_mode_whatever_the_umask(image, tmp_path
 
 def test_a_remade_image_gets_a_new_tree_and_the_old_one_goes_when_no_chroot_uses_it(image, tmp_path):
     trees = image.parent / "tiny.tar.rootfs"
+    base = idmap.subordinate_range()[0]  # the chroot's trees are shifted to it
     with chroot.fresh(image, "tiny", work_dir=tmp_path) as old_chroot:
-        with rootfs.shared_tree(image) as old:
+        with rootfs.shared_tree(image, base) as old:
             pass
         os.utime(image, ns=(1, 1))  # as if mmdebstrap had made it again
-        with rootfs.shared_tree(image) as new:
+        with rootfs.shared_tree(image, base) as new:
             assert new != old and old.is_dir()  # in use: kept
         assert (old_chroot.root / "srv/data").read_text() == "from the image\n"
-    with rootfs.shared_tree(image) as tree:
+    with rootfs.shared_tree(image, base) as tree:
         assert tree == new
     assert sorted(p.name for p in trees.iterdir() if p.is_dir()) == [new.name]
 
@@ -85,3 +86,14 @@ def test_where_no_overlay_can_be_mounted_the_chroot_is_a_copy_of_the_tree(image,
         assert (ch.root / "srv/data").read_text() == "from the image\n"
         assert (ch.root / "usr/sbin/policy-rc.d").is_file()
     assert not list(odd.iterdir())
+
+
+def test_a_chroots_files_belong_to_its_user_namespaces_root_on_the_host(image, tmp_path):
+    base = idmap.subordinate_range()[0]
+    with chroot.fresh(image, "tiny", work_dir=tmp_path) as ch:
+        assert ch.root.stat().st_uid == base
+        assert (ch.root / "srv/data").stat().st_uid == base
+        # What the host writes there afterwards (resolv.conf, files for a test) is handed over too.
+        assert (ch.root / "etc/resolv.conf").stat().st_uid == base
+        ch.write("/etc/venvdeb-test/x.conf", "x")
+        assert (ch.root / "etc/venvdeb-test").stat().st_uid == (ch.root / "etc/venvdeb-test/x.conf").stat().st_uid == base

@@ -1,4 +1,5 @@
-"""What a package under smoke can reach: its maintainer scripts run as root in the chroot, in a
+"""What a package under smoke can reach: its maintainer scripts run as root of a user namespace
+(a subordinate id on the host) in the chroot, which is the whole file system they see, in a
 network namespace of their own. apt reaches Debian's mirror and the suite under test through the
 egress proxy; the host's services on 127.0.0.1 (here a stand-in for the web UI) and its files
 (here a stand-in for the signing key) are out of reach."""
@@ -12,19 +13,28 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 
 from tests.conftest import http_server, write
-from venvdeb.environment import images
+from venvdeb.environment import idmap, images
 from venvdeb.environment.egress import host_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.network]
 
 POSTINST = """#!/usr/bin/python3
-import json, socket, urllib.request
-found = {{}}
+import json, os, socket, urllib.request
+found = {{"uid_map": open("/proc/self/uid_map").read().split()}}
 for name, path in (("key", "{key}"), ("key_via_pid1", "/proc/1/root{key}")):
     try:
         found[name] = open(path).read()
     except OSError as exc:
         found[name] = "refused: " + type(exc).__name__
+# The classic way out of a chroot, for a root that may call chroot(2): there is no host above.
+os.makedirs("/tmp/out", exist_ok=True)
+real_root = os.open("/", os.O_RDONLY)
+os.chroot("/tmp/out")
+os.fchdir(real_root)
+for _ in range(64):
+    os.chdir("..")
+os.chroot(".")
+found["key_after_escape"] = os.path.exists("{key}")
 try:
     socket.create_connection(("127.0.0.1", {port}), timeout=5).close()
     found["web_ui"] = "connected"
@@ -79,8 +89,15 @@ def test_a_postinst_cannot_read_the_masters_key_nor_reach_its_web_ui_while_apt_r
             assert install.returncode == 0, install.stdout + install.stderr
             assert ch.run(["/usr/bin/hello"]).stdout.startswith("Hello, world!")  # hello came from the mirror
             found = json.loads(ch.path("/var/lib/curious.json").read_text())
+            owner = ch.path("/var/lib/curious.json").stat().st_uid
+    # The postinst ran as root of a user namespace: root there is a subordinate id on the host.
+    base, count = idmap.subordinate_range()
+    assert found["uid_map"] == ["0", str(base), str(count)]
+    assert owner == base
+    assert found["key_after_escape"] is False
     assert found["key"] == "refused: FileNotFoundError"
-    assert found["key_via_pid1"] == "refused: FileNotFoundError"  # the namespace's PID 1 is in the chroot too
+    # The namespace's PID 1 is the host's root, out of the command's reach, and pivoted into the chroot too.
+    assert found["key_via_pid1"] in ("refused: PermissionError", "refused: FileNotFoundError")
     assert found["web_ui"].startswith("refused: ")
     assert found["elsewhere"].startswith("refused: ")
     assert host_port("http://deb.debian.org/debian") in image.mirrors()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -243,3 +244,24 @@ def test_build_reason():
 def test_identifier():
     assert identifier("force-wheelhouse-2025.2") == "force_wheelhouse_2025_2"
     assert schedulers.poller_name("a") != schedulers.poller_name("b")
+
+
+@pytest.mark.parametrize("form, field, value, message", [
+    ("promote", "version", ["1.0; rm -rf /"], "Version to promote:'1.0; rm -rf /' does not match pattern"),
+    ("promote", "version", [" "], "'Version to promote' needs to be specified"),
+    ("rollback", "package", ["venv-nosuch"], "'venv-nosuch' does not belong to list of available choices"),
+    ("promote", "reason", [""], "'Reason' needs to be specified"),
+    ("build", "reason", [], "'Reason (goes into debian/changelog)' needs to be specified"),
+])
+def test_the_force_forms_refuse_bad_input_naming_the_field(form, field, value, message):
+    """Buildbot's force form refuses these before any build is queued: nothing runs, and the
+    web UI shows the message beside the field."""
+    from buildbot.schedulers.forcesched import ValidationError
+    release = SimpleNamespace(wheelhouse_package="venvdeb-wheelhouse-r1", services=[SimpleNamespace(package="venv-svc")])
+    scheduler = (schedulers.force("r1-bookworm-venv-svc") if form == "build"
+                 else schedulers.repository_action(f"{form}-r1-bookworm", release, form))
+    params = {p.name: p for p in [*kw(scheduler).get("properties", [])] + [kw(scheduler)["reason"]]}
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        params[field].getFromKwargs({params[field].fullName: value})
+    good = {"version": "33.0.2-deb12u1", "package": "venv-svc", "reason": "a reason"}[field]
+    assert params[field].getFromKwargs({params[field].fullName: [good]}) == good

@@ -14,9 +14,11 @@ from venvdeb.environment.enter import parse
 from venvdeb.environment.host import codename
 
 
-def test_entering_a_chroot_without_binds():
+def test_entering_a_chroot_without_binds_goes_through_the_enter_helper_too():
+    # It is the helper that makes the command root of a user namespace, not the host's root.
     argv = enter_argv(Path("/r"), ["apt-get", "update"], {"PATH": "/usr/bin"}, cwd="/tmp")
-    assert argv == ["unshare", "--mount", "--pid", "--fork", "--kill-child", "--root=/r", "--wd=/tmp", "--mount-proc",
+    assert argv == ["unshare", "--mount", "--pid", "--fork", "--kill-child", "--",
+                    sys.executable, "-m", "venvdeb.environment.enter", "/r", "--wd", "/tmp",
                     "--", "/usr/bin/env", "-i", "PATH=/usr/bin", "apt-get", "update"]
 
 

@@ -1,7 +1,8 @@
 """A clean chroot as an environment: made afresh from an image, entered with unshare.
 
-Each command gets its own mount and PID namespaces with /proc mounted, and a clean set of
-variables: nothing of the host's environment leaks in. The chroot is removed when the
+Each command runs as root of a user namespace (idmap.py: on the host, a subordinate id, not
+root), with its own mount and PID namespaces, /proc mounted, the host's file system detached,
+and a clean set of variables: nothing of the host's environment leaks in. The chroot is removed when the
 ``fresh`` block ends, whatever happens in it.
 
 A chroot made with ``egress`` (smoke's) gives each command a network namespace of its own as
@@ -20,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import egress as egress_proxy, rootfs
+from . import egress as egress_proxy, idmap, rootfs
 from .base import Environment
 
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
@@ -31,26 +32,23 @@ BASE_VARIABLES = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C.UTF-8", 
 
 def enter_argv(root: Path, argv: list[str], variables: Mapping[str, str], cwd: str | None = None,
                binds: tuple[Path, ...] = (), egress: Path | None = None) -> list[str]:
-    """Run ``argv`` in ``root``: own mount and PID namespaces, /proc mounted, only ``variables``;
-    with ``binds``, those host directories are seen at the same paths inside; with ``egress``
-    (the proxy's socket), a network namespace of its own (enter.py)."""
+    """Run ``argv`` in ``root`` as root of a user namespace: own mount and PID namespaces, /proc
+    mounted, only ``variables``; with ``binds``, those host directories are seen at the same
+    paths inside; with ``egress`` (the proxy's socket), a network namespace of its own (enter.py)."""
     command = ["/usr/bin/env", "-i", *(f"{k}={v}" for k, v in sorted(variables.items())), *argv]
-    if binds or egress:
-        options = [option for path in binds for option in ("--bind", str(path))] + (["--wd", cwd] if cwd else [])
-        options += ["--egress", str(egress)] if egress else []
-        return ["unshare", "--mount", "--pid", *(["--net"] if egress else []), "--fork", "--kill-child", "--",
-                sys.executable, "-m", "venvdeb.environment.enter", str(root), *options, "--", *command]
-    where = [f"--wd={cwd}"] if cwd else []
-    return ["unshare", "--mount", "--pid", "--fork", "--kill-child", f"--root={root}", *where, "--mount-proc",
-            "--", *command]
+    options = [option for path in binds for option in ("--bind", str(path))] + (["--wd", cwd] if cwd else [])
+    options += ["--egress", str(egress)] if egress else []
+    return ["unshare", "--mount", "--pid", *(["--net"] if egress else []), "--fork", "--kill-child", "--",
+            sys.executable, "-m", "venvdeb.environment.enter", str(root), *options, "--", *command]
 
 
 class Chroot(Environment):
     default_timeout = 900
 
     def __init__(self, root: Path, distribution: str, binds: tuple[Path, ...] = (), egress: Path | None = None,
-                 proxy_variables: bool = False):
+                 proxy_variables: bool = False, base: int | None = None):
         self.root = Path(root)
+        self.base = idmap.subordinate_range()[0] if base is None else base  # the chroot's root on the host
         self.distribution = distribution
         self.binds = tuple(Path(b).resolve() for b in binds)
         self.egress = egress
@@ -83,7 +81,14 @@ class Chroot(Environment):
         dest = self.root / inside.lstrip("/")
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, dest)
+        idmap.own(dest, self.root, self.base)
         return inside
+
+    def write(self, path, data, mode: int = 0o644) -> Path:
+        dest = super().write(path, data, mode)
+        if not any(b == dest or b in dest.parents for b in self.binds):
+            idmap.own(dest, self.root, self.base)
+        return dest
 
     def describe(self) -> str:
         return f"a clean {self.distribution} chroot"
@@ -98,21 +103,24 @@ def fresh(tarball: Path, distribution: str, work_dir: Path | None = None, binds:
     never touches them. ``egress``: the (host, port)s its commands may reach, and nothing else;
     ``proxy_variables``: its commands get http_proxy and the like, for pip."""
     work = Path(tempfile.mkdtemp(prefix="venvdeb-chroot-", dir=work_dir))
+    base = idmap.subordinate_range()[0]
     try:
         with contextlib.ExitStack() as stack:
-            tree = stack.enter_context(rootfs.shared_tree(tarball))
+            tree = stack.enter_context(rootfs.shared_tree(tarball, base))
             root = stack.enter_context(rootfs.overlay(tree, work))
-            prepare(root)
+            prepare(root, base)
             socket_path = None
             if egress is not None:
                 socket_path = stack.enter_context(egress_proxy.proxy(egress))
-                (root / "etc" / "apt" / "apt.conf.d" / "00venvdeb-egress").write_text(egress_proxy.APT_CONFIG)
-            yield Chroot(root, distribution, binds, socket_path, proxy_variables)
+                apt_config = root / "etc" / "apt" / "apt.conf.d" / "00venvdeb-egress"
+                apt_config.write_text(egress_proxy.APT_CONFIG)
+                idmap.own(apt_config, root, base)
+            yield Chroot(root, distribution, binds, socket_path, proxy_variables, base)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def prepare(root: Path) -> None:
+def prepare(root: Path, base: int) -> None:
     # The chroot reaches the network as the host does: the host's resolver, and the certificate
     # authorities it trusts (a network that inspects TLS adds its own to the host's bundle).
     resolv = root / "etc" / "resolv.conf"
@@ -135,3 +143,6 @@ def prepare(root: Path) -> None:
     policy = root / "usr" / "sbin" / "policy-rc.d"
     policy.write_text("#!/bin/sh\nexit 101\n")
     policy.chmod(0o755)
+    for written in (resolv, root / str(HOST_CA_BUNDLE).lstrip("/"), hosts, policy):
+        if written.exists():
+            idmap.own(written, root, base)

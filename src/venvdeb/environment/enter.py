@@ -1,17 +1,20 @@
-"""Enter a chroot with host directories bound into it at the same paths.
+"""Enter a chroot as the root of a user namespace, with host directories bound into it.
 
-Run inside a new mount and PID namespace (see chroot.enter_argv)::
+Run inside new mount and PID namespaces (see chroot.enter_argv)::
 
     python -m venvdeb.environment.enter ROOT [--bind PATH]... [--wd DIR] [--egress SOCKET] -- ARGV...
 
-It binds each PATH at ROOT/PATH, mounts /proc, changes root and directory, and executes ARGV.
-The mounts belong to the namespace: they end with it, and the host never sees them, so removing
-the chroot afterwards can never reach into a bound directory.
+It mounts /proc, binds each PATH at ROOT/PATH (idmapped: idmap.py), makes ROOT the namespace's
+root with pivot_root and detaches the host's file system, then runs ARGV in a child as root of a
+user namespace whose ids are the host's subordinate ones: the command is not the host's root,
+and has nothing of the host's in sight but the bound directories. The mounts belong to the
+namespace: they end with it, and the host never sees them, so removing the chroot afterwards can
+never reach into a bound directory. This process stays as the namespace's PID 1 and reaps what
+the command leaves; when it ends, everything in the namespace ends.
 
 With ``--egress`` it runs in a network namespace of its own too: it brings loopback up, listens on
 127.0.0.1:PROXY_PORT there, and passes each connection to the host's egress proxy (egress.py)
-through SOCKET, which it opened before changing root; ARGV runs in a child, and this process
-stays to relay (it is the namespace's PID 1: when it ends, everything in the namespace ends).
+through SOCKET, bound in before the root changed.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import subprocess
 import sys
 import threading
 
+from . import idmap
 from .egress import PROXY_PORT, relay
 
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
@@ -79,29 +83,38 @@ def serve_egress(listener: socket.socket, proxy: str) -> None:
 
 def main(args: list[str]) -> None:
     root, binds, wd, argv, egress = parse(args)
+    base, count = idmap.subordinate_range()
+    root = os.path.realpath(root)
+    # The root a mount point of its own first (pivot_root needs one), so that what is mounted
+    # below it afterwards goes with it.
+    subprocess.run(["mount", "--bind", root, root], check=True)
+    proc = os.path.join(root, "proc")
+    subprocess.run(["mount", "-t", "proc", "proc", proc], check=True)
+    userns = idmap.namespace(proc, base, count)
     for path in binds:
         target = os.path.join(root, path.lstrip("/"))
         os.makedirs(target, exist_ok=True)
-        subprocess.run(["mount", "--bind", path, target], check=True)
-    subprocess.run(["mount", "-t", "proc", "proc", os.path.join(root, "proc")], check=True)
-    if egress is None:
-        os.chroot(root)
-        os.chdir(wd)
-        os.execv(argv[0], argv)
-    # This process stays as the namespace's PID 1, which the command sees in /proc: it must not
-    # keep the host's / (/proc/1/root would lead there). The proxy's socket is bound in, and it
-    # changes root before anything of the command's runs.
-    inside = os.path.join(root, EGRESS_DIR.lstrip("/"))
-    os.makedirs(inside, exist_ok=True)
-    subprocess.run(["mount", "--bind", os.path.dirname(egress), inside], check=True)
-    os.chroot(root)
+        idmap.attach(idmap.idmapped_clone(path, userns), target)
+    if egress is not None:
+        # The proxy's socket, for this process only: the command reaches it through the relay.
+        inside = os.path.join(root, EGRESS_DIR.lstrip("/"))
+        os.makedirs(inside, exist_ok=True)
+        subprocess.run(["mount", "--bind", os.path.dirname(egress), inside], check=True)
+    # The chroot becomes the namespace's whole file system: the host's is detached, not merely
+    # out of sight as chroot(2) leaves it (a root that can chroot again gets out of one). This
+    # process stays as the namespace's PID 1, which the command sees in /proc; it has nothing of
+    # the host's left either.
+    os.chdir(root)
+    idmap.pivot_root(".", ".")
+    idmap.detach(".")
     os.chdir("/")
-    proxy = os.path.join(EGRESS_DIR, os.path.basename(egress))
-    loopback_up()
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", PROXY_PORT))
-    listener.listen(64)
+    listener = None
+    if egress is not None:
+        loopback_up()
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", PROXY_PORT))
+        listener.listen(64)
     # Signals first (PID 1 drops those it has no handler for): passed on to the command.
     child = 0
 
@@ -115,12 +128,19 @@ def main(args: list[str]) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, forward)
     child = os.fork()
-    if child == 0:  # the command: the listener is not inherited across exec
+    if child == 0:  # the command, as the user namespace's root; the listener is not inherited across exec
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, signal.SIG_DFL)
+        idmap.join(userns)
+        os.setgroups([])
+        os.setresgid(0, 0, 0)
+        os.setresuid(0, 0, 0)
         os.chdir(wd)
         os.execv(argv[0], argv)
-    threading.Thread(target=serve_egress, args=(listener, proxy), daemon=True).start()
+    os.close(userns)
+    if listener is not None:
+        threading.Thread(target=serve_egress, args=(listener, os.path.join(EGRESS_DIR, os.path.basename(egress))),
+                         daemon=True).start()
     # PID 1 reaps every orphan (a daemon the command left), not only the command.
     while True:
         pid, status = os.waitpid(-1, 0)

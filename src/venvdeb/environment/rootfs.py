@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import VenvdebError
+from . import idmap
 
 # overlayfs separates lower directories with ':' and options with ','.
 UNSAFE_IN_OPTIONS = (",", ":", "=")
@@ -34,13 +35,14 @@ def unpack(tarball: Path, root: Path) -> None:
 
 
 @contextmanager
-def shared_tree(tarball: Path) -> Iterator[Path]:
+def shared_tree(tarball: Path, base: int = 0) -> Iterator[Path]:
     """The tarball unpacked beside it, in a directory named for the tarball's own mtime and size,
     so that a remade image gets a new tree; held (a shared lock) while the block runs. Made once,
-    under a lock, as builds may run side by side; trees of earlier images go when none holds them."""
+    under a lock, as builds may run side by side; trees of earlier images go when none holds them.
+    ``base``: its files' ids are shifted by it, to belong to a user namespace's ids (idmap.py)."""
     st = tarball.stat()
     trees = tarball.with_name(f"{tarball.name}.rootfs")
-    tree = trees / f"{st.st_mtime_ns}-{st.st_size}"
+    tree = trees / f"{st.st_mtime_ns}-{st.st_size}" if not base else trees / f"{st.st_mtime_ns}-{st.st_size}-ids{base}"
     trees.mkdir(exist_ok=True)
     with open(trees / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -48,6 +50,8 @@ def shared_tree(tarball: Path) -> Iterator[Path]:
             tmp = Path(tempfile.mkdtemp(dir=trees, prefix=".unpacking-"))
             try:
                 unpack(tarball, tmp)
+                if base:
+                    idmap.shift(tmp, base)
                 tmp.rename(tree)
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -85,6 +89,7 @@ def overlay(tree: Path, work: Path) -> Iterator[Path]:
     # the caller's umask gives (a Buildbot master's is 077, and then no user but root could
     # reach /bin/sh in the chroot).
     upper.chmod(tree.stat().st_mode & 0o7777)
+    os.chown(upper, tree.stat().st_uid, tree.stat().st_gid)
     sayable = not any(c in str(p) for p in (tree, upper, scratch) for c in UNSAFE_IN_OPTIONS)
     if not sayable or subprocess.run(["mount", "-t", "overlay", "overlay", "-o",
                                       f"lowerdir={tree},upperdir={upper},workdir={scratch}", str(root)],
