@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -233,8 +235,9 @@ def resigned(repo: Repository, suite: str, **fields: str) -> bytes:
                input=release.dump().encode())
 
 
-def apt_updates(repo: Repository, cache_dir: Path, inreleases: list[bytes]) -> list[subprocess.CompletedProcess]:
-    """apt-get update in one clean chroot, once with each InRelease served in turn."""
+def apt_updates(repo: Repository, cache_dir: Path, inreleases: list[bytes]) -> list[tuple[subprocess.CompletedProcess, bytes]]:
+    """apt-get update in one clean chroot, once with each InRelease served in turn; each result
+    with the InRelease apt holds afterwards (what it took, or kept)."""
     where = repo.base / "dists" / STAGING / "InRelease"
     kept, results = where.read_bytes(), []
     try:
@@ -247,7 +250,9 @@ def apt_updates(repo: Repository, cache_dir: Path, inreleases: list[bytes]) -> l
                 where.write_bytes(inrelease)
                 later = time.time() + 10 * n  # a newer Last-Modified: no 304 to apt's If-Modified-Since
                 os.utime(where, (later, later))
-                results.append(ch.run(["apt-get", "update", "-o", "APT::Update::Error-Mode=any"]))
+                result = ch.run(["apt-get", "update", "-o", "APT::Update::Error-Mode=any"])
+                held = list(ch.path("/var/lib/apt/lists").glob(f"*_dists_{STAGING}_InRelease"))
+                results.append((result, held[0].read_bytes() if held else b""))
     finally:
         where.write_bytes(kept)
     return results
@@ -269,7 +274,7 @@ def test_suites_are_valid_for_a_week_and_refresh_signs_them_again(repo, tmp_path
     assert again["Valid-Until"] in proc.stdout
 
 
-def test_fetch_refuses_a_replayed_an_expired_and_another_suites_inrelease_and_apt_an_expired_one(repo, tmp_path, cache_dir):
+def test_fetch_and_apt_refuse_a_replayed_an_expired_and_another_suites_inrelease(repo, tmp_path, cache_dir):
     from venvdeb.errors import VenvdebError
     from venvdeb.repository.fetch import fetch
 
@@ -298,9 +303,17 @@ def test_fetch_refuses_a_replayed_an_expired_and_another_suites_inrelease_and_ap
     assert f"{STAGING}: InRelease expired at Mon, 09 Nov 2026 10:00:00 UTC" in refused["expired"]
     assert f"InRelease for {STAGING} is signed for bookworm-r1" in refused["other suite"]
 
-    # apt (2.6) refuses the expired one. It took the older one and the other suite's without a
-    # word when tried (Conflicting distribution is only ever a warning there): Valid-Until is what
-    # bounds a replay to apt, and why fetch checks the rest itself.
-    ok, stale = apt_updates(repo, cache_dir, [current, expired])
-    assert ok.returncode == 0, ok.stdout + ok.stderr
+    # apt (2.6), once it has seen the suite: the older InRelease it ignores, keeping the newer
+    # one it has (no error: it treats it as unchanged); the expired one and the other suite's
+    # (signed later, so not merely older) it refuses with an error.
+    time.sleep(2.5)
+    signed_later = format_datetime(datetime.now(timezone.utc) - timedelta(seconds=1), usegmt=True)
+    until = format_datetime(datetime.now(timezone.utc) + timedelta(days=7), usegmt=True)
+    other_suite = resigned(repo, "bookworm-r1", Date=signed_later, Valid_Until=until)
+    (ok, took), (older, kept), (stale, _), (other, still) = apt_updates(repo, cache_dir,
+                                                                         [current, old, expired, other_suite])
+    assert ok.returncode == 0 and took == current, ok.stdout + ok.stderr
+    assert older.returncode == 0 and kept == current != old, older.stdout + older.stderr
     assert stale.returncode != 0 and "is expired" in stale.stdout + stale.stderr
+    assert other.returncode != 0 and "changed its 'Codename' value from 'bookworm-r1-staging' to 'bookworm-r1'" in other.stderr
+    assert still == current
