@@ -97,13 +97,13 @@ def build_wheelhouse(release: Release, options: wheelhouse.Options, environment:
 
 
 def smoke(release: Release, service: Service, repo: Repository, image: images.Image, deb: Path | None = None,
-          log=print) -> SmokeResult:
+          log=print, piuparts: bool = True) -> SmokeResult:
     """Smoke ``deb`` against the release's staging suite, served on 127.0.0.1 for the chroot's
     apt, upgrading from staging's earlier version when it has one; with no ``deb``, install the
     package by name from staging, as an operator does."""
     suite_name = release.staging_suite
     with serving(repo.base) as url:
-        tester = Smoke(release, service, image, AptSuite(url, suite_name, repo.keyring()), log=log)
+        tester = Smoke(release, service, image, AptSuite(url, suite_name, repo.keyring()), log=log, piuparts=piuparts)
         if deb is None:
             return tester.from_suite(repo.newest(suite_name, service.package) or "")
         version = DebFile(str(deb)).debcontrol()["Version"]
@@ -111,7 +111,8 @@ def smoke(release: Release, service: Service, repo: Repository, image: images.Im
 
 
 def run(release: Release, services: list[str], repo: Repository, options: BuildOptions,
-        wheelhouse_options: wheelhouse.Options, environment: Environment, log=print) -> PipelineResult:
+        wheelhouse_options: wheelhouse.Options, environment: Environment, log=print,
+        piuparts: bool = True) -> PipelineResult:
     result = PipelineResult(release.name, release.distribution)
 
     def stage(package: str, name: str, action, passed=lambda r: True, detail=lambda r: "", seconds=None,
@@ -187,7 +188,7 @@ def run(release: Release, services: list[str], repo: Repository, options: BuildO
                     to_publish.append(gated(*pending.popleft()))
                 deb = Path(built.deb)
                 pending.append((service, built, deb, pool.submit(timed, lint_gate, service.package, deb),
-                                pool.submit(timed, smoke, release, service, repo, image, deb, log)))
+                                pool.submit(timed, smoke, release, service, repo, image, deb, log, piuparts)))
             while pending:
                 to_publish.append(gated(*pending.popleft()))
         published = stage("*", "publish", lambda: [repo.publish(release.staging_suite, d) for d in to_publish],

@@ -68,7 +68,7 @@ def test_keystone_from_its_package_serves_its_api_and_issues_a_token(built, tmp_
     checks = {c["name"]: c["passed"] for c in result["checks"]}
     assert checks["keystone-api: GET /v3 gives 200"] and checks["keystone-api: POST /v3/auth/tokens gives 201"]
     assert [name for name in checks if name.startswith("keystone-api: started from its unit, as its user")]
-    assert checks["nothing left after purge"] and checks["systemd-analyze verify"]
+    assert checks["piuparts: install, upgrade from the suite, purge, nothing left"] and checks["systemd-analyze verify"]
 
 
 def test_nova_ships_its_configuration_in_etc_and_its_helpers_work_through_sudo(built, tmp_path, cache_dir):
@@ -94,7 +94,7 @@ def test_nova_ships_its_configuration_in_etc_and_its_helpers_work_through_sudo(b
     assert checks["as nova: privsep-helper starts through sudo nova-rootwrap, as its filter allows"]
     assert checks["as nova: nova-rootwrap refuses a command that no filter allows"]
     assert checks["nova-api: GET / gives 200"]  # its databases migrated on sqlite, served by gunicorn
-    assert checks["nothing left after purge"]
+    assert checks["piuparts: install, upgrade from the suite, purge, nothing left"]
 
 
 def test_neutron_migrates_on_mariadb_in_the_chroot_and_its_helpers_work_through_sudo(built, tmp_path, cache_dir):

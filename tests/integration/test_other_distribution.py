@@ -59,7 +59,7 @@ def test_a_release_for_the_target_builds_and_smokes_in_its_chroots(make_root, tm
 
     try:
         venvdeb("repo", "init", "--make-key", *repo)
-        result = venvdeb("pipeline", "x1", *dirs, *repo)
+        result = venvdeb("pipeline", "x1", "--no-piuparts", *dirs, *repo)
     finally:
         stop_agent(tmp_path / "gnupg")
     assert result["passed"] and result["published"]

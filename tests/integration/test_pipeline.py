@@ -28,11 +28,12 @@ def setup(make_root, tmp_path, cache_dir):
     service.write_text(service.read_text().replace('smoke_commands = ["svc --version"]',
                                                    'smoke_commands = ["normalizer --version"]'))
 
-    def venvdeb(*args, check=True):
+    def venvdeb(*args, check=True, piuparts=False):
+        """piuparts' test only where a test asks for it: it is shown once, with an upgrade."""
         argv = [sys.executable, "-m", "venvdeb", "--packaging", str(root), *args]
         if args[0] in ("pipeline", "smoke"):
             argv += ["--cache-dir", str(cache_dir), "--out-dir", str(tmp_path / "out"),
-                     "--state-dir", str(tmp_path / "state")]
+                     "--state-dir", str(tmp_path / "state"), *([] if piuparts else ["--no-piuparts"])]
         argv += ["--repo-dir", str(tmp_path / "repo"), "--gnupghome", str(tmp_path / "gnupg"), "--json"]
         proc = subprocess.run(argv, capture_output=True, text=True)
         if check:
@@ -52,7 +53,7 @@ def staged(repo):
 
 def test_pipeline_publishes_promotes_upgrades_and_rolls_back(setup, cache_dir):
     root, venvdeb, repo = setup
-    code, first, err = venvdeb("pipeline", "p1")
+    code, first, err = venvdeb("pipeline", "p1", piuparts=True)
     assert [(s["package"], s["stage"]) for s in first["stages"]] == [
         ("test-wheelhouse-p1", "wheelhouse"), ("test-wheelhouse-p1", "lint"), ("venv-svc", "build"),
         ("venv-svc", "lint"), ("venv-svc", "smoke"), ("*", "publish")]
@@ -60,16 +61,20 @@ def test_pipeline_publishes_promotes_upgrades_and_rolls_back(setup, cache_dir):
     gates = repo.gates("venv-svc", "3.4.2-deb12u1")
     assert gates["lint"]["passed"] and gates["smoke"]["passed"]
     checks = {c["name"] for c in gates["smoke"]["checks"]}
-    assert {"pip check", "console scripts' entry points import", "nothing left after purge",
+    assert {"pip check", "console scripts' entry points import", "piuparts: install, upgrade from the suite, purge, nothing left",
             "systemd-analyze verify", "run: normalizer --version",
             "no file in the venv names the build path"} <= checks
 
     code, promoted, err = venvdeb("repo", "promote", "p1", "venv-svc", "3.4.2-deb12u1")
     assert promoted["promoted"] and {p["package"] for p in repo.list("bookworm-p1")} == {"venv-svc"}
 
-    code, second, err = venvdeb("pipeline", "p1")
+    code, second, err = venvdeb("pipeline", "p1", piuparts=True)
     assert staged(repo)["venv-svc"] == "3.4.2-deb12u2"
-    assert repo.gates("venv-svc", "3.4.2-deb12u2")["smoke"]["upgraded_from"] == "3.4.2-deb12u1"
+    smoked = repo.gates("venv-svc", "3.4.2-deb12u2")["smoke"]
+    assert smoked["upgraded_from"] == "3.4.2-deb12u1"
+    # piuparts too upgraded from what staging had (its install and upgrade tests both passed).
+    piuparts = next(c for c in smoked["checks"] if c["name"].startswith("piuparts:"))
+    assert piuparts["passed"] and "upgrade" in piuparts["detail"], piuparts
 
     # Roll back: the snapshot of the first version, and apt installs it by version.
     code, rollback, err = venvdeb("repo", "rollback", "bookworm-p1-staging", "venv-svc", "3.4.2-deb12u1",

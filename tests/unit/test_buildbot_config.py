@@ -265,3 +265,11 @@ def test_the_force_forms_refuse_bad_input_naming_the_field(form, field, value, m
         params[field].getFromKwargs({params[field].fullName: value})
     good = {"version": "33.0.2-deb12u1", "package": "venv-svc", "reason": "a reason"}[field]
     assert params[field].getFromKwargs({params[field].fullName: [good]}) == good
+
+
+@pytest.mark.parametrize("piuparts, extra", [("true", []), ("false", ["--no-piuparts"])])
+def test_the_farms_smoke_runs_piuparts_unless_told_not_to(root, piuparts, extra):
+    config = make_config(root, settings_file(root, f"smoke = true\npiuparts = {piuparts}\n"))
+    gates = next(s for s in config["builders"][1].factory.steps if s.kwargs.get("name", s.step_class.name) == "gates")
+    smoke_args = gates.kwargs["smoke_args"]
+    assert [a for a in smoke_args if "piuparts" in a] == extra

@@ -145,7 +145,7 @@ def service_factory(settings: Settings, release, service) -> util.BuildFactory:
             venvdeb_steps.Gates, release=release.name, service=service.name, deb=util.Property("deb"),
             master_deb=s.upload_dest(), fail_on=list(release.lint_fail_on), lint_args=["--output", LINT_RESULT],
             smoke_args=["--cache-dir", str(settings.path(settings.cache_dir)), "--record", *s.point(release),
-                        *s.master_args], **built))
+                        *s.master_args, *([] if settings.piuparts else ["--no-piuparts"])], **built))
     else:
         f.addStep(s.worker_step(venvdeb_steps.Lint, deb=util.Property("deb"), fail_on=list(release.lint_fail_on),
                                 extra_args=["--output", LINT_RESULT], **built))

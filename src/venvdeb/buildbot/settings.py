@@ -36,6 +36,7 @@ ENVIRONMENT = {
     "packaging": ("VENVDEB_BUILDBOT_PACKAGING", str),
     "venvdeb": ("VENVDEB_BUILDBOT_VENVDEB", list),
     "smoke": ("VENVDEB_BUILDBOT_SMOKE", bool),
+    "piuparts": ("VENVDEB_BUILDBOT_PIUPARTS", bool),
     "nightly_hour": ("VENVDEB_BUILDBOT_NIGHTLY_HOUR", int),
     "poll_interval": ("VENVDEB_BUILDBOT_POLL_INTERVAL", int),
     "tree_stable_timer": ("VENVDEB_BUILDBOT_TREE_STABLE_TIMER", int),
@@ -80,6 +81,7 @@ class Settings:
     packaging: str = "packaging"
     venvdeb: tuple[str, ...] = ("venvdeb",)  # the command on the workers (and the master)
     smoke: bool = True
+    piuparts: bool = True  # smoke's piuparts test (false: quicker, for a farm that tries changes out)
     nightly_hour: int | None = None
     poll_interval: int = 300
     tree_stable_timer: int = 120

@@ -187,7 +187,7 @@ def cmd_smoke(args) -> dict:
             result = pipeline.smoke(point, service, repo, image, log=_stderr)
         else:
             deb = args.deb or latest_service_deb(args.out_dir / release.name, service.package, point)
-            result = pipeline.smoke(point, service, repo, image, deb, log=_stderr)
+            result = pipeline.smoke(point, service, repo, image, deb, log=_stderr, piuparts=args.piuparts)
             if args.record:
                 repo.record_gate(result.package, result.version, "smoke", result.as_dict(), sha256_file(deb))
         results[point.distribution] = result
@@ -232,7 +232,7 @@ def cmd_pipeline(args) -> dict:
                              install_build_deps=args.install_build_deps),
                 wheelhouse.Options(cache_dir=args.cache_dir, out_dir=out_dir, state_dir=args.state_dir,
                                    install_build_deps=args.install_build_deps),
-                env, log=_stderr,
+                env, log=_stderr, piuparts=args.piuparts,
             )
         print(result.table(), file=sys.stderr if args.json else sys.stdout)
         results.append(result)

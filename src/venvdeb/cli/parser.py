@@ -167,7 +167,7 @@ def parser() -> argparse.ArgumentParser:
                         description="Unpack a clean chroot of the release's distribution (cached mmdebstrap "
                         "tarball), point apt at the signed staging suite, install the package (upgrading from "
                         "staging's earlier version if any), run the service's commands, pip check, entry points, "
-                        "build-path and systemd checks, then purge and check nothing is left.")
+                        "build-path and systemd checks, then piuparts' install, upgrade and purge test.")
     sm.add_argument("release")
     _dist(sm)
     sm.add_argument("service")
@@ -176,6 +176,7 @@ def parser() -> argparse.ArgumentParser:
                     help="install the package by name from the staging suite instead (what an operator does)")
     sm.add_argument("--chroot-max-age", type=float, default=7 * 24, help="hours before the cached chroot is remade")
     sm.add_argument("--record", action="store_true", help="record the result in the repository, for 'repo promote'")
+    _no_piuparts(sm)
     _dirs(sm)
     _repo_args(sm)
     sm.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -189,6 +190,7 @@ def parser() -> argparse.ArgumentParser:
     pl.add_argument("services", nargs="*", help="services (default: all of the release's)")
     pl.add_argument("--reason", default="Pipeline build.", help="why; recorded in each package's changelog")
     pl.add_argument("--install-build-deps", action="store_true")
+    _no_piuparts(pl)
     _dirs(pl)
     _repo_args(pl)
     pl.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -225,3 +227,8 @@ def _repo_args(p: argparse.ArgumentParser) -> None:
                    help="the GnuPG home with the signing key (default: ./var/gnupg, or $VENVDEB_GNUPGHOME)")
     p.add_argument("--key", default=os.environ.get("VENVDEB_SIGN_KEY"),
                    help="the signing key's fingerprint (default: $VENVDEB_SIGN_KEY, or the only secret key)")
+
+
+def _no_piuparts(parser) -> None:
+    parser.add_argument("--no-piuparts", dest="piuparts", action="store_false",
+                        help="leave out piuparts' install, upgrade and purge test (quicker, for a loop of changes)")

@@ -27,6 +27,7 @@ import struct
 import subprocess
 import sys
 import threading
+import traceback
 
 from . import idmap
 from .egress import PROXY_PORT, relay
@@ -81,6 +82,53 @@ def serve_egress(listener: socket.socket, proxy: str) -> None:
             continue  # one failed accept must not leave the next connections waiting forever
 
 
+def supervise(start, then=None) -> int:
+    """Fork ``start`` (which execs, or returns an exit status) and wait for it, passing signals
+    on (PID 1 drops those it has no handler for); its exit status, as a shell gives it. ``then``
+    runs in this process after the fork."""
+    child = 0
+
+    def forward(number, _frame):
+        if child:
+            try:
+                os.kill(child, number)
+            except ProcessLookupError:
+                pass
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, forward)
+    child = os.fork()
+    if child == 0:
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_DFL)
+        code = 127
+        try:
+            code = start()
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            os._exit(code)
+    if then is not None:
+        then()
+    # As PID 1 this reaps every orphan (a daemon the command left), not only the command.
+    while True:
+        pid, status = os.waitpid(-1, 0)
+        if pid == child:
+            code = os.waitstatus_to_exitcode(status)
+            return code if code >= 0 else 128 - code
+
+
+def own_init(argv: list[str], wd: str) -> int:
+    """PID 1 of the user namespace's PID namespace: its own /proc, then the command."""
+    idmap.mount_proc("/proc")  # by the kernel's call: a chroot need not have mount(8)
+
+    def run() -> None:
+        os.chdir(wd)
+        os.execv(argv[0], argv)
+
+    return supervise(run)
+
+
 def main(args: list[str]) -> None:
     root, binds, wd, argv, egress = parse(args)
     base, count = idmap.subordinate_range()
@@ -115,39 +163,24 @@ def main(args: list[str]) -> None:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", PROXY_PORT))
         listener.listen(64)
-    # Signals first (PID 1 drops those it has no handler for): passed on to the command.
-    child = 0
 
-    def forward(number, _frame):
-        if child:
-            try:
-                os.kill(child, number)
-            except ProcessLookupError:
-                pass
-
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, forward)
-    child = os.fork()
-    if child == 0:  # the command, as the user namespace's root; the listener is not inherited across exec
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            signal.signal(sig, signal.SIG_DFL)
+    def command() -> int:  # as the user namespace's root; the listener is not inherited across exec
         idmap.join(userns)
         os.setgroups([])
         os.setresgid(0, 0, 0)
         os.setresuid(0, 0, 0)
-        os.chdir(wd)
-        os.execv(argv[0], argv)
-    os.close(userns)
-    if listener is not None:
-        threading.Thread(target=serve_egress, args=(listener, os.path.join(EGRESS_DIR, os.path.basename(egress))),
-                         daemon=True).start()
-    # PID 1 reaps every orphan (a daemon the command left), not only the command.
-    while True:
-        pid, status = os.waitpid(-1, 0)
-        if pid == child:
-            break
-    code = os.waitstatus_to_exitcode(status)
-    sys.exit(code if code >= 0 else 128 - code)
+        # Mount and PID namespaces of the user namespace's own below this one: a command may then
+        # mount /proc or devpts for a chroot of its own (piuparts does), and sees only its processes.
+        idmap.unshare(idmap.CLONE_NEWNS | idmap.CLONE_NEWPID)
+        return supervise(lambda: own_init(argv, wd))
+
+    def relay() -> None:
+        os.close(userns)
+        if listener is not None:
+            threading.Thread(target=serve_egress, args=(listener, os.path.join(EGRESS_DIR, os.path.basename(egress))),
+                             daemon=True).start()
+
+    sys.exit(supervise(command, then=relay))
 
 
 if __name__ == "__main__":

@@ -26,7 +26,8 @@ from ..errors import VenvdebError
 DEFAULT_RANGE = (100000, 65536)
 SUBORDINATE_FILES = (Path("/etc/subuid"), Path("/etc/subgid"))
 
-CLONE_NEWUSER = 0x10000000
+CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWPID = 0x10000000, 0x00020000, 0x20000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
 SYS_OPEN_TREE, SYS_MOVE_MOUNT, SYS_MOUNT_SETATTR = 428, 429, 442
 AT_FDCWD, AT_EMPTY_PATH = -100, 0x1000
 OPEN_TREE_CLONE = 1
@@ -97,8 +98,17 @@ def _check(result: int, what: str) -> int:
     return result
 
 
+def unshare(flags: int) -> None:
+    _check(_libc.unshare(flags), f"unshare({flags:#x})")
+
+
 def unshare_user() -> None:
-    _check(_libc.unshare(CLONE_NEWUSER), "unshare(CLONE_NEWUSER)")
+    unshare(CLONE_NEWUSER)
+
+
+def mount_proc(target: str) -> None:
+    _check(_libc.mount(b"proc", target.encode(), b"proc", ctypes.c_ulong(MS_NOSUID | MS_NODEV | MS_NOEXEC), None),
+           f"mount proc on {target}")
 
 
 def write_maps(proc: str, pid: int, base: int, count: int) -> None:

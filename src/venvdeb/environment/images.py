@@ -19,11 +19,11 @@ import re
 import tempfile
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import VenvdebError
-from . import chroot, egress
+from . import chroot, egress, idmap, rootfs
 from .host import Host
 
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
@@ -132,6 +132,13 @@ class Image:
                           proxy_variables) as environment:
             yield environment
 
+    @contextmanager
+    def tree(self, log=print):
+        """This image's unpacked tree (made first if need be), held while the block runs; its
+        files are the chroots' user namespace's (idmap.py). Not to be written."""
+        with rootfs.shared_tree(self.ensure(log), idmap.subordinate_range()[0]) as tree:
+            yield tree
+
     def mirrors(self) -> set[tuple[str, int]]:
         """The hosts this image's apt sources name."""
         sources = list(self.sources) if self.sources is not None else apt_sources(self.distribution)
@@ -147,6 +154,13 @@ def smoke(distribution: str, cache_dir: Path, max_age: float = DEFAULT_MAX_AGE, 
     """The operator's minimal host, of this machine's architecture unless told otherwise."""
     return Image(distribution, Path(cache_dir) / "chroots" / f"{distribution}.tar", arch=arch or Host().architecture,
                  variant="apt", include=SMOKE_PACKAGES, max_age=max_age)
+
+
+def with_piuparts(image: Image) -> Image:
+    """``image`` with Debian's piuparts installed: where smoke runs piuparts on a copy of
+    ``image``'s clean tree (gates/piuparts.py). Made with it, aged with it."""
+    return replace(image, path=image.path.with_name(image.path.name.replace(".tar", "-piuparts.tar", 1)),
+                   include=(*image.include, "piuparts"))
 
 
 def build(distribution: str, cache_dir: Path, extra: tuple[str, ...] = (), arch: str | None = None,
