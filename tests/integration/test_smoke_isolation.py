@@ -35,6 +35,12 @@ for _ in range(64):
     os.chdir("..")
 os.chroot(".")
 found["key_after_escape"] = os.path.exists("{key}")
+try:  # the invoking terminal, if venvdeb has one, is not the command's (it runs in a session of its own)
+    open("/dev/tty").close()
+    found["tty"] = "opened"
+except OSError as exc:
+    found["tty"] = "refused: " + type(exc).__name__
+found["console"] = os.path.exists("/dev/console")
 try:
     socket.create_connection(("127.0.0.1", {port}), timeout=5).close()
     found["web_ui"] = "connected"
@@ -96,8 +102,35 @@ def test_a_postinst_cannot_read_the_masters_key_nor_reach_its_web_ui_while_apt_r
     assert owner == base
     assert found["key_after_escape"] is False
     assert found["key"] == "refused: FileNotFoundError"
-    # The namespace's PID 1 is the host's root, out of the command's reach, and pivoted into the chroot too.
+    # PID 1 in the command's PID namespace is venvdeb's: its root is the chroot too, and its
+    # /proc entries are not the command's to read (its ids changed: the kernel made it non-dumpable).
     assert found["key_via_pid1"] in ("refused: PermissionError", "refused: FileNotFoundError")
+    assert found["tty"].startswith("refused: ") and found["console"] is False
     assert found["web_ui"].startswith("refused: ")
     assert found["elsewhere"].startswith("refused: ")
     assert host_port("http://deb.debian.org/debian") in image.mirrors()
+
+
+def test_a_build_chroot_writes_the_bound_cache_as_root_but_neither_its_images_nor_through_planted_links(tmp_path, cache_dir):
+    from venvdeb.errors import VenvdebError
+
+    cache = tmp_path / "cache"
+    (cache / "chroots").mkdir(parents=True)
+    (cache / "chroots" / "image.tar").write_text("an image the host unpacks as its root\n")
+    host_file = tmp_path / "host-file"
+    host_file.write_text("the host's\n")
+    image = images.smoke("bookworm", cache_dir)
+    with image.fresh(binds=(cache,), hides=(cache / "chroots",)) as ch:
+        wrote = ch.run(["/bin/sh", "-c", f"echo built > {cache}/built && ls -A {cache}/chroots"])
+        assert wrote.returncode == 0 and wrote.stdout == "", wrote.stdout + wrote.stderr  # the images are out of sight
+        poison = ch.run(["/bin/sh", "-c", f"echo poison > {cache}/chroots/image.tar"])
+        assert poison.returncode != 0 and "Read-only file system" in poison.stderr
+        unhide = ch.run(["/bin/sh", "-c", f"umount {cache}/chroots"])
+        assert unhide.returncode != 0, unhide.stdout  # locked to the bind above it
+        planted = ch.run(["/bin/ln", "-s", str(host_file), "/tmp/planted"])
+        assert planted.returncode == 0, planted.stderr
+        with pytest.raises(VenvdebError, match="a symlink in the chroot"):
+            ch.write("/tmp/planted", "overwritten by the host's root\n")
+    assert (cache / "built").read_text() == "built\n" and (cache / "built").stat().st_uid == 0
+    assert (cache / "chroots" / "image.tar").read_text() == "an image the host unpacks as its root\n"
+    assert host_file.read_text() == "the host's\n"

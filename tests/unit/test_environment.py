@@ -27,13 +27,13 @@ def test_entering_a_chroot_with_binds_goes_through_the_enter_helper():
     assert argv[:6] == ["unshare", "--mount", "--pid", "--fork", "--kill-child", "--"]
     assert argv[6:9] == [sys.executable, "-m", "venvdeb.environment.enter"]
     helper = argv[9:]
-    assert parse(helper) == ("/r", ["/c"], "/c/w", ["/usr/bin/env", "-i", "A=1", "true"], None)
+    assert parse(helper) == ("/r", ["/c"], [], "/c/w", ["/usr/bin/env", "-i", "A=1", "true"], None)
 
 
 def test_a_chroot_with_egress_gets_a_network_namespace_and_the_proxy():
     argv = enter_argv(Path("/r"), ["true"], {"A": "1"}, egress=Path("/run/e/proxy.sock"))
     assert argv[:7] == ["unshare", "--mount", "--pid", "--net", "--fork", "--kill-child", "--"]
-    assert parse(argv[10:]) == ("/r", [], "/", ["/usr/bin/env", "-i", "A=1", "true"], "/run/e/proxy.sock")
+    assert parse(argv[10:]) == ("/r", [], [], "/", ["/usr/bin/env", "-i", "A=1", "true"], "/run/e/proxy.sock")
 
 
 def test_enter_refuses_what_it_does_not_know():

@@ -51,5 +51,7 @@ def for_build(distribution: str, where: str, cache_dir: Path, packages: tuple[st
                            hint=f"name a Debian distribution the mirror has (this host is {host.distribution})") from None
     Path(cache_dir).mkdir(parents=True, exist_ok=True)
     reachable = image.mirrors() | {egress.host_port(index_url)} | PYPI
-    with image.fresh(log, binds=(Path(cache_dir),), egress=reachable, proxy_variables=True) as chroot:
+    # The cache's chroot images are the host's to unpack as its root: a build must not write them.
+    hidden = (Path(cache_dir) / "chroots", Path(cache_dir) / "sbuild")
+    with image.fresh(log, binds=(Path(cache_dir),), egress=reachable, proxy_variables=True, hides=hidden) as chroot:
         yield chroot

@@ -31,12 +31,14 @@ BASE_VARIABLES = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C.UTF-8", 
 
 
 def enter_argv(root: Path, argv: list[str], variables: Mapping[str, str], cwd: str | None = None,
-               binds: tuple[Path, ...] = (), egress: Path | None = None) -> list[str]:
+               binds: tuple[Path, ...] = (), egress: Path | None = None, hides: tuple[Path, ...] = ()) -> list[str]:
     """Run ``argv`` in ``root`` as root of a user namespace: own mount and PID namespaces, /proc
     mounted, only ``variables``; with ``binds``, those host directories are seen at the same
-    paths inside; with ``egress`` (the proxy's socket), a network namespace of its own (enter.py)."""
+    paths inside (``hides`` below them out of sight); with ``egress`` (the proxy's socket), a
+    network namespace of its own (enter.py)."""
     command = ["/usr/bin/env", "-i", *(f"{k}={v}" for k, v in sorted(variables.items())), *argv]
-    options = [option for path in binds for option in ("--bind", str(path))] + (["--wd", cwd] if cwd else [])
+    options = [option for path in binds for option in ("--bind", str(path))]
+    options += [option for path in hides for option in ("--hide", str(path))] + (["--wd", cwd] if cwd else [])
     options += ["--egress", str(egress)] if egress else []
     return ["unshare", "--mount", "--pid", *(["--net"] if egress else []), "--fork", "--kill-child", "--",
             sys.executable, "-m", "venvdeb.environment.enter", str(root), *options, "--", *command]
@@ -46,8 +48,9 @@ class Chroot(Environment):
     default_timeout = 900
 
     def __init__(self, root: Path, distribution: str, binds: tuple[Path, ...] = (), egress: Path | None = None,
-                 proxy_variables: bool = False, base: int | None = None):
+                 proxy_variables: bool = False, base: int | None = None, hides: tuple[Path, ...] = ()):
         self.root = Path(root)
+        self.hides = tuple(Path(h) for h in hides)
         self.base = idmap.subordinate_range()[0] if base is None else base  # the chroot's root on the host
         self.distribution = distribution
         self.binds = tuple(Path(b).resolve() for b in binds)
@@ -63,14 +66,15 @@ class Chroot(Environment):
         return {**BASE_VARIABLES, **proxy, **(setenv or {})}
 
     def command(self, argv, variables, cwd):
-        return enter_argv(self.root, argv, variables, cwd, self.binds, self.egress), None, None
+        return enter_argv(self.root, argv, variables, cwd, self.binds, self.egress, self.hides), None, None
 
     def path(self, inside) -> Path:
-        """Where ``inside`` is on the host: a bound directory is the same path on both sides."""
+        """Where ``inside`` is on the host: a bound directory is the same path on both sides.
+        Refused where a part of it in the chroot is a symlink (idmap.inside)."""
         inside = Path(inside)
         if any(inside == b or b in inside.parents for b in self.binds):
             return inside
-        return self.root / str(inside).lstrip("/")
+        return idmap.inside(self.root, self.root / str(inside).lstrip("/"))
 
     def stage(self, path: Path) -> str:
         """Copy a host file into the chroot (unless it is in a bound directory); its path inside."""
@@ -78,7 +82,7 @@ class Chroot(Environment):
         if any(b in path.parents for b in self.binds):
             return str(path)
         inside = f"/tmp/venvdeb-files/{path.name}"
-        dest = self.root / inside.lstrip("/")
+        dest = self.path(inside)
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, dest)
         idmap.own(dest, self.root, self.base)
@@ -96,7 +100,7 @@ class Chroot(Environment):
 
 @contextmanager
 def fresh(tarball: Path, distribution: str, work_dir: Path | None = None, binds: tuple[Path, ...] = (),
-          egress: set[tuple[str, int]] | None = None, proxy_variables: bool = False):
+          egress: set[tuple[str, int]] | None = None, proxy_variables: bool = False, hides: tuple[Path, ...] = ()):
     """A new chroot from ``tarball``: an overlay on its shared unpacked tree (rootfs.py), or, where
     overlays cannot be mounted, a copy of that tree. Removed afterwards whatever happens. The bound
     directories are mounted per command, in that command's namespace: removing the chroot
@@ -115,7 +119,7 @@ def fresh(tarball: Path, distribution: str, work_dir: Path | None = None, binds:
                 apt_config = root / "etc" / "apt" / "apt.conf.d" / "00venvdeb-egress"
                 apt_config.write_text(egress_proxy.APT_CONFIG)
                 idmap.own(apt_config, root, base)
-            yield Chroot(root, distribution, binds, socket_path, proxy_variables, base)
+            yield Chroot(root, distribution, binds, socket_path, proxy_variables, base, hides)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -139,6 +143,8 @@ def prepare(root: Path, base: int) -> None:
     if not hosts.is_file() or "localhost" not in hosts.read_text():
         hosts.write_text("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n")
         hosts.chmod(0o644)
+    # The host's console is not the chroot's (a node of the image, 5:1): nothing there writes to it.
+    (root / "dev" / "console").unlink(missing_ok=True)
     # No daemon starts inside a chroot: there is no init to own it.
     policy = root / "usr" / "sbin" / "policy-rc.d"
     policy.write_text("#!/bin/sh\nexit 101\n")

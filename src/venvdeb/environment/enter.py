@@ -2,25 +2,31 @@
 
 Run inside new mount and PID namespaces (see chroot.enter_argv)::
 
-    python -m venvdeb.environment.enter ROOT [--bind PATH]... [--wd DIR] [--egress SOCKET] -- ARGV...
+    python -m venvdeb.environment.enter ROOT [--bind PATH]... [--hide PATH]... [--wd DIR]
+        [--egress SOCKET] -- ARGV...
 
-It mounts /proc, binds each PATH at ROOT/PATH (idmapped: idmap.py), makes ROOT the namespace's
-root with pivot_root and detaches the host's file system, then runs ARGV in a child as root of a
-user namespace whose ids are the host's subordinate ones: the command is not the host's root,
-and has nothing of the host's in sight but the bound directories. The mounts belong to the
-namespace: they end with it, and the host never sees them, so removing the chroot afterwards can
-never reach into a bound directory. This process stays as the namespace's PID 1 and reaps what
-the command leaves; when it ends, everything in the namespace ends.
+It opens each PATH to bind (and the proxy's socket directory) while the host's paths can be
+reached, makes ROOT the namespace's root with pivot_root and detaches the host's file system;
+from then on every path is the chroot's own. Each PATH is attached at the same path inside,
+idmapped (idmap.py); each --hide PATH (under a bound one: the cache's chroot images) is covered
+by an empty read-only file system. ARGV then runs as root of a user namespace whose ids are the
+host's subordinate ones, with mount and PID namespaces of that user namespace and a /proc of its
+own: it is not the host's root, and has nothing of the host's in sight but the bound
+directories. The mounts belong to the namespace: they end with it, and the host never sees them,
+so removing the chroot afterwards can never reach into a bound directory. This process stays as
+PID 1 of the outer PID namespace, as the host's root, out of the command's reach; when it ends,
+everything in the namespace ends.
 
 With ``--egress`` it runs in a network namespace of its own too: it brings loopback up, listens on
 127.0.0.1:PROXY_PORT there, and passes each connection to the host's egress proxy (egress.py)
-through SOCKET, bound in before the root changed.
+through SOCKET.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import signal
 import socket
 import struct
@@ -29,29 +35,37 @@ import sys
 import threading
 import traceback
 
+from ..errors import VenvdebError
 from . import idmap
 from .egress import PROXY_PORT, relay
 
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 
 
-def parse(args: list[str]) -> tuple[str, list[str], str, list[str]]:
+USAGE = ("usage: python -m venvdeb.environment.enter ROOT [--bind PATH]... [--hide PATH]... [--wd DIR] "
+         "[--egress SOCKET] -- ARGV...")
+
+
+def parse(args: list[str]) -> tuple[str, list[str], list[str], str, list[str], str | None]:
+    """ROOT, the paths to bind, the paths to hide, the working directory, ARGV, the socket."""
     if "--" not in args or not args or args[0].startswith("-"):
-        raise SystemExit("usage: python -m venvdeb.environment.enter ROOT [--bind PATH]... [--wd DIR] -- ARGV...")
+        raise SystemExit(USAGE)
     split = args.index("--")
     options, argv = args[1:split], args[split + 1:]
-    binds, wd, egress = [], "/", None
+    binds, hides, wd, egress = [], [], "/", None
     while options:
         flag, value, *options = options
         if flag == "--bind":
             binds.append(value)
+        elif flag == "--hide":
+            hides.append(value)
         elif flag == "--wd":
             wd = value
         elif flag == "--egress":
             egress = value
         else:
-            raise SystemExit(f"enter: unknown option {flag}")
-    return args[0], binds, wd, argv, egress
+            raise SystemExit(f"enter: unknown option {flag}\n{USAGE}")
+    return args[0], binds, hides, wd, argv, egress
 
 
 def loopback_up() -> None:
@@ -119,50 +133,79 @@ def supervise(start, then=None) -> int:
 
 
 def own_init(argv: list[str], wd: str) -> int:
-    """PID 1 of the user namespace's PID namespace: its own /proc, then the command."""
+    """PID 1 of the user namespace's PID namespace: its own /proc, then the command, in a session
+    of its own (no controlling terminal: the invoking shell's is not the command's to type into)."""
     idmap.mount_proc("/proc")  # by the kernel's call: a chroot need not have mount(8)
 
     def run() -> None:
+        os.setsid()
         os.chdir(wd)
         os.execv(argv[0], argv)
 
     return supervise(run)
 
 
-def main(args: list[str]) -> None:
-    root, binds, wd, argv, egress = parse(args)
+# Where this process mounts the outer PID namespace's /proc, which it needs for the user
+# namespace's maps: a directory of the host's root, 0700, which the command (whose ids are
+# not the host's root) cannot enter. It has a /proc of its own (own_init).
+OUTER_PROC = "/run/venvdeb-proc"
+
+
+def private_directory(path: str) -> None:
+    """``path`` made afresh as the host's root's, 0700: whatever a command left there goes."""
+    if os.path.islink(path) or os.path.isfile(path):
+        os.unlink(path)
+    elif os.path.isdir(path):
+        shutil.rmtree(path)
+    os.makedirs(path, mode=0o700)
+
+
+def enter(root: str, binds: list[str], hides: list[str], egress: str | None) -> tuple[int, socket.socket | None]:
+    """The namespace made: the user namespace's descriptor, and the relay's listener if any."""
     base, count = idmap.subordinate_range()
     root = os.path.realpath(root)
-    # The root a mount point of its own first (pivot_root needs one), so that what is mounted
-    # below it afterwards goes with it.
-    subprocess.run(["mount", "--bind", root, root], check=True)
-    proc = os.path.join(root, "proc")
-    subprocess.run(["mount", "-t", "proc", "proc", proc], check=True)
-    userns = idmap.namespace(proc, base, count)
-    for path in binds:
-        target = os.path.join(root, path.lstrip("/"))
-        os.makedirs(target, exist_ok=True)
-        idmap.attach(idmap.idmapped_clone(path, userns), target)
-    if egress is not None:
-        # The proxy's socket, for this process only: the command reaches it through the relay.
-        inside = os.path.join(root, EGRESS_DIR.lstrip("/"))
-        os.makedirs(inside, exist_ok=True)
-        subprocess.run(["mount", "--bind", os.path.dirname(egress), inside], check=True)
-    # The chroot becomes the namespace's whole file system: the host's is detached, not merely
-    # out of sight as chroot(2) leaves it (a root that can chroot again gets out of one). This
-    # process stays as the namespace's PID 1, which the command sees in /proc; it has nothing of
-    # the host's left either.
+    # The root a mount point of its own first (pivot_root needs one).
+    subprocess.run(["mount", "--bind", root, root], check=True, capture_output=True)
+    clones = [(idmap.clone(path), path) for path in binds]
+    egress_clone = idmap.clone(os.path.dirname(egress)) if egress else None
     os.chdir(root)
     idmap.pivot_root(".", ".")
     idmap.detach(".")
     os.chdir("/")
+    # From here on every path is the chroot's: a symlink a command planted leads nowhere else.
+    private_directory(OUTER_PROC)
+    idmap.mount_proc(OUTER_PROC)
+    userns = idmap.namespace(OUTER_PROC, base, count)
+    for fd, path in clones:
+        os.makedirs(path, exist_ok=True)
+        idmap.attach(idmap.idmapped(fd, path, userns), path)
+    for path in hides:
+        if os.path.isdir(path):
+            # Locked to the mounts above it in the command's namespace: it cannot be unmounted there.
+            idmap.mount_empty(path)
     listener = None
-    if egress is not None:
+    if egress_clone is not None:
+        # The proxy's socket, for the relay: the directory is the host root's, 0700, so the
+        # command, whose namespace has this mount too, cannot reach the socket in it.
+        os.makedirs(EGRESS_DIR, exist_ok=True)
+        idmap.attach(egress_clone, EGRESS_DIR)
         loopback_up()
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", PROXY_PORT))
         listener.listen(64)
+    return userns, listener
+
+
+def main(args: list[str]) -> None:
+    root, binds, hides, wd, argv, egress = parse(args)
+    try:
+        userns, listener = enter(root, binds, hides, egress)
+    except (OSError, subprocess.CalledProcessError, VenvdebError) as exc:
+        said = getattr(exc, "message", None) or str(exc)
+        hint = getattr(exc, "hint", None) or ("the kernel must allow user namespaces, idmapped mounts of the "
+                                              "bound directories' file system, and pivot_root")
+        sys.exit(f"venvdeb: cannot enter the chroot {root}: {said}\n  hint: {hint}")
 
     def command() -> int:  # as the user namespace's root; the listener is not inherited across exec
         idmap.join(userns)
@@ -174,13 +217,13 @@ def main(args: list[str]) -> None:
         idmap.unshare(idmap.CLONE_NEWNS | idmap.CLONE_NEWPID)
         return supervise(lambda: own_init(argv, wd))
 
-    def relay() -> None:
+    def start_relay() -> None:
         os.close(userns)
         if listener is not None:
             threading.Thread(target=serve_egress, args=(listener, os.path.join(EGRESS_DIR, os.path.basename(egress))),
                              daemon=True).start()
 
-    sys.exit(supervise(command, then=relay))
+    sys.exit(supervise(command, then=start_relay))
 
 
 if __name__ == "__main__":

@@ -23,13 +23,14 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ..environment import idmap
+from ..environment.egress import PROXY_PORT
 
 BASE = "/srv/piuparts-base"
 DEVICES = "/srv/piuparts-devices"
 # The nodes a Debian base system needs (debootstrap makes the same).
 NODES = {"null": (1, 3), "zero": (1, 5), "full": (1, 7), "random": (1, 8), "urandom": (1, 9), "tty": (5, 0)}
 CHECK = "piuparts: install, upgrade from the suite, purge, nothing left"
-PROXY = "http://127.0.0.1:3128"  # the egress relay, inside the network namespace
+PROXY = f"http://127.0.0.1:{PROXY_PORT}"  # the egress relay, inside the network namespace
 
 
 def piuparts_argv(deb: str, distribution: str) -> list[str]:
@@ -51,8 +52,9 @@ def prepare_base(base: Path, ids: int, files: Mapping[str, bytes]) -> None:
     """``base`` with its device nodes replaced by symlinks to DEVICES, the mount points piuparts
     uses, and ``files`` (apt's sources and keyring for the suite) written, all its root's."""
     dev = base / "dev"
-    for entry in dev.iterdir():
-        if entry.is_symlink() or not entry.is_dir():
+    for entry in dev.iterdir():  # the nodes go; the links (fd, stdin, ...) and directories stay
+        mode = entry.lstat().st_mode
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or entry.name == "ptmx":
             entry.unlink()
     for name in NODES:
         (dev / name).symlink_to(f"{DEVICES}/{name}")
