@@ -149,10 +149,10 @@ class Smoke:
             if result.passed and self.service.smoke.wanted:
                 self._functional(ch, result)
         if result.passed and self.piuparts:
-            self._piuparts(deb, result)
+            self._piuparts(deb, result, upgrade_only=bool(previous))
         return result
 
-    def _piuparts(self, deb: Path, result: SmokeResult) -> None:
+    def _piuparts(self, deb: Path, result: SmokeResult, upgrade_only: bool = False) -> None:
         """piuparts (piuparts.py), from a copy of the clean image with the suite's apt sources,
         in a chroot with piuparts: smoke's own has the service's state in it."""
         def step(name, action, detail=None) -> bool:
@@ -161,7 +161,7 @@ class Smoke:
 
         with self.image.tree(self.log) as clean, \
                 images.with_piuparts(self.image).fresh(self.log, egress=self.egress()) as ch:
-            piuparts.test(ch, clean, deb, self.image.distribution, self._apt_files(), step)
+            piuparts.test(ch, clean, deb, self.image.distribution, self._apt_files(), step, upgrade_only)
 
     def from_suite(self, version: str) -> SmokeResult:
         """What an operator does: `apt install <package>` from the signed suite (which has ``version``)."""
