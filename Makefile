@@ -15,7 +15,7 @@ DEBIAN_PACKAGES := debhelper dh-virtualenv dpkg-dev devscripts lintian fakeroot 
 
 setup: system venv
 
-# apt-get install is idempotent and quick when nothing is missing; subuid/subgid for sbuild's unshare mode.
+# apt-get install is idempotent and quick when nothing is missing; subuid/subgid: the user namespace of every chroot venvdeb makes, and sbuild's unshare mode.
 system:
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(DEBIAN_PACKAGES) >/dev/null
