@@ -113,13 +113,11 @@ def fresh(tarball: Path, distribution: str, work_dir: Path | None = None, binds:
             tree = stack.enter_context(rootfs.shared_tree(tarball, base))
             root = stack.enter_context(rootfs.overlay(tree, work))
             prepare(root, base)
-            socket_path = None
+            socket_path = stack.enter_context(egress_proxy.proxy(egress)) if egress is not None else None
+            made = Chroot(root, distribution, binds, socket_path, proxy_variables, base, hides)
             if egress is not None:
-                socket_path = stack.enter_context(egress_proxy.proxy(egress))
-                apt_config = root / "etc" / "apt" / "apt.conf.d" / "00venvdeb-egress"
-                apt_config.write_text(egress_proxy.APT_CONFIG)
-                idmap.own(apt_config, root, base)
-            yield Chroot(root, distribution, binds, socket_path, proxy_variables, base, hides)
+                made.write("/etc/apt/apt.conf.d/00venvdeb-egress", egress_proxy.APT_CONFIG)
+            yield made
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -135,10 +135,6 @@ def unshare(flags: int) -> None:
     _check(_libc.unshare(flags), f"unshare({flags:#x})")
 
 
-def unshare_user() -> None:
-    unshare(CLONE_NEWUSER)
-
-
 def mount_proc(target: str) -> None:
     _check(_libc.mount(b"proc", target.encode(), b"proc", ctypes.c_ulong(MS_NOSUID | MS_NODEV | MS_NOEXEC), None),
            f"mount proc on {target}")
@@ -161,7 +157,7 @@ def namespace(proc: str, base: int, count: int) -> int:
         try:
             os.close(ready_r)
             os.close(done_w)
-            unshare_user()
+            unshare(CLONE_NEWUSER)
             os.write(ready_w, b"ok")
             os.read(done_r, 1)
         except OSError as exc:  # the parent says it, with the kernel's reason

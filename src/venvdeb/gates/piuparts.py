@@ -51,9 +51,9 @@ def copy_base(tree: Path, base: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True)
 
 
-def prepare_base(base: Path, ids: int, files: Mapping[str, bytes]) -> None:
-    """``base`` with its device nodes replaced by symlinks to DEVICES, the mount points piuparts
-    uses, and ``files`` (apt's sources and keyring for the suite) written, all its root's."""
+def prepare_base(base: Path, ids: int) -> None:
+    """``base`` with its device nodes replaced by symlinks to DEVICES, and the mount points
+    piuparts uses, all its root's."""
     dev = base / "dev"
     for entry in dev.iterdir():  # the nodes go; the links (fd, stdin, ...) and directories stay
         mode = entry.lstat().st_mode
@@ -66,12 +66,6 @@ def prepare_base(base: Path, ids: int, files: Mapping[str, bytes]) -> None:
     for directory in ("dev/pts", "dev/shm", "proc", "sys", "run", "tmp"):
         (base / directory).mkdir(exist_ok=True)
         made.append(base / directory)
-    for path, data in files.items():
-        dest = base / path.lstrip("/")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_bytes(data)
-        dest.chmod(0o644)
-        made.append(dest)
     for path in made:
         idmap.own(path, base, ids)
 
@@ -95,8 +89,10 @@ def test(ch, tree: Path, deb: Path, distribution: str, files: Mapping[str, bytes
     base = ch.path(BASE)
     if not step("piuparts' base: the clean chroot, copied", lambda: copy_base(tree, base)):
         return
-    prepare_base(base, ch.base, files)
+    prepare_base(base, ch.base)
     idmap.own(base, ch.root, ch.base)
+    for path, data in files.items():  # apt's sources and keyring for the suite
+        ch.write(f"{BASE}{path}", data)
     make_device_nodes(ch.root, ch.base)
     candidate = f"/tmp/candidate/{deb.name}"
     ch.write(candidate, deb.read_bytes())
