@@ -148,11 +148,24 @@ def smoke_farm(make_root, tmp_path, cache_dir, upstream):
     yield from _farm(make_root, tmp_path, cache_dir, upstream, smoke=True)
 
 
-def _farm(make_root, tmp_path, cache_dir, upstream, smoke: bool, settings: str = ""):
-    """A master and one worker for release b1 (gitsvc); ``settings``: more of buildbot.toml."""
+@pytest.fixture
+def two_worker_farm(make_root, tmp_path, cache_dir, upstream):
+    """The farm with two workers, each with a home (and so a cache) of its own."""
+    yield from _farm(make_root, tmp_path, cache_dir, upstream, smoke=False, workers=("w1", "w2"))
+
+
+def _farm(make_root, tmp_path, cache_dir, upstream, smoke: bool, settings: str = "", workers=("local",)):
+    """A master and one worker (or ``workers``) for release b1 (gitsvc); ``settings``: more of
+    buildbot.toml."""
     # lintian warns bad-homepage for a local path as the git URL (the Homepage field): only an
     # artefact of the local repository, so this release's gate fails on errors only.
     packaging = git_release(make_root, "b1", upstream, release_extra='lint_fail_on = ["error"]\n')
+    # The packaging, as a farm keeps it: a git repository the workers check each build's revision
+    # out from (the master's checkout only says which builders there are).
+    git("init", "-q", "-b", "master", cwd=packaging)
+    git("add", ".", cwd=packaging)
+    git("commit", "-q", "-m", "Packaging", cwd=packaging)
+    git("clone", "-q", "--bare", str(packaging), str(tmp_path / "packaging.git"), cwd=tmp_path)
     # The release's constraints, as upstream keeps them: a git repository the master polls.
     reqs = tmp_path / "requirements-work"
     write(reqs / "upper-constraints.txt", TINY_UC)
@@ -165,8 +178,10 @@ def _farm(make_root, tmp_path, cache_dir, upstream, smoke: bool, settings: str =
     config = write(tmp_path / "buildbot.toml", f"""
         www_port = {www}
         worker_port = {pb}
+        workers = [{", ".join(f'"{w}"' for w in workers)}]
         repo_url = "http://127.0.0.1:{repo_port}"
         packaging = "{packaging}"
+        packaging_repo = "{tmp_path / 'packaging.git'}"
         secrets_file = "{tmp_path / 'secrets.toml'}"
         repo_dir = "{tmp_path / 'repo'}"
         gnupghome = "{tmp_path / 'gnupg'}"
@@ -187,14 +202,16 @@ def _farm(make_root, tmp_path, cache_dir, upstream, smoke: bool, settings: str =
     """)
     base = tmp_path / "bb"
     base.mkdir()
-    farm = Farm(root=PROJECT, base=base, env={"VENVDEB_BUILDBOT_CONFIG": str(config)})
+    farm = Farm(root=PROJECT, base=base, env={"VENVDEB_BUILDBOT_CONFIG": str(config)}, workers=tuple(workers),
+                own_homes=len(workers) > 1)
     try:
         password = farm.ensure_secrets()
         farm.create()
         farm.start()
         api = farm.api()
         assert api.url.startswith("https://")
-        api.wait(lambda: any(w["connected_to"] for w in api.get("workers")["workers"]), 60, "the worker")
+        api.wait(lambda: set(workers) <= {w["name"] for w in api.get("workers")["workers"] if w["connected_to"]}, 60,
+                 "the workers")
         yield farm, api, password
     finally:
         farm.stop()

@@ -47,7 +47,8 @@ def test_forced_and_polled_builds_publish_to_staging(farm, tmp_path, upstream):
     assert build["properties"]["wheelhouse_package"][0] == "test-wheelhouse-b1"
     assert build["properties"]["wheelhouse_version"][0] == "1+deb12"
     assert [name for name, _ in api.steps(build)] == [
-        "worker_preparation", "locks_acquire", "ledger-from-master", "wheelhouse", "lintian", "upload-deb", "publish",
+        "worker_preparation", "locks_acquire", "packaging", "packaging-to-master", "ledger-from-master", "wheelhouse",
+        "lintian", "upload-deb", "publish",
         "ledger-to-master", "rebuild-services"]
     assert staging(tmp_path) == {"test-wheelhouse-b1": "1+deb12"}
     # Anyone may read logs: a worker's environment (its secrets) is not in them.
@@ -92,9 +93,39 @@ def test_forced_and_polled_builds_publish_to_staging(farm, tmp_path, upstream):
     builder = api.builder_id("b1-bookworm-venv-gitsvc")
     assert api.get(f"buildrequests?builderid={builder}&complete=false")["buildrequests"] == []
 
+    # A commit to the packaging repository that touches the service's file rebuilds that service
+    # alone, from that commit (not from the master's checkout, which still has the old file), and
+    # its changelog says which commit.
+    wheelhouses = len(api.builds("wheelhouse-b1-bookworm"))
+    before = len(api.builds("b1-bookworm-venv-gitsvc"))
+    work = tmp_path / "packaging-push"
+    git("clone", "-q", str(tmp_path / "packaging.git"), str(work), cwd=tmp_path)
+    service_file = work / "services" / "gitsvc.toml"
+    service_file.write_text(service_file.read_text().replace('summary = "Service from a stable branch"',
+                                                             'summary = "Service from a reviewed stable branch"'))
+    git("commit", "-q", "-am", "Say the branch is reviewed", cwd=work)
+    git("push", "-q", "origin", "master", cwd=work)
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=work, capture_output=True, text=True).stdout.strip()
+    new = api.wait(lambda: [b for b in api.builds("b1-bookworm-venv-gitsvc")[before:] if b["complete"]], 600,
+                   "the build of the packaging commit")
+    assert new[0]["results"] == SUCCESS, api.steps(new[0])
+    props = {k: v[0] for k, v in new[0]["properties"].items()}
+    assert props["scheduler"] == "packaging_b1_bookworm_gitsvc" and props["got_revision"] == commit
+    assert props["version"] == "1.0.1~~dev5-deb12u2"
+    deb = next((tmp_path / "uploads" / "b1-bookworm-venv-gitsvc" / str(props["buildnumber"])).glob("*.deb"))
+    control = subprocess.run(["dpkg-deb", "-f", str(deb), "Description"], capture_output=True, text=True).stdout
+    assert control.startswith("Service from a reviewed stable branch")
+    assert f"Packaging at commit {commit}.".encode() in _changelog(deb, tmp_path / "packaging-commit")
+    assert 'reviewed stable branch' not in (tmp_path / "packaging" / "services" / "gitsvc.toml").read_text()
+    assert len(api.builds("wheelhouse-b1-bookworm")) == wheelhouses
+    # A forced build takes the branch's head: that commit too.
+    build = api.wait_request(api.force("force_b1_bookworm_venv_gitsvc", "b1-bookworm-venv-gitsvc", reason="Again"))
+    assert build["results"] == SUCCESS and build["properties"]["got_revision"][0] == commit
+
 
 def _changelog(deb: Path, tmp_path: Path) -> bytes:
     tree = tmp_path / "x"
+    tree.mkdir(parents=True)
     subprocess.run(["dpkg-deb", "-x", str(deb), str(tree)], check=True)
     return subprocess.run(["zcat", str(next(tree.glob("usr/share/doc/*/changelog.Debian.gz")))],
                           capture_output=True, check=True).stdout
@@ -123,9 +154,9 @@ def test_a_constraints_commit_rebuilds_the_wheelhouse_then_every_service(farm, t
     assert staging(tmp_path) == {"test-wheelhouse-b1": "1+deb12", "venv-gitsvc": "1.0.1~~dev2-deb12u1"}
 
     # Another constraints commit: the wheelhouse is rebuilt to the same content (the same
-    # version: builds still read the packaging on the master's disk, not the pushed revision),
-    # and the service's triggered build is skipped, saying why. That a changed closure is rebuilt
-    # is tested with the CLI (test_service_build.py).
+    # version: this constraints repository stands for upstream's, which the wheelhouse does not
+    # read; its pins are the packaging's), and the service's triggered build is skipped, saying
+    # why. That a changed closure is rebuilt is tested with the CLI (test_service_build.py).
     def push(edit, message):
         text = (work / "upper-constraints.txt").read_text()
         (work / "upper-constraints.txt").write_text(edit(text))
@@ -139,7 +170,36 @@ def test_a_constraints_commit_rebuilds_the_wheelhouse_then_every_service(farm, t
     push(lambda t: t + "# reviewed again\n", "Review again")
     assert next_build("wheelhouse-b1-bookworm", 1)["results"] == SUCCESS
     skipped = next_build("b1-bookworm-venv-gitsvc", 1)
-    build_step = next(s for s in api.get(f"builds/{skipped['buildid']}/steps")["steps"] if s["name"] == "build")
-    assert build_step["results"] == SKIPPED
-    assert build_step["state_string"] == "skipped: venv-gitsvc closure and packaging unchanged since 1.0.1~~dev2-deb12u1"
+    plan_step = next(s for s in api.get(f"builds/{skipped['buildid']}/steps")["steps"] if s["name"] == "plan")
+    assert plan_step["results"] == SKIPPED
+    assert plan_step["state_string"] == "skipped: venv-gitsvc closure and packaging unchanged since 1.0.1~~dev2-deb12u1"
     assert staging(tmp_path) == {"test-wheelhouse-b1": "1+deb12", "venv-gitsvc": "1.0.1~~dev2-deb12u1"}
+
+
+def test_two_workers_build_one_package_at_once_into_two_versions(two_worker_farm, tmp_path):
+    """No lock keeps two builds of a package apart: the master gives each its version, above what
+    is published and what the other has taken."""
+    _, api, password = two_worker_farm
+    api.login("admin", password)
+    wheelhouse = api.wait_request(api.force("force_wheelhouse_b1_bookworm", "wheelhouse-b1-bookworm", reason="First"))
+    assert wheelhouse["results"] == SUCCESS, api.steps(wheelhouse)
+    requests = [api.force("force_b1_bookworm_venv_gitsvc", "b1-bookworm-venv-gitsvc", reason=f"Build {n}")
+                for n in (1, 2)]
+    builds = [api.wait_request(r) for r in requests]
+    for build in builds:
+        assert build["results"] == SUCCESS, api.steps(build)
+    first, second = builds
+    # At once, one on each worker.
+    assert first["workerid"] != second["workerid"]
+    assert first["started_at"] < second["complete_at"] and second["started_at"] < first["complete_at"]
+    versions = sorted(b["properties"]["version"][0] for b in builds)
+    assert versions == ["1.0.1~~dev2-deb12u1", "1.0.1~~dev2-deb12u2"]
+    # Each version's step says the master took it.
+    for build in builds:
+        assert dict(api.steps(build))["version"] == SUCCESS
+    assert staging(tmp_path)["venv-gitsvc"] == "1.0.1~~dev2-deb12u2"
+    # The master's ledger has both builds' entries, whatever order they ended in.
+    import json
+
+    ledger = json.loads((tmp_path / "state" / "b1" / "bookworm" / "venv-gitsvc.ledger.json").read_text())
+    assert [e["version"] for e in ledger["entries"]] == versions and not ledger.get("reserved")

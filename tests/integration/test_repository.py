@@ -88,6 +88,10 @@ def test_publish_is_idempotent_and_a_changed_version_is_refused(repo, tmp_path):
     assert proc.returncode == 1
     assert f"{STAGING} already has pkg-a 1.0 with different bytes" in proc.stderr
     assert repo.list(STAGING) == [{"package": "pkg-a", "version": "1.0", "architecture": "all"}]
+    # Two builds ran at once and the later version landed first: the suite keeps it, and says so.
+    older = repo.publish(STAGING, tiny_deb(tmp_path, "pkg-a", "0.9"))
+    assert older["published"] is False and older["reason"] == f"{STAGING} has the newer 1.0"
+    assert repo.list(STAGING) == [{"package": "pkg-a", "version": "1.0", "architecture": "all"}]
     assert_consistent(repo)
 
 

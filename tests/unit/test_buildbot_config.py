@@ -96,8 +96,12 @@ def test_builders_and_schedulers_come_from_packaging(root):
     assert kw(force)["reason"].required and kw(force)["reason"].name == "reason"
     # With smoke (the default), a service's lint and smoke are one step that runs them side by side.
     step_names = [s.kwargs.get("name", s.step_class.name) for s in config["builders"][1].factory.steps]
-    assert step_names == ["repository-keyring", "fetch-wheelhouse", "ledger-from-master", "build", "upload-deb",
-                          "gates", "upload-lint-result", "record-gate", "publish", "ledger-to-master"]
+    # The worker plans, the master chooses the version, the worker builds it; the master adds its
+    # changelog entry to the ledger after publishing. No lock: builds of one package run at once.
+    assert step_names == ["repository-keyring", "fetch-wheelhouse", "ledger-from-master", "plan", "version", "build",
+                          "upload-deb", "gates", "upload-lint-result", "record-gate", "publish", "ledger-to-master",
+                          "record-build"]
+    assert config["builders"][1].locks == [] and config["builders"][0].locks
     # The tmp packaging root is in no git checkout: its constraints have no poller.
     assert [p._config_args[0] for p in config["change_source"]] == ["/srv/git/gitsvc.git"]
     assert kw(config["change_source"][0])["branches"] == ["stable/r1"]
@@ -177,8 +181,9 @@ def test_settings_file_and_environment(root):
     # smoke = false: no smoke step in service builds
     step_names = [s.kwargs.get("name", s.step_class.name) for s in config["builders"][1].factory.steps]
     assert "smoke" not in step_names
-    assert step_names == ["repository-keyring", "fetch-wheelhouse", "ledger-from-master", "build", "lintian",
-                          "upload-deb", "upload-lint-result", "record-gate", "publish", "ledger-to-master"]
+    assert step_names == ["repository-keyring", "fetch-wheelhouse", "ledger-from-master", "plan", "version", "build",
+                          "lintian", "upload-deb", "upload-lint-result", "record-gate", "publish", "ledger-to-master",
+                          "record-build"]
     # Every step that runs the target's interpreter is pinned to the builder's distribution.
     build = next(s for s in config["builders"][1].factory.steps if s.kwargs.get("name", s.step_class.name) == "build")
     assert build.kwargs["extra_args"][-2:] == ["--dist", "bookworm"]
@@ -273,3 +278,64 @@ def test_the_farms_smoke_runs_piuparts_unless_told_not_to(root, piuparts, extra)
     gates = next(s for s in config["builders"][1].factory.steps if s.kwargs.get("name", s.step_class.name) == "gates")
     smoke_args = gates.kwargs["smoke_args"]
     assert [a for a in smoke_args if "piuparts" in a] == extra
+
+
+def _git(*args, cwd):
+    import subprocess
+
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args], cwd=cwd, check=True,
+                   capture_output=True)
+
+
+def test_a_packaging_root_in_git_is_checked_out_by_every_build_at_its_revision(root):
+    """The packaging in a git repository: builds check it out on the worker and send the master a
+    copy; commits rebuild what they touch."""
+    _git("init", "-q", "-b", "main", cwd=root)
+    _git("add", "packaging", cwd=root)
+    _git("commit", "-q", "-m", "Packaging", cwd=root)
+    config = make_config(root, {})
+    builders = {b.name: b for b in config["builders"]}
+    steps = {b: [s.kwargs.get("name", s.step_class.name) for s in builders[b].factory.steps] for b in builders}
+    assert steps["r1-bookworm-venv-svc"][:3] == ["packaging", "packaging-to-master", "repository-keyring"]
+    assert steps["wheelhouse-r1-bookworm"][:2] == ["packaging", "packaging-to-master"]
+    # Repository actions are not builds of a revision: they read the master's packaging.
+    assert steps["promote-r1-bookworm"] == ["promote"]
+    checkout = builders["r1-bookworm-venv-svc"].factory.steps[0]
+    assert checkout.kwargs["source"] == settings_mod.PackagingSource(str(root), "main", "packaging")
+    by_name = {s.kwargs.get("name", s.step_class.name): s for s in builders["r1-bookworm-venv-svc"].factory.steps}
+    build = by_name["build"].kwargs
+    assert build["packaging"] == "packaging-src/packaging"
+    assert render(build["packaging_commit"], got_revision="0123456789abcdef") == "0123456789abcdef"
+    gates = by_name["gates"].kwargs
+    assert render(gates["master_packaging"], buildername="b", buildnumber=7) == \
+        str(root / "var" / "buildbot" / "uploads" / "b" / "7" / "packaging")
+    assert render(by_name["publish"].kwargs["packaging"], buildername="b", buildnumber=7).endswith("/b/7/packaging")
+    # The wheelhouse build hands the services it triggers the commit it read.
+    trigger = next(s for s in builders["wheelhouse-r1-bookworm"].factory.steps if s.kwargs.get("name") == "rebuild-services")
+    assert render(trigger.kwargs["set_properties"]["packaging_revision"], got_revision="abc1234") == "abc1234"
+    names = {s.name: s for s in config["schedulers"]}
+    service = kw(names["packaging_r1_bookworm_svc"])
+    assert names["packaging_r1_bookworm_svc"].builderNames == ["r1-bookworm-venv-svc"]
+    assert service["properties"] == {"only_if_changed": True} and service["onlyImportant"]
+    assert service["fileIsImportant"](SimpleNamespace(files=["packaging/services/svc.toml"]))
+    assert not service["fileIsImportant"](SimpleNamespace(files=["packaging/services/gitsvc.toml"]))
+    # The release file and the constraints beside it: the wheelhouse, then what changed.
+    wheelhouse = kw(names["constraints_r1_bookworm"])
+    assert wheelhouse["fileIsImportant"](SimpleNamespace(files=["packaging/releases/r1.toml"]))
+    assert wheelhouse["fileIsImportant"](SimpleNamespace(files=["packaging/upper-constraints.txt"]))
+    assert str(root) in [p._config_args[0] for p in config["change_source"]]
+
+
+def test_the_checkout_takes_the_handed_commit_then_a_packaging_commit_then_the_head():
+    from venvdeb.buildbot.checkout import revision_to_build
+
+    assert revision_to_build("aaa1111", "/srv/packaging.git", "bbb2222", "/srv/packaging.git") == "aaa1111"
+    assert revision_to_build(None, "/srv/packaging.git", "bbb2222", "/srv/packaging.git") == "bbb2222"
+    # A constraints or upstream commit is no packaging revision: the branch's head.
+    assert revision_to_build(None, "/srv/requirements.git", "ccc3333", "/srv/packaging.git") is None
+    assert revision_to_build(None, None, None, "/srv/packaging.git") is None
+
+
+def test_a_packaging_repo_without_a_checkout_on_the_master_is_refused(root):
+    with pytest.raises(VenvdebError, match="packaging_repo is set .* is not a git checkout"):
+        make_config(root, {"VENVDEB_BUILDBOT_PACKAGING_REPO": "https://git.example.org/packaging.git"})

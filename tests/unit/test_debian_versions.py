@@ -112,3 +112,15 @@ def test_a_version_spelled_by_the_earlier_mapping_is_named_when_it_blocks_the_ne
     with pytest.raises(VenvdebError) as exc:  # really older: the plain refusal
         next_version(debian_upstream("1.0.0"), "1.0.1~dev2-deb12u1", "services/gitsvc.toml", 12)
     assert "would go backwards" in str(exc.value)
+
+
+def test_a_version_given_to_a_build_must_be_of_the_upstream_version_it_builds():
+    from types import SimpleNamespace
+
+    from venvdeb.errors import VenvdebError
+    from venvdeb.service.build import given_version
+
+    svc = SimpleNamespace(name="nova")
+    assert given_version("33.0.2-deb12u4", "33.0.2", svc) == "33.0.2-deb12u4"
+    with pytest.raises(VenvdebError, match="version 33.0.2-deb12u4 is not a build of nova 33.0.3"):
+        given_version("33.0.2-deb12u4", "33.0.3", svc)

@@ -1,5 +1,7 @@
 from datetime import datetime, timezone
 
+import pytest
+
 from venvdeb.deb import changelog, epoch_of
 from venvdeb.model.ledger import Ledger, diff
 
@@ -108,3 +110,42 @@ def test_an_entry_whose_version_another_build_took_is_refused(tmp_path):
     with pytest.raises(VenvdebError, match="version 1 was taken by another build meanwhile"):
         b.add(other)
     assert [e.digest for e in Ledger(tmp_path / "l.json").entries] == ["d1"]
+
+
+def test_a_new_entry_names_the_packaging_commit_it_was_built_from(tmp_path):
+    ledger = Ledger(tmp_path / "l.json")
+    first, _ = ledger.entry_for("d1", {"a": "1"}, now=T0, packaging_commit="0123456789abcdef")
+    assert first.changes == ("Initial wheelhouse: 1 wheels.", "Packaging at commit 0123456789abcdef.")
+    ledger.add(first)
+    # The same content from another commit is the same package: nothing new to record.
+    assert ledger.entry_for("d1", {"a": "1"}, packaging_commit="fedcba9876543210") == (first, False)
+    service = ledger.rebuild_entry("1.0-deb12u2", "d2", {"a": "2"}, "CVE-2026-1.", ("wh", "2+deb12"),
+                                   now=T0, packaging_commit="fedcba9876543210")
+    assert service.changes[:2] == ("CVE-2026-1.", "Packaging at commit fedcba9876543210.")
+    assert Ledger(tmp_path / "other.json").entry_for("d1", {"a": "1"}, now=T0)[0].changes == (
+        "Initial wheelhouse: 1 wheels.",)
+
+
+def test_the_master_takes_versions_above_what_is_published_and_in_flight(tmp_path, make_root):
+    from venvdeb.errors import VenvdebError
+    from venvdeb.model import load_release
+    from venvdeb.repository.reserve import record_build, reserve_version
+
+    release = load_release(make_root("idna===3.10\n", {"svc": ("idna", "3.10")}), "t1")
+    state = tmp_path / "state"
+    # Two builds at once: two versions; one the repository already has is never taken again.
+    assert reserve_version(release, "venv-svc", "3.10", state, []) == "3.10-deb12u1"
+    assert reserve_version(release, "venv-svc", "3.10", state, []) == "3.10-deb12u2"
+    assert reserve_version(release, "venv-svc", "3.10", state, ["3.10-deb12u7"]) == "3.10-deb12u8"
+    assert reserve_version(release, "venv-svc", "3.11", state, ["3.10-deb12u7"]) == "3.11-deb12u1"
+    with pytest.raises(VenvdebError, match="would go backwards"):
+        reserve_version(release, "venv-svc", "3.9", state, [])
+    # A worker's ledger entry joins the master's, and its version is no longer in flight.
+    worker = Ledger(tmp_path / "worker.json")
+    entry = worker.rebuild_entry("3.10-deb12u2", "d", {"idna": "3.10"}, "Build 2.", ("wh", "1+deb12"), now=T0)
+    worker.add(entry)
+    assert record_build(release, "venv-svc", "3.10-deb12u2", state, tmp_path / "worker.json") == entry
+    master = Ledger(state / "t1" / "bookworm" / "venv-svc.ledger.json")
+    assert master.entries == [entry] and "3.10-deb12u2" not in master.reserved
+    with pytest.raises(VenvdebError, match="no entry for venv-svc 3.10-deb12u9"):
+        record_build(release, "venv-svc", "3.10-deb12u9", state, tmp_path / "worker.json")

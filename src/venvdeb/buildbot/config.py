@@ -27,8 +27,8 @@ def builders(settings, release) -> list:
     for service in release.services:
         found.append(util.BuilderConfig(
             name=schedulers.service_builder(release, service), workernames=workers,
+            # No lock: the master gives each build of the package a version of its own.
             factory=factories.service_factory(settings, release, service),
-            locks=[factories.package_lock(release, service.package).access("exclusive")],
             tags=[release.name, release.distribution, "service"]))
     # Promotion and rollback run on the master, in a worker of its own process: never queued
     # behind builds.

@@ -2,10 +2,13 @@
 
 Workers build; the master publishes. A worker uploads its .deb to the master (FileUpload over
 the authenticated worker connection) and a master step runs ``venvdeb repo publish``, so however
-many workers there are, one process writes the repository. The version ledgers work the same
-way: the master holds them, a build downloads its package's ledger first and uploads it back
-after publishing, and a master lock per package keeps two builds of one package apart; so a
-package's version grows across workers instead of two workers both building "-1".
+many workers there are, one process writes the repository. Versions are the master's too: a
+service build's worker says which upstream version it builds (``venvdeb build --plan``), the master
+takes the next version of it above what the repository has published and what is in flight
+(``venvdeb repo reserve-version``), and the worker builds that; its changelog entry joins the
+master's ledger after publishing. Two builds of one package, on two workers at once, so build two
+versions. (The ledger a build downloads first is the changelog's history.) A wheelhouse's
+version follows its content, so its builds take a master lock per wheelhouse instead.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from buildbot.plugins import steps, util
 from ..model.ledger import ledger_file
 from ..repository.reprepro import KEYRING
 from . import steps as venvdeb_steps
-from .settings import Settings
+from .checkout import PackagingCheckout, worker_root
+from .settings import Settings, packaging_source
 
 WORKER_STATE = "var/state"  # relative to the build directory on the worker
 WORKER_OUT = "out"
@@ -46,21 +50,47 @@ class Stages:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.packaging = str(settings.path(settings.packaging))
+        self.source = packaging_source(settings)
+        if self.source:
+            # Each build's own checkout: the worker's, and the copy of it it sends the master.
+            self.packaging = worker_root(self.source)
+            self.master_packaging = self.build_file("packaging")
+        else:
+            self.packaging = self.master_packaging = str(settings.path(settings.packaging))
         self.master_args = ["--repo-dir", str(settings.path(settings.repo_dir)),
                             "--gnupghome", str(settings.path(settings.gnupghome))]
         self.worker_dirs = ["--out-dir", WORKER_OUT, "--state-dir", WORKER_STATE]
+        self.master_state = ["--state-dir", str(settings.path(settings.state_dir))]
 
     @staticmethod
     def point(release) -> list[str]:
         """The arguments that pin a command to the builder's distribution."""
         return ["--dist", release.distribution]
 
+    def build_file(self, name: str):
+        """A file of this build's on the master, beside the .deb the worker uploads."""
+        return util.Interpolate(str(self.settings.path(self.settings.upload_dir))
+                                + f"/%(prop:buildername)s/%(prop:buildnumber)s/{name}")
+
+    def checkout(self) -> list:
+        """The packaging at the build's revision on the worker, and a copy of it on the master
+        for the master's steps (smoke, publish): nothing is read from the master's checkout."""
+        if not self.source:
+            return []
+        return [PackagingCheckout(source=self.source),
+                steps.DirectoryUpload(name="packaging-to-master", workersrc=self.packaging,
+                                      masterdest=self.master_packaging, haltOnFailure=True)]
+
     def worker_step(self, cls, **kwargs):
         return cls(venvdeb=list(self.settings.venvdeb), packaging=self.packaging, **kwargs)
 
-    def master_step(self, cls, extra=(), **kwargs):
-        return cls(venvdeb=list(self.settings.venvdeb), packaging=self.packaging,
+    def builds(self, cls, **kwargs):
+        """A step that makes a package: its changelog names the packaging commit checked out."""
+        commit = util.Property("got_revision", default=None) if self.source else None
+        return self.worker_step(cls, packaging_commit=commit, **kwargs)
+
+    def master_step(self, cls, extra=(), packaging=None, **kwargs):
+        return cls(venvdeb=list(self.settings.venvdeb), packaging=packaging or self.master_packaging,
                    extra_args=list(extra) + self.master_args, **kwargs)
 
     def ledger_down(self, release, package: str):
@@ -77,17 +107,25 @@ class Stages:
         return steps.FileUpload(name="ledger-to-master", workersrc=f"{WORKER_STATE}/{ledger_name(release, package)}",
                                 masterdest=str(master_copy), mode=0o644, haltOnFailure=True, **kwargs)
 
+    def record_build(self, release, package: str, **kwargs) -> list:
+        """The worker's ledger entry of this build joins the master's ledger (not the worker's whole
+        ledger: builds of the package on other workers add theirs meanwhile)."""
+        mine = self.build_file("ledger.json")
+        return [steps.FileUpload(name="ledger-to-master", workersrc=f"{WORKER_STATE}/{ledger_name(release, package)}",
+                                 masterdest=mine, mode=0o644, haltOnFailure=True, **kwargs),
+                self.master_step(venvdeb_steps.RecordBuild, extra=self.point(release) + self.master_state,
+                                 release=release.name, package=package, version=util.Property("version"),
+                                 ledger=mine, **kwargs)]
+
     def upload_dest(self):
-        return util.Interpolate(str(self.settings.path(self.settings.upload_dir))
-                                + "/%(prop:buildername)s/%(prop:buildnumber)s/%(prop:deb_file)s")
+        return self.build_file("%(prop:deb_file)s")
 
     def upload(self, **kwargs):
         return steps.FileUpload(name="upload-deb", workersrc=util.Property("deb"), masterdest=self.upload_dest(),
                                 mode=0o644, haltOnFailure=True, **kwargs)
 
     def lint_result_dest(self):
-        return util.Interpolate(str(self.settings.path(self.settings.upload_dir))
-                                + "/%(prop:buildername)s/%(prop:buildnumber)s/lint.json")
+        return self.build_file("lint.json")
 
     def record_lint(self, **kwargs):
         """The worker's lintian result, kept on the master for `repo promote`."""
@@ -103,9 +141,10 @@ class Stages:
 def wheelhouse_factory(settings: Settings, release, trigger: str) -> util.BuildFactory:
     s = Stages(settings)
     f = util.BuildFactory()
+    f.addSteps(s.checkout())
     f.addStep(s.ledger_down(release, release.wheelhouse_package))
-    f.addStep(s.worker_step(venvdeb_steps.WheelhouseBuild, release=release.name,
-                              extra_args=s.worker_dirs + s.point(release)))
+    f.addStep(s.builds(venvdeb_steps.WheelhouseBuild, release=release.name,
+                       extra_args=s.worker_dirs + s.point(release)))
     f.addStep(s.worker_step(venvdeb_steps.Lint, deb=util.Property("deb"), fail_on=list(release.lint_fail_on)))
     f.addStep(s.upload())
     f.addStep(s.publish(release))
@@ -117,7 +156,9 @@ def wheelhouse_factory(settings: Settings, release, trigger: str) -> util.BuildF
         doStepIf=lambda step: venvdeb_steps.truthy(step.getProperty("trigger_services")),
         # Each service builds only if its closure or its packaging changed; the others show as
         # skipped, with the reason.
-        set_properties={"only_if_changed": True, "reason": util.Interpolate(
+        # ... and from the packaging commit this build read.
+        set_properties={"only_if_changed": True, "packaging_revision": util.Property("got_revision", default=None),
+                        "reason": util.Interpolate(
             "Rebuilt against %(prop:wheelhouse_package)s %(prop:wheelhouse_version)s (%(kw:why)s)",
             why=build_reason)}))
     return f
@@ -126,6 +167,7 @@ def wheelhouse_factory(settings: Settings, release, trigger: str) -> util.BuildF
 def service_factory(settings: Settings, release, service) -> util.BuildFactory:
     s = Stages(settings)
     f = util.BuildFactory()
+    f.addSteps(s.checkout())
     # The keyring comes from the master over the worker connection: the trust anchor for the
     # wheelhouse fetched over plain HTTP.
     f.addStep(steps.FileDownload(name="repository-keyring", mastersrc=str(settings.path(settings.repo_dir) / KEYRING),
@@ -133,17 +175,24 @@ def service_factory(settings: Settings, release, service) -> util.BuildFactory:
     f.addStep(s.worker_step(venvdeb_steps.WheelhouseFetch, release=release.name, repo_url=settings.repo_url,
                             keyring=KEYRING, extra_args=["--out-dir", WORKER_OUT] + s.point(release)))
     f.addStep(s.ledger_down(release, service.package))
-    f.addStep(s.worker_step(venvdeb_steps.ServiceBuild, release=release.name, service=service.name,
-                            reason=build_reason, wheelhouse_deb=util.Property("wheelhouse_deb"),
-                            only_if_changed=util.Property("only_if_changed", default=False),
-                            extra_args=s.worker_dirs + s.point(release)))
+    build = dict(release=release.name, service=service.name, reason=build_reason,
+                 wheelhouse_deb=util.Property("wheelhouse_deb"),
+                 only_if_changed=util.Property("only_if_changed", default=False),
+                 extra_args=s.worker_dirs + s.point(release))
+    # The worker says which upstream version it builds (or that nothing changed); the master
+    # chooses the version; the worker builds it.
+    f.addStep(s.worker_step(venvdeb_steps.Plan, **build))
     built = {"doStepIf": _built, "hideStepIf": lambda results, step: not _built(step)}
+    f.addStep(s.master_step(venvdeb_steps.ReserveVersion, extra=s.point(release) + s.master_state, release=release.name,
+                            package=service.package, upstream=util.Property("upstream"), **built))
+    f.addStep(s.builds(venvdeb_steps.ServiceBuild, version=util.Property("version"), **build, **built))
     if settings.smoke:
         # The package goes to the master first: smoke runs there, beside lintian on the worker.
         f.addStep(s.upload(**built))
         f.addStep(s.worker_step(
             venvdeb_steps.Gates, release=release.name, service=service.name, deb=util.Property("deb"),
-            master_deb=s.upload_dest(), fail_on=list(release.lint_fail_on), lint_args=["--output", LINT_RESULT],
+            master_deb=s.upload_dest(), master_packaging=s.master_packaging, fail_on=list(release.lint_fail_on),
+            lint_args=["--output", LINT_RESULT],
             smoke_args=["--cache-dir", str(settings.path(settings.cache_dir)), "--record", *s.point(release),
                         *s.master_args, *([] if settings.piuparts else ["--no-piuparts"])], **built))
     else:
@@ -152,7 +201,7 @@ def service_factory(settings: Settings, release, service) -> util.BuildFactory:
         f.addStep(s.upload(**built))
     f.addSteps(s.record_lint(**built))
     f.addStep(s.publish(release, **built))
-    f.addStep(s.ledger_up(release, service.package, **built))
+    f.addSteps(s.record_build(release, service.package, **built))
     return f
 
 
@@ -165,6 +214,7 @@ def promote_factory(settings: Settings, release) -> util.BuildFactory:
     """Staging to production, from the force form's package and version: on the master."""
     f = util.BuildFactory()
     f.addStep(Stages(settings).master_step(venvdeb_steps.Promote, extra=Stages.point(release), release=release.name,
+                                           packaging=str(settings.path(settings.packaging)),
                                            package=util.Property("package"), version=util.Property("version")))
     return f
 
@@ -173,6 +223,7 @@ def rollback_factory(settings: Settings, release) -> util.BuildFactory:
     """An earlier production version is production's again: on the master."""
     f = util.BuildFactory()
     f.addStep(Stages(settings).master_step(venvdeb_steps.Rollback, suite=release.production_suite,
+                                           packaging=str(settings.path(settings.packaging)),
                                            package=util.Property("package"), version=util.Property("version")))
     return f
 
@@ -180,7 +231,7 @@ def rollback_factory(settings: Settings, release) -> util.BuildFactory:
 def refresh_factory(settings: Settings) -> util.BuildFactory:
     """Every suite of the repository signed again with a new Valid-Until: on the master."""
     f = util.BuildFactory()
-    f.addStep(Stages(settings).master_step(venvdeb_steps.RepoRefresh))
+    f.addStep(Stages(settings).master_step(venvdeb_steps.RepoRefresh, packaging=str(settings.path(settings.packaging))))
     return f
 
 

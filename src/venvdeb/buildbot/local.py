@@ -46,6 +46,8 @@ class Farm:
     base: Path                # where the base directories go
     env: dict                 # VENVDEB_BUILDBOT_* and VENVDEB_* for the master
     workers: tuple[str, ...] = ("local",)
+    # Each worker with a home of its own (so its own ~/.cache/venvdeb), as on a machine of its own.
+    own_homes: bool = False
 
     @property
     def settings(self) -> settings_mod.Settings:
@@ -98,7 +100,12 @@ class Farm:
         self.start_repo_server()
         run([self.bin("buildbot"), "start", str(self.base / "master")], env)
         for name in self.workers:
-            run([self.bin("buildbot-worker"), "start", str(self.base / f"worker-{name}")], env)
+            basedir = self.base / f"worker-{name}"
+            home = {}
+            if self.own_homes:
+                (basedir / "home").mkdir(exist_ok=True)
+                home = {"HOME": str(basedir / "home")}
+            run([self.bin("buildbot-worker"), "start", str(basedir)], dict(env, **home))
         print(f"master: {s.www_url}  (workers: {', '.join(self.workers)}; repository: {s.repo_url})")
 
     def start_repo_server(self) -> None:

@@ -7,6 +7,9 @@
   files) rebuilds the wheelhouse with ``trigger_services`` set: the wheelhouse build then
   triggers every service builder of the release through a Triggerable.
 - A commit to a git-sourced service's stable branch rebuilds that service.
+- A commit to the packaging repository rebuilds what it touches: a service file, that service
+  (skipped if what it is made from did not change); the release file, the wheelhouse and then the
+  services whose closure changed.
 - treeStableTimer: a burst of commits gives one build, of the last one.
 """
 
@@ -16,7 +19,7 @@ import hashlib
 
 from buildbot.plugins import changes, schedulers, util
 
-from .settings import Settings, constraints_repo
+from .settings import PackagingSource, Settings, constraints_repo, packaging_source
 
 
 def identifier(name: str) -> str:
@@ -127,6 +130,20 @@ def touches(files: tuple[str, ...]):
     return important
 
 
+def on_commits(settings: Settings, name: str, builder: str, repo: str, branch: str, files=(), **properties):
+    """Build ``builder`` for commits to ``branch`` of ``repo`` that touch ``files`` (any, if none)."""
+    return schedulers.SingleBranchScheduler(
+        name=identifier(name), builderNames=[builder],
+        change_filter=util.ChangeFilter(repository=repo, branch=branch),
+        fileIsImportant=touches(tuple(files)), onlyImportant=bool(files),
+        treeStableTimer=settings.tree_stable_timer, properties=properties)
+
+
+def packaging_files(source: PackagingSource, *paths: str) -> tuple[str, ...]:
+    """Paths of the packaging root as a commit of its repository names them."""
+    return tuple(p if source.subdir == "." else f"{source.subdir}/{p}" for p in paths)
+
+
 def for_release(settings: Settings, release, watches: Watches) -> list:
     wh = wheelhouse_builder(release)
     services = [service_builder(release, s) for s in release.services]
@@ -135,21 +152,29 @@ def for_release(settings: Settings, release, watches: Watches) -> list:
     found.append(repository_action(promote_builder(release), release, "promote"))
     found.append(repository_action(rollback_builder(release), release, "roll back to"))
     source = constraints_repo(settings, release)
+    packaging = packaging_source(settings)
+    release_file = packaging_files(packaging, f"releases/{release.path.name}") if packaging else ()
     if source:
         watches.add(source.repo, source.branch)
-        found.append(schedulers.SingleBranchScheduler(
-            name=identifier(f"constraints-{point_name(release)}"), builderNames=[wh],
-            change_filter=util.ChangeFilter(repository=source.repo, branch=source.branch),
-            fileIsImportant=touches(source.files), onlyImportant=True,
-            treeStableTimer=settings.tree_stable_timer, properties={"trigger_services": True}))
+        # The release file is read with the constraints when both are in the packaging repository.
+        files = source.files + (release_file if packaging and packaging.repo == source.repo else ())
+        found.append(on_commits(settings, f"constraints-{point_name(release)}", wh, source.repo, source.branch, files,
+                                trigger_services=True))
+    if packaging:
+        watches.add(packaging.repo, packaging.branch)
+        if not source or source.repo != packaging.repo:
+            found.append(on_commits(settings, f"packaging-{point_name(release)}", wh, packaging.repo,
+                                    packaging.branch, release_file, trigger_services=True))
+        for service in release.services:
+            found.append(on_commits(
+                settings, f"packaging-{point_name(release)}-{service.name}", service_builder(release, service),
+                packaging.repo, packaging.branch, packaging_files(packaging, f"services/{service.path.name}"),
+                only_if_changed=True))
     for service in release.services:
         if service.source.git:
             watches.add(service.source.git, service.source.branch)
-            found.append(schedulers.SingleBranchScheduler(
-                name=identifier(f"git-{point_name(release)}-{service.name}"),
-                builderNames=[service_builder(release, service)],
-                change_filter=util.ChangeFilter(repository=service.source.git, branch=service.source.branch),
-                treeStableTimer=settings.tree_stable_timer))
+            found.append(on_commits(settings, f"git-{point_name(release)}-{service.name}",
+                                    service_builder(release, service), service.source.git, service.source.branch))
     if settings.nightly_hour is not None:
         found.append(schedulers.Nightly(
             name=identifier(f"nightly-{point_name(release)}"), builderNames=[wh], hour=settings.nightly_hour,

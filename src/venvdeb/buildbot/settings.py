@@ -34,6 +34,8 @@ ENVIRONMENT = {
     "secrets_file": ("VENVDEB_BUILDBOT_SECRETS", str),
     "repo_url": ("VENVDEB_BUILDBOT_REPO_URL", str),
     "packaging": ("VENVDEB_BUILDBOT_PACKAGING", str),
+    "packaging_repo": ("VENVDEB_BUILDBOT_PACKAGING_REPO", str),
+    "packaging_branch": ("VENVDEB_BUILDBOT_PACKAGING_BRANCH", str),
     "venvdeb": ("VENVDEB_BUILDBOT_VENVDEB", list),
     "smoke": ("VENVDEB_BUILDBOT_SMOKE", bool),
     "piuparts": ("VENVDEB_BUILDBOT_PIUPARTS", bool),
@@ -59,6 +61,15 @@ class ConstraintsRepo:
 
 
 @dataclass(frozen=True)
+class PackagingSource:
+    """The git repository builds check the packaging out from: the revision that triggered them,
+    else the head of ``branch``; the packaging root is ``subdir`` of the checkout."""
+    repo: str
+    branch: str
+    subdir: str  # "." when the packaging root is the repository's top
+
+
+@dataclass(frozen=True)
 class Secrets:
     users: dict = field(default_factory=dict)     # web login -> password
     admins: tuple[str, ...] = ()                  # logins with the "admins" role
@@ -78,7 +89,11 @@ class Settings:
     worker_host: str = "127.0.0.1"
     secrets_file: str = "var/buildbot/secrets.toml"
     repo_url: str = "http://127.0.0.1:8080"  # the staging repository as workers reach it
-    packaging: str = "packaging"
+    packaging: str = "packaging"    # the master's checkout: which releases and services there are
+    # Where workers check the packaging out from, per build (a URL they reach): by default the git
+    # repository the master's checkout is in, on its current branch.
+    packaging_repo: str = ""
+    packaging_branch: str = ""
     venvdeb: tuple[str, ...] = ("venvdeb",)  # the command on the workers (and the master)
     smoke: bool = True
     piuparts: bool = True  # smoke's piuparts test (false: quicker, for a farm that tries changes out)
@@ -218,6 +233,26 @@ def constraints_repo(settings: Settings, release) -> ConstraintsRepo | None:
     if not top or not branch:
         return None
     return ConstraintsRepo(top, branch, tuple(str(Path(f).resolve().relative_to(Path(top).resolve())) for f in files))
+
+
+def packaging_source(settings: Settings) -> PackagingSource | None:
+    """Where builds take the packaging from, or None when the master's packaging root is in no git
+    checkout and no repository is set (then builds read the master's root: one machine only)."""
+    root = settings.path(settings.packaging)
+    top = _git(root, "rev-parse", "--show-toplevel")
+    if not top:
+        if settings.packaging_repo:
+            raise VenvdebError(f"packaging_repo is set ({settings.packaging_repo}) but the master's packaging root "
+                               f"{root} is not a git checkout",
+                               hint="the master reads its builders from a checkout of that repository: clone it there")
+        return None
+    branch = settings.packaging_branch or _git(root, "symbolic-ref", "--short", "HEAD")
+    if not branch:
+        # A detached checkout (a CI job's) follows no branch: nothing to poll, nothing to build
+        # when forced. The master's root then serves, as without git; packaging_branch says which.
+        return None
+    subdir = Path(root).resolve().relative_to(Path(top).resolve()).as_posix()
+    return PackagingSource(settings.packaging_repo or top, branch, subdir)
 
 
 def _git(cwd: Path, *args: str) -> str | None:

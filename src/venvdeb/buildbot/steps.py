@@ -46,17 +46,19 @@ class _JsonResult:
     subcommand: tuple[str, ...] = ()
     venvdeb = ("venvdeb",)     # the command; a list, so a path with spaces needs no quoting
     packaging = None           # --packaging, when the packaging root is not ./packaging
+    packaging_commit = None    # --packaging-commit: the commit that root was checked out at
     extra_args: tuple = ()     # e.g. --cache-dir on every call of a factory
     property_prefix = ""
     summary_text = None
 
-    def _check_common(self, venvdeb, packaging, extra_args):
+    def _check_common(self, venvdeb, packaging, extra_args, packaging_commit=None):
         if venvdeb is not None:
             if isinstance(venvdeb, str) or not venvdeb or not all(isinstance(a, str) for a in venvdeb):
                 config.error(f"{type(self).__name__}: venvdeb must be a non-empty list of strings, not {venvdeb!r}")
             self.venvdeb = tuple(venvdeb)
         if packaging is not None:
             self.packaging = packaging
+        self.packaging_commit = packaging_commit
         if extra_args is not None:
             if isinstance(extra_args, str):
                 config.error(f"{type(self).__name__}: extra_args must be a list, not a string")
@@ -64,8 +66,14 @@ class _JsonResult:
 
     def argv(self) -> list:
         """venvdeb [--packaging P] <subcommand> <arguments> <extra_args> --json; arguments() per step."""
-        head = list(self.venvdeb) + (["--packaging", self.packaging] if self.packaging else [])
-        return head + list(self.subcommand) + list(self.arguments()) + list(self.extra_args) + ["--json"]
+        return self.head() + list(self.subcommand) + list(self.arguments()) + list(self.extra_args) + ["--json"]
+
+    def head(self, packaging=None) -> list:
+        """venvdeb and its global options."""
+        head = list(self.venvdeb)
+        if packaging or self.packaging:
+            head += ["--packaging", packaging or self.packaging]
+        return head + (["--packaging-commit", self.packaging_commit] if self.packaging_commit else [])
 
     def arguments(self) -> list:
         return []
@@ -98,8 +106,8 @@ class VenvdebStep(_JsonResult, buildstep.ShellMixin, buildstep.BuildStep):
     flunkOnFailure = True
     renderables = ("packaging",)
 
-    def __init__(self, venvdeb=None, packaging=None, extra_args=None, **kwargs):
-        self._check_common(venvdeb, packaging, extra_args)
+    def __init__(self, venvdeb=None, packaging=None, extra_args=None, packaging_commit=None, **kwargs):
+        self._check_common(venvdeb, packaging, extra_args, packaging_commit)
         kwargs = self.setupShellMixin(_no_environment_log(self, kwargs), prohibitArgs=["command"])
         super().__init__(**kwargs)
 
@@ -241,7 +249,7 @@ class WheelhouseBuild(VenvdebStep):
     name = "wheelhouse"
     subcommand = ("wheelhouse", "build")
     description = "building wheelhouse"
-    renderables = ("release", "packaging")
+    renderables = ("release", "packaging", "packaging_commit")
 
     def __init__(self, release=None, **kwargs):
         _require(self, release=release)
@@ -297,13 +305,14 @@ class ServiceBuild(VenvdebStep):
     name = "build"
     subcommand = ("build",)
     description = "building"
-    renderables = ("release", "service", "reason", "wheelhouse_deb", "only_if_changed", "packaging")
+    renderables = ("release", "service", "reason", "wheelhouse_deb", "only_if_changed", "packaging",
+                   "packaging_commit", "version")
 
     def __init__(self, release=None, service=None, reason=None, wheelhouse_deb=None, only_if_changed=False,
-                 **kwargs):
+                 version=None, **kwargs):
         _require(self, release=release, service=service, reason=reason)
         self.release, self.service, self.reason, self.wheelhouse_deb = release, service, reason, wheelhouse_deb
-        self.only_if_changed = only_if_changed
+        self.only_if_changed, self.version = only_if_changed, version
         super().__init__(**kwargs)
 
     def arguments(self):
@@ -312,6 +321,8 @@ class ServiceBuild(VenvdebStep):
             args += ["--wheelhouse-deb", self.wheelhouse_deb]
         if truthy(self.only_if_changed):
             args.append("--only-if-changed")
+        if self.version:  # the master's choice (ReserveVersion)
+            args += ["--version", self.version]
         return args
 
     def outcome(self, data):
@@ -331,6 +342,24 @@ class ServiceBuild(VenvdebStep):
         self.set_property("distributions", count)
         return (f"{result.package} {result.version}: {size_text(result.deb_size)}, "
                 f"{count} distributions, {result.seconds} s")
+
+
+class Plan(ServiceBuild):
+    """``venvdeb build ... --plan``: the upstream version the package will be of (property
+    ``upstream``, for the master to choose the version), or skipped when nothing changed."""
+
+    name = "plan"
+    description = "planning"
+
+    def arguments(self):
+        return super().arguments() + ["--plan"]
+
+    def record(self, data):
+        if data.get("skipped"):
+            self.setProperty("skipped", data["skipped"], self.name)
+            return f"skipped: {data.get('package')} {data['skipped']}"
+        self.set_property("upstream", data.get("upstream"))
+        return f"{data.get('package')}: upstream {data.get('upstream')}"
 
 
 class Lint(VenvdebStep):
@@ -418,6 +447,47 @@ class Publish(VenvdebMasterStep):
         return f"{self.suite}: {'; '.join(parts) or 'nothing'}"
 
 
+class ReserveVersion(VenvdebMasterStep):
+    """``venvdeb repo reserve-version <release> <package> --upstream U`` on the master: the build's
+    version, above what is published and in flight (property ``version``)."""
+
+    name = "version"
+    subcommand = ("repo", "reserve-version")
+    renderables = ("release", "package", "upstream", "packaging")
+
+    def __init__(self, release=None, package=None, upstream=None, **kwargs):
+        _require(self, release=release, package=package, upstream=upstream)
+        self.release, self.package, self.upstream = release, package, upstream
+        super().__init__(**kwargs)
+
+    def arguments(self):
+        return [self.release, self.package, "--upstream", self.upstream]
+
+    def record(self, data):
+        self.set_property("version", data.get("version"))
+        return f"{data.get('package')} {data.get('version')}: taken"
+
+
+class RecordBuild(VenvdebMasterStep):
+    """``venvdeb repo record-build <release> <package> <version> --ledger L`` on the master: the
+    worker's changelog entry joins the master's ledger."""
+
+    name = "record-build"
+    subcommand = ("repo", "record-build")
+    renderables = ("release", "package", "version", "ledger", "packaging")
+
+    def __init__(self, release=None, package=None, version=None, ledger=None, **kwargs):
+        _require(self, release=release, package=package, version=version, ledger=ledger)
+        self.release, self.package, self.version, self.ledger = release, package, version, ledger
+        super().__init__(**kwargs)
+
+    def arguments(self):
+        return [self.release, self.package, self.version, "--ledger", self.ledger]
+
+    def record(self, data):
+        return f"{data.get('package')} {data.get('version')}: in the master's ledger"
+
+
 class RecordGate(VenvdebMasterStep):
     """``venvdeb repo record-gate <deb> <gate> <result>`` on the master: a gate that ran on a worker
     is recorded where ``repo promote`` looks for it."""
@@ -449,12 +519,14 @@ class Gates(_JsonResult, buildstep.ShellMixin, buildstep.BuildStep):
     description = "lint and smoke"
     haltOnFailure = True
     flunkOnFailure = True
-    renderables = ("release", "service", "deb", "master_deb", "packaging")
+    renderables = ("release", "service", "deb", "master_deb", "packaging", "master_packaging")
 
     def __init__(self, release=None, service=None, deb=None, master_deb=None, fail_on=None, lint_args=(),
-                 smoke_args=(), venvdeb=None, packaging=None, **kwargs):
+                 smoke_args=(), venvdeb=None, packaging=None, master_packaging=None, **kwargs):
         _require(self, release=release, service=service, deb=deb, master_deb=master_deb)
         self._check_common(venvdeb, packaging, None)
+        # The master's copy of the build's packaging checkout (the worker's path means nothing there).
+        self.master_packaging = master_packaging
         self.release, self.service, self.deb, self.master_deb = release, service, deb, master_deb
         self.fail_on = tuple(fail_on) if fail_on is not None else Lint.fail_on
         if not self.fail_on or not set(self.fail_on) <= set(Lint.SEVERITIES):
@@ -464,14 +536,12 @@ class Gates(_JsonResult, buildstep.ShellMixin, buildstep.BuildStep):
         super().__init__(**kwargs)
         self._master = MasterCommand(self)
 
-    def _head(self) -> list:
-        return list(self.venvdeb) + (["--packaging", self.packaging] if self.packaging else [])
-
     def lint_argv(self) -> list:
-        return self._head() + ["lint", self.deb, "--fail-on", ",".join(self.fail_on), *self.lint_args, "--json"]
+        return self.head() + ["lint", self.deb, "--fail-on", ",".join(self.fail_on), *self.lint_args, "--json"]
 
     def smoke_argv(self) -> list:
-        return self._head() + ["smoke", self.release, self.service, self.master_deb, *self.smoke_args, "--json"]
+        return self.head(self.master_packaging) + ["smoke", self.release, self.service, self.master_deb, *self.smoke_args,
+                                                   "--json"]
 
     @defer.inlineCallbacks
     def run(self):

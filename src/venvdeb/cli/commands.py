@@ -18,10 +18,10 @@ from ..files import sha256_file, verify_checksum
 from ..gates import lint
 from ..model import list_releases, load_release
 from ..progress import Progress
-from ..repository import KEYRING, Repository, server
+from ..repository import KEYRING, Repository, reserve, server
 from ..repository.fetch import fetch
 from ..repository.signing import Key, fingerprints, make_throwaway
-from ..service.build import BuildOptions, build, render_only
+from ..service.build import BuildOptions, build, plan, render_only
 from ..wheelhouse.lock import compile_lock
 
 
@@ -86,6 +86,24 @@ def cmd_lint(args) -> dict:
     return out
 
 
+def _farm_versions(args, repo) -> dict:
+    release = load_release(args.packaging, args.release)
+    if not args.dist or args.dist not in release.distributions:
+        raise VenvdebError(f"{args.action}: --dist must be one of release {release.name}'s distributions "
+                           f"({', '.join(release.distributions)})")
+    point = release.at(args.dist)
+    if args.action == "record-build":
+        entry = reserve.record_build(point, args.package, args.version, args.state_dir, args.ledger)
+        if not args.json:
+            print(f"{args.package} {entry.version}: recorded")
+        return {"package": args.package, "version": entry.version}
+    published = [v for suite in (point.staging_suite, point.production_suite) for v in repo.versions(suite, args.package)]
+    version = reserve.reserve_version(point, args.package, args.upstream, args.state_dir, published)
+    if not args.json:
+        print(version)
+    return {"package": args.package, "version": version}
+
+
 def cmd_repo(args) -> dict:
     # publish, record-gate: a broken or missing file is named before anything else
     for deb in [*getattr(args, "debs", ()), *([args.deb] if getattr(args, "deb", None) else [])]:
@@ -136,6 +154,8 @@ def cmd_repo(args) -> dict:
         if not args.json:
             print(f"{out['package']} {out['version']}: {args.gate} {'passed' if out['passed'] else 'FAILED'}, recorded")
         return out
+    if args.action in ("reserve-version", "record-build"):
+        return _farm_versions(args, repo)
     if args.action == "sources":
         release = load_release(args.packaging, args.release)
         entries = {p.distribution: sources_entry(args.url, p.production_suite if args.production else p.staging_suite,
@@ -229,9 +249,9 @@ def cmd_pipeline(args) -> dict:
             result = pipeline.run(
                 point, services, repo,
                 BuildOptions(cache_dir=args.cache_dir, out_dir=out_dir, state_dir=args.state_dir, reason=args.reason,
-                             install_build_deps=args.install_build_deps),
+                             install_build_deps=args.install_build_deps, packaging_commit=args.packaging_commit or ""),
                 wheelhouse.Options(cache_dir=args.cache_dir, out_dir=out_dir, state_dir=args.state_dir,
-                                   install_build_deps=args.install_build_deps),
+                                   install_build_deps=args.install_build_deps, packaging_commit=args.packaging_commit or ""),
                 env, log=_stderr, piuparts=args.piuparts,
             )
         print(result.table(), file=sys.stderr if args.json else sys.stdout)
@@ -272,6 +292,7 @@ def cmd_wheelhouse_build(args) -> dict:
             result = pipeline.build_wheelhouse(point, wheelhouse.Options(
                 cache_dir=args.cache_dir, out_dir=args.out_dir / release.name, state_dir=args.state_dir,
                 all_pins=args.all_pins, jobs=args.jobs, install_build_deps=args.install_build_deps,
+                packaging_commit=args.packaging_commit or "",
             ), env, progress)
         if not args.json:
             state = "built" if result.changed else "unchanged"
@@ -322,12 +343,21 @@ def cmd_build(args) -> dict:
         points = _points(args, release)
     results = {}
     for point in points:
+        options = BuildOptions(
+            cache_dir=args.cache_dir, out_dir=args.out_dir / release.name, state_dir=args.state_dir,
+            reason=args.reason, install_build_deps=args.install_build_deps, wheelhouse_deb=args.wheelhouse_deb,
+            isolation=args.isolation, only_if_changed=args.only_if_changed,
+            packaging_commit=args.packaging_commit or "", version=args.version)
+        if args.plan:
+            with _build_environment(point, args.cache_dir) as env:
+                results[point.distribution] = found = plan(point, release.service(args.service), options, env,
+                                                           log=progress.log)
+            if not args.json:
+                print(f"{found['package']}: upstream {found['upstream']}" + (
+                    f", would be skipped: {found['skipped']}" if found["skipped"] else ""))
+            continue
         with _build_environment(point, args.cache_dir) as env:
-            result = build(point, release.service(args.service), BuildOptions(
-                cache_dir=args.cache_dir, out_dir=args.out_dir / release.name, state_dir=args.state_dir,
-                reason=args.reason, install_build_deps=args.install_build_deps, wheelhouse_deb=args.wheelhouse_deb,
-                isolation=args.isolation, only_if_changed=args.only_if_changed,
-            ), env, log=progress.log)
+            result = build(point, release.service(args.service), options, env, log=progress.log)
         if not args.json:
             if result.skipped:
                 print(f"{result.package}: nothing built, {result.skipped}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from pathlib import Path
 
 from .. import __version__
@@ -12,6 +13,12 @@ from . import commands
 
 def _default(var: str, fallback: str) -> Path:
     return Path(os.environ.get(var, fallback)).expanduser()
+
+
+def _commit(value: str) -> str:
+    if not re.fullmatch(r"[0-9a-f]{7,64}", value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a git commit id (7 to 64 lowercase hex digits)")
+    return value
 
 
 def parser() -> argparse.ArgumentParser:
@@ -23,6 +30,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"venvdeb {__version__}")
     p.add_argument("--packaging", type=Path, default=_default("VENVDEB_PACKAGING", "packaging"),
                    help="the packaging root with releases/ and services/ (default: ./packaging, or $VENVDEB_PACKAGING)")
+    p.add_argument("--packaging-commit", type=_commit, default=None, metavar="SHA",
+                   help="the commit of the packaging repository that root is a checkout of: a new package's "
+                   "debian/changelog records it (the farm passes the commit each build checked out)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     v = sub.add_parser("validate", help="validate releases and their services",
@@ -98,6 +108,11 @@ def parser() -> argparse.ArgumentParser:
     sb.add_argument("--isolation", choices=("host", "sbuild"), default="host",
                     help="host: build here, after installing the Build-Depends (default); sbuild: in a clean "
                     "chroot with sbuild's unshare mode, the wheelhouse taken from a local repository")
+    sb.add_argument("--plan", action="store_true",
+                    help="build nothing: say which upstream version the package is of and whether it would be "
+                    "skipped (a farm's master then chooses the version)")
+    sb.add_argument("--version", default="",
+                    help="the version to build (default: the next in the ledger); 'repo reserve-version' gives it")
     sb.add_argument("--only-if-changed", action="store_true",
                     help="build nothing when the service's closure (its wheels, by sha256) and its packaging (service "
                     "file, version, templates) are those of its last build")
@@ -158,7 +173,25 @@ def parser() -> argparse.ArgumentParser:
     rg.add_argument("deb", type=Path)
     rg.add_argument("gate", choices=("lint", "smoke"))
     rg.add_argument("result", type=Path, help="the gate's --json output")
-    for action in (ri, rpub, rpro, rf, rl, rs, rr, rso, rg):
+    rv = rsub.add_parser("reserve-version", help="take the next version of a service package (a farm's master)",
+                         description="The next version of PACKAGE at Debian upstream version UPSTREAM, above what "
+                         "the release's suites have published and the ledger holds (built or in flight), "
+                         "recorded as in flight under the ledger's lock: two builds never get one version.")
+    rv.add_argument("release")
+    rv.add_argument("package")
+    rv.add_argument("--upstream", required=True, help="the upstream part of the version ('venvdeb build --plan' says it)")
+    rb = rsub.add_parser("record-build", help="add a build's ledger entry to this ledger (a farm's master)",
+                         description="Add the entry of PACKAGE VERSION from the ledger the build wrote (a worker's) "
+                         "to the ledger in --state-dir: the next build's changelog continues from it.")
+    rb.add_argument("release")
+    rb.add_argument("package")
+    rb.add_argument("version")
+    rb.add_argument("--ledger", type=Path, required=True, help="the ledger file the build wrote")
+    for action in (rv, rb):
+        _dist(action)
+        action.add_argument("--state-dir", type=Path, default=_default("VENVDEB_STATE", "var/state"),
+                            help="the ledgers (default: ./var/state, or $VENVDEB_STATE)")
+    for action in (ri, rpub, rpro, rf, rl, rs, rr, rso, rg, rv, rb):
         _repo_args(action)
         action.add_argument("--json", action="store_true", help="print the result as JSON")
     rp.set_defaults(func=commands.cmd_repo)

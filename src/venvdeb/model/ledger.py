@@ -38,6 +38,12 @@ def ledger_file(release: str, distribution: str, package: str) -> str:
     return f"{release}/{distribution}/{package}.ledger.json"
 
 
+def packaging_line(commit: str) -> list[str]:
+    """The changelog's record of the packaging revision a build used (a farm's builds check it
+    out per build): none when the packaging root is not a known commit."""
+    return [f"Packaging at commit {commit}."] if commit else []
+
+
 def diff(old: dict, new: dict) -> list[str]:
     """Human-readable changes between two {name: version} maps."""
     lines = []
@@ -114,9 +120,11 @@ class Ledger:
                 self.reserved.remove(version)
                 self._save()
 
-    def entry_for(self, digest: str, wheels: dict, now: datetime | None = None, suffix: str = "") -> tuple[Entry, bool]:
+    def entry_for(self, digest: str, wheels: dict, now: datetime | None = None, suffix: str = "",
+                  packaging_commit: str = "") -> tuple[Entry, bool]:
         """The entry of this content: the last one if unchanged, else a new one (not yet saved).
-        Its version is the next serial, with ``suffix`` (``+deb12``: which Debian it is for)."""
+        Its version is the next serial, with ``suffix`` (``+deb12``: which Debian it is for); a new
+        entry names the packaging commit it was built from, when known."""
         # The same content again is the same package, if its version already says which Debian it
         # is for (a ledger moved over from before the mark gets the next serial, marked).
         if self.entries and self.entries[-1].digest == digest and self.entries[-1].version.endswith(suffix):
@@ -125,6 +133,7 @@ class Ledger:
         changes = diff(previous, wheels) if self.entries else [f"Initial wheelhouse: {len(wheels)} wheels."]
         if not changes:
             changes = ["Rebuild: same distributions, different files or constraints."]
+        changes += packaging_line(packaging_commit)
         when = (now or datetime.now(timezone.utc)).replace(microsecond=0)
         serial = int(self.entries[-1].version.split("+")[0]) + 1 if self.entries else 1
         return Entry(f"{serial}{suffix}", digest, format_datetime(when), dict(wheels), tuple(changes)), True
@@ -133,7 +142,7 @@ class Ledger:
         return self.entries[-1] if self.entries else None
 
     def rebuild_entry(self, version: str, digest: str, wheels: dict, reason: str, wheelhouse: tuple[str, str],
-                      now: datetime | None = None) -> Entry:
+                      now: datetime | None = None, packaging_commit: str = "") -> Entry:
         """A service package's next entry: every build is one, with its reason and what changed."""
         package, wh_version = wheelhouse
         last = self.last()
@@ -143,6 +152,7 @@ class Ledger:
             moved = (f"Wheelhouse {package} {last.wheelhouse} -> {wh_version}." if last.wheelhouse != wh_version
                      else f"Wheelhouse {package} {wh_version}, unchanged.")
             changes = [reason, moved, *(diff(last.wheels, wheels) or ["No distribution changed."])]
+        changes[1:1] = packaging_line(packaging_commit)
         when = (now or datetime.now(timezone.utc)).replace(microsecond=0)
         return Entry(version, digest, format_datetime(when), dict(wheels), tuple(changes), wh_version)
 

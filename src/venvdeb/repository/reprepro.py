@@ -196,6 +196,12 @@ class Repository:
                     f"{suite} already has {package} {version} with different bytes ({existing})",
                     hint="a published version is immutable: rebuild with a new version (venvdeb build bumps it)",
                 )
+            # Two builds of a package ran at once and the later version was published first: the
+            # suite keeps it (reprepro would skip the older one, and say so only on stderr).
+            newer = [v for v in self.versions(suite, package) if Version(v) > Version(version)]
+            if newer:
+                return {"suite": suite, "package": package, "version": version, "published": False,
+                        "reason": f"{suite} has the newer {max(newer, key=Version)}"}
             self.reprepro("includedeb", suite, str(deb))
             self.reprepro("gensnapshot", suite, snapshot_name(package, version))
         return {"suite": suite, "package": package, "version": version, "published": True,

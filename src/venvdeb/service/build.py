@@ -56,6 +56,10 @@ class BuildOptions:
     # A build triggered by a new wheelhouse: skipped when neither the service's closure (its wheels,
     # by sha256) nor its packaging changed since the package's last build.
     only_if_changed: bool = False
+    packaging_commit: str = ""  # the packaging repository's commit the root was checked out at
+    # The version, when another place decides it (a farm's master, from what is published and in
+    # flight); else the next one in the ledger here.
+    version: str = ""
 
 
 def packaging_digest(service: Service, templates: Path = TEMPLATES) -> str:
@@ -175,17 +179,40 @@ def prepare_build(release: Release, service: Service, options: BuildOptions, env
         return next_version(debian_upstream(upstream_version), previous, str(service.path), release.debian)
 
     last = ledger.last()
-    version = ledger.reserve(next_of) if reserve else next_of(last.version if last else None)
+    if options.version:
+        version = given_version(options.version, debian_upstream(upstream_version), service)
+    else:
+        version = ledger.reserve(next_of) if reserve else next_of(last.version if last else None)
     closure_lines = "".join(f"{w.name} {w.sha256}\n" for w in items)
     digest = hashlib.sha256(f"{closure_lines}packaging {packaging_digest(service)}\n".encode()).hexdigest()
     entry = ledger.rebuild_entry(version, digest, {w.name: w.version for w in items},
                                  reason if reason.endswith(".") else reason + ".",
-                                 (wheelhouse.package, wheelhouse.version))
+                                 (wheelhouse.package, wheelhouse.version),
+                                 packaging_commit=options.packaging_commit)
     inputs = RenderInputs(release=release, service=service, wheelhouse=wheelhouse, closure=items,
                           history=ledger.history(entry), python_version=target.version,
                           upstream_name=upstream_name, upstream_version=upstream_version,
                           homepage=homepage, own_wheel=own_wheel)
     return Prepared(inputs, ledger)
+
+
+def given_version(version: str, upstream: str, service: Service) -> str:
+    """A version decided elsewhere must be one of this upstream version's builds."""
+    if not version.startswith(f"{upstream}-"):
+        raise VenvdebError(f"version {version} is not a build of {service.name} {upstream}, which this build makes",
+                           hint=f"ask for the version of upstream {upstream} (venvdeb repo reserve-version)")
+    return version
+
+
+def plan(release: Release, service: Service, options: BuildOptions, environment: Environment, log=print) -> dict:
+    """What a build would make, without building: the upstream version its package version must
+    start with (so that a farm's master can choose the version), and whether it would be skipped."""
+    prepared = prepare_build(release, service, options, environment, log)
+    last, entry = prepared.ledger.last(), prepared.entry
+    unchanged = options.only_if_changed and last is not None and last.digest == entry.digest
+    return {"package": service.package, "upstream": debian_upstream(prepared.inputs.upstream_version),
+            "digest": entry.digest, "last": last.version if last else None,
+            "skipped": f"closure and packaging unchanged since {last.version}" if unchanged else None}
 
 
 def render_only(release: Release, service: Service, output: Path, reason: str, cache_dir: Path,

@@ -42,7 +42,10 @@ def _git(*args: str, cwd: Path | None = None) -> str:
 def mirror(cache_dir: Path, url: str) -> Path:
     path = Path(cache_dir) / "git" / (hashlib.sha256(url.encode()).hexdigest()[:16] + ".git")
     if path.is_dir():
-        _git("--git-dir", str(path), "fetch", "--prune", "--tags", "origin", "+refs/heads/*:refs/heads/*")
+        # The mirror follows upstream as it is, a tag moved upstream included (pbr versions come
+        # from tags): git refuses to move a fetched tag without the '+'.
+        _git("--git-dir", str(path), "fetch", "--prune", "origin", "+refs/heads/*:refs/heads/*",
+             "+refs/tags/*:refs/tags/*")
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=".clone-"))

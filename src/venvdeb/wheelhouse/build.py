@@ -45,6 +45,7 @@ class Options:
     all_pins: bool = False
     jobs: int = 8
     install_build_deps: bool = False
+    packaging_commit: str = ""  # the packaging repository's commit the root was checked out at
     # Per git-sourced service: who asks, and what its checkout declares (see roots.roots).
     checkouts: dict[str, tuple[str, list[Requirement]]] = field(default_factory=dict)
 
@@ -171,7 +172,8 @@ def _package(release: Release, target: Target, cons, wheels: list[Materialized],
     items = manifest(wheels)
     arch = architecture(wheels)
     digest = content_digest(release, items, cons.text, arch)
-    entry, is_new = ledger.entry_for(digest, {i.name: i.version for i in items}, suffix=f"+deb{release.debian}")
+    entry, is_new = ledger.entry_for(digest, {i.name: i.version for i in items}, suffix=f"+deb{release.debian}",
+                                    packaging_commit=options.packaging_commit)
     deb_arch = target.environment.architecture if arch == "any" else "all"
     deb_name = f"{release.wheelhouse_package}_{entry.version}_{deb_arch}.deb"
     final = options.out_dir / deb_name
