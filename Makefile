@@ -11,7 +11,7 @@ DEBIAN_PACKAGES := debhelper dh-virtualenv dpkg-dev devscripts lintian fakeroot 
 	python3 python3-venv python3-dev pkg-config zstd git gnupg reprepro mmdebstrap sbuild uidmap \
 	ca-certificates chromium chromium-driver sudo postgresql
 
-.PHONY: setup system venv lock test-fleet demo master master-stop test test-unit bench bench-all bench-service bench-pipeline bench-buildbot bench-chroot bench-matrix bench-fleet bench-buildbot-cli clean
+.PHONY: setup system venv lock test-fleet demo master master-stop test test-unit bench bench-all bench-service bench-pipeline bench-buildbot bench-chroot bench-matrix bench-fleet bench-buildbot-cli bench-constraints-bump clean
 
 setup: system venv
 
@@ -92,6 +92,11 @@ bench-pipeline: setup
 
 bench-buildbot: setup
 	$(BIN)/python bench/buildbot_workers.py
+
+# A one-pin constraints bump through Buildbot: the time to the one service it touches in staging,
+# and the builds it ran (1 wheelhouse + 1 service).
+bench-constraints-bump: setup
+	$(BIN)/python bench/constraints_bump.py
 
 bench-chroot: setup
 	$(BIN)/python bench/chroot_build.py

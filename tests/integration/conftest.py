@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import subprocess
 import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -149,24 +152,68 @@ def smoke_farm(make_root, tmp_path, cache_dir, upstream):
 
 
 @pytest.fixture
-def two_worker_farm(make_root, tmp_path, cache_dir, upstream):
-    """The farm with two workers, each with a home (and so a cache) of its own."""
-    yield from _farm(make_root, tmp_path, cache_dir, upstream, smoke=False, workers=("w1", "w2"))
+def share_nothing_farm(make_root, tmp_path, cache_dir, upstream):
+    """The farm with two workers that share no directory with the master or each other: each in a
+    mount namespace of its own where the master's directories, the other worker's and the git
+    repositories are hidden, with a home (and so a cache) of its own. They reach the master, the
+    repository and git (a git daemon) over TCP on 127.0.0.1. The release has a second service,
+    from PyPI, and takes its constraints from the packaging repository."""
+    with git_daemon(tmp_path) as port:
+        yield from _farm(make_root, tmp_path, cache_dir, upstream, smoke=False, workers=("w1", "w2"),
+                         git_url=f"git://127.0.0.1:{port}")
 
 
-def _farm(make_root, tmp_path, cache_dir, upstream, smoke: bool, settings: str = "", workers=("local",)):
+@contextmanager
+def git_daemon(base: Path):
+    """``git daemon`` serving the repositories under ``base`` read-only on 127.0.0.1; yields its port."""
+    port = free_port()
+    proc = subprocess.Popen(["git", "daemon", "--reuseaddr", "--export-all", f"--base-path={base}",
+                             "--listen=127.0.0.1", f"--port={port}", str(base)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _farm(make_root, tmp_path, cache_dir, upstream, smoke: bool, settings: str = "", workers=("local",),
+          git_url: str | None = None):
     """A master and one worker (or ``workers``) for release b1 (gitsvc); ``settings``: more of
-    buildbot.toml."""
+    buildbot.toml; ``git_url``: the workers share nothing with the master (see share_nothing_farm)
+    and reach git repositories under tmp_path there."""
+    def url(repo: Path) -> str:
+        return f"{git_url}/{repo.name}" if git_url else str(repo)
+
     # lintian warns bad-homepage for a local path as the git URL (the Homepage field): only an
     # artefact of the local repository, so this release's gate fails on errors only.
-    packaging = git_release(make_root, "b1", upstream, release_extra='lint_fail_on = ["error"]\n')
+    packaging = git_release(make_root, "b1", url(upstream), release_extra='lint_fail_on = ["error"]\n')
+    if git_url:
+        release = packaging / "releases" / "b1.toml"
+        release.write_text(release.read_text().replace('services = ["gitsvc"]', 'services = ["gitsvc", "cn"]'))
+        write(packaging / "services" / "cn.toml", """
+            name = "cn"
+            summary = "A service from PyPI"
+            console_scripts = ["normalizer"]
+            smoke_commands = ["normalizer --version"]
+
+            [source]
+            pypi = "charset-normalizer"
+            version = "3.4.2"
+        """)
     # The packaging, as a farm keeps it: a git repository the workers check each build's revision
     # out from (the master's checkout only says which builders there are).
     git("init", "-q", "-b", "master", cwd=packaging)
     git("add", ".", cwd=packaging)
     git("commit", "-q", "-m", "Packaging", cwd=packaging)
     git("clone", "-q", "--bare", str(packaging), str(tmp_path / "packaging.git"), cwd=tmp_path)
-    # The release's constraints, as upstream keeps them: a git repository the master polls.
+    # The release's constraints, as upstream keeps them: a git repository the master polls. (With
+    # git_url, the packaging repository's own upper-constraints.txt instead.)
     reqs = tmp_path / "requirements-work"
     write(reqs / "upper-constraints.txt", TINY_UC)
     git("init", "-q", "-b", "master", cwd=reqs)
@@ -175,13 +222,15 @@ def _farm(make_root, tmp_path, cache_dir, upstream, smoke: bool, settings: str =
     requirements = tmp_path / "requirements.git"
     git("clone", "-q", "--bare", str(reqs), str(requirements), cwd=tmp_path)
     www, pb, repo_port = free_port(), free_port(), free_port()
+    constraints = "" if git_url else (f'[releases.b1]\nconstraints_repo = "{requirements}"\n'
+                                      'constraints_branch = "master"\nconstraints_files = ["upper-constraints.txt"]\n')
     config = write(tmp_path / "buildbot.toml", f"""
         www_port = {www}
         worker_port = {pb}
         workers = [{", ".join(f'"{w}"' for w in workers)}]
         repo_url = "http://127.0.0.1:{repo_port}"
         packaging = "{packaging}"
-        packaging_repo = "{tmp_path / 'packaging.git'}"
+        packaging_repo = "{url(tmp_path / 'packaging.git')}"
         secrets_file = "{tmp_path / 'secrets.toml'}"
         repo_dir = "{tmp_path / 'repo'}"
         gnupghome = "{tmp_path / 'gnupg'}"
@@ -194,16 +243,15 @@ def _farm(make_root, tmp_path, cache_dir, upstream, smoke: bool, settings: str =
         poll_interval = 2
         tree_stable_timer = 3
         {settings}
-
-        [releases.b1]
-        constraints_repo = "{requirements}"
-        constraints_branch = "master"
-        constraints_files = ["upper-constraints.txt"]
     """)
+    if constraints:
+        config.write_text(config.read_text() + constraints)
     base = tmp_path / "bb"
     base.mkdir()
     farm = Farm(root=PROJECT, base=base, env={"VENVDEB_BUILDBOT_CONFIG": str(config)}, workers=tuple(workers),
-                own_homes=len(workers) > 1)
+                isolated=bool(git_url),
+                hidden=tuple(tmp_path / n for n in ("packaging.git", "gitsvc.git", "requirements.git", "work",
+                                                     "requirements-work")))
     try:
         password = farm.ensure_secrets()
         farm.create()

@@ -8,6 +8,7 @@ wheelhouse, fetch, build, lintian, upload, publish on the master.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from pathlib import Path
@@ -176,30 +177,71 @@ def test_a_constraints_commit_rebuilds_the_wheelhouse_then_every_service(farm, t
     assert staging(tmp_path) == {"test-wheelhouse-b1": "1+deb12", "venv-gitsvc": "1.0.1~~dev2-deb12u1"}
 
 
-def test_two_workers_build_one_package_at_once_into_two_versions(two_worker_farm, tmp_path):
-    """No lock keeps two builds of a package apart: the master gives each its version, above what
-    is published and what the other has taken."""
-    _, api, password = two_worker_farm
+def test_workers_that_share_nothing_build_at_once_and_rebuild_only_what_a_constraints_commit_changed(
+        share_nothing_farm, tmp_path):
+    """Two workers, each in a mount namespace without the master's directories or the other's,
+    with a home of its own, reaching the master, the repository and git over TCP."""
+    farm, api, password = share_nothing_farm
     api.login("admin", password)
+    # What a worker sees of the master's repository and state: nothing (an empty mount).
+    for name in ("w1", "w2"):
+        pid = int((farm.base / f"worker-{name}" / "twistd.pid").read_text())
+        assert list(Path(f"/proc/{pid}/root{tmp_path / 'repo'}").iterdir()) == []
+        assert list(Path(f"/proc/{pid}/root{tmp_path / 'packaging.git'}").iterdir()) == []
+        assert list(Path(f"/proc/{pid}/root{farm.base / 'master'}").iterdir()) == []
+        assert (tmp_path / "repo").is_dir() and list((farm.base / "master").iterdir())
+
     wheelhouse = api.wait_request(api.force("force_wheelhouse_b1_bookworm", "wheelhouse-b1-bookworm", reason="First"))
     assert wheelhouse["results"] == SUCCESS, api.steps(wheelhouse)
+    # One package forced twice at once: no lock keeps the builds apart, the master gives each a
+    # version of its own.
     requests = [api.force("force_b1_bookworm_venv_gitsvc", "b1-bookworm-venv-gitsvc", reason=f"Build {n}")
                 for n in (1, 2)]
-    builds = [api.wait_request(r) for r in requests]
+    first, second = builds = [api.wait_request(r) for r in requests]
     for build in builds:
         assert build["results"] == SUCCESS, api.steps(build)
-    first, second = builds
-    # At once, one on each worker.
+        assert dict(api.steps(build))["version"] == SUCCESS
     assert first["workerid"] != second["workerid"]
     assert first["started_at"] < second["complete_at"] and second["started_at"] < first["complete_at"]
     versions = sorted(b["properties"]["version"][0] for b in builds)
     assert versions == ["1.0.1~~dev2-deb12u1", "1.0.1~~dev2-deb12u2"]
-    # Each version's step says the master took it.
-    for build in builds:
-        assert dict(api.steps(build))["version"] == SUCCESS
-    assert staging(tmp_path)["venv-gitsvc"] == "1.0.1~~dev2-deb12u2"
-    # The master's ledger has both builds' entries, whatever order they ended in.
-    import json
-
+    cn = api.wait_request(api.force("force_b1_bookworm_venv_cn", "b1-bookworm-venv-cn", reason="First cn"))
+    assert cn["results"] == SUCCESS, api.steps(cn)
+    assert staging(tmp_path) == {"test-wheelhouse-b1": "1+deb12", "venv-gitsvc": "1.0.1~~dev2-deb12u2",
+                                 "venv-cn": "3.4.2-deb12u1"}
+    # The master's ledger has both builds' entries, whatever order they ended in; none in flight.
     ledger = json.loads((tmp_path / "state" / "b1" / "bookworm" / "venv-gitsvc.ledger.json").read_text())
     assert [e["version"] for e in ledger["entries"]] == versions and not ledger.get("reserved")
+    # Each worker built with its own cache, in its own home.
+    for name in ("w1", "w2"):
+        assert (farm.base / f"worker-{name}" / "home" / ".cache" / "venvdeb").is_dir()
+
+    # A constraints commit (in the packaging repository) that changes gitsvc's closure (idna) and
+    # not cn's: the wheelhouse, then gitsvc; cn's build is skipped, saying why.
+    builds_before = {b: len(api.builds(b)) for b in ("wheelhouse-b1-bookworm", "b1-bookworm-venv-gitsvc",
+                                                       "b1-bookworm-venv-cn")}
+    work = tmp_path / "packaging-push"
+    git("clone", "-q", str(tmp_path / "packaging.git"), str(work), cwd=tmp_path)
+    uc = work / "upper-constraints.txt"
+    uc.write_text(uc.read_text().replace("idna===3.10\n", "idna===3.9\n"))
+    git("commit", "-q", "-am", "Constrain idna to 3.9", cwd=work)
+    git("push", "-q", "origin", "master", cwd=work)
+
+    def next_build(builder):
+        return api.wait(lambda: [b for b in api.builds(builder)[builds_before[builder]:] if b["complete"]], 900,
+                        f"the next build of {builder}")[0]
+
+    wheelhouse = next_build("wheelhouse-b1-bookworm")
+    assert wheelhouse["results"] == SUCCESS and wheelhouse["properties"]["scheduler"][0] == "constraints_b1_bookworm"
+    assert wheelhouse["properties"]["wheelhouse_version"][0] == "2+deb12"
+    rebuilt, skipped = next_build("b1-bookworm-venv-gitsvc"), next_build("b1-bookworm-venv-cn")
+    assert rebuilt["results"] == SUCCESS, api.steps(rebuilt)
+    assert rebuilt["properties"]["version"][0] == "1.0.1~~dev2-deb12u3"
+    deb = next((tmp_path / "uploads" / "b1-bookworm-venv-gitsvc" / str(rebuilt["number"])).glob("*.deb"))
+    assert b"Update idna 3.10 -> 3.9." in _changelog(deb, tmp_path / "idna")
+    assert dict(api.steps(skipped))["plan"] == SKIPPED
+    assert staging(tmp_path)["venv-cn"] == "3.4.2-deb12u1"
+    # 1 wheelhouse + 1 service built: nothing else ran.
+    time.sleep(8)
+    assert {b: len(api.builds(b)) - n for b, n in builds_before.items()} == {
+        "wheelhouse-b1-bookworm": 1, "b1-bookworm-venv-gitsvc": 1, "b1-bookworm-venv-cn": 1}

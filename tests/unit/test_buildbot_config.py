@@ -60,6 +60,7 @@ def test_builders_and_schedulers_come_from_packaging(root):
     nightly = {s.name: s for s in config["schedulers"]}["nightly-repo-refresh"]
     assert nightly.builderNames == ["repo-refresh"] and nightly._config_kwargs["hour"] == 4
     assert config["buildbotNetUsageData"] is None
+    assert config["collapseRequests"] is False
     # HTTPS, with a self-signed certificate made on first load (key readable by its owner only).
     tls = root / "var" / "buildbot" / "tls"
     assert config["www"]["port"] == (f"ssl:8010:interface=127.0.0.1:privateKey={tls / 'key.pem'}"

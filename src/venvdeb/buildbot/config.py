@@ -74,4 +74,8 @@ def make_config(root: Path, environ: dict | None = None) -> dict:
         "change_source": watches.pollers(settings),
         "www": www.www(settings, secrets, points, provider),
         "db": {"db_url": settings.db_url},
+        # Every request is a build: Buildbot would otherwise fold a queued request into another of
+        # the same source stamp, and a forced build's reason (or a second build asked for at once)
+        # would silently not happen.
+        "collapseRequests": False,
     }

@@ -46,8 +46,13 @@ class Farm:
     base: Path                # where the base directories go
     env: dict                 # VENVDEB_BUILDBOT_* and VENVDEB_* for the master
     workers: tuple[str, ...] = ("local",)
-    # Each worker with a home of its own (so its own ~/.cache/venvdeb), as on a machine of its own.
-    own_homes: bool = False
+    # Workers as on machines of their own: each with a home (so a ~/.cache/venvdeb) of its own, in
+    # a mount namespace where the master's directories and the other workers' are not there (an
+    # empty read-only tmpfs over each, /dev/null over a file), so what a build needs must come over
+    # TCP: the master's connection, the repository's HTTP server, git (``hidden``: more to hide,
+    # such as local git repositories the workers must reach through a git daemon instead).
+    isolated: bool = False
+    hidden: tuple[Path, ...] = ()
 
     @property
     def settings(self) -> settings_mod.Settings:
@@ -101,12 +106,23 @@ class Farm:
         run([self.bin("buildbot"), "start", str(self.base / "master")], env)
         for name in self.workers:
             basedir = self.base / f"worker-{name}"
-            home = {}
-            if self.own_homes:
-                (basedir / "home").mkdir(exist_ok=True)
-                home = {"HOME": str(basedir / "home")}
-            run([self.bin("buildbot-worker"), "start", str(basedir)], dict(env, **home))
+            start = [self.bin("buildbot-worker"), "start", str(basedir)]
+            if not self.isolated:
+                run(start, env)
+                continue
+            (basedir / "home").mkdir(exist_ok=True)
+            run(hiding(self.not_for(name)) + start, dict(env, HOME=str(basedir / "home")))
         print(f"master: {s.www_url}  (workers: {', '.join(self.workers)}; repository: {s.repo_url})")
+
+    def not_for(self, name: str) -> list[Path]:
+        """What worker ``name`` must not see: the master's, and the other workers'."""
+        s = self.settings
+        mine = [s.path(v) for v in (s.repo_dir, s.gnupghome, s.state_dir, s.upload_dir, s.tls_dir, s.packaging,
+                                    s.cache_dir)]
+        for path in mine[:5]:
+            path.mkdir(parents=True, exist_ok=True)  # hidden now, though made later
+        others = [self.base / f"worker-{w}" for w in self.workers if w != name]
+        return [self.base / "master", s.path(s.secrets_file), *mine, *others, *self.hidden]
 
     def start_repo_server(self) -> None:
         s = self.settings
@@ -142,6 +158,26 @@ class Farm:
             pidfile.unlink()
         # Signing the repository started a gpg-agent for its key's home: it goes with the rest.
         stop_agent(self.settings.path(self.settings.gnupghome))
+
+
+# Run in a new mount namespace (unshare), its mounts private: hide each path given, then the command.
+_HIDE = """set -e
+n=$1; shift
+i=0
+while [ $i -lt $n ]; do
+  if [ -d "$1" ]; then mount -t tmpfs -o ro,size=4k,mode=0755 hidden "$1"
+  elif [ -e "$1" ]; then mount --bind -o ro /dev/null "$1"
+  fi
+  i=$((i + 1)); shift
+done
+exec "$@"
+"""
+
+
+def hiding(paths: list[Path]) -> list[str]:
+    """The argv prefix that runs a command with ``paths`` out of its sight."""
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", _HIDE, "hide", str(len(paths)),
+            *map(str, paths)]
 
 
 def _alive(pid: int) -> bool:

@@ -232,7 +232,13 @@ def constraints_repo(settings: Settings, release) -> ConstraintsRepo | None:
     branch = _git(files[0].parent, "symbolic-ref", "--short", "HEAD")
     if not top or not branch:
         return None
-    return ConstraintsRepo(top, branch, tuple(str(Path(f).resolve().relative_to(Path(top).resolve())) for f in files))
+    relative = tuple(str(Path(f).resolve().relative_to(Path(top).resolve())) for f in files)
+    packaging = packaging_source(settings)
+    root_top = _git(settings.path(settings.packaging), "rev-parse", "--show-toplevel")
+    if packaging and root_top and Path(root_top).resolve() == Path(top).resolve():
+        # In the packaging repository: commits are pushed there, not to the master's checkout.
+        return ConstraintsRepo(packaging.repo, packaging.branch, relative)
+    return ConstraintsRepo(top, branch, relative)
 
 
 def packaging_source(settings: Settings) -> PackagingSource | None:
