@@ -141,11 +141,8 @@ class Farm:
         env = tools_env(self.env)
         # Each stop is tried whatever the others did: a half-started farm must still go away.
         for name in self.workers:
-            if (self.base / f"worker-{name}" / "twistd.pid").exists():
-                subprocess.run([self.bin("buildbot-worker"), "stop", str(self.base / f"worker-{name}")], env=env,
-                               capture_output=True)
-        if (self.base / "master" / "twistd.pid").exists():
-            subprocess.run([self.bin("buildbot"), "stop", str(self.base / "master")], env=env, capture_output=True)
+            _stop(self.base / f"worker-{name}", [self.bin("buildbot-worker"), "stop"], env)
+        _stop(self.base / "master", [self.bin("buildbot"), "stop"], env)
         pidfile = self.base / "repo-serve.pid"
         if pidfile.exists():
             pid = int(pidfile.read_text())
@@ -178,6 +175,21 @@ def hiding(paths: list[Path]) -> list[str]:
     """The argv prefix that runs a command with ``paths`` out of its sight."""
     return ["unshare", "--mount", "--propagation", "private", "sh", "-c", _HIDE, "hide", str(len(paths)),
             *map(str, paths)]
+
+
+def _stop(basedir: Path, stop: list[str], env: dict) -> None:
+    """Stop a master or worker; one that outlives its stop command (a master waiting on a build
+    that will not end) is killed: nothing started here may outlive the farm."""
+    pidfile = basedir / "twistd.pid"
+    if not pidfile.exists():
+        return
+    pid = int(pidfile.read_text())
+    subprocess.run([*stop, str(basedir)], env=env, capture_output=True)
+    for _ in range(100):
+        if not _alive(pid):
+            return
+        time.sleep(0.1)
+    os.kill(pid, signal.SIGKILL)
 
 
 def _alive(pid: int) -> bool:
