@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -29,13 +30,15 @@ def setup(make_root, tmp_path, cache_dir):
                                                    'smoke_commands = ["normalizer --version"]'))
 
     def venvdeb(*args, check=True, piuparts=False):
-        """piuparts' test only where a test asks for it: it is shown once, with an upgrade."""
+        """piuparts' test only where a test asks for it: it is shown once, with an upgrade, and
+        under a daemon's umask (Buildbot's master runs smoke with 077)."""
         argv = [sys.executable, "-m", "venvdeb", "--packaging", str(root), *args]
         if args[0] in ("pipeline", "smoke"):
             argv += ["--cache-dir", str(cache_dir), "--out-dir", str(tmp_path / "out"),
                      "--state-dir", str(tmp_path / "state"), *([] if piuparts else ["--no-piuparts"])]
         argv += ["--repo-dir", str(tmp_path / "repo"), "--gnupghome", str(tmp_path / "gnupg"), "--json"]
-        proc = subprocess.run(argv, capture_output=True, text=True)
+        proc = subprocess.run(argv, capture_output=True, text=True,
+                              preexec_fn=(lambda: os.umask(0o077)) if piuparts else None)
         if check:
             assert proc.returncode == 0, proc.stderr[-3000:]
         return proc.returncode, (json.loads(proc.stdout) if proc.stdout.strip() else None), proc.stderr

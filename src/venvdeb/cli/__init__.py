@@ -4,6 +4,7 @@ calling that stage (commands.py)."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import threading
@@ -22,6 +23,11 @@ def _terminated(signum, frame):
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    # What venvdeb writes (build trees, chroots, the repository) must not depend on who started it:
+    # under a daemon's umask (Buildbot's master runs with 077) the copy of the clean chroot that
+    # piuparts tests in had a root only root could enter, and apt's _apt user could not run gpgv.
+    # Files that must be private are made so explicitly (secrets: 0600 when written).
+    os.umask(0o022)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminated)
     try:

@@ -64,7 +64,10 @@ def prepare_base(base: Path, ids: int) -> None:
     (dev / "ptmx").symlink_to("pts/ptmx")
     made = [dev / name for name in (*NODES, "ptmx")]
     for directory in ("dev/pts", "dev/shm", "proc", "sys", "run", "tmp"):
-        (base / directory).mkdir(exist_ok=True)
+        if not (base / directory).is_dir():
+            # Modes said, not left to the umask (a daemon's 077 would shut apt's _apt user out).
+            (base / directory).mkdir()
+            (base / directory).chmod(0o1777 if directory in ("tmp", "dev/shm") else 0o755)
         made.append(base / directory)
     for path in made:
         idmap.own(path, base, ids)
@@ -74,6 +77,9 @@ def make_device_nodes(root: Path, ids: int) -> None:
     """The nodes, made by the host's root in the chroot at ``root``, for its root."""
     directory = root / DEVICES.lstrip("/")
     directory.mkdir(parents=True, exist_ok=True)
+    # Every user of piuparts' chroot goes through it to /dev/null (its /dev has links here): under
+    # a daemon's umask (077) apt's _apt user could not, and took gpgv for missing.
+    directory.chmod(0o755)
     for name, (major, minor) in NODES.items():
         node = directory / name
         os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(major, minor))
