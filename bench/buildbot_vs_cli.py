@@ -35,7 +35,15 @@ def cli(service: str, work: Path, cache_dir: Path) -> tuple[float, dict]:
     venvdeb(*packaging, "wheelhouse", "build", RELEASE, "--dist", DIST, *dirs)  # warm, not timed
     wall, result, _ = venvdeb(*packaging, "pipeline", RELEASE, service, "--dist", DIST, "--reason", "bench",
                               *dirs, *repo)
-    return wall, {(s["package"], s["stage"]): s["seconds"] for s in result["stages"]}
+    return wall, {(s["package"], s["stage"]): s["seconds"] for s in result["stages"]}, smoke_checks(work, service)
+
+
+def smoke_checks(work: Path, service: str) -> dict:
+    """Smoke's checks and their seconds, from the gate record the run left in its repository."""
+    import json
+
+    (record_file,) = (work / "repo" / "gates").glob(f"venv-{service}_*.json")
+    return {c["name"]: c["seconds"] for c in json.loads(record_file.read_text())["smoke"]["checks"]}
 
 
 def buildbot(service: str, work: Path, cache_dir: Path) -> tuple[float, dict]:
@@ -75,7 +83,8 @@ def buildbot(service: str, work: Path, cache_dir: Path) -> tuple[float, dict]:
                     if s["results"] not in (0, 3)]
             raise SystemExit(f"the {builder} build failed: {said}")
         steps = api.get(f"builds/{build['buildid']}/steps")["steps"]
-        return wall, {s["name"]: round((s["complete_at"] or 0) - (s["started_at"] or 0), 1) for s in steps}
+        return (wall, {s["name"]: round((s["complete_at"] or 0) - (s["started_at"] or 0), 1) for s in steps},
+                smoke_checks(work, service))
     finally:
         farm.stop()
         stop_agent(work / "gnupg")
@@ -91,7 +100,7 @@ def main(service: str = "nova") -> None:
         work = Path(tempfile.mkdtemp(prefix=f"venvdeb-bench-{name}-"))
         runs[name] = run(service, work, cache_dir)  # a failed run's directory stays, to read
         shutil.rmtree(work, ignore_errors=True)
-    (cli_wall, cli_stages), (bb_wall, bb_steps) = runs["cli"], runs["buildbot"]
+    (cli_wall, cli_stages, cli_checks), (bb_wall, bb_steps, bb_checks) = runs["cli"], runs["buildbot"]
     ratio = bb_wall / cli_wall
     pkg = f"venv-{service}"
     table = [
@@ -108,10 +117,17 @@ def main(service: str = "nova") -> None:
         "Buildbot's steps (s): " + ", ".join(f"{name} {seconds}" for name, seconds in bb_steps.items()),
         "",
         f"**Buildbot / CLI = {ratio:.2f}x**, target at most {TARGET}x: {'met' if ratio <= TARGET else 'NOT met'}.",
+        "",
+        "Smoke's checks (s), the CLI's smoke against the master's:",
+        "",
+        "| check | CLI | Buildbot |",
+        "|---|---:|---:|",
+        *(f"| {name} | {cli_checks.get(name, '')} | {bb_checks.get(name, '')} |" for name in cli_checks),
     ]
     record("buildbot_vs_cli", {"service": service, "release": RELEASE, "distribution": DIST,
                                "cli_wall_s": round(cli_wall, 1), "buildbot_wall_s": round(bb_wall, 1),
-                               "ratio": round(ratio, 2), "buildbot_steps_s": bb_steps}, table)
+                               "ratio": round(ratio, 2), "buildbot_steps_s": bb_steps,
+                               "smoke_checks_s": {"cli": cli_checks, "buildbot": bb_checks}}, table)
 
 
 if __name__ == "__main__":
