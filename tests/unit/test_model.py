@@ -56,6 +56,27 @@ def test_a_release_names_the_version_of_a_service_whose_file_does_not(make_root)
     assert loaded.service("svc").source.version == "1.16.0" and loaded.service("svc").source.pypi == "six"
 
 
+def test_a_release_may_have_a_service_follow_a_stable_series(make_root):
+    root, release, service = release_with_table(make_root, '[services.svc]\nversion = "1.16.*"\n',
+                                                '[source]\npypi = "six"\n')
+    svc = load_release(root, "t1").service("svc")
+    assert svc.source.series == "1.16.*" and str(svc.root_requirements()[0]) == "six==1.16.*"
+    pinned = release_with_table(make_root, '[services.svc]\nversion = "1.16.0"\n', '[source]\npypi = "six"\n')
+    assert load_release(pinned[0], "t1").service("svc").source.series is None  # a pin stays a pin
+
+
+@pytest.mark.parametrize("series", ["1.*.0", "1.16.*rc1", "*", "1.16.x", "1.16.**"])
+def test_a_series_is_leading_numbers_then_a_star(make_root, series):
+    root, release, service = release_with_table(make_root, f'[services.svc]\nversion = "{series}"\n',
+                                                '[source]\npypi = "six"\n')
+    with pytest.raises(ModelError) as exc:
+        load_release(root, "t1")
+    assert exc.value.path == str(release)
+    assert exc.value.problems == [f"key 'services.svc.version': {series!r} is neither a Python version (a pin, "
+                                  "e.g. '33.0.2') nor a series (the leading numbers of a release, then '.*', "
+                                  "e.g. '33.0.*')"]
+
+
 def test_a_release_that_does_not_name_the_version_is_told_where(make_root):
     root, release, service = release_with_table(make_root, "[services.svc]\n", '[source]\npypi = "six"\n')
     with pytest.raises(ModelError) as exc:
@@ -81,7 +102,7 @@ def test_what_a_release_says_of_a_service_is_checked_too(make_root):
         load_release(root, "t1")
     assert exc.value.path == str(release)
     assert any("key 'services.svc.colour': unknown key" in p for p in exc.value.problems)
-    assert any("key 'services.svc.version': 'not a version' is not a valid Python version" in p
+    assert any("key 'services.svc.version': 'not a version' is neither a Python version" in p
                for p in exc.value.problems)
 
 

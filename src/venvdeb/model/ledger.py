@@ -142,7 +142,7 @@ class Ledger:
         return self.entries[-1] if self.entries else None
 
     def rebuild_entry(self, version: str, digest: str, wheels: dict, reason: str, wheelhouse: tuple[str, str],
-                      now: datetime | None = None, packaging_commit: str = "") -> Entry:
+                      now: datetime | None = None, packaging_commit: str = "", news: tuple[str, ...] = ()) -> Entry:
         """A service package's next entry: every build is one, with its reason and what changed."""
         package, wh_version = wheelhouse
         last = self.last()
@@ -153,6 +153,7 @@ class Ledger:
                      else f"Wheelhouse {package} {wh_version}, unchanged.")
             changes = [reason, moved, *(diff(last.wheels, wheels) or ["No distribution changed."])]
         changes[1:1] = packaging_line(packaging_commit)
+        changes[:0] = news  # what is new upstream, before why this build happened
         when = (now or datetime.now(timezone.utc)).replace(microsecond=0)
         return Entry(version, digest, format_datetime(when), dict(wheels), tuple(changes), wh_version)
 

@@ -27,11 +27,19 @@ def _requirement_list(value) -> str | None:
     return None
 
 
+# A stable series a service follows instead of a pin: its release's leading numbers, then ".*"
+# (nova 33.0.* in 2026.1: every point release of 33.0).
+SERIES = re.compile(r"\d+(\.\d+)*\.\*")
+
+
 def _version(value) -> str | None:
+    if SERIES.fullmatch(value):
+        return None
     try:
         Version(value)
     except InvalidVersion:
-        return f"{value!r} is not a valid Python version"
+        return (f"{value!r} is neither a Python version (a pin, e.g. '33.0.2') nor a series "
+                "(the leading numbers of a release, then '.*', e.g. '33.0.*')")
     return None
 
 
@@ -113,10 +121,15 @@ DAEMON_SCHEMA = {
 @dataclass(frozen=True)
 class Source:
     pypi: str | None = None
-    version: str | None = None
+    version: str | None = None  # a pin, or a series ("33.0.*") whose newest point release is built
     git: str | None = None
     branch: str | None = None
     extras: tuple[str, ...] = ()
+
+    @property
+    def series(self) -> str | None:
+        """The stable series followed ("33.0.*"), or None for a pin (or a git branch)."""
+        return self.version if self.version and SERIES.fullmatch(self.version) else None
 
 
 @dataclass(frozen=True)

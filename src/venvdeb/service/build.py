@@ -22,7 +22,7 @@ from pathlib import Path
 
 from debian.debfile import DebFile
 from packaging.requirements import Requirement
-from packaging.utils import parse_wheel_filename
+from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from .. import deb
 from ..environment import Environment, prepare
@@ -173,6 +173,8 @@ def prepare_build(release: Release, service: Service, options: BuildOptions, env
         upstream_name, upstream_version = service.source.pypi, service.source.version
         homepage = f"https://pypi.org/project/{service.source.pypi}/"
     items = closure(wheelhouse, roots, target.markers, list(target.tags), extra)
+    if service.source.series:
+        upstream_version = point_release(service, items)
 
     ledger = Ledger(options.state_dir / ledger_file(release.name, release.distribution, service.package))
     def next_of(previous: str | None) -> str:
@@ -185,15 +187,28 @@ def prepare_build(release: Release, service: Service, options: BuildOptions, env
         version = ledger.reserve(next_of) if reserve else next_of(last.version if last else None)
     closure_lines = "".join(f"{w.name} {w.sha256}\n" for w in items)
     digest = hashlib.sha256(f"{closure_lines}packaging {packaging_digest(service)}\n".encode()).hexdigest()
+    # A series' new point release says so first (the reason says what started the build).
+    news = (f"New upstream point release {upstream_version}.",) if (
+        service.source.series and last and last.version.rsplit("-", 1)[0] != debian_upstream(upstream_version)) else ()
     entry = ledger.rebuild_entry(version, digest, {w.name: w.version for w in items},
                                  reason if reason.endswith(".") else reason + ".",
                                  (wheelhouse.package, wheelhouse.version),
-                                 packaging_commit=options.packaging_commit)
+                                 packaging_commit=options.packaging_commit, news=news)
     inputs = RenderInputs(release=release, service=service, wheelhouse=wheelhouse, closure=items,
                           history=ledger.history(entry), python_version=target.version,
                           upstream_name=upstream_name, upstream_version=upstream_version,
                           homepage=homepage, own_wheel=own_wheel)
     return Prepared(inputs, ledger)
+
+
+def point_release(service: Service, items) -> str:
+    """The version of a series-following service that the wheelhouse holds (see wheelhouse/series.py)."""
+    name = canonicalize_name(service.source.pypi)
+    found = [w.version for w in items if canonicalize_name(w.name) == name]
+    if not found:
+        raise VenvdebError(f"{service.path}: the wheelhouse has no {service.source.pypi} of the series "
+                           f"{service.source.series}", hint="build the release's wheelhouse again")
+    return found[0]
 
 
 def given_version(version: str, upstream: str, service: Service) -> str:

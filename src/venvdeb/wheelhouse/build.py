@@ -33,6 +33,7 @@ from ..resources import wheelhouse_builder
 from . import package as wheelhouse_deb
 from .cache import Cache
 from .index import IndexProvider, Materialized
+from . import series
 from .roots import check_lock_fresh, roots
 from .sdist import SdistBuilder
 
@@ -121,6 +122,7 @@ def build(release: Release, options: Options, environment: Environment, progress
     try:
         builder = SdistBuilder(target, log_dir=options.out_dir / "logs" / release.distribution)
         provider = IndexProvider(release.index_url, target, cache, client, builder, work, stats)
+        pins = series.follow(release, pins, provider.versions, progress.log)
         resolver = Resolver(pins, target.markers, provider, constraints_origin=cons.origin,
                             jobs=options.jobs * 2, progress=progress)
         resolution = resolver.resolve(roots(release, pins, options.all_pins, options.checkouts),

@@ -1,0 +1,119 @@
+"""A service that follows a stable series: a new point release on the package index is built.
+
+The package index is a real HTTP server on 127.0.0.1 speaking PEP 691 (JSON), holding a small real
+project's wheels; the release takes everything from it and follows the project's 1.0.* series.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import subprocess
+import zipfile
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import http_server
+from venvdeb.wheelhouse.index import PEP691
+
+pytestmark = [pytest.mark.integration, pytest.mark.network]
+
+PROJECT = "prdemo"
+
+
+def wheel(version: str) -> tuple[str, bytes]:
+    """A real wheel of a one-module project with a console script."""
+    dist = f"{PROJECT}-{version}.dist-info"
+    files = {
+        f"{PROJECT}/__init__.py": f"def main():\n    print('{PROJECT} {version}')\n".encode(),
+        f"{dist}/METADATA": f"Metadata-Version: 2.1\nName: {PROJECT}\nVersion: {version}\nSummary: A demo\n".encode(),
+        f"{dist}/WHEEL": b"Wheel-Version: 1.0\nGenerator: venvdeb-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        f"{dist}/entry_points.txt": f"[console_scripts]\n{PROJECT} = {PROJECT}:main\n".encode(),
+    }
+
+    def digest(data: bytes) -> str:
+        return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+    record = "".join(f"{name},sha256={digest(data)},{len(data)}\n" for name, data in files.items())
+    files[f"{dist}/RECORD"] = (record + f"{dist}/RECORD,,\n").encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name, data in files.items():
+            z.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), data)
+    return f"{PROJECT}-{version}-py3-none-any.whl", out.getvalue()
+
+
+@contextmanager
+def package_index(published: dict[str, bytes]):
+    """A PEP 691 index of ``published`` (file name -> bytes, changed by the test as it goes)."""
+    class Index(BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.path == f"/simple/{PROJECT}/":
+                port = self.server.server_address[1]
+                body = json.dumps({"meta": {"api-version": "1.0"}, "name": PROJECT, "files": [
+                    {"filename": name, "url": f"http://127.0.0.1:{port}/files/{name}",
+                     "hashes": {"sha256": hashlib.sha256(data).hexdigest()}, "requires-python": None, "yanked": False}
+                    for name, data in sorted(published.items())]}).encode()
+                kind = PEP691
+            elif self.path.startswith("/files/") and self.path[7:] in published:
+                body, kind = published[self.path[7:]], "application/octet-stream"
+            else:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    with http_server(Index) as port:
+        yield f"http://127.0.0.1:{port}/simple"
+
+
+def changelog(deb: str) -> str:
+    control = subprocess.run(["dpkg-deb", "--fsys-tarfile", deb], capture_output=True, check=True).stdout
+    import gzip
+    import tarfile
+
+    with tarfile.open(fileobj=io.BytesIO(control)) as tar:
+        member = next(m for m in tar.getmembers() if m.name.endswith("changelog.Debian.gz"))
+        return gzip.decompress(tar.extractfile(member).read()).decode()
+
+
+def test_a_new_point_release_on_the_index_is_built_with_its_changelog_entry(make_root, venvdeb, tmp_path):
+    published = dict([wheel("1.0.0")])
+    with package_index(published) as index:
+        root = make_root("", {"svc": (PROJECT, "1.0.*")}, scripts=(PROJECT,), release_extra=f'index_url = "{index}"')
+        code, built, err = venvdeb("wheelhouse", "build", "t1", root=root)
+        assert code == 0, err
+        code, first, err = venvdeb("build", "t1", "svc", root=root)
+        assert code == 0, err
+        assert first["version"] == "1.0.0-deb12u1"
+
+        # The next point release is published, with a pre-release of the one after and a release
+        # of the next series: only the point release is taken.
+        published.update([wheel("1.0.1"), wheel("1.0.2rc1"), wheel("1.1.0")])
+        code, rebuilt, err = venvdeb("wheelhouse", "build", "t1", root=root)
+        assert code == 0, err
+        assert "point release: prdemo (not pinned) -> 1.0.1 (series 1.0.*)" in err
+        assert rebuilt["version"] == "2+deb12"
+        code, second, err = venvdeb("build", "t1", "svc", "--only-if-changed", root=root)
+        assert code == 0, err
+        assert second["version"] == "1.0.1-deb12u1"
+        text = changelog(second["deb"])
+        assert text.splitlines()[2].strip() == "* New upstream point release 1.0.1.", text
+        assert "Update prdemo 1.0.0 -> 1.0.1." in text
+
+        # Nothing new on the index: nothing to build.
+        code, again, err = venvdeb("wheelhouse", "build", "t1", root=root)
+        assert code == 0 and again["version"] == "2+deb12"
+        code, skipped, err = venvdeb("build", "t1", "svc", "--only-if-changed", root=root)
+        assert code == 0 and skipped["skipped"], skipped
