@@ -183,16 +183,17 @@ def git_daemon(base: Path):
 
 
 def _farm(make_root, tmp_path, cache_dir, upstream, smoke: bool, settings: str = "", workers=("local",),
-          git_url: str | None = None):
-    """A master and one worker (or ``workers``) for release b1 (gitsvc); ``settings``: more of
-    buildbot.toml; ``git_url``: the workers share nothing with the master (see share_nothing_farm)
-    and reach git repositories under tmp_path there."""
+          git_url: str | None = None, packaging: Path | None = None):
+    """A master and one worker (or ``workers``) for release b1 (gitsvc), or for the packaging root
+    ``packaging``; ``settings``: more of buildbot.toml; ``git_url``: the workers share nothing with
+    the master (see share_nothing_farm) and reach git repositories under tmp_path there."""
     def url(repo: Path) -> str:
         return f"{git_url}/{repo.name}" if git_url else str(repo)
 
     # lintian warns bad-homepage for a local path as the git URL (the Homepage field): only an
     # artefact of the local repository, so this release's gate fails on errors only.
-    packaging = git_release(make_root, "b1", url(upstream), release_extra='lint_fail_on = ["error"]\n')
+    if packaging is None:
+        packaging = git_release(make_root, "b1", url(upstream), release_extra='lint_fail_on = ["error"]\n')
     if git_url:
         release = packaging / "releases" / "b1.toml"
         release.write_text(release.read_text().replace('services = ["gitsvc"]', 'services = ["gitsvc", "cn"]'))

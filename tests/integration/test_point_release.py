@@ -14,7 +14,6 @@ import subprocess
 import zipfile
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler
-from pathlib import Path
 
 import pytest
 
@@ -117,3 +116,35 @@ def test_a_new_point_release_on_the_index_is_built_with_its_changelog_entry(make
         assert code == 0 and again["version"] == "2+deb12"
         code, skipped, err = venvdeb("build", "t1", "svc", "--only-if-changed", root=root)
         assert code == 0 and skipped["skipped"], skipped
+
+
+def test_the_farm_builds_the_point_release_its_poller_finds_on_the_index(make_root, tmp_path, cache_dir):
+    from .conftest import _farm
+
+    published = dict([wheel("1.0.0")])
+    with package_index(published) as index:
+        root = make_root("", {"svc": (PROJECT, "1.0.*")}, scripts=(PROJECT,),
+                         release_extra=f'index_url = "{index}"\nlint_fail_on = ["error"]')
+        with contextmanager(_farm)(make_root, tmp_path, cache_dir, None, smoke=False, packaging=root) as (_, api, pw):
+            api.login("admin", pw)
+            first = api.wait_request(api.force("force_wheelhouse_t1_bookworm", "wheelhouse-t1-bookworm",
+                                               reason="First", trigger_services=True))
+            assert first["results"] == 0, api.steps(first)
+            service = api.wait(lambda: [b for b in api.builds("t1-bookworm-venv-svc") if b["complete"]], 600,
+                               "the first service build")[0]
+            assert service["results"] == 0 and service["properties"]["version"][0] == "1.0.0-deb12u1"
+
+            # 1.0.1 appears on the index: the poller (every 2 s here) finds it, the wheelhouse is
+            # rebuilt with it, and the service after it.
+            published.update([wheel("1.0.1")])
+            wheelhouse = api.wait(lambda: [b for b in api.builds("wheelhouse-t1-bookworm")[1:] if b["complete"]],
+                                  600, "the wheelhouse build of the point release")[0]
+            assert wheelhouse["results"] == 0, api.steps(wheelhouse)
+            assert wheelhouse["properties"]["scheduler"][0] == "point_releases_t1_bookworm"
+            assert wheelhouse["properties"]["point_release"][0] == "prdemo==1.0.1"
+            service = api.wait(lambda: [b for b in api.builds("t1-bookworm-venv-svc")[1:] if b["complete"]], 600,
+                               "the service build of the point release")[0]
+            assert service["results"] == 0, api.steps(service)
+            assert service["properties"]["version"][0] == "1.0.1-deb12u1"
+            deb = next((tmp_path / "uploads" / "t1-bookworm-venv-svc" / str(service["number"])).glob("*.deb"))
+            assert changelog(str(deb)).splitlines()[2].strip() == "* New upstream point release 1.0.1."

@@ -13,7 +13,7 @@ from pathlib import Path
 from buildbot.plugins import util, worker
 
 from ..model import list_releases, load_release
-from . import factories, schedulers, settings as settings_mod, www
+from . import factories, point_releases, schedulers, settings as settings_mod, www
 from .secrets_file import SecretsFile
 
 
@@ -71,7 +71,7 @@ def make_config(root: Path, environ: dict | None = None) -> dict:
         "protocols": {"pb": {"port": f"tcp:{settings.worker_port}:interface={settings.worker_host}"}},
         "builders": all_builders,
         "schedulers": all_schedulers,
-        "change_source": watches.pollers(settings),
+        "change_source": watches.pollers(settings) + point_releases.pollers(settings, points, schedulers.point_name),
         "www": www.www(settings, secrets, points, provider),
         "db": {"db_url": settings.db_url},
         # Every request is a build: Buildbot would otherwise fold a queued request into another of

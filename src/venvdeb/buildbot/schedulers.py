@@ -10,6 +10,8 @@
 - A commit to the packaging repository rebuilds what it touches: a service file, that service
   (skipped if what it is made from did not change); the release file, the wheelhouse and then the
   services whose closure changed.
+- A new point release of a series a service follows (point_releases.py) rebuilds the wheelhouse,
+  then the services whose closure changed.
 - treeStableTimer: a burst of commits gives one build, of the last one.
 """
 
@@ -19,6 +21,7 @@ import hashlib
 
 from buildbot.plugins import changes, schedulers, util
 
+from . import point_releases
 from .settings import PackagingSource, Settings, constraints_repo, packaging_source
 
 
@@ -175,6 +178,9 @@ def for_release(settings: Settings, release, watches: Watches) -> list:
             watches.add(service.source.git, service.source.branch)
             found.append(on_commits(settings, f"git-{point_name(release)}-{service.name}",
                                     service_builder(release, service), service.source.git, service.source.branch))
+    if any(service.source.series for service in release.services):
+        found.append(point_releases.scheduler(identifier(f"point-releases-{point_name(release)}"),
+                                              point_name(release), wh))
     if settings.nightly_hour is not None:
         found.append(schedulers.Nightly(
             name=identifier(f"nightly-{point_name(release)}"), builderNames=[wh], hour=settings.nightly_hour,
