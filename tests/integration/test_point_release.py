@@ -87,37 +87,6 @@ def changelog(deb: str) -> str:
         return gzip.decompress(tar.extractfile(member).read()).decode()
 
 
-def test_a_new_point_release_on_the_index_is_built_with_its_changelog_entry(make_root, venvdeb, tmp_path):
-    published = dict([wheel("1.0.0")])
-    with package_index(published) as index:
-        root = make_root("", {"svc": (PROJECT, "1.0.*")}, scripts=(PROJECT,), release_extra=f'index_url = "{index}"')
-        code, built, err = venvdeb("wheelhouse", "build", "t1", root=root)
-        assert code == 0, err
-        code, first, err = venvdeb("build", "t1", "svc", root=root)
-        assert code == 0, err
-        assert first["version"] == "1.0.0-deb12u1"
-
-        # The next point release is published, with a pre-release of the one after and a release
-        # of the next series: only the point release is taken.
-        published.update([wheel("1.0.1"), wheel("1.0.2rc1"), wheel("1.1.0")])
-        code, rebuilt, err = venvdeb("wheelhouse", "build", "t1", root=root)
-        assert code == 0, err
-        assert "point release: prdemo (not pinned) -> 1.0.1 (series 1.0.*)" in err
-        assert rebuilt["version"] == "2+deb12"
-        code, second, err = venvdeb("build", "t1", "svc", "--only-if-changed", root=root)
-        assert code == 0, err
-        assert second["version"] == "1.0.1-deb12u1"
-        text = changelog(second["deb"])
-        assert text.splitlines()[2].strip() == "* New upstream point release 1.0.1.", text
-        assert "Update prdemo 1.0.0 -> 1.0.1." in text
-
-        # Nothing new on the index: nothing to build.
-        code, again, err = venvdeb("wheelhouse", "build", "t1", root=root)
-        assert code == 0 and again["version"] == "2+deb12"
-        code, skipped, err = venvdeb("build", "t1", "svc", "--only-if-changed", root=root)
-        assert code == 0 and skipped["skipped"], skipped
-
-
 def test_the_farm_builds_the_point_release_its_poller_finds_on_the_index(make_root, tmp_path, cache_dir):
     from .conftest import _farm
 
@@ -134,9 +103,10 @@ def test_the_farm_builds_the_point_release_its_poller_finds_on_the_index(make_ro
                                "the first service build")[0]
             assert service["results"] == 0 and service["properties"]["version"][0] == "1.0.0-deb12u1"
 
-            # 1.0.1 appears on the index: the poller (every 2 s here) finds it, the wheelhouse is
+            # 1.0.1 appears on the index, with a pre-release of the next point release and a release
+            # of the next series: the poller (every 2 s here) finds 1.0.1, the wheelhouse is
             # rebuilt with it, and the service after it.
-            published.update([wheel("1.0.1")])
+            published.update([wheel("1.0.1"), wheel("1.0.2rc1"), wheel("1.1.0")])
             wheelhouse = api.wait(lambda: [b for b in api.builds("wheelhouse-t1-bookworm")[1:] if b["complete"]],
                                   600, "the wheelhouse build of the point release")[0]
             assert wheelhouse["results"] == 0, api.steps(wheelhouse)
@@ -147,4 +117,7 @@ def test_the_farm_builds_the_point_release_its_poller_finds_on_the_index(make_ro
             assert service["results"] == 0, api.steps(service)
             assert service["properties"]["version"][0] == "1.0.1-deb12u1"
             deb = next((tmp_path / "uploads" / "t1-bookworm-venv-svc" / str(service["number"])).glob("*.deb"))
-            assert changelog(str(deb)).splitlines()[2].strip() == "* New upstream point release 1.0.1."
+            text = changelog(str(deb))
+            assert text.splitlines()[2].strip() == "* New upstream point release 1.0.1.", text
+            assert "Update prdemo 1.0.0 -> 1.0.1." in text
+            assert "point release: prdemo (not pinned) -> 1.0.1 (series 1.0.*)" in api.log_text(wheelhouse, "wheelhouse")

@@ -29,12 +29,12 @@ def test_one_packaging_root_holds_several_releases_and_their_service_versions():
         "nova": "32.2.1", "glance": "31.1.0", "keystone": "28.1.0", "placement": "14.0.0", "neutron": "27.0.4",
         "cinder": "27.0.0", "horizon": "25.5.2"}
     assert {s.name: s.source.version for s in new.services} == {
-        "nova": "33.0.2", "glance": "32.0.0", "keystone": "29.1.0", "placement": "15.0.0", "neutron": "28.0.2",
+        "nova": "33.0.*", "glance": "32.0.0", "keystone": "29.1.0", "placement": "15.0.0", "neutron": "28.0.2",
         "cinder": "28.0.0", "horizon": "25.7.3"}
     # One service file: what does not change between releases.
     assert old.service("nova").path == new.service("nova").path
     assert old.service("nova").console_scripts == new.service("nova").console_scripts
-    assert str(new.service("nova").root_requirements()[0]) == "nova==33.0.2"
+    assert str(new.service("nova").root_requirements()[0]) == "nova==33.0.*" and new.service("nova").source.series
     assert new.wheelhouse_package == "openstack-wheelhouse-2026.1" and new.staging_suite == "bookworm-2026.1-staging"
 
 
