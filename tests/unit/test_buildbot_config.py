@@ -119,7 +119,8 @@ def test_the_project_config_polls_the_lock_in_its_own_repository():
     fleet = ["nova", "glance", "keystone", "placement", "neutron", "cinder", "horizon"]
     assert names[:11] == ["wheelhouse-2025.2-bookworm", *(f"2025.2-bookworm-venv-{s}" for s in fleet),
                           "promote-2025.2-bookworm", "rollback-2025.2-bookworm", "wheelhouse-2025.2-trixie"]
-    assert len(names) == 2 * 2 * (1 + len(fleet) + 2) + 1  # + repo-refresh
+    # 2025.2 and 2026.1, then tools (venvdeb itself), each at both distributions; + repo-refresh.
+    assert len(names) == 2 * 2 * (1 + len(fleet) + 2) + 2 * (1 + 1 + 2) + 1
     tags = {b.name: b.tags for b in config["builders"]}
     assert tags["2026.1-trixie-venv-nova"] == ["2026.1", "trixie", "service"]
     schedulers = {s.name: s for s in config["schedulers"]}
@@ -130,6 +131,11 @@ def test_the_project_config_polls_the_lock_in_its_own_repository():
     important = kw(sched)["fileIsImportant"]
     assert important(SimpleNamespace(files=["packaging/locks/2025.2.txt"]))
     assert not important(SimpleNamespace(files=["README.md"]))
+    # venv-venvdeb is built from the packaging's own repository: every commit of it, one poller.
+    own = schedulers["git_tools_bookworm_venvdeb"]
+    assert own.builderNames == ["tools-bookworm-venv-venvdeb"] and not kw(own)["onlyImportant"]
+    assert "packaging_tools_bookworm_venvdeb" not in schedulers
+    assert [p._config_args[0] for p in config["change_source"] if p._config_args] == [str(PROJECT.resolve())]
 
 
 def test_settings_file_and_environment(root):

@@ -87,3 +87,14 @@ def test_pyproject_lists_every_package_and_the_data_directories():
     assert set(config["packages"]) == on_disk | set(data)
     for package, directory in data.items():
         assert config["package-dir"][package] == directory and (PROJECT / directory).is_dir()
+
+
+def test_venvdebs_own_service_asks_for_what_pyproject_says_venvdeb_needs():
+    """venv-venvdeb's lock pins the service file's requirements; the venv installs venvdeb's wheel,
+    which asks for pyproject's: the two lists must be one, or the wheelhouse lacks a dependency."""
+    from venvdeb.model import load_release
+
+    declared = tomllib.loads((PROJECT / "pyproject.toml").read_text())["project"]["dependencies"]
+    service = load_release(PROJECT / "packaging", "tools").service("venvdeb")
+    assert list(service.requirements) == declared
+    assert service.source.git == str(PROJECT.resolve())

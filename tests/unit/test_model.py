@@ -95,6 +95,17 @@ def test_a_release_may_take_a_service_from_git_instead(make_root):
         "https://opendev.org/x/svc", "stable/2026.1", None, None)
 
 
+@pytest.mark.parametrize("given, kept", [
+    ("https://opendev.org/x/svc", True), ("file:///srv/git/svc", True), ("git@example.org:x/svc", True),
+    ("/srv/git/svc", True), ("..", False), ("../upstream/svc", False),
+])
+def test_a_git_source_that_is_no_url_is_a_path_from_the_packaging_root(make_root, given, kept):
+    root, release, service = release_with_table(
+        make_root, f'[services.svc]\ngit = "{given}"\nbranch = "main"\n', '[source]\npypi = "six"\n')
+    source = load_release(root, "t1").service("svc").source
+    assert source.git == (given if kept else str((Path(root) / given).resolve()))
+
+
 def test_what_a_release_says_of_a_service_is_checked_too(make_root):
     root, release, service = release_with_table(
         make_root, '[services.svc]\nversion = "not a version"\ncolour = "blue"\n', '[source]\npypi = "six"\n')

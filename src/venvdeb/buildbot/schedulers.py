@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 from buildbot.plugins import changes, schedulers, util
 
@@ -147,6 +148,15 @@ def packaging_files(source: PackagingSource, *paths: str) -> tuple[str, ...]:
     return tuple(p if source.subdir == "." else f"{source.subdir}/{p}" for p in paths)
 
 
+def in_packaging(settings: Settings, packaging: PackagingSource | None, service) -> bool:
+    """Whether a git-sourced service is built from the repository the packaging is in."""
+    if not packaging or not service.source.git:
+        return False
+    root = Path(settings.path(settings.packaging)).resolve()
+    top = root if packaging.subdir == "." else root.parents[len(Path(packaging.subdir).parts) - 1]
+    return service.source.git in (str(top), packaging.repo)
+
+
 def for_release(settings: Settings, release, watches: Watches) -> list:
     wh = wheelhouse_builder(release)
     services = [service_builder(release, s) for s in release.services]
@@ -169,15 +179,21 @@ def for_release(settings: Settings, release, watches: Watches) -> list:
             found.append(on_commits(settings, f"packaging-{point_name(release)}", wh, packaging.repo,
                                     packaging.branch, release_file, trigger_services=True))
         for service in release.services:
+            if in_packaging(settings, packaging, service):
+                continue  # every commit of the repository builds it (below)
             found.append(on_commits(
                 settings, f"packaging-{point_name(release)}-{service.name}", service_builder(release, service),
                 packaging.repo, packaging.branch, packaging_files(packaging, f"services/{service.path.name}"),
                 only_if_changed=True))
     for service in release.services:
         if service.source.git:
-            watches.add(service.source.git, service.source.branch)
+            # venvdeb's own service is built from the packaging repository itself ('git = ".."'):
+            # its commits are the packaging's, polled once, and the worker's checkout is its source.
+            repo, branch = ((packaging.repo, packaging.branch) if in_packaging(settings, packaging, service)
+                            else (service.source.git, service.source.branch))
+            watches.add(repo, branch)
             found.append(on_commits(settings, f"git-{point_name(release)}-{service.name}",
-                                    service_builder(release, service), service.source.git, service.source.branch))
+                                    service_builder(release, service), repo, branch))
     if any(service.source.series for service in release.services):
         found.append(point_releases.scheduler(identifier(f"point-releases-{point_name(release)}"),
                                               point_name(release), wh))

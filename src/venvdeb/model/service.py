@@ -234,7 +234,7 @@ def load_service(root: Path, name: str, release: tuple[Path, dict] | None = None
         name=data["name"],
         summary=data["summary"],
         source=Source(
-            pypi=src.get("pypi"), version=src.get("version"), git=src.get("git"),
+            pypi=src.get("pypi"), version=src.get("version"), git=git_location(src.get("git"), root),
             branch=src.get("branch"), extras=tuple(src.get("extras", ())),
         ),
         requirements=tuple(data.get("requirements", ())),
@@ -254,6 +254,18 @@ def load_service(root: Path, name: str, release: tuple[Path, dict] | None = None
         etc=tuple(sorted(data.get("etc", {}).items())),
         build_commands=tuple(data.get("build", {}).get("commands", ())),
     )
+
+
+# A git URL ("https://…", "file://…"), scp-like ("git@host:path") or an absolute path is taken as
+# it is; another value is a path relative to the packaging root: "..", for a packaging directory
+# at the top of a repository, is that repository (venvdeb's own service builds venvdeb so).
+_GIT_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://|[^/]+:")
+
+
+def git_location(value: str | None, root: Path) -> str | None:
+    if value is None or _GIT_URL.match(value) or Path(value).is_absolute():
+        return value
+    return str((Path(root) / value).resolve())
 
 
 def merged_source(service: dict, release: dict) -> dict:
