@@ -1,14 +1,19 @@
-"""The services of a release, at one distribution, through Buildbot: one worker against two.
+"""One release on both its distributions through Buildbot: one worker against two.
 
 A real master, N local workers and the repository server on 127.0.0.1 (as `make master` starts
-them). The wheelhouse build is forced as admin; when it is published it triggers every service
-builder of the release. The wall time runs from the force to the last service build's end.
-Smoke tests are off here (they run on the master, one at a time, whatever the workers): what is
-measured is what more workers change, build and lint on the workers.
+them), the packaging checked out from this repository by every build. As admin, both
+distributions' wheelhouse builds are forced, then (once both are published) a build of each
+benchmarked service at each distribution, all at once: the master hands them to the workers free.
+The wall time runs from the first force to the last service build's end. Smoke tests are off here
+(they run on the master, whatever the workers): what is measured is what more workers change,
+build and lint on the workers; trixie's in a chroot of trixie.
+
+BENCH_SERVICES (default: nova glance keystone) picks the services.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -19,17 +24,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import PROJECT, record  # noqa: E402
 from venvdeb.http import free_port  # noqa: E402
 
-RELEASE, DIST = "2025.2", "bookworm"
-POINT = f"{RELEASE}-{DIST}"  # as builder names spell a release at a distribution
+RELEASE, DISTS = "2026.1", ("bookworm", "trixie")
+SERVICES = tuple(os.environ.get("BENCH_SERVICES", "nova glance keystone").split())
+POINTS = [f"{RELEASE}-{d}" for d in DISTS]  # as builder names spell a release at a distribution
 
 
 def run_farm(workers: tuple[str, ...], work: Path, cache_dir: Path) -> dict:
     from venvdeb.buildbot.local import Farm
     from venvdeb.buildbot.schedulers import identifier
-    from venvdeb.model import load_release
     from venvdeb.repository.signing import stop_agent
 
-    release = load_release(PROJECT / "packaging", RELEASE)
     www, pb, repo_port = free_port(), free_port(), free_port()
     config = work / "buildbot.toml"
     config.write_text("\n".join([
@@ -50,31 +54,34 @@ def run_farm(workers: tuple[str, ...], work: Path, cache_dir: Path) -> dict:
         api.wait(lambda: sum(bool(w["connected_to"]) for w in api.get("workers")["workers"]) == len(workers),
                  120, "the workers")
         api.login("admin", password)
-        services = [f"{POINT}-venv-{s.name}" for s in release.services]
         start = time.monotonic()
-        wheelhouse = api.wait_request(api.force(identifier(f"force-wheelhouse-{POINT}"), f"wheelhouse-{POINT}",
-                                                reason="bench", trigger_services=True))
-        if wheelhouse["results"] != 0:
-            raise SystemExit(f"the wheelhouse build failed: {api.steps(wheelhouse)}")
-        def finished():
-            last = [(api.builds(b) or [None])[-1] for b in services]
-            return last if all(b and b["complete"] for b in last) else None
-
-        done = api.wait(finished, 1800, "the triggered service builds")
+        requests = {p: api.force(identifier(f"force-wheelhouse-{p}"), f"wheelhouse-{p}", reason="bench")
+                    for p in POINTS}
+        wheelhouses = {p: api.wait_request(r, 1800) for p, r in requests.items()}
+        for p, build in wheelhouses.items():
+            if build["results"] != 0:
+                raise SystemExit(f"the wheelhouse build of {p} failed: {api.steps(build)}")
+        services = [f"{p}-venv-{s}" for p in POINTS for s in SERVICES]
+        requests = [api.force(identifier(f"force-{b}"), b, reason="bench") for b in services]
+        done = [api.wait_request(r, 3600) for r in requests]
         wall = time.monotonic() - start
         failed = [b["builderid"] for b in done if b["results"] != 0]
         if failed:
             raise SystemExit(f"service builds failed: {failed}")
-        per_build = {b: round(api.builds(b)[-1]["complete_at"] - api.builds(b)[-1]["started_at"], 1) for b in services}
+        per_build = {name: round(b["complete_at"] - b["started_at"], 1) for name, b in zip(services, done)}
         return {"workers": len(workers), "wall_s": round(wall, 1),
-                "wheelhouse_s": round(wheelhouse["complete_at"] - wheelhouse["started_at"], 1), "builds_s": per_build}
+                "wheelhouse_s": {p: round(b["complete_at"] - b["started_at"], 1) for p, b in wheelhouses.items()},
+                "builds_s": per_build,
+                "per_worker": {w: sum(1 for b in done if b.get("workerid") == i)
+                               for i, w in ((x["workerid"], x["name"]) for x in api.get("workers")["workers"])
+                               if w in workers}}
     finally:
         farm.stop()
         stop_agent(work / "gnupg")
 
 
 def main() -> None:
-    cache_dir = Path.home() / ".cache" / "venvdeb"
+    cache_dir = Path(os.environ.get("VENVDEB_CACHE", Path.home() / ".cache" / "venvdeb"))
     results = []
     for workers in (("w1",), ("w1", "w2")):
         work = Path(tempfile.mkdtemp(prefix="venvdeb-bench-bb-"))
@@ -84,16 +91,18 @@ def main() -> None:
             shutil.rmtree(work, ignore_errors=True)
     one, two = results
     table = [
-        f"# Buildbot: the {len(one['builds_s'])} services of {RELEASE} on {DIST}, one worker against two",
+        f"# Buildbot: {', '.join(SERVICES)} of {RELEASE} on {' and '.join(DISTS)}, one worker against two",
         "",
-        "Reproduce: `make bench-buildbot`. From the forced wheelhouse build to the last service build's end;",
-        "each service build: fetch the wheelhouse over HTTP, build, lintian, upload, publish on the master.",
+        "Reproduce: `make bench-buildbot`. From the first forced wheelhouse build to the last service build's",
+        "end: both wheelhouses, then every service build at once (fetch the wheelhouse over HTTP, build, lintian,",
+        "upload, publish on the master); trixie's in a chroot of trixie. Smoke is off (it runs on the master).",
         "",
-        "| workers | wall (s) | wheelhouse (s) | " + " | ".join(one["builds_s"]) + " |",
-        "|---:|---:|---:|" + "---:|" * len(one["builds_s"]),
+        "| workers | wall (s) | wheelhouses (s) | builds per worker | " + " | ".join(one["builds_s"]) + " |",
+        "|---:|---:|---:|---|" + "---:|" * len(one["builds_s"]),
     ]
     for r in results:
-        table.append(f"| {r['workers']} | {r['wall_s']} | {r['wheelhouse_s']} | "
+        table.append(f"| {r['workers']} | {r['wall_s']} | {' + '.join(str(v) for v in r['wheelhouse_s'].values())} | "
+                     f"{', '.join(f'{w}: {n}' for w, n in r['per_worker'].items())} | "
                      + " | ".join(str(v) for v in r["builds_s"].values()) + " |")
     table += ["", f"Two workers: {one['wall_s'] / two['wall_s']:.2f}x faster on this 2-core machine "
               "(both workers share its two cores; on two machines each would have its own)."]

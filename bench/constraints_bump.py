@@ -13,6 +13,7 @@ other six skipped). Smoke is off (the farm's `smoke = false`): what is measured 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -59,7 +60,7 @@ def main() -> None:
     from venvdeb.repository.signing import Key, fingerprints, stop_agent
 
     work = Path(tempfile.mkdtemp(prefix="venvdeb-bench-bump-"))
-    cache_dir = Path.home() / ".cache" / "venvdeb"
+    cache_dir = Path(os.environ.get("VENVDEB_CACHE", Path.home() / ".cache" / "venvdeb"))
     try:
         bare, checkout = work / "project.git", work / "project"
         git("clone", "-q", "--bare", str(PROJECT), str(bare), cwd=work)

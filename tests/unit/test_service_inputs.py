@@ -102,3 +102,13 @@ def test_versions_sort_for_dist_upgrades_and_after_plain_revisions():
     # An earlier venvdeb's plain revision (-4) continues, and sorts below the marked ones.
     after = next_version("32.2.1", "32.2.1-4", "s", 12)
     assert after == "32.2.1-deb12u5" and DebianVersion(after) > DebianVersion("32.2.1-4")
+
+
+@pytest.mark.parametrize("git, homepage", [
+    ("https://opendev.org/openstack/nova", "https://opendev.org/openstack/nova"),
+    ("/srv/checkouts/venvdeb", None), ("git@example.org:x/svc", None), ("git://example.org/svc", None),
+])
+def test_a_git_source_is_the_home_page_only_when_it_is_a_web_address(git, homepage):
+    from venvdeb.service.build import homepage_of
+
+    assert homepage_of(git) == homepage

@@ -39,8 +39,12 @@ def piuparts_argv(deb: str, distribution: str, upgrade_only: bool = False) -> li
     earlier version): only the upgrade test, which purges and compares as the install test does,
     so a venv is installed twice rather than three times. Failures of other packages (the
     mirror's) are warnings."""
+    # --keep-sources-list: the base's own apt sources (the release, its updates and security
+    # suites, and the suite under test). piuparts would write the release's alone, under packages
+    # the base has from security (python3.11), so a dependency on their -dev packages would not
+    # install (venv-venvdeb's on python3-dev).
     return ["piuparts", f"--existing-chroot={BASE}", f"--bindmount={DEVICES}", f"--proxy={PROXY}",
-            f"--distribution={distribution}", "--warn-on-others",
+            f"--distribution={distribution}", "--keep-sources-list", "--warn-on-others",
             *(["--no-install-purge-test"] if upgrade_only else []), deb]
 
 

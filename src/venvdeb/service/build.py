@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import fcntl
+import re
 import hashlib
 import os
 import shutil
@@ -147,6 +148,12 @@ class Prepared:
         return self.inputs.history[-1]
 
 
+def homepage_of(git: str) -> str | None:
+    """A git source's web address for the package's Homepage: an http(s) URL. A repository on this
+    machine (venvdeb's own, 'git = ".."'), ssh or git:// has none the package could name."""
+    return git if re.match(r"https?://", git) else None
+
+
 def prepare_build(release: Release, service: Service, options: BuildOptions, environment: Environment,
                   log=print, reserve: bool = False) -> Prepared:
     """Everything a build needs before anything is built: validated, resolved, versioned.
@@ -166,7 +173,7 @@ def prepare_build(release: Release, service: Service, options: BuildOptions, env
         name, version = wheel_name_version(co.wheel)
         extra[name] = WheelItem.from_wheel(co.wheel, name, version, "built")
         roots.insert(0, Root(Requirement(f"{name}=={version}"), f"service {service.name} (git {co.commit[:12]})"))
-        upstream_name, upstream_version, homepage = name, version, service.source.git
+        upstream_name, upstream_version, homepage = name, version, homepage_of(service.source.git)
         if options.reason == BuildOptions.reason:
             reason = f"Build {service.source.branch} at {co.commit[:12]}: {co.subject}"
     else:

@@ -40,7 +40,7 @@ class RenderInputs:
     python_version: str  # the target's, e.g. 3.11.2
     upstream_name: str
     upstream_version: str  # the service's Python version
-    homepage: str
+    homepage: str | None  # none for a source with no web address (a repository on this machine)
     own_wheel: Path | None = None  # a git service's wheel, built from its checkout
 
 
