@@ -8,6 +8,7 @@ wheelhouse on this host or a package in a clean chroot.
 from __future__ import annotations
 
 import os
+import textwrap
 from collections.abc import Iterable
 from datetime import timezone
 from email.utils import parsedate_to_datetime
@@ -88,9 +89,17 @@ def changelog(package: str, distribution: str, maintainer: str, history) -> str:
         log.new_block(
             package=package, version=entry.version, distributions=distribution, urgency="medium",
             author=maintainer, date=entry.date,
-            changes=["", *[f"  * {c}" for c in entry.changes], ""],
+            changes=["", *[line for c in entry.changes for line in change_lines(c)], ""],
         )
     return str(log)
+
+
+def change_lines(change: str) -> list[str]:
+    """One change as debian/changelog lays it out: a bullet, wrapped at 80 columns (lintian warns
+    of longer lines: a farm's reason names a repository and a commit). A word (a URL, a path) is
+    never split."""
+    return textwrap.wrap(change, width=80, initial_indent="  * ", subsequent_indent="    ",
+                         break_long_words=False, break_on_hyphens=False) or ["  *"]
 
 
 def epoch_of_date(date: str) -> int:

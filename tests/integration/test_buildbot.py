@@ -64,13 +64,15 @@ def test_forced_and_polled_builds_publish_to_staging(farm, tmp_path, upstream):
                           capture_output=True, text=True, check=True).stdout.strip()
     assert props["got_revision"] == head
     assert props["version"] == "1.0.1~~dev2-deb12u1" and props["wheelhouse_version"] == "1+deb12"
-    assert props["lintian_error"] == 0 and props["lintian_warning"] == 1
+    # (No Homepage: the upstream is a repository on this machine, which lintian took for a bad one.)
+    assert props["lintian_error"] == 0 and props["lintian_warning"] == 0 and props["lintian_info"] >= 1
     assert props["deb_size"] > 0
     assert staging(tmp_path) == {"test-wheelhouse-b1": "1+deb12", "venv-gitsvc": "1.0.1~~dev2-deb12u1"}
     # The worker's lintian result is recorded on the master, for `repo promote`.
     home = tmp_path / "gnupg"
     gates = Repository(tmp_path / "repo", Key(home, fingerprints(home)[0])).gates("venv-gitsvc", "1.0.1~~dev2-deb12u1")
-    assert gates["lint"]["passed"] is True and gates["lint"]["packages"][0]["counts"]["warning"] == 1
+    assert gates["lint"]["passed"] is True
+    assert gates["lint"]["packages"][0]["counts"]["info"] == props["lintian_info"]
     # The force form's reason went into debian/changelog.
     deb = next((tmp_path / "uploads" / "b1-bookworm-venv-gitsvc").rglob("*.deb"))
     assert b"CVE-2026-0001" in _changelog(deb, tmp_path)

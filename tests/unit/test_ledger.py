@@ -43,6 +43,18 @@ def test_changelog_is_written_by_python_debian(tmp_path):
     assert epoch_of(e2) == int(T0.timestamp())
 
 
+def test_a_long_change_is_wrapped_at_80_columns_without_splitting_a_word():
+    from venvdeb.deb import change_lines
+
+    repo = "/tmp/pytest-of-root/pytest-0/test_forced_and_polled_builds_0/packaging.git"
+    reason = f"Automatic build (packaging_b1_bookworm_gitsvc): {repo} master at 310ff1df3350."
+    lines = change_lines(reason)
+    assert lines[0].startswith("  * Automatic build") and all(line.startswith("    ") for line in lines[1:])
+    assert all(len(line) <= 80 for line in lines) and f"    {repo}" in lines
+    assert " ".join(line[4:] for line in lines) == reason
+    assert change_lines("Short.") == ["  * Short."]
+
+
 def test_a_wheelhouse_version_says_which_debian_it_is_for(tmp_path):
     ledger = Ledger(tmp_path / "l.json")
     first, _ = ledger.entry_for("d1", {"a": "1"}, now=T0, suffix="+deb13")
