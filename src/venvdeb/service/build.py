@@ -165,7 +165,7 @@ def prepare_build(release: Release, service: Service, options: BuildOptions, env
         wheelhouse = ensure_wheelhouse(release, options, environment, log)
 
     roots = [Root(r, f"service {service.name} ({service.path.name})") for r in service.root_requirements()]
-    extra, own_wheel, reason = {}, None, options.reason
+    extra, own_wheel, reason, built_from = {}, None, options.reason, None
     if service.source.git:
         co = git_source.checkout(options.cache_dir, target, service.source.git, service.source.branch,
                                  str(service.path))
@@ -174,8 +174,10 @@ def prepare_build(release: Release, service: Service, options: BuildOptions, env
         extra[name] = WheelItem.from_wheel(co.wheel, name, version, "built")
         roots.insert(0, Root(Requirement(f"{name}=={version}"), f"service {service.name} (git {co.commit[:12]})"))
         upstream_name, upstream_version, homepage = name, version, homepage_of(service.source.git)
+        # The commit is said whatever the reason: a static version (venvdeb's own) names none.
+        built_from = f"Build {service.source.branch} at {co.commit[:12]}: {co.subject}"
         if options.reason == BuildOptions.reason:
-            reason = f"Build {service.source.branch} at {co.commit[:12]}: {co.subject}"
+            reason, built_from = built_from, None
     else:
         upstream_name, upstream_version = service.source.pypi, service.source.version
         homepage = f"https://pypi.org/project/{service.source.pypi}/"
@@ -197,6 +199,8 @@ def prepare_build(release: Release, service: Service, options: BuildOptions, env
     # A series' new point release says so first (the reason says what started the build).
     news = (f"New upstream point release {upstream_version}.",) if (
         service.source.series and last and last.version.rsplit("-", 1)[0] != debian_upstream(upstream_version)) else ()
+    if built_from:
+        news += (built_from if built_from.endswith(".") else built_from + ".",)
     entry = ledger.rebuild_entry(version, digest, {w.name: w.version for w in items},
                                  reason if reason.endswith(".") else reason + ".",
                                  (wheelhouse.package, wheelhouse.version),
