@@ -131,9 +131,14 @@ def test_the_project_config_polls_the_lock_in_its_own_repository():
     important = kw(sched)["fileIsImportant"]
     assert important(SimpleNamespace(files=["packaging/locks/2025.2.txt"]))
     assert not important(SimpleNamespace(files=["README.md"]))
-    # venv-venvdeb is built from the packaging's own repository: every commit of it, one poller.
+    # venv-venvdeb is built from the packaging's own repository, one poller: a commit to venvdeb's
+    # code or its service file builds it, one to another release's packaging does not.
     own = schedulers["git_tools_bookworm_venvdeb"]
-    assert own.builderNames == ["tools-bookworm-venv-venvdeb"] and not kw(own)["onlyImportant"]
+    assert own.builderNames == ["tools-bookworm-venv-venvdeb"] and kw(own)["onlyImportant"]
+    code = kw(own)["fileIsImportant"]
+    assert code(SimpleNamespace(files=["src/venvdeb/deb.py"])) and code(SimpleNamespace(files=["pyproject.toml"]))
+    assert code(SimpleNamespace(files=["packaging/services/venvdeb.toml"]))
+    assert not code(SimpleNamespace(files=["packaging/locks/2025.2.txt", "packaging/services/nova.toml"]))
     assert "packaging_tools_bookworm_venvdeb" not in schedulers
     assert [p._config_args[0] for p in config["change_source"] if p._config_args] == [str(PROJECT.resolve())]
 

@@ -124,22 +124,28 @@ class Watches:
             for repo, branches in sorted(self.branches.items())]
 
 
-def touches(files: tuple[str, ...]):
-    """fileIsImportant for constraints: only commits that change the constraints files count."""
+def touches(files: tuple[str, ...], beyond: str | None = None):
+    """fileIsImportant: only commits that change one of ``files``, or (``beyond``, a directory) a
+    file outside that directory, count."""
     wanted = set(files)
+    prefix = f"{beyond.rstrip('/')}/" if beyond else None
 
     def important(change) -> bool:
-        return not wanted or any(f in wanted for f in change.files)
+        if not wanted and not prefix:
+            return True
+        return any(f in wanted or (prefix and not f.startswith(prefix)) for f in change.files)
 
     return important
 
 
-def on_commits(settings: Settings, name: str, builder: str, repo: str, branch: str, files=(), **properties):
-    """Build ``builder`` for commits to ``branch`` of ``repo`` that touch ``files`` (any, if none)."""
+def on_commits(settings: Settings, name: str, builder: str, repo: str, branch: str, files=(),
+               beyond: str | None = None, **properties):
+    """Build ``builder`` for commits to ``branch`` of ``repo`` that touch ``files`` or a file outside
+    the directory ``beyond`` (any commit, if neither is given)."""
     return schedulers.SingleBranchScheduler(
         name=identifier(name), builderNames=[builder],
         change_filter=util.ChangeFilter(repository=repo, branch=branch),
-        fileIsImportant=touches(tuple(files)), onlyImportant=bool(files),
+        fileIsImportant=touches(tuple(files), beyond), onlyImportant=bool(files or beyond),
         treeStableTimer=settings.tree_stable_timer, properties=properties)
 
 
@@ -186,14 +192,20 @@ def for_release(settings: Settings, release, watches: Watches) -> list:
                 packaging.repo, packaging.branch, packaging_files(packaging, f"services/{service.path.name}"),
                 only_if_changed=True))
     for service in release.services:
-        if service.source.git:
-            # venvdeb's own service is built from the packaging repository itself ('git = ".."'):
-            # its commits are the packaging's, polled once, and the worker's checkout is its source.
-            repo, branch = ((packaging.repo, packaging.branch) if in_packaging(settings, packaging, service)
-                            else (service.source.git, service.source.branch))
-            watches.add(repo, branch)
+        if in_packaging(settings, packaging, service):
+            # venvdeb's own service is built from the packaging repository itself ('git = ".."'),
+            # polled once, the worker's checkout its source: a commit to its code (anything outside
+            # the packaging root) or to its service file builds it; a constraints bump of another
+            # release does not.
+            beyond = packaging.subdir if packaging.subdir != "." else None
             found.append(on_commits(settings, f"git-{point_name(release)}-{service.name}",
-                                    service_builder(release, service), repo, branch))
+                                    service_builder(release, service), packaging.repo, packaging.branch,
+                                    packaging_files(packaging, f"services/{service.path.name}") if beyond else (),
+                                    beyond=beyond))
+        elif service.source.git:
+            watches.add(service.source.git, service.source.branch)
+            found.append(on_commits(settings, f"git-{point_name(release)}-{service.name}",
+                                    service_builder(release, service), service.source.git, service.source.branch))
     if any(service.source.series for service in release.services):
         found.append(point_releases.scheduler(identifier(f"point-releases-{point_name(release)}"),
                                               point_name(release), wh))
