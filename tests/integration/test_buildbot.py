@@ -66,7 +66,7 @@ def test_forced_and_polled_builds_publish_to_staging(farm, tmp_path, upstream):
     assert props["got_revision"] == head
     assert props["version"] == "1.0.1~~dev2-deb12u1" and props["wheelhouse_version"] == "1+deb12"
     # (No Homepage: the upstream is a repository on this machine, which lintian took for a bad one.)
-    assert props["lintian_error"] == 0 and props["lintian_warning"] == 0 and props["lintian_info"] >= 1
+    assert props["lintian_error"] == 0 and props["lintian_warning"] == 0
     assert props["deb_size"] > 0
     assert staging(tmp_path) == {"test-wheelhouse-b1": "1+deb12", "venv-gitsvc": "1.0.1~~dev2-deb12u1"}
     # The worker's lintian result is recorded on the master, for `repo promote`.

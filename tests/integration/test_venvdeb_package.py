@@ -1,5 +1,5 @@
 """venvdeb packages itself: the default packaging's release 'tools', whose service 'venvdeb' is
-built from this repository (its branch main), through lintian and smoke to a signed staging suite:
+built from this repository (its branch main), through lintian, smoke and piuparts to a signed staging suite:
 the package a worker machine installs with apt (README, "Adding a worker machine")."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def test_venv_venvdeb_passes_every_gate_and_makes_a_worker(tmp_path, cache_dir):
     try:
         venvdeb("pipeline", "tools", "venvdeb", "--dist", "bookworm",
                 extra=("--cache-dir", str(cache_dir), "--out-dir", str(tmp_path / "out"),
-                       "--state-dir", str(tmp_path / "state"), "--no-piuparts"))
+                       "--state-dir", str(tmp_path / "state")))
         repo = Repository(tmp_path / "repo", Key(home, fingerprints(home)[0]))
         staged = {p["package"]: p["version"] for p in repo.list("bookworm-tools-staging")}
     finally:
@@ -48,13 +48,18 @@ def test_venv_venvdeb_passes_every_gate_and_makes_a_worker(tmp_path, cache_dir):
     assert checks["as venvdeb: buildbot-worker makes a worker for a master"]
     assert checks["as venvdeb: venvdeb finds its templates and the wheelhouse skeleton in its venv"]
     assert all(checks.values()), checks
+    # Its Depends on python3-dev installed in piuparts' chroot too (from the base's security suite).
+    assert checks["piuparts: install, upgrade from the suite, purge, nothing left"]
 
     deb = DebFile(str(next((tmp_path / "out").rglob(f"venv-venvdeb_{version}_*.deb"))))
     control = deb.debcontrol()
     # What a worker runs, from Debian; and no path of the building machine for a home page.
     assert {"dh-virtualenv", "lintian", "mmdebstrap", "git"} <= {d.strip().split()[0] for d in control["Depends"].split(",")}
-    assert "Homepage" not in control and str(PROJECT) not in deb.debcontrol().dump()
-    changelog = deb.changelog()
-    assert f"Build main at {head[:12]}" in str(changelog)
+    assert "Homepage" not in control and str(PROJECT) not in control.dump()
+    copyright = deb.data.get_content("./usr/share/doc/venv-venvdeb/copyright").decode()
+    assert copyright.startswith("Format: ") and "\nSource:" not in copyright and str(PROJECT) not in copyright
+    # The pipeline's reason, and the commit venvdeb was built from (its version, 0.1.0, names none).
+    changelog = str(deb.changelog())
+    assert "Pipeline build." in changelog and f"Build main at {head[:12]}: " in changelog
     names = {str(n) for n in deb.data.tgz().getnames()}
     assert {"./usr/bin/venvdeb", "./usr/bin/buildbot-worker", "./usr/bin/buildbot"} <= names

@@ -139,6 +139,19 @@ def test_the_project_config_polls_the_lock_in_its_own_repository():
     assert code(SimpleNamespace(files=["src/venvdeb/deb.py"])) and code(SimpleNamespace(files=["pyproject.toml"]))
     assert code(SimpleNamespace(files=["packaging/services/venvdeb.toml"]))
     assert not code(SimpleNamespace(files=["packaging/locks/2025.2.txt", "packaging/services/nova.toml"]))
+    # A master on another branch than the service's: its checkout lacks that branch, so the
+    # service is polled as any git source, from its own repository and branch.
+    from venvdeb.buildbot.schedulers import in_packaging
+    from venvdeb.buildbot.settings import PackagingSource, Settings
+    from venvdeb.model import load_release
+
+    settings = Settings(root=PROJECT, packaging="packaging")
+    venvdeb = load_release(PROJECT / "packaging", "tools").service("venvdeb")
+    top = str(PROJECT.resolve())
+    assert in_packaging(settings, PackagingSource(top, "main", "packaging"), venvdeb)
+    assert not in_packaging(settings, PackagingSource(top, "feature", "packaging"), venvdeb)
+    # The master's checkout is a clone of the packaging repository: '..' is that repository.
+    assert in_packaging(settings, PackagingSource("https://git.example.org/venvdeb.git", "main", "packaging"), venvdeb)
     assert "packaging_tools_bookworm_venvdeb" not in schedulers
     assert [p._config_args[0] for p in config["change_source"] if p._config_args] == [str(PROJECT.resolve())]
 

@@ -106,6 +106,21 @@ def test_a_git_source_that_is_no_url_is_a_path_from_the_packaging_root(make_root
     assert source.git == (given if kept else str((Path(root) / given).resolve()))
 
 
+def test_what_a_package_is_made_from_names_a_repository_as_the_packaging_says_it(make_root, tmp_path):
+    """The same packaging at two places (the master's checkout, a worker's) is the same input."""
+    import shutil
+
+    from venvdeb.service.build import packaging_digest
+
+    root, release, service = release_with_table(
+        make_root, '[services.svc]\ngit = ".."\nbranch = "main"\n', '[source]\npypi = "six"\n')
+    elsewhere = tmp_path / "worker" / "checkout" / "packaging"
+    shutil.copytree(root, elsewhere)
+    here, there = (load_release(r, "t1").service("svc") for r in (root, elsewhere))
+    assert here.source.git != there.source.git and here.source.written == there.source.written == ".."
+    assert packaging_digest(here) == packaging_digest(there)
+
+
 def test_what_a_release_says_of_a_service_is_checked_too(make_root):
     root, release, service = release_with_table(
         make_root, '[services.svc]\nversion = "not a version"\ncolour = "blue"\n', '[source]\npypi = "six"\n')

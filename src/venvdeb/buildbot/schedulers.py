@@ -155,8 +155,9 @@ def packaging_files(source: PackagingSource, *paths: str) -> tuple[str, ...]:
 
 
 def in_packaging(settings: Settings, packaging: PackagingSource | None, service) -> bool:
-    """Whether a git-sourced service is built from the repository the packaging is in."""
-    if not packaging or not service.source.git:
+    """Whether a git-sourced service is built from the repository and branch the packaging is in
+    (on another branch, the worker's checkout would not have it: it is polled as any git source)."""
+    if not packaging or not service.source.git or service.source.branch != packaging.branch:
         return False
     root = Path(settings.path(settings.packaging)).resolve()
     top = root if packaging.subdir == "." else root.parents[len(Path(packaging.subdir).parts) - 1]

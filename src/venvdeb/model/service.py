@@ -7,7 +7,7 @@ the file and the key.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -125,6 +125,9 @@ class Source:
     git: str | None = None
     branch: str | None = None
     extras: tuple[str, ...] = ()
+    # ``git`` as the file says it: a path from the packaging root ("..") is resolved in ``git``,
+    # which differs between machines; what the package is made from is said with this.
+    written: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def series(self) -> str | None:
@@ -235,6 +238,7 @@ def load_service(root: Path, name: str, release: tuple[Path, dict] | None = None
         summary=data["summary"],
         source=Source(
             pypi=src.get("pypi"), version=src.get("version"), git=git_location(src.get("git"), root),
+            written=src.get("git"),
             branch=src.get("branch"), extras=tuple(src.get("extras", ())),
         ),
         requirements=tuple(data.get("requirements", ())),

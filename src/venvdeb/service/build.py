@@ -12,13 +12,13 @@
 from __future__ import annotations
 
 import fcntl
-import re
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from debian.debfile import DebFile
@@ -67,7 +67,8 @@ def packaging_digest(service: Service, templates: Path = TEMPLATES) -> str:
     """What the package is made from besides its wheels: the service file, the version the release
     gives it, and the templates."""
     h = hashlib.sha256(service.path.read_bytes())
-    h.update(f"\nsource {service.source}\n".encode())
+    # The source as the packaging says it: venvdeb's own ("..") is another path on each worker.
+    h.update(f"\nsource {replace(service.source, git=service.source.written)}\n".encode())
     for path in sorted(p for p in templates.rglob("*") if p.is_file()):
         h.update(f"{path.relative_to(templates)}\n".encode())
         h.update(path.read_bytes())
@@ -178,6 +179,8 @@ def prepare_build(release: Release, service: Service, options: BuildOptions, env
         built_from = f"Build {service.source.branch} at {co.commit[:12]}: {co.subject}"
         if options.reason == BuildOptions.reason:
             reason, built_from = built_from, None
+        elif co.commit[:12] in reason:  # a farm's reason names the commit already
+            built_from = None
     else:
         upstream_name, upstream_version = service.source.pypi, service.source.version
         homepage = f"https://pypi.org/project/{service.source.pypi}/"
