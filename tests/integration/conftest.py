@@ -197,7 +197,7 @@ def _farm(make_root, tmp_path, cache_dir, upstream, smoke: bool, settings: str =
         release.write_text(release.read_text().replace('services = ["gitsvc"]', 'services = ["gitsvc", "cn"]'))
         write(packaging / "services" / "cn.toml", """
             name = "cn"
-            summary = "A service from PyPI"
+            summary = "Charset detection, from PyPI"
             console_scripts = ["normalizer"]
             smoke_commands = ["normalizer --version"]
 
