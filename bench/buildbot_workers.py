@@ -51,7 +51,9 @@ def run_farm(workers: tuple[str, ...], work: Path, cache_dir: Path) -> dict:
         farm.create()
         farm.start()
         api = farm.api()
-        api.wait(lambda: sum(bool(w["connected_to"]) for w in api.get("workers")["workers"]) == len(workers),
+        # (The master's own worker, for promotion and rollback, is not one of them.)
+        api.wait(lambda: sum(bool(w["connected_to"]) for w in api.get("workers")["workers"]
+                             if w["name"] in workers) == len(workers),
                  120, "the workers")
         api.login("admin", password)
         start = time.monotonic()
