@@ -21,12 +21,18 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import PROJECT, record  # noqa: E402
+from common import PROJECT, record, cache_dir as default_cache  # noqa: E402
 from venvdeb.http import free_port  # noqa: E402
 
 RELEASE, DISTS = "2026.1", ("bookworm", "trixie")
 SERVICES = tuple(os.environ.get("BENCH_SERVICES", "nova glance keystone").split())
 POINTS = [f"{RELEASE}-{d}" for d in DISTS]  # as builder names spell a release at a distribution
+
+
+def per_worker(api, workers: tuple[str, ...], builds: list[dict]) -> dict[str, int]:
+    """How many of ``builds`` each of the bench's workers ran."""
+    names = {w["workerid"]: w["name"] for w in api.get("workers")["workers"]}
+    return {name: sum(1 for b in builds if names.get(b.get("workerid")) == name) for name in workers}
 
 
 def run_farm(workers: tuple[str, ...], work: Path, cache_dir: Path) -> dict:
@@ -74,16 +80,14 @@ def run_farm(workers: tuple[str, ...], work: Path, cache_dir: Path) -> dict:
         return {"workers": len(workers), "wall_s": round(wall, 1),
                 "wheelhouse_s": {p: round(b["complete_at"] - b["started_at"], 1) for p, b in wheelhouses.items()},
                 "builds_s": per_build,
-                "per_worker": {w: sum(1 for b in done if b.get("workerid") == i)
-                               for i, w in ((x["workerid"], x["name"]) for x in api.get("workers")["workers"])
-                               if w in workers}}
+                "per_worker": per_worker(api, workers, done)}
     finally:
         farm.stop()
         stop_agent(work / "gnupg")
 
 
 def main() -> None:
-    cache_dir = Path(os.environ.get("VENVDEB_CACHE", Path.home() / ".cache" / "venvdeb"))
+    cache_dir = default_cache()
     results = []
     for workers in (("w1",), ("w1", "w2")):
         work = Path(tempfile.mkdtemp(prefix="venvdeb-bench-bb-"))

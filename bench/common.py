@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import re
 import subprocess
@@ -14,6 +15,11 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parents[1]
 RESULTS = PROJECT / "bench" / "results"
 UPPER_CONSTRAINTS = PROJECT.parent / "shared" / "fixtures" / "openstack-requirements" / "stable-2025.2" / "upper-constraints.txt"
+
+
+def cache_dir() -> Path:
+    """The cache the CLI uses by default: $VENVDEB_CACHE, else ~/.cache/venvdeb."""
+    return Path(os.environ.get("VENVDEB_CACHE", Path.home() / ".cache" / "venvdeb"))
 
 
 def venvdeb(*args: str, check: bool = True) -> tuple[float, dict | None, str]:

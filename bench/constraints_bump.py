@@ -13,7 +13,6 @@ other six skipped). Smoke is off (the farm's `smoke = false`): what is measured 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -24,7 +23,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import PROJECT, record  # noqa: E402
+from common import PROJECT, record, cache_dir as default_cache  # noqa: E402
 from venvdeb.http import free_port  # noqa: E402
 
 RELEASE, DIST = "2025.2", "bookworm"
@@ -60,7 +59,7 @@ def main() -> None:
     from venvdeb.repository.signing import Key, fingerprints, stop_agent
 
     work = Path(tempfile.mkdtemp(prefix="venvdeb-bench-bump-"))
-    cache_dir = Path(os.environ.get("VENVDEB_CACHE", Path.home() / ".cache" / "venvdeb"))
+    cache_dir = default_cache()
     try:
         bare, checkout = work / "project.git", work / "project"
         git("clone", "-q", "--bare", str(PROJECT), str(bare), cwd=work)
