@@ -98,10 +98,11 @@ def test_gates_overlap_promotion_and_rollback_and_a_stopped_build_stops_the_mast
     # then production rolled back to the first.
     first_version = props["version"]
     anonymous = api.anonymous()
-    status, answer = anonymous.call("forceschedulers/force_promote_b1_bookworm", "force", reason="x",
-                                    builderid=str(api.builder_id("promote-b1-bookworm")),
-                                    package="venv-gitsvc", version=first_version)
-    assert status == 403, answer
+    for action in ("promote", "rollback"):
+        status, answer = anonymous.call(f"forceschedulers/force_{action}_b1_bookworm", "force", reason="x",
+                                        builderid=str(api.builder_id(f"{action}-b1-bookworm")),
+                                        package="venv-gitsvc", version=first_version)
+        assert status == 403, (action, answer)
 
     def promote(version):
         promoted = api.wait_request(api.force("force_promote_b1_bookworm", "promote-b1-bookworm", reason="tested",

@@ -164,7 +164,10 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         self.expect_outcome(result=SKIPPED, state_string=(
             "skipped: venv-nova closure and packaging unchanged since 32.2.1-deb12u3"))
         self.expect_property("skipped", "closure and packaging unchanged since 32.2.1-deb12u3")
-        return self.run_step()
+        done = self.run_step()
+        # The build is skipped too, not a success with a skipped step.
+        done.addCallback(lambda _: self.assertEqual(self.build.results, SKIPPED))
+        return done
 
     def test_a_model_error_names_the_file_and_its_first_problem(self):
         self.setup_step(steps.Publish(suite="s", deb="x.deb"))

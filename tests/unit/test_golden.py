@@ -67,3 +67,28 @@ def test_rendered_tree_matches_golden(case, tmp_path):
 
 def test_golden_cases_cover_pypi_git_minimal_and_an_api():
     assert set(CASES) == {"api", "gitsvc", "minimal", "nova"}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_template_change_touches_exactly_the_packages_that_use_it(case, tmp_path):
+    """A service's packaging digest covers the templates its tree changes with, and no other: a
+    change to one rebuilds only the services that use it (the release page's, none)."""
+    from venvdeb.service.build import packaging_digest
+    from venvdeb.service.render import used_templates
+
+    service = load_release(GOLDEN / case / "in" / "packaging", "2025.2").services[0]
+    before = files(render_case(case, tmp_path / "before"))
+    digest = packaging_digest(service)
+    used = set(used_templates(service))
+    names = sorted(str(p.relative_to(TEMPLATES)) for p in TEMPLATES.rglob("*") if p.is_file())
+    assert "buildbot/release.html.j2" in names and used < set(names)
+    for n, name in enumerate(names):
+        templates = tmp_path / f"templates-{n}"
+        shutil.copytree(TEMPLATES, templates)
+        with open(templates / name, "a") as changed:
+            changed.write("# changed\n")
+        after = files(render_case(case, tmp_path / f"after-{n}", templates=templates))
+        differs = sorted(after) != sorted(before) or any(
+            after[f].read_bytes() != before[f].read_bytes() for f in before)
+        assert differs == (name in used), f"{case}: {name}"
+        assert (packaging_digest(service, templates) != digest) == (name in used), f"{case}: {name}"

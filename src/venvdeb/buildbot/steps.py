@@ -326,8 +326,13 @@ class ServiceBuild(VenvdebStep):
         return args
 
     def outcome(self, data):
-        # Nothing changed for this service: the build is skipped, and every step after it.
-        return SKIPPED if data.get("skipped") else SUCCESS
+        if not data.get("skipped"):
+            return SUCCESS
+        # Nothing changed for this service: this step is skipped, every one after it, and the
+        # build. Buildbot sums a build's steps with SKIPPED below SUCCESS (the checkout before
+        # this step succeeded), so the build's own result is set: the UI's lists show it skipped.
+        self.build.results = SKIPPED
+        return SKIPPED
 
     def record(self, data):
         result = BuildResult.from_dict(data)

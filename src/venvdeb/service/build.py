@@ -38,7 +38,7 @@ from ..model.results import BuildResult
 from ..model.versions import debian_upstream, next_version
 from . import git_source
 from .installed import Wheelhouse, closure
-from .render import TEMPLATES, RenderInputs, render
+from .render import TEMPLATES, RenderInputs, render, used_templates
 from .sbuild import build_in_sbuild
 
 # What building any service package needs on the host, besides the wheelhouse.
@@ -65,13 +65,13 @@ class BuildOptions:
 
 def packaging_digest(service: Service, templates: Path = TEMPLATES) -> str:
     """What the package is made from besides its wheels: the service file, the version the release
-    gives it, and the templates."""
+    gives it, and the templates its debian/ is rendered from (not the others)."""
     h = hashlib.sha256(service.path.read_bytes())
     # The source as the packaging says it: venvdeb's own ("..") is another path on each worker.
     h.update(f"\nsource {replace(service.source, git=service.source.written)}\n".encode())
-    for path in sorted(p for p in templates.rglob("*") if p.is_file()):
-        h.update(f"{path.relative_to(templates)}\n".encode())
-        h.update(path.read_bytes())
+    for name in used_templates(service, templates):
+        h.update(f"{name}\n".encode())
+        h.update((templates / name).read_bytes())
     return h.hexdigest()
 
 

@@ -106,6 +106,24 @@ PER_UNIT = {"service.j2", "wsgi.service.j2", "gunicorn.conf.py.j2"}
 ONLY_WITH_HELPERS = {"sudoers.j2"}
 
 
+def used_templates(service, templates: Path = TEMPLATES) -> list[str]:
+    """The files of ``templates`` (names relative to it) that ``service``'s debian/ is made from:
+    every one under debian/ but those only some services need (a unit's, the sudoers file, logrotate
+    for daemons). What a package's packaging digest covers, so a change to a template rebuilds only
+    the services that use it, and one to the release page's rebuilds none."""
+    names = [f"debian/{src.name}" for src in sorted((templates / "debian").iterdir())
+             if src.is_file() and src.name not in PER_UNIT | ONLY_WITH_HELPERS
+             and (src.name != "logrotate.j2" or service.daemons)]
+    names.append("debian/source/format")
+    if service.daemons:
+        names.append("debian/service.j2")
+    if service.wsgi:
+        names += ["debian/wsgi.service.j2", "debian/gunicorn.conf.py.j2"]
+    if service.helpers:
+        names.append("debian/sudoers.j2")
+    return names
+
+
 def make_shell(command: str) -> str:
     """One shell command as a make recipe's argument to sh -c: quoted for the shell, and with
     make's own '$' doubled, so that the shell sees the command as the service file wrote it."""
@@ -133,15 +151,14 @@ def render(inputs: RenderInputs, tree: Path, templates: Path = TEMPLATES) -> Pat
                                hint="the template uses a name the renderer does not provide") from None
         dest.write_text(text)
 
-    for src in sorted((templates / "debian").iterdir()):
-        if src.is_dir() or src.name in PER_UNIT | ONLY_WITH_HELPERS:
-            continue
+    for template in used_templates(inputs.service, templates):
+        src = templates / template
+        if src.name in PER_UNIT | ONLY_WITH_HELPERS or src.parent.name == "source":
+            continue  # per unit and with helpers (below); debian/source/ is copied as it is
         if src.suffix == ".j2":
             name = src.stem
-            if name == "logrotate" and not inputs.service.daemons:
-                continue
             dest = debian / (f"{package}.{name}" if name in PER_PACKAGE else name)
-            emit(f"debian/{src.name}", dest)
+            emit(template, dest)
         else:
             shutil.copy2(src, debian / src.name)
     shutil.copyfile(templates / "debian" / "source" / "format", debian / "source" / "format")
