@@ -6,6 +6,7 @@ and all."""
 from __future__ import annotations
 
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -26,9 +27,24 @@ pytestmark = [pytest.mark.integration, pytest.mark.network]
 SMOKE = "smoke b1 gitsvc"  # how the master's smoke command reads in a process list
 
 
-def smoking() -> list[str]:
-    found = subprocess.run(["pgrep", "-af", SMOKE], capture_output=True, text=True).stdout
+LINT = "lint .*--fail-on"  # and the worker's lint command
+
+
+def running(pattern: str) -> list[str]:
+    found = subprocess.run(["pgrep", "-af", pattern], capture_output=True, text=True).stdout
     return [line for line in found.splitlines() if "pgrep" not in line]
+
+
+def smoking() -> list[str]:
+    return running(SMOKE)
+
+
+def both_seen(done: threading.Event, seen: list) -> None:
+    """Until ``done``: whether the worker's lint and the master's smoke were ever running at once."""
+    while not done.is_set() and not seen:
+        if running(LINT) and smoking():
+            seen.append(True)
+        time.sleep(0.2)
 
 
 def descendants(pid: int) -> list[int]:
@@ -77,8 +93,16 @@ def test_gates_overlap_promotion_and_rollback_and_a_stopped_build_stops_the_mast
     wheelhouse = api.wait_request(api.force("force_wheelhouse_b1_bookworm", "wheelhouse-b1-bookworm", reason="wh"))
     assert wheelhouse["results"] == SUCCESS, api.steps(wheelhouse)
 
-    build = api.wait_request(api.force("force_b1_bookworm_venv_gitsvc", "b1-bookworm-venv-gitsvc", reason="gates"))
+    done, seen = threading.Event(), []
+    watcher = threading.Thread(target=both_seen, args=(done, seen))
+    watcher.start()
+    try:
+        build = api.wait_request(api.force("force_b1_bookworm_venv_gitsvc", "b1-bookworm-venv-gitsvc", reason="gates"))
+    finally:
+        done.set()
+        watcher.join()
     assert build["results"] == SUCCESS, api.steps(build)
+    assert seen, "lint and smoke never ran at the same moment"
     steps = api.get(f"builds/{build['buildid']}/steps")["steps"]
     names = [s["name"] for s in steps]
     assert names[names.index("build"):] == [
