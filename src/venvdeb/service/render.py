@@ -106,15 +106,19 @@ PER_UNIT = {"service.j2", "wsgi.service.j2", "gunicorn.conf.py.j2"}
 ONLY_WITH_HELPERS = {"sudoers.j2"}
 
 
+def package_templates(service, templates: Path = TEMPLATES) -> list[str]:
+    """The files under ``templates``/debian/ rendered (or copied) once for ``service``: all but a
+    unit's, the sudoers file, and logrotate's for a service without daemons."""
+    return [f"debian/{src.name}" for src in sorted((templates / "debian").iterdir())
+            if src.is_file() and src.name not in PER_UNIT | ONLY_WITH_HELPERS
+            and (src.name != "logrotate.j2" or service.daemons)]
+
+
 def used_templates(service, templates: Path = TEMPLATES) -> list[str]:
-    """The files of ``templates`` (names relative to it) that ``service``'s debian/ is made from:
-    every one under debian/ but those only some services need (a unit's, the sudoers file, logrotate
-    for daemons). What a package's packaging digest covers, so a change to a template rebuilds only
-    the services that use it, and one to the release page's rebuilds none."""
-    names = [f"debian/{src.name}" for src in sorted((templates / "debian").iterdir())
-             if src.is_file() and src.name not in PER_UNIT | ONLY_WITH_HELPERS
-             and (src.name != "logrotate.j2" or service.daemons)]
-    names.append("debian/source/format")
+    """The files of ``templates`` (names relative to it) that ``service``'s debian/ is made from.
+    What a package's packaging digest covers, so a change to a template rebuilds only the services
+    that use it, and one to the release page's rebuilds none."""
+    names = [*package_templates(service, templates), "debian/source/format"]
     if service.daemons:
         names.append("debian/service.j2")
     if service.wsgi:
@@ -151,10 +155,8 @@ def render(inputs: RenderInputs, tree: Path, templates: Path = TEMPLATES) -> Pat
                                hint="the template uses a name the renderer does not provide") from None
         dest.write_text(text)
 
-    for template in used_templates(inputs.service, templates):
+    for template in package_templates(inputs.service, templates):
         src = templates / template
-        if src.name in PER_UNIT | ONLY_WITH_HELPERS or src.parent.name == "source":
-            continue  # per unit and with helpers (below); debian/source/ is copied as it is
         if src.suffix == ".j2":
             name = src.stem
             dest = debian / (f"{package}.{name}" if name in PER_PACKAGE else name)
