@@ -2,8 +2,8 @@
 SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
-RELEASE ?= 2026.1
-RELEASES ?= $(RELEASE)  # the whole matrix: make demo RELEASES="2025.2 2026.1"
+RELEASE ?= 2026.2
+RELEASES ?= $(RELEASE)  # the whole matrix: make demo RELEASES="2025.2 2026.1 2026.2"
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian's own tools, and what the target interpreter needs to build sdists.
@@ -38,9 +38,9 @@ lock: venv
 	PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= $(BIN)/pip-compile --quiet --upgrade --extra test --generate-hashes --allow-unsafe \
 	  --strip-extras --no-emit-index-url --no-emit-find-links --output-file requirements.txt pyproject.toml
 
-SERVICES ?= nova glance keystone placement neutron cinder horizon
+SERVICES ?= nova glance keystone placement neutron cinder horizon openstackclient
 
-# The main job on the default packaging: release 2026.1 (or each of RELEASES) at each of its
+# The main job on the default packaging: the newest release, 2026.2 (or each of RELEASES) at each of its
 # distributions (bookworm and trixie), the wheelhouse, every service through build, lint and smoke, published to that
 # point's signed staging suite; then what an operator does with it.
 demo: setup
@@ -101,8 +101,9 @@ bench-constraints-bump: setup
 bench-chroot: setup
 	$(BIN)/python bench/chroot_build.py
 
+# The releases (default: the newest) at each distribution, cold cache then warm.
 bench-matrix: setup
-	$(BIN)/python bench/matrix.py
+	$(BIN)/python bench/matrix.py $(RELEASES)
 
 bench-buildbot-cli: setup
 	$(BIN)/python bench/buildbot_vs_cli.py

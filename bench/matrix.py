@@ -1,6 +1,9 @@
-"""The default matrix, both releases at both distributions, through the whole pipeline
+"""Releases of the default packaging at each of their distributions, through the whole pipeline
 (wheelhouse, then each service's build, lint and smoke, then publish), from an empty cache and
 then from a warm one, in one run.
+
+usage: python bench/matrix.py [RELEASE ...]   (default: 2025.2 and 2026.1, the run recorded in
+matrix.md; with releases named, the results are matrix-<releases>.md, so each run keeps its own)
 
 The content-addressed cache is shared by every release and distribution: a wheel that two
 points use (a pure-Python wheel, or the same pin's wheel in both releases) is downloaded once.
@@ -8,7 +11,7 @@ The cold runs go one after another into one empty cache (chroot images included)
 point's "downloads" column shows what the points before it had not already fetched, and the
 "saved" figures count the wheels a point took from the cache that another point had fetched.
 The trixie points build and smoke in clean trixie chroots (this host is bookworm).
-Warm: the same four again with a new output, state and repository, so every .deb is built again.
+Warm: the same points again with a new output, state and repository, so every .deb is built again.
 """
 
 from __future__ import annotations
@@ -22,17 +25,23 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import PROJECT, record, venvdeb  # noqa: E402
 
-POINTS = [(release, dist) for release in ("2025.2", "2026.1") for dist in ("bookworm", "trixie")]
+DEFAULT = ("2025.2", "2026.1")
 STAGES = ("wheelhouse", "build", "lint", "smoke", "publish")
 
 
-def run_all(cache: Path, work: Path) -> list[dict]:
+def points_of(releases) -> list[tuple[str, str]]:
+    from venvdeb.model import load_release
+
+    return [(name, dist) for name in releases for dist in load_release(PROJECT / "packaging", name).distributions]
+
+
+def run_all(cache: Path, work: Path, points) -> list[dict]:
     packaging = ["--packaging", str(PROJECT / "packaging")]
     repo = ["--repo-dir", str(work / "repo"), "--gnupghome", str(work / "gnupg")]
     dirs = ["--cache-dir", str(cache), "--out-dir", str(work / "out"), "--state-dir", str(work / "state")]
     venvdeb(*packaging, "repo", "init", "--make-key", *repo)
     found = []
-    for release, dist in POINTS:
+    for release, dist in points:
         # The wheelhouse alone first, for its download figures; the pipeline then finds it built.
         wh_wall, wh, _ = venvdeb(*packaging, "wheelhouse", "build", release, "--dist", dist, "--install-build-deps", *dirs)
         wall, result, _ = venvdeb(*packaging, "pipeline", release, "--dist", dist, *dirs, *repo)
@@ -52,16 +61,22 @@ def run_all(cache: Path, work: Path) -> list[dict]:
     return found
 
 
-def main() -> None:
+def main(releases: list[str]) -> None:
+    releases = releases or list(DEFAULT)
+    points = points_of(releases)
+    name = "matrix" if tuple(releases) == DEFAULT else "matrix-" + "-".join(releases)
     work = Path(tempfile.mkdtemp(prefix="venvdeb-bench-matrix-"))
     try:
-        cold = run_all(work / "cache", work / "cold")
-        warm = run_all(work / "cache", work / "warm")
+        cold = run_all(work / "cache", work / "cold", points)
+        warm = run_all(work / "cache", work / "warm", points)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    table = ["# The default matrix: 2 releases x 2 distributions, whole pipeline, cold cache then warm", "",
-             "Reproduce: `make bench-matrix`. One empty cache, shared by the four points in turn. Stage seconds",
+    dists = sorted({d for _, d in points})
+    table = [f"# {' and '.join(releases)} x {len(dists)} distributions ({', '.join(dists)}), whole pipeline, "
+             "cold cache then warm", "",
+             f"Reproduce: `make bench-matrix RELEASES=\"{' '.join(releases)}\"`. One empty cache, shared by the "
+             f"{len(points)} points in turn. Stage seconds",
              "are summed over the point's packages; lint and smoke of one package run side by side, so a",
              "point's wall is less than the sum of its stages.", "",
              "| run | release | distribution | interpreter | wall (s) | " + " | ".join(f"{s} (s)" for s in STAGES)
@@ -88,8 +103,8 @@ def main() -> None:
     first_mb = cold[0]["wheelhouse"].get("stats", {}).get("downloaded_bytes", 0) / 1e6
     saved = sum(p["wheelhouse"].get("stats", {}).get("cache_hits", 0) for p in cold)
     saved_mb = sum(p["wheelhouse"].get("stats", {}).get("cache_hit_bytes", 0) for p in cold) / 1e6
-    table += ["", f"Cold: {cold_total:.1f} s for the four points; their wheelhouses hold {wheels} wheels, for which "
-              f"{downloads} files ({mb:.1f} MB) were downloaded: the first point fetched {first_mb:.1f} MB, the other three "
+    table += ["", f"Cold: {cold_total:.1f} s for the {len(points)} points; their wheelhouses hold {wheels} wheels, for which "
+              f"{downloads} files ({mb:.1f} MB) were downloaded: the first point fetched {first_mb:.1f} MB, the others "
               f"together {mb - first_mb:.1f} MB; sharing the cache saved them {saved} downloads ({saved_mb:.1f} MB). Warm: {warm_total:.1f} s ({100 * warm_total / cold_total:.0f}% of cold), "
               "no downloads."]
     slim = [{k: v for k, v in p.items() if k not in ("pipeline", "wheelhouse")}
@@ -97,10 +112,10 @@ def main() -> None:
                "from_sdists": p["wheelhouse"]["built"], "interpreter": p["wheelhouse"]["interpreter"],
                "stages": p["pipeline"]["stages"]}
             for label, runs in (("cold", cold), ("warm", warm)) for p in runs]
-    record("matrix", {"points": slim, "cold_s": round(cold_total, 1), "warm_s": round(warm_total, 1),
+    record(name, {"releases": releases, "points": slim, "cold_s": round(cold_total, 1), "warm_s": round(warm_total, 1),
                       "wheels": wheels, "cold_downloads": downloads, "cold_mb": round(mb, 1),
                       "cold_saved_downloads": saved, "cold_saved_mb": round(saved_mb, 1)}, table)
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

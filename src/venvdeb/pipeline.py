@@ -97,17 +97,32 @@ def build_wheelhouse(release: Release, options: wheelhouse.Options, environment:
 
 
 def smoke(release: Release, service: Service, repo: Repository, image: images.Image, deb: Path | None = None,
-          log=print, piuparts: bool = True) -> SmokeResult:
+          log=print, piuparts: bool = True, beside: dict[str, Path] | None = None) -> SmokeResult:
     """Smoke ``deb`` against the release's staging suite, served on 127.0.0.1 for the chroot's
     apt, upgrading from staging's earlier version when it has one; with no ``deb``, install the
-    package by name from staging, as an operator does."""
+    package by name from staging, as an operator does. The services its smoke brings up beside
+    it are installed from ``beside`` (their candidates, by service name) or else from staging."""
     suite_name = release.staging_suite
     with serving(repo.base) as url:
-        tester = Smoke(release, service, image, AptSuite(url, suite_name, repo.keyring()), log=log, piuparts=piuparts)
+        tester = Smoke(release, service, image, AptSuite(url, suite_name, repo.keyring()), log=log, piuparts=piuparts,
+                       beside=beside)
         if deb is None:
             return tester.from_suite(repo.newest(suite_name, service.package) or "")
         version = DebFile(str(deb)).debcontrol()["Version"]
         return tester.run(deb, previous=repo.previous(suite_name, service.package, version))
+
+
+def beside_first(release: Release, services: list[str]) -> list[str]:
+    """``services`` in their order, but each after the services its smoke brings up beside it,
+    when those are built in the same run: its smoke then installs their candidates."""
+    ordered: list[str] = []
+    for name in services:
+        for other in release.service(name).smoke.beside:
+            if other in services and other not in ordered:
+                ordered.append(other)
+        if name not in ordered:
+            ordered.append(name)
+    return ordered
 
 
 def run(release: Release, services: list[str], repo: Repository, options: BuildOptions,
@@ -162,7 +177,9 @@ def run(release: Release, services: list[str], repo: Repository, options: BuildO
         return deb
 
     image = images.smoke(release.distribution, options.cache_dir)
+    services = beside_first(release, services)
     to_publish: list[Path] = []
+    built_debs: dict[str, Path] = {}  # this run's candidates, for the smoke of services beside them
     try:
         wh = stage(release.wheelhouse_package, "wheelhouse",
                    lambda: build_wheelhouse(release, wheelhouse_options, environment),
@@ -186,9 +203,10 @@ def run(release: Release, services: list[str], repo: Repository, options: BuildO
                     raise
                 if len(pending) == GATED_AT_ONCE:
                     to_publish.append(gated(*pending.popleft()))
-                deb = Path(built.deb)
+                deb = built_debs[name] = Path(built.deb)
+                beside = {other: built_debs[other] for other in service.smoke.beside if other in built_debs}
                 pending.append((service, built, deb, pool.submit(timed, lint_gate, service.package, deb),
-                                pool.submit(timed, smoke, release, service, repo, image, deb, log, piuparts)))
+                                pool.submit(timed, smoke, release, service, repo, image, deb, log, piuparts, beside)))
             while pending:
                 to_publish.append(gated(*pending.popleft()))
         published = stage("*", "publish", lambda: [repo.publish(release.staging_suite, d) for d in to_publish],

@@ -137,3 +137,85 @@ def test_an_api_is_served_from_its_unit_and_a_wrong_expectation_or_a_broken_appl
     assert "werkzeug.testapp:no_such_app cannot be imported as wz" in said
     assert "AttributeError" in said and "no_such_app" in said
     assert "NOTHING PUBLISHED" in proc.stdout
+
+
+BESIDE_API = """
+name = "wz"
+summary = "werkzeug's test application"
+console_scripts = []
+smoke_commands = ["python3 -c 'print(1)'"]
+
+[source]
+pypi = "werkzeug"
+version = "3.1.3"
+
+[[wsgi]]
+name = "wz-api"
+application = "werkzeug.testapp:test_app"
+description = "werkzeug test application"
+port = 8099
+workers = 1
+
+[[lintian_overrides]]
+tag = "package-contains-documentation-outside-usr-share-doc"
+context = "[usr/lib/venvs/wz/*]"
+reason = "upstream's wheels ship their licence files inside the venv"
+
+[[smoke.requests]]
+wsgi = "wz-api"
+path = "/"
+status = 200
+contains = "WSGI Information"
+"""
+
+COMMAND = """
+name = "cli"
+summary = "a command that talks to an API"
+console_scripts = []
+smoke_commands = ["/usr/lib/venvs/cli/bin/python -c 'import idna'"]
+system_user = false
+
+[source]
+pypi = "idna"
+version = "3.10"
+
+[smoke]
+beside = ["wz"]
+
+[[smoke.commands]]
+description = "the command runs unprivileged, as an operator"
+run = "id -un"
+contains = "nobody"
+
+[[smoke.commands]]
+description = "the command reaches the API brought up beside it"
+run = "/usr/lib/venvs/cli/bin/python -c 'import os, urllib.request; print(urllib.request.urlopen(os.environ[\\"WZ_API_URL\\"]).read().decode())'"
+contains = "WSGI Information"
+"""
+
+
+def test_a_command_is_smoked_against_a_service_brought_up_beside_it(make_root, tmp_path, cache_dir):
+    root = make_root(CONSTRAINTS + "idna===3.10\n", {}, name="w2")
+    release = root / "releases" / "w2.toml"
+    # The command first: the pipeline builds the service it needs beside it before it.
+    release.write_text(release.read_text().replace("services = []", 'services = ["cli", "wz"]'))
+    write(root / "services" / "wz.toml", BESIDE_API)
+    write(root / "services" / "cli.toml", COMMAND)
+    proc = pipeline_in_a_new_repository(root, "w2", tmp_path, cache_dir)
+    said = proc.stderr
+    assert proc.returncode == 0, said[-3000:]
+    assert said.index("pipeline: venv-wz: build ok") < said.index("pipeline: venv-cli: build ok")
+
+    # A command makes no system user and no directories of its own.
+    (deb,) = (tmp_path / "out" / "w2").glob("venv-cli_*.deb")
+    postinst = DebFile(str(deb)).control.get_content("postinst").decode()
+    assert "adduser" not in postinst and "/var/lib/cli" not in postinst
+    assert "adduser" not in DebFile(str(deb)).debcontrol()["Depends"]
+
+    # Its smoke installed wz's candidate beside it, brought it up as wz's own smoke does, and ran
+    # the command against it, as nobody.
+    assert "smoke: ok   install venv-wz beside it, with apt" in said
+    assert "smoke: ok   beside, wz: wz-api started from its unit, on 127.0.0.1:" in said
+    assert "smoke: ok   as nobody: the command runs unprivileged, as an operator" in said
+    assert "smoke: ok   as nobody: the command reaches the API brought up beside it" in said
+    assert "published to staging" in proc.stdout

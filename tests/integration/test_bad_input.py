@@ -89,9 +89,12 @@ def test_corrupted_cached_wheel_is_fetched_again(make_root, venvdeb, tmp_path, c
     assert Path(first["deb"]).read_bytes() == Path(second["deb"]).read_bytes()
 
 
-def test_pin_whose_requires_python_excludes_the_target(make_root, venvdeb, tmp_path):
-    # Django 6.1 declares Requires-Python >=3.12; the release's python3 (bookworm's) is 3.11.
-    root = make_root("django===6.1.3\n", {"svc": ("django", "6.1.3")})
+def test_a_pin_whose_requires_python_excludes_the_target(make_root, venvdeb, tmp_path):
+    # Django 6.1 declares Requires-Python >=3.12; the release's python3 (bookworm's) is 3.11. As a
+    # dependency of the service (not its own version, which is checked before anything runs), the
+    # resolver names it with the target's interpreter.
+    root = make_root("django===6.1.3\nsix===1.17.0\n", {"svc": ("six", "1.17.0")},
+                     service_extra='requirements = ["django"]\n', scripts=())
     code, error, err = venvdeb("wheelhouse", "build", "t1", root=root)
     assert code == 1
     [failure] = error["failures"]
@@ -102,19 +105,24 @@ def test_pin_whose_requires_python_excludes_the_target(make_root, venvdeb, tmp_p
     assert debs_under(tmp_path / "out") == []
 
 
-def test_a_version_that_only_one_distributions_python_can_install(make_root, venvdeb, tmp_path):
-    # Django 6.1 needs Python >= 3.12: trixie's 3.13 admits it, bookworm's 3.11 does not.
+def test_a_service_version_that_one_of_the_distributions_cannot_install(make_root, venvdeb, tmp_path):
+    # Django 6.1 needs Python >= 3.12: trixie's 3.13 admits it, bookworm's 3.11 does not. The
+    # release says it is for both: it is refused before any chroot, lock or wheelhouse is made,
+    # for either distribution, naming the release's key and the distribution.
     root = make_root("django===6.1.3\n", {"svc": ("django", "6.1.3")}, scripts=("django-admin",))
     both_distributions(root)
-    code, error, err = venvdeb("wheelhouse", "build", "t1", root=root)
-    assert code == 1
-    [failure] = error["failures"]
-    assert failure["package"] == "django"
-    assert "django==6.1.3 has Requires-Python >=3.12" in failure["reason"]
-    assert "Python 3.11" in failure["reason"] and "on bookworm" in failure["reason"]
-    assert debs_under(tmp_path / "out") == []
-    # The distribution whose python3 admits it builds.
-    code, built, err = venvdeb("wheelhouse", "build", "t1", "--dist", "trixie", root=root)
+    for args in (("wheelhouse", "build", "t1"), ("wheelhouse", "build", "t1", "--dist", "trixie")):
+        code, error, err = venvdeb(*args, root=root)
+        assert code == 1, err
+        assert "key 'services.svc.version'" in error["message"], error
+        assert "django 6.1.3 has Requires-Python >=3.12" in error["message"]
+        assert "excludes bookworm's /usr/bin/python3 (Python 3.11)" in error["message"]
+        assert "trixie" not in error["message"]
+        assert not (tmp_path / "out").exists() and not (tmp_path / "state").exists()
+    # A release for the distribution whose python3 admits it builds.
+    release = root / "releases" / "t1.toml"
+    release.write_text(release.read_text().replace('distributions = ["bookworm", "trixie"]', 'distributions = ["trixie"]'))
+    code, built, err = venvdeb("wheelhouse", "build", "t1", root=root)
     assert code == 0, err
     assert built["interpreter"] == "cp313" and built["version"] == "1+deb13"
 

@@ -116,11 +116,12 @@ def test_the_project_config_polls_the_lock_in_its_own_repository():
     config = make_config(PROJECT, {})
     names = [b.name for b in config["builders"]]
     # Each release at each of its distributions: a wheelhouse builder and one per service.
-    fleet = ["nova", "glance", "keystone", "placement", "neutron", "cinder", "horizon"]
-    assert names[:11] == ["wheelhouse-2025.2-bookworm", *(f"2025.2-bookworm-venv-{s}" for s in fleet),
+    fleet = ["nova", "glance", "keystone", "placement", "neutron", "cinder", "horizon", "openstackclient"]
+    assert names[:12] == ["wheelhouse-2025.2-bookworm", *(f"2025.2-bookworm-venv-{s}" for s in fleet),
                           "promote-2025.2-bookworm", "rollback-2025.2-bookworm", "wheelhouse-2025.2-trixie"]
-    # 2025.2 and 2026.1, then tools (venvdeb itself), each at both distributions; + repo-refresh.
-    assert len(names) == 2 * 2 * (1 + len(fleet) + 2) + 2 * (1 + 1 + 2) + 1
+    # 2025.2, 2026.1 and 2026.2, then tools (venvdeb itself), each at both distributions; + repo-refresh.
+    assert len(names) == 3 * 2 * (1 + len(fleet) + 2) + 2 * (1 + 1 + 2) + 1
+    assert "2026.2-trixie-venv-openstackclient" in names
     tags = {b.name: b.tags for b in config["builders"]}
     assert tags["2026.1-trixie-venv-nova"] == ["2026.1", "trixie", "service"]
     schedulers = {s.name: s for s in config["schedulers"]}

@@ -22,7 +22,8 @@ def test_every_command_has_help(argv, capsys):
 def test_validate_the_embedded_default(capsys):
     assert main(["--packaging", str(PROJECT / "packaging"), "validate", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["2025.2"]["services"] == ["nova", "glance", "keystone", "placement", "neutron", "cinder", "horizon"]
+    fleet = ["nova", "glance", "keystone", "placement", "neutron", "cinder", "horizon", "openstackclient"]
+    assert result["2025.2"]["services"] == result["2026.2"]["services"] == fleet
 
 
 def test_model_errors_exit_non_zero_with_json(make_root, capsys):

@@ -65,8 +65,8 @@ def test_rendered_tree_matches_golden(case, tmp_path):
         assert os.access(path, os.X_OK) == os.access(want[name], os.X_OK), f"{case}: {name} mode differs"
 
 
-def test_golden_cases_cover_pypi_git_minimal_and_an_api():
-    assert set(CASES) == {"api", "gitsvc", "minimal", "nova"}
+def test_golden_cases_cover_pypi_git_minimal_a_command_and_an_api():
+    assert set(CASES) == {"api", "command", "gitsvc", "minimal", "nova"}
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -10,7 +10,7 @@ from tests.conftest import PROJECT, write
 def test_embedded_default_release_loads():
     release = load_release(PROJECT / "packaging", "2025.2")
     assert [s.name for s in release.services] == ["nova", "glance", "keystone", "placement", "neutron", "cinder",
-                                                   "horizon"]
+                                                   "horizon", "openstackclient"]
     assert release.distribution == "bookworm"
     assert release.constraints.kind == "lock"
     assert release.python == "/usr/bin/python3"
@@ -24,13 +24,19 @@ def test_embedded_default_release_loads():
 
 
 def test_one_packaging_root_holds_several_releases_and_their_service_versions():
-    old, new = (load_release(PROJECT / "packaging", name) for name in ("2025.2", "2026.1"))
+    old, new, current = (load_release(PROJECT / "packaging", name) for name in ("2025.2", "2026.1", "2026.2"))
     assert {s.name: s.source.version for s in old.services} == {
         "nova": "32.2.1", "glance": "31.1.0", "keystone": "28.1.0", "placement": "14.0.0", "neutron": "27.0.4",
-        "cinder": "27.0.0", "horizon": "25.5.2"}
+        "cinder": "27.0.0", "horizon": "25.5.2", "openstackclient": "8.2.0"}
     assert {s.name: s.source.version for s in new.services} == {
         "nova": "33.0.*", "glance": "32.0.0", "keystone": "29.1.0", "placement": "15.0.0", "neutron": "28.0.2",
-        "cinder": "28.0.0", "horizon": "25.7.3"}
+        "cinder": "28.0.0", "horizon": "25.7.3", "openstackclient": "9.0.0"}
+    assert {s.name: s.source.version for s in current.services} == {
+        "nova": "34.0.*", "glance": "33.0.0", "keystone": "30.0.0", "placement": "16.0.0", "neutron": "29.0.0",
+        "cinder": "29.0.0", "horizon": "27.0.0", "openstackclient": "10.2.1"}
+    assert {o.name for o in current.constraints.overrides} == {"keystoneauth1", "oslo.versionedobjects", "horizon"}
+    assert all(o.reason for o in current.constraints.overrides)
+    assert current.distributions == ("bookworm", "trixie")
     # One service file: what does not change between releases.
     assert old.service("nova").path == new.service("nova").path
     assert old.service("nova").console_scripts == new.service("nova").console_scripts
@@ -285,3 +291,48 @@ def test_suites_of_several_distributions_name_each(make_root):
     with pytest.raises(ModelError) as info:
         load_release(root, "t1")
     assert "suites" in str(info.value) and "{distribution}" in str(info.value)
+
+
+def test_a_command_line_package_has_no_system_user(make_root):
+    root = make_root("six===1.17.0\n", {"svc": ("six", "1.17.0")}, service_extra="system_user = false\n")
+    svc = load_release(root, "t1").service("svc")
+    assert not svc.system_user and svc.user == ""
+    root = make_root("six===1.17.0\n", {"svc": ("six", "1.17.0")},
+                     service_extra='system_user = false\nuser = "svc"\n[[daemons]]\nname = "svc"\ncommand = "svc"\n'
+                                   'description = "a daemon"\n')
+    with pytest.raises(ModelError) as exc:
+        load_release(root, "t1")
+    assert "key 'system_user': false, but user, daemons need the service's user and directories" in str(exc.value)
+
+
+API = '''
+[[wsgi]]
+name = "api-api"
+application = "six:moves"
+description = "An API"
+port = 5000
+'''
+
+
+@pytest.mark.parametrize("beside, said", [
+    ('["api"]', None),
+    ('["ghost"]', "'ghost' is not a service of this release (it has: api, cli)"),
+    ('["cli"]', "'cli' is the service itself"),
+    ('["plain"]', "'plain' serves no WSGI application to bring up beside it"),
+])
+def test_a_smoke_brings_up_beside_it_services_of_its_release_that_serve_an_api(make_root, beside, said):
+    root = make_root("six===1.17.0\n", {"cli": ("six", "1.17.0"), "api": ("six", "1.17.0")})
+    (root / "services" / "api.toml").write_text((root / "services" / "api.toml").read_text() + API)
+    cli = root / "services" / "cli.toml"
+    cli.write_text(cli.read_text() + f"\n[smoke]\nbeside = {beside}\n")
+    if "plain" in beside:
+        write(root / "services" / "plain.toml", (root / "services" / "cli.toml").read_text()
+              .replace('name = "cli"', 'name = "plain"').replace(f"beside = {beside}", 'setup = ["true"]'))
+        release = root / "releases" / "t1.toml"
+        release.write_text(release.read_text().replace('services = ["cli", "api"]', 'services = ["cli", "api", "plain"]'))
+    if said is None:
+        assert load_release(root, "t1").service("cli").smoke.beside == ("api",)
+        return
+    with pytest.raises(ModelError) as exc:
+        load_release(root, "t1")
+    assert "key 'services': cli.toml, key 'smoke.beside': " + said in str(exc.value)

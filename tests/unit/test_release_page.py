@@ -57,3 +57,14 @@ def test_each_point_shows_its_packages_versions_gates_age_and_last_build(tmp_pat
 
 def test_ages_read_as_a_person_says_them():
     assert [age_text(s) for s in (30, 600, 7200, 3 * 86400)] == ["0 min", "10 min", "2 h", "3 d"]
+
+
+def test_a_release_with_constraint_overrides_shows_each_with_its_reason():
+    current, previous = (load_release(PROJECT / "packaging", name).points()[0] for name in ("2026.2", "2026.1"))
+    found = rows([current, previous], FakeRepo({}, {}), {}.get)
+    assert [o.name for o in found[0].overrides] == ["horizon", "keystoneauth1", "oslo.versionedobjects"]
+    assert found[1].overrides == ()
+    page = render(found)
+    assert page.count('<ul class="overrides"') == 1
+    assert ('<li data-package="keystoneauth1"><strong>keystoneauth1 5.16.0</strong>: nova 34.0.0 requires '
+            'keystoneauth1&gt;=5.16.0') in page  # autoescaped, as every value on the page

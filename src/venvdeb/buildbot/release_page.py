@@ -1,6 +1,6 @@
 """The release page: per release and distribution, every package with its staging and production
-versions, its lint and smoke results, its age and a link to its last build. The page a release
-engineer opens first.
+versions, its lint and smoke results, its age and a link to its last build, and the pins the
+release moves away from its constraints, with why. The page a release engineer opens first.
 
 A WSGI application, mounted in the web UI by Buildbot's wsgi_dashboards plugin. It reads the
 repository (the suites, the gate records) and Buildbot's data API (each builder's last build);
@@ -40,6 +40,7 @@ class Point:
     staging_suite: str
     production_suite: str
     rows: list[Row] = field(default_factory=list)
+    overrides: tuple = ()    # the release's constraint overrides (model/overrides.py), with their reasons
 
 
 RESULTS = {0: "success", 1: "warnings", 2: "failure", 3: "skipped", 4: "exception", 5: "retry", 6: "cancelled"}
@@ -64,7 +65,8 @@ def rows(points, repo: Repository, last_build, now: float | None = None) -> list
     now = time.time() if now is None else now
     found = []
     for release in points:
-        point = Point(release.name, release.distribution, release.staging_suite, release.production_suite)
+        point = Point(release.name, release.distribution, release.staging_suite, release.production_suite,
+                      overrides=release.constraints.overrides)
         staged, produced = _suite(repo, release.staging_suite), _suite(repo, release.production_suite)
         packages = [(release.wheelhouse_package, schedulers.wheelhouse_builder(release))]
         packages += [(s.package, schedulers.service_builder(release, s)) for s in release.services]

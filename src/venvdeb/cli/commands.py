@@ -22,7 +22,8 @@ from ..repository import KEYRING, Repository, reserve, server
 from ..repository.fetch import fetch
 from ..repository.signing import Key, fingerprints, make_throwaway
 from ..service.build import BuildOptions, build, plan, render_only
-from ..wheelhouse.lock import compile_lock
+from ..wheelhouse import service_versions
+from ..wheelhouse.lock import compile_lock, write_lock
 
 
 def _stderr(message: str) -> None:
@@ -370,12 +371,17 @@ def cmd_build(args) -> dict:
 
 def cmd_lock(args) -> dict:
     release = load_release(args.packaging, args.release)
-    compiled_for = []
+    service_versions.check(release)  # every distribution's, before a chroot is made
+    compiled_for, lock = [], None
     for point in release.points():  # one lock for all of them: see wheelhouse/lock.py
         with _build_environment(point, args.cache_dir) as env:
             target = environment.prepare(env, point.python, args.cache_dir)
-            path = compile_lock(point, target, args.constraint, args.cache_dir / "tmp",
-                                extend_for=compiled_for[0] if compiled_for else None)
-        print(f"{path}: compiled for {point.distribution} ({target.interpreter})")
+            roots, text = compile_lock(point, target, args.constraint, args.cache_dir / "tmp",
+                                       extend=(compiled_for[-1], lock) if lock else None, log=_stderr)
+        _stderr(f"{release.constraints.path}: compiled for {point.distribution} ({target.interpreter})")
         compiled_for.append(point.distribution)
+        lock = text
+    # Written only once every distribution compiled: a failure leaves the lock as it was.
+    path = write_lock(release, roots, lock)
+    print(f"{path}: written, for {', '.join(compiled_for)}")
     return {"lock": str(path), "distributions": compiled_for}

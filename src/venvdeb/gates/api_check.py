@@ -74,7 +74,7 @@ def emit(name: str, passed: bool, detail: str = "", started: float | None = None
     return passed
 
 
-def run_setup(plan: dict) -> bool:
+def run_setup(plan: dict, prefix: str = "") -> bool:
     for name in plan["config"]:
         path = os.path.join(plan["etc"], name)
         os.chown(path, 0, _gid(plan["user"]))  # the package makes the user's group of its name
@@ -82,7 +82,7 @@ def run_setup(plan: dict) -> bool:
     for command in plan["setup"]:
         started = time.monotonic()
         proc = subprocess.run(["sh", "-c", command], capture_output=True, text=True, cwd="/")
-        if not emit(f"setup: {command}", proc.returncode == 0,
+        if not emit(f"{prefix}setup: {command}", proc.returncode == 0,
                     f"exit status {proc.returncode}\n{proc.stdout}{proc.stderr}", started):
             return False
     return True
@@ -92,43 +92,49 @@ DATABASE_SOCKET = "/run/mysqld/mysqld.sock"
 DATABASE_PASSWORD = "smoke-only"
 
 
-def start_database(plan: dict) -> subprocess.Popen | None:
+def start_database(plan: dict, running: list) -> bool:
     """Debian's MariaDB, as its unit starts it, but on its socket alone: the chroot shares the
-    host's network, where port 3306 may be taken. Then the service's database and user, as an
+    host's network, where port 3306 may be taken. One server for every service brought up (the
+    first to need it starts it, into ``running``); then the service's database and user, as an
     install guide makes them."""
     name, started = plan["user"], time.monotonic()
     what = f"mariadb: started, with database {name} for user {name}"
-    os.makedirs("/run/mysqld", exist_ok=True)
-    shutil.chown("/run/mysqld", "mysql", "mysql")
-    log = "/tmp/mariadb.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(["/usr/sbin/mariadbd", "--user=mysql", "--skip-networking", f"--socket={DATABASE_SOCKET}"],
-                                stdout=out, stderr=subprocess.STDOUT, cwd="/", start_new_session=True)
-    deadline = time.monotonic() + START_TIMEOUT
-    while subprocess.run(["mariadb-admin", f"--socket={DATABASE_SOCKET}", "ping"], capture_output=True).returncode != 0:
-        if proc.poll() is not None or time.monotonic() > deadline:
-            emit(what, False, f"mariadbd did not answer on {DATABASE_SOCKET}:\n{_tail(log)}", started)
-            stop(proc)
-            return None
-        time.sleep(0.3)
+    if not os.path.exists(DATABASE_SOCKET):  # the first service to need the server starts it
+        os.makedirs("/run/mysqld", exist_ok=True)
+        shutil.chown("/run/mysqld", "mysql", "mysql")
+        log = "/tmp/mariadb.log"
+        with open(log, "w") as out:
+            proc = subprocess.Popen(["/usr/sbin/mariadbd", "--user=mysql", "--skip-networking",
+                                     f"--socket={DATABASE_SOCKET}"],
+                                    stdout=out, stderr=subprocess.STDOUT, cwd="/", start_new_session=True)
+        running.append(proc)
+        deadline = time.monotonic() + START_TIMEOUT
+        while subprocess.run(["mariadb-admin", f"--socket={DATABASE_SOCKET}", "ping"], capture_output=True).returncode != 0:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                return emit(what, False, f"mariadbd did not answer on {DATABASE_SOCKET}:\n{_tail(log)}", started)
+            time.sleep(0.3)
     # The user's name may hold '-' (a system user name), which an identifier takes only quoted.
     sql = (f"CREATE DATABASE `{name}`; CREATE USER '{name}'@'localhost' IDENTIFIED BY '{DATABASE_PASSWORD}'; "
            f"GRANT ALL PRIVILEGES ON `{name}`.* TO '{name}'@'localhost';")
     made = subprocess.run(["mariadb", f"--socket={DATABASE_SOCKET}", "-e", sql], capture_output=True, text=True)
-    if not emit(what, made.returncode == 0, f"{sql}\n{made.stdout}{made.stderr}", started):
-        stop(proc)
-        return None
-    return proc
+    return emit(what, made.returncode == 0, f"{sql}\n{made.stdout}{made.stderr}", started)
 
 
-def run_commands(plan: dict) -> bool:
-    """Each command as the service's user, in a login-less shell as its units run it."""
+# Who runs the commands of a package that makes no user (a command line, such as openstack): an
+# unprivileged account, as an operator runs it.
+NO_USER = "nobody"
+
+
+def run_commands(plan: dict, urls: dict[str, str]) -> bool:
+    """Each command as the service's user, in a login-less shell as its units run it, with the URL
+    of each application serving beside it in its environment (``urls``)."""
     ok = True
+    user = plan["user"] or NO_USER
     for command in plan["commands"]:
-        name = f"as {plan['user']}: {command['description']}"
+        name = f"as {user}: {command['description']}"
         started = time.monotonic()
-        proc = subprocess.run(["runuser", "-u", plan["user"], "--", "sh", "-c", command["run"]],
-                              capture_output=True, text=True, cwd="/", env=BASE_ENV)
+        proc = subprocess.run(["runuser", "-u", user, "--", "sh", "-c", command["run"]],
+                              capture_output=True, text=True, cwd="/", env={**BASE_ENV, **urls})
         said = f"$ {command['run']}\nexit status {proc.returncode}\n{proc.stdout}{proc.stderr}"
         if proc.returncode != command["status"]:
             ok = emit(name, False, f"expected exit status {command['status']}, got {proc.returncode}:\n{said}", started) and ok
@@ -225,25 +231,52 @@ def check(req: dict, port: int, log: str) -> bool:
     return emit(name, True, "", started)
 
 
+def url_variable(app_name: str) -> str:
+    """The environment variable that holds an application's URL: KEYSTONE_API_URL for keystone-api."""
+    return app_name.upper().replace("-", "_") + "_URL"
+
+
 def main(plan_path: str) -> int:
     with open(plan_path) as f:
         plan = json.load(f)
-    database = None
-    if plan.get("database"):
-        database = start_database(plan)
-        if database is None:
-            return 1
+    running: list[subprocess.Popen] = []  # servers of the services beside it, and the database
     try:
-        return 0 if serve_and_check(plan) else 1
+        urls = {}
+        for other in plan.get("beside", []):
+            if not bring_up(other, running, urls):
+                return 1
+        if plan.get("database") and not start_database(plan, running):
+            return 1
+        return 0 if serve_and_check(plan, urls) else 1
     finally:
-        if database is not None:
-            stop(database)
+        for proc in reversed(running):
+            stop(proc)
 
 
-def serve_and_check(plan: dict) -> bool:
+def bring_up(plan: dict, running: list, urls: dict[str, str]) -> bool:
+    """A service beside the one under test, as its own smoke brings it up: its database and
+    set-up, then each of its applications started and asked its requests, left serving."""
+    if plan.get("database") and not start_database(plan, running):
+        return False
+    if not run_setup(plan, f"beside, {plan['service']}: "):
+        return False
+    for app in plan["apps"]:
+        started = time.monotonic()
+        proc, log = start(app)
+        if not emit(f"beside, {plan['service']}: {app['name']} started from its unit, on 127.0.0.1:{app['port']}",
+                    proc is not None, "" if proc else log, started):
+            return False
+        running.append(proc)
+        if not all([check(req, app["port"], log) for req in plan["requests"] if req["wsgi"] == app["name"]]):
+            return False
+        urls[url_variable(app["name"])] = f"http://127.0.0.1:{app['port']}"
+    return True
+
+
+def serve_and_check(plan: dict, urls: dict[str, str]) -> bool:
     if not run_setup(plan):
         return False
-    ok = run_commands(plan)
+    ok = run_commands(plan, urls)
     for app in plan["apps"]:
         started = time.monotonic()
         proc, log = start(app)

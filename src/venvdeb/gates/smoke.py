@@ -113,9 +113,13 @@ class Smoke:
     """Smoke tests of one service's package, each in a fresh chroot unpacked from ``image``."""
 
     def __init__(self, release: Release, service: Service, image: Image, suite: AptSuite, log=print,
-                 piuparts: bool = True):
+                 piuparts: bool = True, beside: dict[str, Path | None] | None = None):
         self.release, self.service, self.image, self.suite, self.log = release, service, image, suite, log
         self.piuparts = piuparts  # False: a quicker smoke, for a loop of changes; never what publishes a release
+        # The services its smoke brings up beside it: each one's candidate .deb (built in the same
+        # run), or None to install it by name from the suite.
+        beside = beside or {}
+        self.beside = [(release.service(name), beside.get(name)) for name in service.smoke.beside]
 
     def egress(self) -> set[tuple[str, int]]:
         """What a smoke chroot may reach: Debian's mirror and the suite under test, through apt's
@@ -144,6 +148,8 @@ class Smoke:
             verb = "upgrade to" if previous else "install"
             self._step(result, f"{verb} {result.package} {result.version} with apt",
                        lambda: ch.run(["apt-get", "install", "-y", candidate]))
+            if result.passed and self.beside:
+                self._install_beside(ch, result)
             if result.passed:
                 self._checks(ch, result)
             if result.passed and self.service.smoke.wanted:
@@ -172,6 +178,8 @@ class Smoke:
             self._step(result, "apt-get update", lambda: ch.run(["apt-get", "update"]), show=True)
             self._step(result, f"apt install {package}", lambda: ch.run(["apt-get", "install", "-y", package]),
                        show=True)
+            if result.passed and self.beside:
+                self._install_beside(ch, result, show=True)
             if result.passed:
                 for command in self.service.smoke_commands:
                     self._step(result, f"run: {command}", lambda c=command: ch.run(shlex.split(c)), show=True)
@@ -179,26 +187,46 @@ class Smoke:
                 self._functional(ch, result, show=True)
         return result
 
-    def _functional(self, ch: Environment, result: SmokeResult, show: bool = False) -> None:
-        spec, etc = self.service.smoke, f"/etc/{self.service.name}"
+    def _install_beside(self, ch: Environment, result: SmokeResult, show: bool = False) -> None:
+        """The services brought up beside this one, with apt: each one's candidate, or from the suite."""
+        wanted = []
+        for other, deb in self.beside:
+            if deb is None:
+                wanted.append(other.package)
+            else:
+                wanted.append(f"/tmp/candidate/{deb.name}")
+                ch.write(wanted[-1], deb.read_bytes())
+        names = ", ".join(other.package for other, _ in self.beside)
+        self._step(result, f"install {names} beside it, with apt",
+                   lambda: ch.run(["apt-get", "install", "-y", *wanted]), show=show)
+
+    def _plan(self, ch: Environment, service: Service, apps: list[str]) -> dict:
+        """What api_check.py does for ``service``: its configuration is written here, its
+        applications in ``apps`` get a free port each."""
+        spec, etc = service.smoke, f"/etc/{service.name}"
         for name, text in spec.config:
             ch.write(f"{etc}/{name}", text, mode=0o640)
-        wanted = {r.wsgi for r in spec.requests}
         # The chroot shares the host's network: a service's own port (keystone's 5000) may be
         # taken on a build host.
-        apps = [{"name": a.name, "application": a.application, "port": free_port(),
-                 "unit": f"/lib/systemd/system/{a.name}.service"} for a in self.service.wsgi if a.name in wanted]
-        if spec.database == "mariadb":
+        return {"service": service.name, "etc": etc, "user": service.user, "database": spec.database,
+                "config": [name for name, _ in spec.config], "setup": list(spec.setup),
+                "commands": [asdict(c) for c in spec.commands],
+                "apps": [{"name": a.name, "application": a.application, "port": free_port(),
+                          "unit": f"/lib/systemd/system/{a.name}.service"} for a in service.wsgi if a.name in apps],
+                "requests": [r.as_dict() for r in spec.requests]}
+
+    def _functional(self, ch: Environment, result: SmokeResult, show: bool = False) -> None:
+        services = [self.service] + [other for other, _ in self.beside]
+        if any(s.smoke.database == "mariadb" for s in services):
             # Debian's server, from the mirror as on a host. The chroot's policy-rc.d keeps its
             # postinst from starting it; api_check starts it on its socket, before the set-up.
             self._step(result, "install mariadb-server for the service's database",
                        lambda: ch.run(["apt-get", "install", "-y", "mariadb-server"]), show=show)
             if not result.passed:
                 return
-        plan = {"etc": etc, "user": self.service.user, "database": spec.database,
-                "config": [name for name, _ in spec.config], "setup": list(spec.setup),
-                "commands": [asdict(c) for c in spec.commands], "apps": apps,
-                "requests": [r.as_dict() for r in spec.requests]}
+        plan = self._plan(ch, self.service, [r.wsgi for r in self.service.smoke.requests])
+        # A service beside this one serves every application it has, for this one's commands.
+        plan["beside"] = [self._plan(ch, other, [a.name for a in other.wsgi]) for other, _ in self.beside]
         ch.write("/tmp/venvdeb-api-check.json", json.dumps(plan, indent=1))
         ch.write("/tmp/venvdeb-api-check.py", Path(api_check.__file__).read_bytes())
         proc = ch.run(["/usr/bin/python3", "/tmp/venvdeb-api-check.py", "/tmp/venvdeb-api-check.json"])

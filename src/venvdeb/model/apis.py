@@ -32,7 +32,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from .schema import Key, matches, non_empty, validate
+from .schema import SERVICE_NAME, Key, all_of, matches, non_empty, unique, validate
 
 UNIT_NAME = r"[a-z0-9][a-z0-9-]*"
 # module:callable, as gunicorn and every WSGI server take it.
@@ -128,6 +128,10 @@ SMOKE_SCHEMA = {
     "setup": Key(list, items=str, check=non_empty),
     "requests": Key(list, items=dict),
     "commands": Key(list, items=dict),
+    # Services of the same release installed beside this one and brought up as their own smoke
+    # does, their WSGI applications serving while this one's commands run (each application's
+    # URL is in the commands' environment: KEYSTONE_API_URL for keystone-api).
+    "beside": Key(list, items=str, check=all_of(non_empty, unique, matches(SERVICE_NAME, "a service name"))),
 }
 
 
@@ -179,11 +183,12 @@ class FunctionalSmoke:
     requests: tuple[Request, ...] = ()
     commands: tuple[Command, ...] = ()
     database: str | None = None  # one of DATABASES, started before the set-up
+    beside: tuple[str, ...] = ()  # services brought up beside it (their names)
 
     @property
     def wanted(self) -> bool:
         """Whether the service declares anything for smoke to bring up."""
-        return bool(self.setup or self.requests or self.commands)
+        return bool(self.setup or self.requests or self.commands or self.beside)
 
 
 def wsgi_problems(apps: list[dict]) -> list[str]:
@@ -231,6 +236,7 @@ def functional_smoke(data: dict) -> FunctionalSmoke:
         config=tuple(sorted((data.get("config") or {}).items())),
         setup=tuple(data.get("setup", ())),
         database=data.get("database"),
+        beside=tuple(data.get("beside", ())),
         requests=tuple(Request(r["wsgi"], r["path"], r["status"], r.get("method", "GET"), body(r.get("json")),
                                tuple(sorted((r.get("headers") or {}).items())), r.get("contains"))
                        for r in data.get("requests", ())),

@@ -121,10 +121,11 @@ class Ledger:
                 self._save()
 
     def entry_for(self, digest: str, wheels: dict, now: datetime | None = None, suffix: str = "",
-                  packaging_commit: str = "") -> tuple[Entry, bool]:
+                  packaging_commit: str = "", notes: tuple[str, ...] = ()) -> tuple[Entry, bool]:
         """The entry of this content: the last one if unchanged, else a new one (not yet saved).
         Its version is the next serial, with ``suffix`` (``+deb12``: which Debian it is for); a new
-        entry names the packaging commit it was built from, when known."""
+        entry names the packaging commit it was built from, when known, and ends with ``notes``
+        (the constraint overrides in force)."""
         # The same content again is the same package, if its version already says which Debian it
         # is for (a ledger moved over from before the mark gets the next serial, marked).
         if self.entries and self.entries[-1].digest == digest and self.entries[-1].version.endswith(suffix):
@@ -133,7 +134,7 @@ class Ledger:
         changes = diff(previous, wheels) if self.entries else [f"Initial wheelhouse: {len(wheels)} wheels."]
         if not changes:
             changes = ["Rebuild: same distributions, different files or constraints."]
-        changes += packaging_line(packaging_commit)
+        changes += packaging_line(packaging_commit) + list(notes)
         when = (now or datetime.now(timezone.utc)).replace(microsecond=0)
         serial = int(self.entries[-1].version.split("+")[0]) + 1 if self.entries else 1
         return Entry(f"{serial}{suffix}", digest, format_datetime(when), dict(wheels), tuple(changes)), True

@@ -67,11 +67,14 @@ class Manifest:
     constraints: str  # where the constraints came from, as recorded
     constraints_sha256: str
     wheels: tuple[WheelItem, ...] = field(default_factory=tuple)
+    # The release's constraint overrides in force: [{"name", "version", "reason"}] (model/overrides.py).
+    overrides: tuple[dict, ...] = ()
 
     def as_dict(self) -> dict:
         return {"release": self.release, "package": self.package, "version": self.version,
                 "interpreter": self.interpreter, "python": self.python, "constraints": self.constraints,
-                "constraints_sha256": self.constraints_sha256, "wheels": [w.as_dict() for w in self.wheels]}
+                "constraints_sha256": self.constraints_sha256, "wheels": [w.as_dict() for w in self.wheels]} | (
+                    {"overrides": list(self.overrides)} if self.overrides else {})
 
     def to_json(self) -> str:
         return json.dumps(self.as_dict(), indent=1, sort_keys=True) + "\n"
@@ -83,6 +86,7 @@ class Manifest:
             return cls(release=data.get("release", ""), package=data["package"], version=data["version"],
                        interpreter=data["interpreter"], python=data.get("python", ""),
                        constraints=data.get("constraints", ""), constraints_sha256=data.get("constraints_sha256", ""),
+                       overrides=tuple(data.get("overrides", ())),
                        wheels=tuple(WheelItem.from_dict(w) for w in data["wheels"]))
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise VenvdebError(f"{where}: not a wheelhouse manifest ({type(exc).__name__}: {exc})",

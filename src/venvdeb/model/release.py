@@ -17,6 +17,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import ModelError
+from . import overrides as constraint_overrides
+from .overrides import Override
 from .schema import (DEBIAN_PACKAGE, PYPI_NAME, SERVICE_NAME, SUITE, Key, all_of, load_toml, matches,
                      non_empty, unique, validate)
 from .service import Service, _version, load_service
@@ -81,6 +83,8 @@ RELEASE_SCHEMA = {
             "url": Key(str, check=_https_url),
             "sha256": Key(str, check=matches(r"[0-9a-f]{64}", "a hex sha256")),
             "requirements_in": Key(str),
+            # Single pins the release moves, each with its reason (overrides.py).
+            "overrides": Key(dict),
         },
     ),
     "suites": Key(
@@ -99,6 +103,7 @@ class ConstraintsSource:
     url: str | None = None
     sha256: str | None = None
     requirements_in: Path | None = None
+    overrides: tuple[Override, ...] = ()
 
     def describe(self) -> str:
         return str(self.path) if self.path else str(self.url)
@@ -195,7 +200,7 @@ def load_release(root: Path, name: str) -> Release:
         services = tuple(load_service(root, s, (path, entry)) for s, entry in given.items())
     else:
         services = tuple(load_service(root, s) for s in given)
-    clashes = port_clashes(services)
+    clashes = port_clashes(services) + beside_problems(services)
     if clashes:
         raise ModelError(path, clashes)
     c = data["constraints"]
@@ -216,6 +221,7 @@ def load_release(root: Path, name: str) -> Release:
             url=c.get("url"),
             sha256=c.get("sha256"),
             requirements_in=(root / c["requirements_in"]) if "requirements_in" in c else None,
+            overrides=constraint_overrides.from_table(c.get("overrides", {})),
         ),
         staging_suite=data["suites"]["staging"],
         production_suite=data["suites"]["production"],
@@ -239,6 +245,25 @@ def port_clashes(services) -> list[str]:
             "port in its service file" for port, apps in sorted(taken.items()) if len(apps) > 1]
 
 
+def beside_problems(services) -> list[str]:
+    """A service's smoke brings up, beside it, other services of its release that serve an API."""
+    by_name = {s.name: s for s in services}
+    problems = []
+    for service in services:
+        for other in service.smoke.beside:
+            where = f"key 'services': {service.path.name}, key 'smoke.beside'"
+            if other == service.name:
+                problems.append(f"{where}: {other!r} is the service itself")
+            elif other not in by_name:
+                problems.append(f"{where}: {other!r} is not a service of this release (it has: "
+                                f"{', '.join(sorted(by_name))})")
+            elif not by_name[other].wsgi:
+                problems.append(f"{where}: {other!r} serves no WSGI application to bring up beside it")
+            elif by_name[other].smoke.beside:
+                problems.append(f"{where}: {other!r} brings up services beside it itself; name those here instead")
+    return problems
+
+
 def _release_consistency(root: Path, data: dict, name: str) -> list[str]:
     problems = []
     if data["name"] != name:
@@ -256,6 +281,7 @@ def _release_consistency(root: Path, data: dict, name: str) -> list[str]:
             problems.append("key 'constraints.requirements_in': required for a lock (the pip-tools input it was compiled from)")
     elif "requirements_in" in c:
         problems.append("key 'constraints.requirements_in': only for kind = 'lock'")
+    problems.extend(constraint_overrides.problems(c.get("overrides", {})))
     if ("distribution" in data) == ("distributions" in data):
         problems.append("key 'distributions': give the release's distributions (or one 'distribution'), not both")
     elif len(data.get("distributions", ())) > 1:

@@ -76,6 +76,9 @@ SERVICE_SCHEMA = {
     "smoke_commands": Key(list, required=True, items=str, check=non_empty),
     "depends": Key(list, items=str, check=_relations),
     "user": Key(str, check=matches(r"[a-z_][a-z0-9_-]{0,31}", "a system user name")),
+    # false for a command an operator runs as themselves (openstack): no system user, and no
+    # /etc, /var/lib or /var/log of the package's own.
+    "system_user": Key(bool),
     "daemons": Key(list, items=dict),
     "wsgi": Key(list, items=dict),
     "smoke": Key(dict),
@@ -188,6 +191,7 @@ class Service:
     # PATH: horizon collects and compresses its static files. The venv is then checked like any
     # other.
     build_commands: tuple[str, ...] = ()
+    system_user: bool = True  # False: user is "" and the package makes no user and no directories
 
     @property
     def package(self) -> str:
@@ -246,7 +250,8 @@ def load_service(root: Path, name: str, release: tuple[Path, dict] | None = None
         smoke_commands=tuple(data["smoke_commands"]),
         path=path,
         depends=tuple(data.get("depends", ())),
-        user=data.get("user", data["name"]),
+        user=data.get("user", data["name"]) if data.get("system_user", True) else "",
+        system_user=data.get("system_user", True),
         daemons=tuple(Daemon(d["name"], d["command"], d["description"], d.get("enable", False))
                       for d in data.get("daemons", ())),
         config_sample=ConfigSample(sample["output"], tuple(sample["namespaces"])) if sample else None,
@@ -337,6 +342,15 @@ def _service_consistency(data: dict, name: str, complete: bool = True) -> list[s
                             "choose another name")
     if data["name"] != name:
         problems.append(f"key 'name': is {data['name']!r} but the file is named for {name!r}")
+    if data.get("system_user") is False:
+        smoke = data.get("smoke", {})
+        needs = [key for key, present in (
+            ("user", "user" in data), ("daemons", data.get("daemons")), ("wsgi", data.get("wsgi")),
+            ("helpers", helpers is not None), ("etc", data.get("etc")), ("smoke.config", smoke.get("config")),
+            ("smoke.database", smoke.get("database"))) if present]
+        if needs:
+            problems.append(f"key 'system_user': false, but {', '.join(needs)} need the service's user and "
+                            "directories: remove them, or system_user")
     problems.extend(_source_problems(data["source"], "source.", complete))
     return problems
 

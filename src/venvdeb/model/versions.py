@@ -34,6 +34,9 @@ from ..errors import VenvdebError
 # The Debian releases a package can be built for, and their numbers: the number marks every
 # version built for that release, so that a dist-upgrade replaces the older release's build.
 DEBIAN_RELEASES = {"bullseye": 11, "bookworm": 12, "trixie": 13, "forky": 14, "duke": 15}
+# The Python version of each released distribution's /usr/bin/python3 (a release still in testing
+# has none fixed): what a release's versions are checked against before a chroot is made.
+DEBIAN_PYTHON = {"bullseye": "3.9", "bookworm": "3.11", "trixie": "3.13"}
 
 
 def debian_number(distribution: str) -> int:

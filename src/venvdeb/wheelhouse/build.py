@@ -23,7 +23,7 @@ from ..environment import Environment, Target, prepare
 from ..errors import PackageFailure, ProviderFailure, VenvdebError, WheelhouseFailed
 from ..files import checksum_file, copy_atomic, link_or_copy, record_checksum, write_atomic
 from ..http import Client, NotFound
-from ..model import Release, constraints
+from ..model import Release, constraints, overrides
 from ..model.closure import Resolver
 from ..model.ledger import Ledger, ledger_file
 from ..model.manifest import Manifest, WheelItem, wheel_dir
@@ -33,7 +33,7 @@ from ..resources import wheelhouse_builder
 from . import package as wheelhouse_deb
 from .cache import Cache
 from .index import IndexProvider, Materialized
-from . import series
+from . import series, service_versions
 from .roots import check_lock_fresh, roots
 from .sdist import SdistBuilder
 
@@ -93,7 +93,10 @@ def content_digest(release: Release, items: list[WheelItem], constraints_text: s
     h.update(json.dumps({"package": release.wheelhouse_package, "release": release.name,
                          "distribution": release.distribution, "architecture": arch,
                          "maintainer": release.maintainer, "constraints": constraints_label(release),
-                         "wheels": [(i.file, i.sha256) for i in items]}, sort_keys=True).encode())
+                         "wheels": [(i.file, i.sha256) for i in items]}
+                        # (a release without overrides keeps the digest it had before they existed)
+                        | ({"overrides": [o.as_dict() for o in release.constraints.overrides]}
+                           if release.constraints.overrides else {}), sort_keys=True).encode())
     h.update(constraints_text.encode())
     skeleton = wheelhouse_builder() / "debian"
     for f in sorted(skeleton.rglob("*")):
@@ -109,8 +112,16 @@ def build(release: Release, options: Options, environment: Environment, progress
     cache = Cache(options.cache_dir, log=progress.log)
     check_lock_fresh(release)
     cons = load_constraints(release, cache, client)
+    moves = release.constraints.overrides
+    if release.constraints.kind == "lock":
+        # The lock was compiled under the overrides (with their hashes): it must hold them as they are.
+        overrides.check_lock(cons, moves, release.path)
+        moves = ()
+    else:
+        overrides.apply(cons, moves, release.path)  # refuses a package the constraints do not pin
+    service_versions.check(release, client)
     target = prepare(environment, release.python, options.cache_dir, log=progress.log)
-    pins = cons.for_target(target.markers)
+    pins = overrides.apply(cons, moves, release.path, target.markers)
     deb.ensure_installed(environment, list(release.build_depends), options.install_build_deps, str(release.path),
                          progress.log)
 
@@ -122,6 +133,7 @@ def build(release: Release, options: Options, environment: Environment, progress
     try:
         builder = SdistBuilder(target, log_dir=options.out_dir / "logs" / release.distribution)
         provider = IndexProvider(release.index_url, target, cache, client, builder, work, stats)
+        overrides.check_on_index(release.constraints.overrides, provider.versions, release.path, release.index_url)
         pins = series.follow(release, pins, provider.versions, progress.log)
         resolver = Resolver(pins, target.markers, provider, constraints_origin=cons.origin,
                             jobs=options.jobs * 2, progress=progress)
@@ -175,7 +187,9 @@ def _package(release: Release, target: Target, cons, wheels: list[Materialized],
     arch = architecture(wheels)
     digest = content_digest(release, items, cons.text, arch)
     entry, is_new = ledger.entry_for(digest, {i.name: i.version for i in items}, suffix=f"+deb{release.debian}",
-                                    packaging_commit=options.packaging_commit)
+                                    packaging_commit=options.packaging_commit,
+                                    notes=tuple(f"Constraint override: {o.describe()}"
+                                                for o in release.constraints.overrides))
     deb_arch = target.environment.architecture if arch == "any" else "all"
     deb_name = f"{release.wheelhouse_package}_{entry.version}_{deb_arch}.deb"
     final = options.out_dir / deb_name
@@ -202,7 +216,8 @@ def _package(release: Release, target: Target, cons, wheels: list[Materialized],
     (payload / "manifest.json").write_text(Manifest(
         release=release.name, package=release.wheelhouse_package, version=entry.version,
         interpreter=target.interpreter, python=target.version, constraints=constraints_label(release),
-        constraints_sha256=cons.sha256, wheels=tuple(items)).to_json())
+        constraints_sha256=cons.sha256, wheels=tuple(items),
+        overrides=tuple(o.as_dict() for o in release.constraints.overrides)).to_json())
     context = {
         "package": release.wheelhouse_package, "maintainer": release.maintainer, "release": release.name,
         "distribution": release.distribution, "architecture": arch, "count": len(items),

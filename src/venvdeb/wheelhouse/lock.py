@@ -15,7 +15,8 @@ from pathlib import Path
 from ..environment import Target
 from ..errors import VenvdebError
 from ..files import write_atomic
-from ..model import Release
+from ..http import Client
+from ..model import Release, overrides
 from ..model.constraints import parse
 from .roots import requirements_in
 from .sdist import LEGACY_SETUPTOOLS
@@ -70,13 +71,27 @@ def union(base: str, other: str, base_for: str, other_for: str) -> str:
     return "".join(merged[name] for name in sorted(merged))
 
 
+def read_constraint(constraint: str, client: Client | None = None) -> str:
+    """The upstream constraints file's text, from a path or a URL."""
+    if "://" in constraint:
+        return (client or Client()).get_bytes(constraint).decode()
+    try:
+        return Path(constraint).read_text()
+    except OSError as exc:
+        raise VenvdebError(f"--constraint {constraint}: cannot read it ({exc.strerror})") from None
+
+
 def compile_lock(release: Release, target: Target, constraint: str | None, work_root: Path,
-                 extend_for: str | None = None) -> Path:
-    """Compile the release's lock for ``target``. With ``extend_for`` (the distribution the lock
-    was just compiled for), the lock is kept and what ``target`` needs besides is added."""
+                 extend: tuple[str, str] | None = None, log=lambda message: None) -> tuple[str, str]:
+    """Compile the release's lock for ``target``: (its requirements.in, the lock), written by the
+    caller once every distribution's compile succeeded. With ``extend`` (the distribution the lock
+    was just compiled for, and that lock), it is kept and what ``target`` needs besides is added."""
     c = release.constraints
     if c.kind != "lock":
         raise VenvdebError(f"{release.path}: key 'constraints.kind': is {c.kind!r}; only a 'lock' is compiled")
+    if c.overrides and not constraint:
+        raise VenvdebError(f"{release.path}: key 'constraints.overrides': overrides apply to the upstream "
+                           "constraints the lock is compiled under", hint="give them with --constraint")
     ensure_pip_tools(target)
     # pip-compile records the paths it was given in the lock's annotations: compile in a scratch
     # directory with stable relative names, so no path of this machine ends up in the lock.
@@ -84,23 +99,36 @@ def compile_lock(release: Release, target: Target, constraint: str | None, work_
     work_root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="lock-", dir=work_root) as scratch:
         work = Path(scratch)
-        # The roots and the lock are written in place together, once pip-compile has succeeded.
         roots = requirements_in(release)
         (work / c.requirements_in.name).write_text(roots)
         (work / BUILD_CONSTRAINTS).write_text(LEGACY_SETUPTOOLS + "\n")
-        if constraint and "://" not in constraint:
-            shutil.copyfile(constraint, work / "upper-constraints.txt")
+        if constraint:
+            text = read_constraint(constraint)
+            upstream = parse(text, constraint)
+            for o in overrides.redundant(upstream, c.overrides):
+                log(f"note: {constraint} pins {o.name} {o.version} itself: the override in {release.path} "
+                    "is no longer needed")
+            # What pip-compile is given: the upstream file with the release's overrides applied.
+            (work / "upper-constraints.txt").write_text(overrides.rewrite(text, upstream, c.overrides, release.path))
             constraint = "upper-constraints.txt"
         output = work / c.path.name
-        if c.path.is_file():  # pip-compile keeps the current pins where they still fit
+        if extend:  # pip-compile keeps the pins it is given where they still fit
+            output.write_text(extend[1])
+        elif c.path.is_file():
             shutil.copyfile(c.path, output)
         argv = compile_argv(target, Path(c.requirements_in.name), Path(output.name), constraint)
         result = target.pip_run(argv, cwd=work)
         if result.returncode != 0:
-            raise VenvdebError(f"pip-compile failed for release {release.name}:\n{result.stderr[-3000:]}")
+            raise VenvdebError(f"pip-compile failed for release {release.name} on {release.distribution}:\n"
+                               f"{result.stderr[-3000:]}", hint="nothing was written; see what pip-compile said above")
         compiled = output.read_text()
-        if extend_for:
-            compiled = union(c.path.read_text(), compiled, extend_for, release.distribution)
-        write_atomic(c.requirements_in, roots.encode())
-        write_atomic(c.path, compiled.encode())
+        if extend:
+            compiled = union(extend[1], compiled, extend[0], release.distribution)
+    return roots, compiled
+
+
+def write_lock(release: Release, roots: str, compiled: str) -> Path:
+    c = release.constraints
+    write_atomic(c.requirements_in, roots.encode())
+    write_atomic(c.path, compiled.encode())
     return c.path
