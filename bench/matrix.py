@@ -68,10 +68,14 @@ def main(releases: list[str]) -> None:
     work = Path(tempfile.mkdtemp(prefix="venvdeb-bench-matrix-"))
     try:
         cold = run_all(work / "cache", work / "cold", points)
+        report(name, releases, points, cold, [])  # the cold run's figures stand even if the warm one fails
         warm = run_all(work / "cache", work / "warm", points)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    report(name, releases, points, cold, warm)
 
+
+def report(name: str, releases: list[str], points, cold: list[dict], warm: list[dict]) -> None:
     dists = sorted({d for _, d in points})
     table = [f"# {' and '.join(releases)} x {len(dists)} distributions ({', '.join(dists)}), whole pipeline, "
              "cold cache then warm", "",
@@ -103,16 +107,18 @@ def main(releases: list[str]) -> None:
     first_mb = cold[0]["wheelhouse"].get("stats", {}).get("downloaded_bytes", 0) / 1e6
     saved = sum(p["wheelhouse"].get("stats", {}).get("cache_hits", 0) for p in cold)
     saved_mb = sum(p["wheelhouse"].get("stats", {}).get("cache_hit_bytes", 0) for p in cold) / 1e6
+    warm_text = (f"Warm: {warm_total:.1f} s ({100 * warm_total / cold_total:.0f}% of cold), no downloads." if warm
+                 else "Warm: not run yet.")
     table += ["", f"Cold: {cold_total:.1f} s for the {len(points)} points; their wheelhouses hold {wheels} wheels, for which "
               f"{downloads} files ({mb:.1f} MB) were downloaded: the first point fetched {first_mb:.1f} MB, the others "
-              f"together {mb - first_mb:.1f} MB; sharing the cache saved them {saved} downloads ({saved_mb:.1f} MB). Warm: {warm_total:.1f} s ({100 * warm_total / cold_total:.0f}% of cold), "
-              "no downloads."]
+              f"together {mb - first_mb:.1f} MB; sharing the cache saved them {saved} downloads ({saved_mb:.1f} MB). "
+              + warm_text]
     slim = [{k: v for k, v in p.items() if k not in ("pipeline", "wheelhouse")}
             | {"run": label, "wheelhouse_stats": p["wheelhouse"].get("stats", {}), "wheels": p["wheelhouse"]["wheels"],
                "from_sdists": p["wheelhouse"]["built"], "interpreter": p["wheelhouse"]["interpreter"],
                "stages": p["pipeline"]["stages"]}
             for label, runs in (("cold", cold), ("warm", warm)) for p in runs]
-    record(name, {"releases": releases, "points": slim, "cold_s": round(cold_total, 1), "warm_s": round(warm_total, 1),
+    record(name, {"releases": releases, "points": slim, "cold_s": round(cold_total, 1), "warm_s": round(warm_total, 1) if warm else None,
                       "wheels": wheels, "cold_downloads": downloads, "cold_mb": round(mb, 1),
                       "cold_saved_downloads": saved, "cold_saved_mb": round(saved_mb, 1)}, table)
 

@@ -170,7 +170,7 @@ contains = "WSGI Information"
 
 COMMAND = """
 name = "cli"
-summary = "a command that talks to an API"
+summary = "Command that talks to an API"
 console_scripts = []
 smoke_commands = ["/usr/lib/venvs/cli/bin/python -c 'import idna'"]
 system_user = false

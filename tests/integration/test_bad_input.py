@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,22 @@ def test_pin_that_does_not_exist(make_root, venvdeb, tmp_path):
     assert failure["package"] == "idna" and "idna==3.999 does not exist" in failure["reason"]
     assert "idna" in err and "does not exist" in err
     assert debs_under(tmp_path / "out") == []
+
+
+def test_a_service_version_the_index_does_not_have_is_refused_before_anything_runs(make_root, venvdeb, tmp_path,
+                                                                                   cache_dir):
+    root = make_root(TINY_UC, {"svc": ("requests", "2.32.99")})
+    said = "key 'services.svc.version': https://pypi.org/simple has no release 2.32.99 of requests (its newest: "
+    code, error, err = venvdeb("wheelhouse", "build", "t1", root=root)
+    assert code == 1, err
+    assert "releases/t1.toml: release t1 cannot be built" in error["message"] and said in error["message"]
+    assert not (tmp_path / "out").exists() and not (tmp_path / "state").exists()
+    # venvdeb lock says so before it compiles anything for either distribution.
+    lock = subprocess.run([sys.executable, "-m", "venvdeb", "--packaging", str(root), "lock", "t1", "--constraint",
+                           str(root / "upper-constraints.txt"), "--cache-dir", str(cache_dir)],
+                          capture_output=True, text=True)
+    assert lock.returncode == 1 and said in lock.stderr, lock.stderr
+    assert sorted(p.name for p in root.iterdir()) == ["releases", "services", "upper-constraints.txt"]
 
 
 def test_unbuildable_sdist_and_missing_pin_are_both_reported(make_root, venvdeb, tmp_path):

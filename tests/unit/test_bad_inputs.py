@@ -5,6 +5,8 @@ The cases that need the network or Debian's tools are in tests/integration/test_
 from __future__ import annotations
 
 
+import shutil
+
 import pytest
 
 from venvdeb.cli import main
@@ -27,6 +29,13 @@ CASES = [
     case("release not valid TOML", ["validate", "t1"], "releases/t1.toml",
          files={"releases/t1.toml": lambda s: s + "\n[[[\n"}),
     case("no such release", ["validate", "t9"], "t9"),
+    case("release override without a reason", ["validate", "t1"],
+         ("releases/t1.toml: invalid", "key 'constraints.overrides.six.reason': required"),
+         files={"releases/t1.toml": lambda s: s.replace("\n[suites]", '\n[constraints.overrides.six]\nversion = "1.16.0"\n\n[suites]')}),
+    case("release override of a package the constraints do not pin", ["wheelhouse", "build", "t1"],
+         "key 'constraints.overrides.nosuch': ",
+         files={"releases/t1.toml": lambda s: s.replace(
+             "\n[suites]", '\n[constraints.overrides.nosuch]\nversion = "1.0"\nreason = "why"\n\n[suites]')}),
     # A service file.
     case("service unknown key", ["validate", "t1"], ("services/svc.toml: invalid", "key 'colour': unknown key"), service="colour = 1\n"),
     case("service version not PEP 440", ["validate", "t1"], "services/svc.toml",
@@ -89,4 +98,29 @@ def test_bad_input_is_named_exits_non_zero_and_writes_nothing(make_root, tmp_pat
     for part in (said,) if isinstance(said, str) else said:
         assert part in err, err
     assert "Traceback" not in err
+    assert sorted(p.name for p in work.iterdir()) == [], "something was written"
+
+
+def test_a_pin_of_the_2026_2_lock_that_its_overrides_forbid_is_refused(tmp_path, capsys, monkeypatch):
+    """The default packaging's 2026.2, its lock edited by hand back to the pin an override moved:
+    the wheelhouse build names the lock, the line and the override, and writes nothing."""
+    from tests.conftest import PROJECT
+
+    root = tmp_path / "packaging"
+    shutil.copytree(PROJECT / "packaging", root)
+    lock = root / "locks" / "2026.2.txt"
+    text = lock.read_text()
+    assert "keystoneauth1==5.16.0 \\\n" in text
+    lock.write_text(text.replace("keystoneauth1==5.16.0 \\\n", "keystoneauth1==5.15.0 \\\n"))
+    line = text[:text.index("keystoneauth1==5.16.0")].count("\n") + 1
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    code = main(["--packaging", str(root), "wheelhouse", "build", "2026.2", "--dist", "bookworm",
+                 "--cache-dir", str(work / "cache"), "--out-dir", str(work / "out"), "--state-dir", str(work / "state")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert (f"locks/2026.2.txt: keystoneauth1: the lock pins 5.15.0 (line {line}), but {root}/releases/2026.2.toml "
+            "overrides it to 5.16.0 (key 'constraints.overrides.keystoneauth1')") in err
+    assert "venvdeb lock" in err and "Traceback" not in err
     assert sorted(p.name for p in work.iterdir()) == [], "something was written"

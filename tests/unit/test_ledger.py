@@ -161,3 +161,15 @@ def test_the_master_takes_versions_above_what_is_published_and_in_flight(tmp_pat
     assert master.entries == [entry] and "3.10-deb12u2" not in master.reserved
     with pytest.raises(VenvdebError, match="no entry for venv-svc 3.10-deb12u9"):
         record_build(release, "venv-svc", "3.10-deb12u9", state, tmp_path / "worker.json")
+
+
+def test_a_wheelhouse_entry_ends_with_the_constraint_overrides_in_force(tmp_path):
+    from venvdeb.model.overrides import Override
+
+    ksa = Override("keystoneauth1", "5.16.0", "nova 34.0.0 requires keystoneauth1>=5.16.0")
+    ledger = Ledger(tmp_path / "l.json")
+    entry, _ = ledger.entry_for("d1", {"keystoneauth1": "5.16.0"}, now=T0, packaging_commit="a" * 40,
+                                notes=(f"Constraint override: {ksa.describe()}",))
+    assert entry.changes[-1] == "Constraint override: keystoneauth1 5.16.0: nova 34.0.0 requires keystoneauth1>=5.16.0"
+    text = changelog("openstack-wheelhouse-2026.2", "bookworm", "Me <me@example.org>", [entry])
+    assert "  * Constraint override: keystoneauth1 5.16.0: nova 34.0.0 requires\n    keystoneauth1>=5.16.0\n" in text
