@@ -1,4 +1,4 @@
-"""make demo's services of 2025.2 for bookworm (the core fleet of seven), checked
+"""make demo's services of 2025.2 for bookworm (the core fleet of seven, and openstackclient), checked
 against packaging/ (make demo builds every distribution)."""
 
 from __future__ import annotations

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from packaging.version import Version
 
 from venvdeb.errors import ModelError, VenvdebError
 from venvdeb.model import load_release
@@ -74,17 +73,14 @@ def test_what_pip_compile_is_given_moves_every_line_of_the_package_and_keeps_its
 
 
 def test_an_override_upstream_has_caught_up_with_is_reported_as_redundant():
+    py311 = {"python_version": "3.11"}
     caught_up = parse(UPSTREAM.replace("5.15.0", "5.16.0"), "uc")
-    assert overrides.redundant(caught_up, [KSA]) == [KSA]
-    assert overrides.redundant(parse(UPSTREAM, "uc"), [KSA]) == []
-
-
-def test_an_override_whose_version_the_index_lacks_is_refused():
-    on_index = lambda name: [Version("5.15.0"), Version("5.16.0")]  # noqa: E731
-    overrides.check_on_index([KSA], on_index, "r.toml", "https://pypi.org/simple")
-    with pytest.raises(VenvdebError) as exc:
-        overrides.check_on_index([Override("keystoneauth1", "5.99.0", "why")], on_index, "r.toml", "https://pypi.org/simple")
-    assert "key 'constraints.overrides.keystoneauth1.version': https://pypi.org/simple has no release 5.99.0" in exc.value.message
+    assert overrides.redundant(caught_up, [KSA], py311) == [KSA]
+    assert overrides.redundant(parse(UPSTREAM, "uc"), [KSA], py311) == []
+    # Per interpreter: six 1.17.0 is upstream's pin for 3.12 and later only.
+    six = Override("six", "1.17.0", "security fix")
+    assert overrides.redundant(parse(UPSTREAM, "uc"), [six], py311) == []
+    assert overrides.redundant(parse(UPSTREAM, "uc"), [six], {"python_version": "3.13"}) == [six]
 
 
 def test_a_lock_pin_the_overrides_forbid_is_refused_with_its_line():

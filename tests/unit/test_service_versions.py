@@ -18,11 +18,11 @@ INDEX = {
 }
 
 
-def release(version, pypi="nova", distributions=("bookworm", "trixie"), series=None):
+def release(version, pypi="nova", distributions=("bookworm", "trixie"), series=None, overrides=()):
     source = SimpleNamespace(pypi=pypi, version=version, series=series)
     service = SimpleNamespace(name="svc", source=source, path=SimpleNamespace(name="svc.toml"))
     return SimpleNamespace(services=[service], distributions=distributions, index_url="https://pypi.org/simple",
-                           python="/usr/bin/python3")
+                           python="/usr/bin/python3", constraints=SimpleNamespace(overrides=overrides))
 
 
 def test_a_version_on_the_index_for_every_distribution_is_fine():
@@ -54,3 +54,14 @@ def test_a_version_whose_requires_python_excludes_one_distribution_names_it():
 def test_a_git_service_is_not_looked_up():
     git = release("1.0", pypi=None)
     assert problems(git, lambda name: (_ for _ in ()).throw(AssertionError("looked up"))) == []
+
+
+def test_an_override_whose_version_the_index_lacks_is_refused():
+    from venvdeb.model.overrides import Override
+
+    fine = release("34.0.0", overrides=(Override("Nova", "34.0.1", "a point release"),))
+    assert problems(fine, INDEX.get) == []
+    missing = release("34.0.0", overrides=(Override("Nova", "34.0.7", "why"), Override("nosuch", "1.0", "why")))
+    assert problems(missing, INDEX.get) == [
+        "key 'constraints.overrides.Nova.version': https://pypi.org/simple has no release 34.0.7 of Nova",
+        "key 'constraints.overrides.nosuch.version': https://pypi.org/simple has no release 1.0 of nosuch"]

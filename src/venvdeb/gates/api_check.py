@@ -125,9 +125,10 @@ def start_database(plan: dict, running: list) -> bool:
 NO_USER = "nobody"
 
 
-def run_commands(plan: dict, urls: dict[str, str]) -> bool:
+def run_commands(plan: dict, urls: dict[str, str], logs: dict[str, str]) -> bool:
     """Each command as the service's user, in a login-less shell as its units run it, with the URL
-    of each application serving beside it in its environment (``urls``)."""
+    of each application serving beside it in its environment (``urls``); a failed one is shown
+    with the tail of each of those applications' logs (``logs``: name -> file)."""
     ok = True
     user = plan["user"] or NO_USER
     for command in plan["commands"]:
@@ -136,6 +137,7 @@ def run_commands(plan: dict, urls: dict[str, str]) -> bool:
         proc = subprocess.run(["runuser", "-u", user, "--", "sh", "-c", command["run"]],
                               capture_output=True, text=True, cwd="/", env={**BASE_ENV, **urls})
         said = f"$ {command['run']}\nexit status {proc.returncode}\n{proc.stdout}{proc.stderr}"
+        said += "".join(f"\n--- {app}'s log:\n{_tail(log, 1500)}" for app, log in logs.items())
         if proc.returncode != command["status"]:
             ok = emit(name, False, f"expected exit status {command['status']}, got {proc.returncode}:\n{said}", started) and ok
         elif command.get("contains") and command["contains"] not in proc.stdout + proc.stderr:
@@ -241,19 +243,19 @@ def main(plan_path: str) -> int:
         plan = json.load(f)
     running: list[subprocess.Popen] = []  # servers of the services beside it, and the database
     try:
-        urls = {}
+        urls, logs = {}, {}
         for other in plan.get("beside", []):
-            if not bring_up(other, running, urls):
+            if not bring_up(other, running, urls, logs):
                 return 1
         if plan.get("database") and not start_database(plan, running):
             return 1
-        return 0 if serve_and_check(plan, urls) else 1
+        return 0 if serve_and_check(plan, urls, logs) else 1
     finally:
         for proc in reversed(running):
             stop(proc)
 
 
-def bring_up(plan: dict, running: list, urls: dict[str, str]) -> bool:
+def bring_up(plan: dict, running: list, urls: dict[str, str], logs: dict[str, str]) -> bool:
     """A service beside the one under test, as its own smoke brings it up: its database and
     set-up, then each of its applications started and asked its requests, left serving."""
     if plan.get("database") and not start_database(plan, running):
@@ -270,13 +272,14 @@ def bring_up(plan: dict, running: list, urls: dict[str, str]) -> bool:
         if not all([check(req, app["port"], log) for req in plan["requests"] if req["wsgi"] == app["name"]]):
             return False
         urls[url_variable(app["name"])] = f"http://127.0.0.1:{app['port']}"
+        logs[app["name"]] = log
     return True
 
 
-def serve_and_check(plan: dict, urls: dict[str, str]) -> bool:
+def serve_and_check(plan: dict, urls: dict[str, str], logs: dict[str, str]) -> bool:
     if not run_setup(plan):
         return False
-    ok = run_commands(plan, urls)
+    ok = run_commands(plan, urls, logs)
     for app in plan["apps"]:
         started = time.monotonic()
         proc, log = start(app)

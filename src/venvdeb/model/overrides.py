@@ -21,7 +21,7 @@ override is no longer needed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Iterable
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -112,21 +112,11 @@ def rewrite(text: str, cons: Constraints, overrides: Iterable[Override], release
     return "".join(lines)
 
 
-def redundant(cons: Constraints, overrides: Iterable[Override]) -> list[Override]:
-    """Overrides whose version the constraints already pin: upstream has moved, the override can go."""
-    pins = {p.name: p.version for p in cons.pins}
-    return [o for o in overrides if pins.get(o.canonical) == o.version]
-
-
-def check_on_index(overrides: Iterable[Override], versions_of: Callable[[str], list[Version]], release_path,
-                   index_url: str) -> None:
-    """Each override's version is a release on the package index."""
-    for o in overrides:
-        if Version(o.version) not in versions_of(o.canonical):
-            raise VenvdebError(
-                f"{release_path}: key 'constraints.overrides.{o.name}.version': {index_url} has no release "
-                f"{o.version} of {o.name}",
-                hint=f"see {index_url}/{o.canonical}/ for its releases")
+def redundant(cons: Constraints, overrides: Iterable[Override], env: dict) -> list[Override]:
+    """Overrides whose version the constraints already pin for ``env`` (the target interpreter's
+    markers): upstream has moved, the override can go."""
+    pins = cons.for_target(env)
+    return [o for o in overrides if o.canonical in pins and pins[o.canonical].version == o.version]
 
 
 def check_lock(lock: Constraints, overrides: Iterable[Override], release_path) -> None:

@@ -133,7 +133,6 @@ def build(release: Release, options: Options, environment: Environment, progress
     try:
         builder = SdistBuilder(target, log_dir=options.out_dir / "logs" / release.distribution)
         provider = IndexProvider(release.index_url, target, cache, client, builder, work, stats)
-        overrides.check_on_index(release.constraints.overrides, provider.versions, release.path, release.index_url)
         pins = series.follow(release, pins, provider.versions, progress.log)
         resolver = Resolver(pins, target.markers, provider, constraints_origin=cons.origin,
                             jobs=options.jobs * 2, progress=progress)

@@ -105,7 +105,7 @@ def compile_lock(release: Release, target: Target, constraint: str | None, work_
         if constraint:
             text = read_constraint(constraint)
             upstream = parse(text, constraint)
-            for o in overrides.redundant(upstream, c.overrides):
+            for o in overrides.redundant(upstream, c.overrides, target.markers):
                 log(f"note: {constraint} pins {o.name} {o.version} itself: the override in {release.path} "
                     "is no longer needed")
             # What pip-compile is given: the upstream file with the release's overrides applied.

@@ -1,5 +1,5 @@
 """Before anything is compiled or built: each service's version is on the index, for every
-distribution of its release.
+distribution of its release, and so is each constraint override's.
 
 The resolver says the same of one point, once a chroot of it is made and its interpreter probed;
 this says it of the whole release at once, from the index alone, so that `venvdeb lock` and a
@@ -21,10 +21,22 @@ from . import artifacts, series
 from .index import PEP691
 
 
+def released(files: list[dict]) -> list[Version]:
+    """The versions the index has a file of (not yanked), newest first."""
+    return sorted({v for _, v in filter(None, (artifacts.file_version(f["filename"]) for f in files
+                                               if not f.get("yanked")))}, reverse=True)
+
+
 def problems(release: Release, files_of) -> list[str]:
-    """What is wrong with the release's PyPI-sourced service versions; ``files_of(name)`` gives the
-    index's PEP 691 file entries of a project (None when the index does not have it)."""
+    """What is wrong with the release's PyPI-sourced service versions and its overrides;
+    ``files_of(name)`` gives the index's PEP 691 file entries of a project (None when the index
+    does not have it)."""
     found = []
+    for o in release.constraints.overrides:
+        files = files_of(o.canonical)
+        if files is None or Version(o.version) not in released(files):
+            found.append(f"key 'constraints.overrides.{o.name}.version': {release.index_url} has no release "
+                         f"{o.version} of {o.name}")
     for service in release.services:
         source = service.source
         if not source.pypi:
@@ -35,11 +47,10 @@ def problems(release: Release, files_of) -> list[str]:
             found.append(f"{key}: {release.index_url} has no project {source.pypi} (the service file's "
                          f"'source.pypi', {service.path.name})")
             continue
-        released = sorted({v for _, v in filter(None, (artifacts.file_version(f["filename"]) for f in files
-                                                       if not f.get("yanked")))}, reverse=True)
-        version = series.newest(released, source.series) if source.series else Version(source.version)
-        if version is None or version not in released:
-            newest = ", ".join(str(v) for v in released[:5]) or "none"
+        versions = released(files)
+        version = series.newest(versions, source.series) if source.series else Version(source.version)
+        if version is None or version not in versions:
+            newest = ", ".join(str(v) for v in versions[:5]) or "none"
             what = f"no final release in the series {source.series}" if source.series else f"no release {source.version}"
             found.append(f"{key}: {release.index_url} has {what} of {source.pypi} (its newest: {newest})")
             continue
