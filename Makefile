@@ -11,7 +11,7 @@ DEBIAN_PACKAGES := debhelper dh-virtualenv dpkg-dev devscripts lintian fakeroot 
 	python3 python3-venv python3-dev pkg-config zstd git gnupg reprepro mmdebstrap sbuild uidmap \
 	ca-certificates chromium chromium-driver sudo postgresql
 
-.PHONY: setup system venv lock test-fleet demo master master-stop test test-unit bench bench-all bench-service bench-pipeline bench-buildbot bench-chroot bench-matrix bench-fleet bench-buildbot-cli bench-constraints-bump clean
+.PHONY: setup system venv lock reference test-fleet demo master master-stop test test-unit bench bench-all bench-service bench-pipeline bench-buildbot bench-chroot bench-matrix bench-fleet bench-buildbot-cli bench-constraints-bump clean
 
 setup: system venv
 
@@ -77,6 +77,11 @@ test: setup
 # network-heavy: not in make test.
 test-fleet: setup
 	$(BIN)/pytest -q -ra -m fleet --durations=25
+
+# docs/reference.md, generated from the schemas, the argument parser and the farm's settings (a
+# unit test fails when the checked-in copy differs).
+reference: venv
+	$(BIN)/python -m venvdeb.reference > docs/reference.md
 
 test-unit: venv
 	$(BIN)/pytest -q -m 'not integration and not network'

@@ -35,8 +35,8 @@ def test_a_release_loads_its_overrides_with_their_reasons(make_root):
 
 @pytest.mark.parametrize("entry, said", [
     ({"version": "5.16.0"}, "key 'constraints.overrides.keystoneauth1.reason': required"),
-    ({"version": "5.16.0", "reason": " "}, "key 'constraints.overrides.keystoneauth1.reason': required"),
-    ({"reason": "why"}, "key 'constraints.overrides.keystoneauth1.version': required"),
+    ({"version": "5.16.0", "reason": " "}, "key 'constraints.overrides.keystoneauth1.reason': must not be empty: say why"),
+    ({"reason": "why"}, "key 'constraints.overrides.keystoneauth1.version': required but missing"),
     ({"version": "five", "reason": "why"}, "key 'constraints.overrides.keystoneauth1.version': 'five' is not a Python version"),
     ({"version": "5.16.0", "reason": "why", "because": "x"}, "key 'constraints.overrides.keystoneauth1.because': unknown key"),
 ])

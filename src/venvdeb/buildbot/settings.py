@@ -48,7 +48,13 @@ ENVIRONMENT = {
     "cache_dir": ("VENVDEB_CACHE", str),
     "upload_dir": ("VENVDEB_BUILDBOT_UPLOAD_DIR", str),
 }
-RELEASE_KEYS = {"constraints_repo": str, "constraints_branch": str, "constraints_files": list}
+# [releases.<name>] in the settings file: where a release's constraints are polled from, when its
+# release file does not say (setting -> (type, meaning)).
+RELEASE_KEYS = {
+    "constraints_repo": (str, "The git repository the release's constraints are committed to."),
+    "constraints_branch": (str, "Its branch (default: master)."),
+    "constraints_files": (list, "The files whose change rebuilds the wheelhouse."),
+}
 
 
 @dataclass(frozen=True)
@@ -76,35 +82,46 @@ class Secrets:
     workers: dict = field(default_factory=dict)   # worker name -> password
 
 
+def setting(default, doc: str):
+    """A setting's default and what it means (docs/reference.md is generated from these)."""
+    return field(default=default, metadata={"doc": doc})
+
+
 @dataclass(frozen=True)
 class Settings:
     root: Path                      # the project: relative paths below are relative to it
-    workers: tuple[str, ...] = ("local",)
-    db_url: str = "sqlite:///state.sqlite"  # relative to the master's basedir
-    www_port: int = 8010
-    www_host: str = "127.0.0.1"
-    www_tls: bool = True  # HTTPS with tls_dir's certificate (self-signed, made at first start); false behind a proxy
-    tls_dir: str = "var/buildbot/tls"
-    worker_port: int = 9989
-    worker_host: str = "127.0.0.1"
-    secrets_file: str = "var/buildbot/secrets.toml"
-    repo_url: str = "http://127.0.0.1:8080"  # the staging repository as workers reach it
-    packaging: str = "packaging"    # the master's checkout: which releases and services there are
-    # Where workers check the packaging out from, per build (a URL they reach): by default the git
-    # repository the master's checkout is in, on its current branch.
-    packaging_repo: str = ""
-    packaging_branch: str = ""
-    venvdeb: tuple[str, ...] = ("venvdeb",)  # the command on the workers (and the master)
-    smoke: bool = True
-    piuparts: bool = True  # smoke's piuparts test (false: quicker, for a farm that tries changes out)
-    nightly_hour: int | None = None
-    poll_interval: int = 300
-    tree_stable_timer: int = 120
-    repo_dir: str = "var/repo"
-    gnupghome: str = "var/gnupg"
-    state_dir: str = "var/state"
-    cache_dir: str = "~/.cache/venvdeb"
-    upload_dir: str = "var/buildbot/uploads"
+    workers: tuple[str, ...] = setting(("local",), "The workers' names (each needs a password in the secrets file).")
+    db_url: str = setting("sqlite:///state.sqlite", "Buildbot's database (a PostgreSQL URL for a farm; sqlite is "
+                                                    "relative to the master's basedir).")
+    www_port: int = setting(8010, "The web UI's port.")
+    www_host: str = setting("127.0.0.1", "The address the web UI binds to.")
+    www_tls: bool = setting(True, "HTTPS with tls_dir's certificate (self-signed, made at first start); false behind "
+                                  "a proxy that terminates TLS.")
+    tls_dir: str = setting("var/buildbot/tls", "Where the web UI's certificate and key are kept.")
+    worker_port: int = setting(9989, "The port workers connect to.")
+    worker_host: str = setting("127.0.0.1", "The address the worker port binds to.")
+    secrets_file: str = setting("var/buildbot/secrets.toml", "The web logins, admins and workers' passwords (mode "
+                                                             "0600, never committed).")
+    repo_url: str = setting("http://127.0.0.1:8080", "The staging repository as workers reach it (they fetch the "
+                                                     "wheelhouse from it).")
+    packaging: str = setting("packaging", "The master's checkout of the packaging: which releases and services "
+                                          "there are.")
+    packaging_repo: str = setting("", "Where workers check the packaging out from, per build (a URL they reach); "
+                                      "default: the git repository the master's checkout is in.")
+    packaging_branch: str = setting("", "The packaging branch builds follow; default: the master's checkout's.")
+    venvdeb: tuple[str, ...] = setting(("venvdeb",), "The venvdeb command on the workers and the master.")
+    smoke: bool = setting(True, "Whether service builds run the smoke gate.")
+    piuparts: bool = setting(True, "Whether smoke runs piuparts' test (false: quicker, for a farm that tries "
+                                   "changes out).")
+    nightly_hour: int | None = setting(None, "The hour (UTC) of the nightly rebuild and repository refresh; none "
+                                             "without it.")
+    poll_interval: int = setting(300, "Seconds between polls of git repositories and the package index.")
+    tree_stable_timer: int = setting(120, "Seconds a branch must be quiet before its change builds.")
+    repo_dir: str = setting("var/repo", "The reprepro repository.")
+    gnupghome: str = setting("var/gnupg", "The GnuPG home with the signing key.")
+    state_dir: str = setting("var/state", "The version ledgers.")
+    cache_dir: str = setting("~/.cache/venvdeb", "The content-addressed cache.")
+    upload_dir: str = setting("var/buildbot/uploads", "Where workers' packages are uploaded to the master.")
     releases: dict = field(default_factory=dict)  # release name -> {constraints_repo, ...}
 
     def path(self, value: str) -> Path:
@@ -156,7 +173,7 @@ def load(root: Path, environ: dict | None = None) -> Settings:
             for key, value in table.items():
                 if key not in RELEASE_KEYS:
                     raise VenvdebError(f"{path}: releases.{name}: unknown setting {key!r}")
-                table[key] = _coerce(key, value, RELEASE_KEYS[key], f"{path}: releases.{name}")
+                table[key] = _coerce(key, value, RELEASE_KEYS[key][0], f"{path}: releases.{name}")
         values["releases"] = releases
     for key, (var, kind) in ENVIRONMENT.items():
         if var in environ and environ[var] != "":

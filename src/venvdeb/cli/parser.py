@@ -21,6 +21,10 @@ def _commit(value: str) -> str:
     return value
 
 
+RELEASE_HELP = "a release: packaging/releases/<release>.toml"
+SERVICE_HELP = "one of the release's services: packaging/services/<service>.toml"
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="venvdeb",
@@ -52,7 +56,7 @@ def parser() -> argparse.ArgumentParser:
         "everything as <wheelhouse_package>_<version>_<arch>.deb. Every failing package is reported; "
         "nothing is written unless all succeed.",
     )
-    b.add_argument("release")
+    b.add_argument("release", help=RELEASE_HELP)
     _dist(b)
     b.add_argument("--all", dest="all_pins", action="store_true",
                    help="take every pin of the constraints that applies to the target, not just the services' closure")
@@ -67,7 +71,7 @@ def parser() -> argparse.ArgumentParser:
         description="Read the staging suite's InRelease (checked with gpgv against --keyring) and Packages "
         "index, download the wheelhouse .deb and verify its SHA256 from the index, into <out-dir>/<release>/.",
     )
-    wf.add_argument("release")
+    wf.add_argument("release", help=RELEASE_HELP)
     _dist(wf)
     wf.add_argument("--repo-url", required=True, help="the repository's base URL (venvdeb repo serve)")
     wf.add_argument("--keyring", type=Path, default=_default("VENVDEB_REPO_KEYRING", "venvdeb-archive-keyring.gpg"),
@@ -85,9 +89,9 @@ def parser() -> argparse.ArgumentParser:
                        description="Render the source tree of venv-<service> (debian/ from templates/, "
                        "requirements.txt pinned with hashes, the SBOM) against the installed wheelhouse, "
                        "with the changelog entry the next build would add. Nothing is built or recorded.")
-    r.add_argument("release")
+    r.add_argument("release", help=RELEASE_HELP)
     _dist(r)
-    r.add_argument("service")
+    r.add_argument("service", help=SERVICE_HELP)
     r.add_argument("-o", "--output", type=Path, required=True, help="the directory to render into (must not exist)")
     r.add_argument("--reason", default="Rebuild.", help="the changelog entry's reason")
     _dirs(r)
@@ -98,9 +102,9 @@ def parser() -> argparse.ArgumentParser:
                         description="Build venv-<service>_<version>_<arch>.deb with dh-virtualenv, installing "
                         "only from the release's wheelhouse (no index, hash-pinned). Each build adds a "
                         "changelog entry with its reason and what changed, and a new Debian revision.")
-    sb.add_argument("release")
+    sb.add_argument("release", help=RELEASE_HELP)
     _dist(sb)
-    sb.add_argument("service")
+    sb.add_argument("service", help=SERVICE_HELP)
     sb.add_argument("--reason", default="Rebuild.", help="why this build happens; recorded in debian/changelog")
     sb.add_argument("--install-build-deps", action="store_true",
                     help="apt-get install the host's build tools (dh-virtualenv, debhelper) if missing")
@@ -135,34 +139,34 @@ def parser() -> argparse.ArgumentParser:
     ri = rsub.add_parser("init", help="write conf/distributions for all releases, sign, export")
     ri.add_argument("--make-key", action="store_true", help="make a throwaway signing key if there is none (demo, tests)")
     rpub = rsub.add_parser("publish", help="include packages in a suite (idempotent; a changed version is refused)")
-    rpub.add_argument("suite")
+    rpub.add_argument("suite", help="a suite of the repository (e.g. bookworm-2026.2-staging)")
     rpub.add_argument("debs", nargs="+", type=Path)
     rpro = rsub.add_parser("promote", help="copy a package version from staging to production, if its gates passed")
-    rpro.add_argument("release")
+    rpro.add_argument("release", help=RELEASE_HELP)
     _dist(rpro)
-    rpro.add_argument("package")
-    rpro.add_argument("version")
+    rpro.add_argument("package", help="a Debian package name (e.g. venv-nova)")
+    rpro.add_argument("version", help="a version of that package")
     rf = rsub.add_parser("refresh", help="sign every suite again with a new Valid-Until (nightly)",
                          description="Export and sign every suite's Release again (reprepro export): today's "
                          "Date, and a Valid-Until 7 days on. Run it more often than that, or apt and "
                          "'wheelhouse fetch' refuse the suites as expired.")
     rl = rsub.add_parser("list", help="list a suite's packages")
-    rl.add_argument("suite")
+    rl.add_argument("suite", help="a suite of the repository (e.g. bookworm-2026.2-staging)")
     rs = rsub.add_parser("serve", help="serve the repository over HTTP on 127.0.0.1")
     rs.add_argument("--port", type=int, default=8080)
     rs.add_argument("--host", default="127.0.0.1")
     rr = rsub.add_parser("rollback", help="print the apt sources entry that makes an earlier version installable",
                          description="Print the apt sources entry of the suite's snapshot of that version; with "
                          "--restore, make it the suite's version again.")
-    rr.add_argument("suite")
-    rr.add_argument("package")
-    rr.add_argument("version")
+    rr.add_argument("suite", help="a suite of the repository (e.g. bookworm-2026.2-staging)")
+    rr.add_argument("package", help="a Debian package name (e.g. venv-nova)")
+    rr.add_argument("version", help="a version of that package")
     rr.add_argument("--restore", action="store_true",
                     help="make VERSION the suite's version again (reprepro restore from its snapshot)")
     rr.add_argument("--url", default="http://127.0.0.1:8080")
     rr.add_argument("--keyring", default="/etc/apt/keyrings/venvdeb.gpg")
     rso = rsub.add_parser("sources", help="print the apt sources entry of a release's suite, for operators")
-    rso.add_argument("release")
+    rso.add_argument("release", help=RELEASE_HELP)
     _dist(rso)
     rso.add_argument("--production", action="store_true", help="the production suite (default: staging)")
     rso.add_argument("--url", default="http://127.0.0.1:8080")
@@ -177,15 +181,15 @@ def parser() -> argparse.ArgumentParser:
                          description="The next version of PACKAGE at Debian upstream version UPSTREAM, above what "
                          "the release's suites have published and the ledger holds (built or in flight), "
                          "recorded as in flight under the ledger's lock: two builds never get one version.")
-    rv.add_argument("release")
-    rv.add_argument("package")
+    rv.add_argument("release", help=RELEASE_HELP)
+    rv.add_argument("package", help="a Debian package name (e.g. venv-nova)")
     rv.add_argument("--upstream", required=True, help="the upstream part of the version ('venvdeb build --plan' says it)")
     rb = rsub.add_parser("record-build", help="add a build's ledger entry to this ledger (a farm's master)",
                          description="Add the entry of PACKAGE VERSION from the ledger the build wrote (a worker's) "
                          "to the ledger in --state-dir: the next build's changelog continues from it.")
-    rb.add_argument("release")
-    rb.add_argument("package")
-    rb.add_argument("version")
+    rb.add_argument("release", help=RELEASE_HELP)
+    rb.add_argument("package", help="a Debian package name (e.g. venv-nova)")
+    rb.add_argument("version", help="a version of that package")
     rb.add_argument("--ledger", type=Path, required=True, help="the ledger file the build wrote")
     for action in (rv, rb):
         _dist(action)
@@ -201,9 +205,9 @@ def parser() -> argparse.ArgumentParser:
                         "tarball), point apt at the signed staging suite, install the package (upgrading from "
                         "staging's earlier version if any), run the service's commands, pip check, entry points, "
                         "build-path and systemd checks, then piuparts' install, upgrade and purge test.")
-    sm.add_argument("release")
+    sm.add_argument("release", help=RELEASE_HELP)
     _dist(sm)
-    sm.add_argument("service")
+    sm.add_argument("service", help=SERVICE_HELP)
     sm.add_argument("deb", type=Path, nargs="?", help="the candidate .deb (default: the latest built)")
     sm.add_argument("--from-staging", action="store_true",
                     help="install the package by name from the staging suite instead (what an operator does)")
@@ -218,11 +222,12 @@ def parser() -> argparse.ArgumentParser:
     pl = sub.add_parser("pipeline", help="wheelhouse, build, lint, smoke, then publish to staging",
                         description="Run every stage for the release's services; stop at the first failing gate; "
                         "publish to the staging suite only if every gate passed; print a summary table.")
-    pl.add_argument("release")
+    pl.add_argument("release", help=RELEASE_HELP)
     _dist(pl)
     pl.add_argument("services", nargs="*", help="services (default: all of the release's)")
     pl.add_argument("--reason", default="Pipeline build.", help="why; recorded in each package's changelog")
-    pl.add_argument("--install-build-deps", action="store_true")
+    pl.add_argument("--install-build-deps", action="store_true",
+                    help="apt-get install the release's build_depends and the build tools if missing (needs root)")
     _no_piuparts(pl)
     _dirs(pl)
     _repo_args(pl)
@@ -232,9 +237,11 @@ def parser() -> argparse.ArgumentParser:
     lk = sub.add_parser("lock", help="compile a release's pip-tools lock",
                         description="Write the release's requirements.in from its services and compile it "
                         "with pip-compile --generate-hashes, for the target interpreter.")
-    lk.add_argument("release")
+    lk.add_argument("release", help=RELEASE_HELP)
     lk.add_argument("--constraint", help="an upper-constraints file or URL to compile under")
-    lk.add_argument("--cache-dir", type=Path, default=_default("VENVDEB_CACHE", "~/.cache/venvdeb"))
+    lk.add_argument("--cache-dir", type=Path, default=_default("VENVDEB_CACHE", "~/.cache/venvdeb"),
+                    help="the content-addressed cache, where the build environments are (default: ~/.cache/venvdeb, "
+                    "or $VENVDEB_CACHE)")
     lk.set_defaults(func=commands.cmd_lock)
     return p
 

@@ -32,7 +32,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from .schema import SERVICE_NAME, Key, all_of, matches, non_empty, unique, validate
+from .schema import SERVICE_NAME, Key, all_of, get, matches, non_empty, unique, validate
 
 UNIT_NAME = r"[a-z0-9][a-z0-9-]*"
 # module:callable, as gunicorn and every WSGI server take it.
@@ -87,30 +87,36 @@ def file_names(value) -> str | None:
 
 
 WSGI_SCHEMA = {
-    "name": Key(str, required=True, check=matches(UNIT_NAME, "a systemd unit name")),
-    "application": Key(str, required=True, check=matches(APPLICATION, "module:callable (e.g. 'keystone.wsgi.api:application')")),
-    "description": Key(str, required=True, check=non_empty),
-    "port": Key(int, required=True, check=_port),
-    "bind": Key(str, check=non_empty),
-    "workers": Key(int, check=_workers),
-    "enable": Key(bool),
+    "name": Key(str, required=True, check=matches(UNIT_NAME, "a systemd unit name"),
+                doc="The unit's name (<name>.service) and its gunicorn settings' (<name>-gunicorn.conf.py)."),
+    "application": Key(str, required=True,
+                       check=matches(APPLICATION, "module:callable (e.g. 'keystone.wsgi.api:application')"),
+                       doc="The application, as module:callable."),
+    "description": Key(str, required=True, check=non_empty, doc="The unit's Description."),
+    "port": Key(int, required=True, check=_port, doc="The port it serves on; each of a release's applications "
+                                                     "has its own."),
+    "bind": Key(str, check=non_empty, default="0.0.0.0", doc="The address it binds to."),
+    "workers": Key(int, check=_workers, default=2, doc="gunicorn's worker processes."),
+    "enable": Key(bool, default=False, doc="Enabled and started on install."),
 }
 
 REQUEST_SCHEMA = {
-    "wsgi": Key(str, required=True),
-    "path": Key(str, required=True, check=_path),
-    "method": Key(str, check=_method),
-    "json": Key((str, dict), check=_json_text),
-    "headers": Key(dict),
-    "status": Key(int, required=True, check=_status),
-    "contains": Key(str, check=non_empty),
+    "wsgi": Key(str, required=True, doc="The [[wsgi]] application asked."),
+    "path": Key(str, required=True, check=_path, doc="The request's path."),
+    "method": Key(str, check=_method, default="GET", doc="The HTTP method."),
+    "json": Key((str, dict), check=_json_text, doc="A JSON body (a table, or its text)."),
+    "headers": Key(dict, default={}, doc="Request headers."),
+    "status": Key(int, required=True, check=_status, doc="The status it must give."),
+    "contains": Key(str, check=non_empty, doc="A text the body must hold."),
 }
 
 COMMAND_SCHEMA = {
-    "description": Key(str, required=True, check=non_empty),
-    "run": Key(str, required=True, check=non_empty),
-    "status": Key(int, check=_exit_status),
-    "contains": Key(str, check=non_empty),
+    "description": Key(str, required=True, check=non_empty, doc="What the check shows, as smoke reports it."),
+    "run": Key(str, required=True, check=non_empty,
+               doc="A shell command, run as the service's user (as nobody without one), with the URL of each "
+                   "application serving beside it in its environment."),
+    "status": Key(int, check=_exit_status, default=0, doc="The exit status it must give."),
+    "contains": Key(str, check=non_empty, doc="A text its output must hold."),
 }
 
 # A database server smoke runs in the chroot for services that need one (upstream supports no
@@ -123,15 +129,20 @@ def _database(value) -> str | None:
 
 
 SMOKE_SCHEMA = {
-    "config": Key(dict, check=file_names),
-    "database": Key(str, check=_database),
-    "setup": Key(list, items=str, check=non_empty),
-    "requests": Key(list, items=dict),
-    "commands": Key(list, items=dict),
-    # Services of the same release installed beside this one and brought up as their own smoke
-    # does, their WSGI applications serving while this one's commands run (each application's
-    # URL is in the commands' environment: KEYSTONE_API_URL for keystone-api).
-    "beside": Key(list, items=str, check=all_of(non_empty, unique, matches(SERVICE_NAME, "a service name"))),
+    "config": Key(dict, check=file_names, default={},
+                  doc="Files smoke writes in /etc/<service>/ first, as an operator would: {\"name\" = \"text\"}."),
+    "database": Key(str, check=_database, doc="A database server smoke starts first ('mariadb'), with a "
+                                              "database and a user named for the service."),
+    "setup": Key(list, items=str, check=non_empty, default=(),
+                 doc="Shell commands run as root after install, as the install guide has them."),
+    "requests": Key(list, items=dict, default=(), doc="HTTP requests to the service's applications "
+                                                      "([[smoke.requests]], below)."),
+    "commands": Key(list, items=dict, default=(), doc="Commands run as the service's user "
+                                                      "([[smoke.commands]], below)."),
+    "beside": Key(list, items=str, check=all_of(non_empty, unique, matches(SERVICE_NAME, "a service name")),
+                  default=(),
+                  doc="Services of the same release installed beside this one and brought up as their own smoke "
+                      "does, serving while its commands run (KEYSTONE_API_URL holds keystone-api's URL)."),
 }
 
 
@@ -222,8 +233,8 @@ def smoke_problems(smoke: dict, apps: list[dict]) -> list[str]:
 
 
 def wsgi_apps(data: list[dict]) -> tuple[WsgiApp, ...]:
-    return tuple(WsgiApp(a["name"], a["application"], a["description"], a["port"], a.get("bind", "0.0.0.0"),
-                         a.get("workers", 2), a.get("enable", False)) for a in data)
+    return tuple(WsgiApp(a["name"], a["application"], a["description"], a["port"], get(a, WSGI_SCHEMA, "bind"),
+                         get(a, WSGI_SCHEMA, "workers"), get(a, WSGI_SCHEMA, "enable")) for a in data)
 
 
 def functional_smoke(data: dict) -> FunctionalSmoke:
@@ -237,9 +248,9 @@ def functional_smoke(data: dict) -> FunctionalSmoke:
         setup=tuple(data.get("setup", ())),
         database=data.get("database"),
         beside=tuple(data.get("beside", ())),
-        requests=tuple(Request(r["wsgi"], r["path"], r["status"], r.get("method", "GET"), body(r.get("json")),
+        requests=tuple(Request(r["wsgi"], r["path"], r["status"], get(r, REQUEST_SCHEMA, "method"), body(r.get("json")),
                                tuple(sorted((r.get("headers") or {}).items())), r.get("contains"))
                        for r in data.get("requests", ())),
-        commands=tuple(Command(c["description"], c["run"], c.get("status", 0), c.get("contains"))
+        commands=tuple(Command(c["description"], c["run"], get(c, COMMAND_SCHEMA, "status"), c.get("contains"))
                        for c in data.get("commands", ())),
     )

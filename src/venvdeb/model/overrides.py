@@ -28,6 +28,7 @@ from packaging.version import InvalidVersion, Version
 
 from ..errors import VenvdebError
 from .constraints import Constraints, Pin
+from .schema import Key, validate
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,31 @@ class Override:
         return f"{self.name} {self.version}: {self.reason}"
 
 
+def _one_line(value: str) -> str | None:
+    if not value.strip():
+        return "must not be empty: say why the release departs from its constraints"
+    return "one line of text, without control characters" if any(ord(c) < 32 for c in value) else None
+
+
+def _version(value: str) -> str | None:
+    try:
+        Version(value)
+    except InvalidVersion:
+        return f"{value!r} is not a Python version"
+    return None
+
+
+# One [constraints.overrides.<package>] table.
+OVERRIDE_SCHEMA = {
+    "version": Key(str, required=True, check=_version,
+                   doc="The exact version the release pins instead; the index must have it."),
+    "reason": Key(str, required=True, check=_one_line,
+                  doc="Why the release departs from its constraints (e.g. 'released after the constraints "
+                      "were taken', or a security advisory): shown in the wheelhouse's changelog and manifest "
+                      "and on the release page."),
+}
+
+
 def problems(table: dict) -> list[str]:
     """What is wrong with a release's ``constraints.overrides`` table, key by key."""
     found = []
@@ -56,21 +82,7 @@ def problems(table: dict) -> list[str]:
         if not isinstance(entry, dict):
             found.append(f"key '{key}': expected a table (version = \"...\", reason = \"...\")")
             continue
-        for unknown in sorted(set(entry) - {"version", "reason"}):
-            found.append(f"key '{key}.{unknown}': unknown key (known keys: reason, version)")
-        version, reason = entry.get("version"), entry.get("reason")
-        if not isinstance(version, str):
-            found.append(f"key '{key}.version': required: the exact version the release pins instead")
-        else:
-            try:
-                Version(version)
-            except InvalidVersion:
-                found.append(f"key '{key}.version': {version!r} is not a Python version")
-        if not isinstance(reason, str) or not reason.strip():
-            found.append(f"key '{key}.reason': required: say why the release departs from its constraints "
-                         "(e.g. 'released after the constraints were taken', or the security advisory)")
-        elif any(ord(c) < 32 for c in reason):
-            found.append(f"key '{key}.reason': one line of text, without control characters")
+        found.extend(validate(entry, OVERRIDE_SCHEMA, prefix=f"{key}."))
         if canonicalize_name(name) in seen:
             found.append(f"key '{key}': the same package as 'constraints.overrides.{seen[canonicalize_name(name)]}'")
         seen[canonicalize_name(name)] = name

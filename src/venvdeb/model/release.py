@@ -19,7 +19,7 @@ from pathlib import Path
 from ..errors import ModelError
 from . import overrides as constraint_overrides
 from .overrides import Override
-from .schema import (DEBIAN_PACKAGE, PYPI_NAME, SERVICE_NAME, SUITE, Key, all_of, load_toml, matches,
+from .schema import (DEBIAN_PACKAGE, PYPI_NAME, SERVICE_NAME, SUITE, Key, all_of, get, load_toml, matches,
                      non_empty, unique, validate)
 from .service import Service, _version, load_service
 from .versions import DEBIAN_RELEASES
@@ -54,46 +54,67 @@ def _service_names(value) -> str | None:
 
 # What a release may say of one of its services: its version, and its source where it differs.
 RELEASE_SERVICE_SCHEMA = {
-    "version": Key(str, check=_version),
-    "pypi": Key(str, check=matches(PYPI_NAME, "a PyPI project name")),
-    "git": Key(str),
-    "branch": Key(str, check=non_empty),
+    "version": Key(str, check=_version, doc="The service's version in this release: a pin ('33.0.2'), or a stable "
+                   "series ('33.0.*') whose newest final point release on the index is built."),
+    "pypi": Key(str, check=matches(PYPI_NAME, "a PyPI project name"),
+                doc="The PyPI project, where it differs from the service file's."),
+    "git": Key(str, doc="A git repository to build the service from instead (a URL, or a path from the packaging "
+                        "root); replaces the service file's PyPI source."),
+    "branch": Key(str, check=non_empty, doc="The git branch this release builds (with git)."),
+}
+
+CONSTRAINTS_SCHEMA = {
+    "kind": Key(str, required=True, check=matches(r"upper-constraints|lock", "'upper-constraints' or 'lock'"),
+                doc="'upper-constraints': an upstream file of exact pins; 'lock': a pip-tools lock with hashes, "
+                    "compiled here by 'venvdeb lock'."),
+    "path": Key(str, doc="The file, relative to the packaging root (give path or url)."),
+    "url": Key(str, check=_https_url, doc="An https URL of an upper-constraints file (give path or url)."),
+    "sha256": Key(str, check=matches(r"[0-9a-f]{64}", "a hex sha256"),
+                  doc="The URL's expected sha256: the file is then taken from the cache with no network."),
+    "requirements_in": Key(str, doc="A lock's pip-tools input, written by 'venvdeb lock' from the services "
+                                    "(required with kind = 'lock')."),
+    "overrides": Key(dict, default={}, doc="Single pins the release moves, one table per package: "
+                                           "[constraints.overrides.<package>] (below)."),
 }
 
 RELEASE_SCHEMA = {
-    "name": Key(str, required=True, check=matches(r"[A-Za-z0-9][A-Za-z0-9._-]*", "a release name")),
-    # The Debian releases it targets; `distribution` names a single one.
-    "distributions": Key(list, items=str, check=lambda v: all_of(non_empty, unique)(v) or _known_distributions(v)),
-    "distribution": Key(str, check=lambda v: _known_distributions([v])),
-    "python": Key(str, check=matches(r"/.+", "an absolute path")),
-    # A list of service names (each service file pins its version), or a table naming each
-    # service's version, and its source where it differs, for this release.
-    "services": Key((list, dict), required=True, check=_service_names),
-    "wheelhouse_package": Key(str, required=True, check=matches(DEBIAN_PACKAGE, "a Debian package name")),
-    "maintainer": Key(str, check=matches(r".+ <[^<>@\s]+@[^<>\s]+>", "'Name <email>'")),
-    "build_depends": Key(list, items=str, check=all_of(unique, matches(DEBIAN_PACKAGE, "a Debian package name"))),
-    "index_url": Key(str, check=_https_url),
+    "name": Key(str, required=True, check=matches(r"[A-Za-z0-9][A-Za-z0-9._-]*", "a release name"),
+                doc="The release's name, as the file is named (releases/<name>.toml)."),
+    "distributions": Key(list, items=str,
+                         check=lambda v: all_of(non_empty, unique)(v) or _known_distributions(v),
+                         doc="The Debian releases it is built for, by codename (bookworm, trixie); each is a "
+                             "point of the matrix with its own wheelhouse, packages and suites."),
+    "distribution": Key(str, check=lambda v: _known_distributions([v]),
+                        doc="A single distribution, instead of 'distributions'."),
+    "python": Key(str, check=matches(r"/.+", "an absolute path"), default="/usr/bin/python3",
+                  doc="The target interpreter, in each distribution."),
+    "services": Key((list, dict), required=True, check=_service_names,
+                    doc="A table per service ([services.<name>], below) naming its version in this release; "
+                        "or a list of names, each service file pinning its own."),
+    "wheelhouse_package": Key(str, required=True, check=matches(DEBIAN_PACKAGE, "a Debian package name"),
+                              doc="The Debian name of the release's wheelhouse package."),
+    "maintainer": Key(str, check=matches(r".+ <[^<>@\s]+@[^<>\s]+>", "'Name <email>'"),
+                      default="venvdeb release engineering <release@venvdeb.invalid>",
+                      doc="The Maintainer of every package of the release."),
+    "build_depends": Key(list, items=str, check=all_of(unique, matches(DEBIAN_PACKAGE, "a Debian package name")),
+                         default=(), doc="Debian packages the closure's sdists need to build."),
+    "index_url": Key(str, check=_https_url, default="https://pypi.org/simple",
+                     doc="The package index (PEP 691 simple API)."),
     "lint_fail_on": Key(list, items=str, check=all_of(non_empty, unique, matches(
-        r"error|warning|info|pedantic|experimental", "a lintian severity"))),
-    "constraints": Key(
-        dict, required=True,
-        table={
-            "kind": Key(str, required=True, check=matches(r"upper-constraints|lock", "'upper-constraints' or 'lock'")),
-            "path": Key(str),
-            "url": Key(str, check=_https_url),
-            "sha256": Key(str, check=matches(r"[0-9a-f]{64}", "a hex sha256")),
-            "requirements_in": Key(str),
-            # Single pins the release moves, each with its reason (overrides.py).
-            "overrides": Key(dict),
-        },
-    ),
+        r"error|warning|info|pedantic|experimental", "a lintian severity")), default=("error", "warning"),
+                        doc="The lintian severities that fail the lint gate."),
+    "constraints": Key(dict, required=True, table=CONSTRAINTS_SCHEMA,
+                       doc="Where the release's pins come from ([constraints], below)."),
     "suites": Key(
         dict, required=True,
         table={
-            "staging": Key(str, required=True, check=_suite_template),
-            "production": Key(str, required=True, check=_suite_template),
+            "staging": Key(str, required=True, check=_suite_template,
+                           doc="The suite every gated build is published to, with {distribution}."),
+            "production": Key(str, required=True, check=_suite_template,
+                              doc="The suite operators install from, with {distribution}: promotion copies "
+                                  "into it."),
         },
-    ),
+        doc="The repository's suites of each point ([suites], below)."),
 }
 
 @dataclass(frozen=True)
@@ -209,25 +230,25 @@ def load_release(root: Path, name: str) -> Release:
     release = Release(
         name=data["name"],
         distribution=distributions[0],
-        python=data.get("python", "/usr/bin/python3"),
+        python=get(data, RELEASE_SCHEMA, "python"),
         services=services,
         wheelhouse_package=data["wheelhouse_package"],
-        maintainer=data.get("maintainer", "venvdeb release engineering <release@venvdeb.invalid>"),
-        build_depends=tuple(data.get("build_depends", ())),
-        index_url=data.get("index_url", "https://pypi.org/simple").rstrip("/"),
+        maintainer=get(data, RELEASE_SCHEMA, "maintainer"),
+        build_depends=tuple(get(data, RELEASE_SCHEMA, "build_depends")),
+        index_url=get(data, RELEASE_SCHEMA, "index_url").rstrip("/"),
         constraints=ConstraintsSource(
             kind=c["kind"],
             path=(root / c["path"]) if "path" in c else None,
             url=c.get("url"),
             sha256=c.get("sha256"),
             requirements_in=(root / c["requirements_in"]) if "requirements_in" in c else None,
-            overrides=constraint_overrides.from_table(c.get("overrides", {})),
+            overrides=constraint_overrides.from_table(get(c, CONSTRAINTS_SCHEMA, "overrides")),
         ),
         staging_suite=data["suites"]["staging"],
         production_suite=data["suites"]["production"],
         path=path,
         root=root,
-        lint_fail_on=tuple(data.get("lint_fail_on", ("error", "warning"))),
+        lint_fail_on=tuple(get(data, RELEASE_SCHEMA, "lint_fail_on")),
         distributions=distributions,
         suite_templates=templates,
         distribution_key="distributions" if "distributions" in data else "distribution",
@@ -281,7 +302,7 @@ def _release_consistency(root: Path, data: dict, name: str) -> list[str]:
             problems.append("key 'constraints.requirements_in': required for a lock (the pip-tools input it was compiled from)")
     elif "requirements_in" in c:
         problems.append("key 'constraints.requirements_in': only for kind = 'lock'")
-    problems.extend(constraint_overrides.problems(c.get("overrides", {})))
+    problems.extend(constraint_overrides.problems(get(c, CONSTRAINTS_SCHEMA, "overrides")))
     if ("distribution" in data) == ("distributions" in data):
         problems.append("key 'distributions': give the release's distributions (or one 'distribution'), not both")
     elif len(data.get("distributions", ())) > 1:

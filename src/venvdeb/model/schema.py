@@ -24,6 +24,11 @@ SUITE = r"[A-Za-z0-9][A-Za-z0-9._-]*"
 PYPI_NAME = r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?"
 
 
+# A key without a default: absent means "not given" (a required key, or one whose absence the
+# loader gives a meaning of its own, said in its doc).
+NO_DEFAULT = object()
+
+
 @dataclass(frozen=True)
 class Key:
     type: type | tuple[type, ...]
@@ -31,6 +36,13 @@ class Key:
     check: Check | None = None
     items: type | None = None  # element type of a list
     table: dict[str, "Key"] | None = None  # schema of a sub-table
+    doc: str = ""  # what the key means, for the reference (docs/reference.md is generated from it)
+    default: Any = NO_DEFAULT  # what the loader takes when the key is absent
+
+
+def get(data: dict, schema: dict[str, Key], key: str):
+    """``data[key]``, or the schema's default for it: the one place a default is written."""
+    return data.get(key, schema[key].default)
 
 
 _TYPE_NAMES = {str: "a string", int: "an integer", bool: "a boolean", list: "a list", dict: "a table"}

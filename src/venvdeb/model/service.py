@@ -15,7 +15,8 @@ from packaging.version import InvalidVersion, Version
 
 from ..errors import ModelError
 from .apis import FunctionalSmoke, WsgiApp, file_names, functional_smoke, smoke_problems, wsgi_apps, wsgi_problems
-from .schema import DEBIAN_PACKAGE, PYPI_NAME, SERVICE_NAME, Key, all_of, load_toml, matches, non_empty, unique, validate
+from .schema import (DEBIAN_PACKAGE, PYPI_NAME, SERVICE_NAME, Key, all_of, get, load_toml, matches, non_empty, unique,
+                     validate)
 
 
 def _requirement_list(value) -> str | None:
@@ -59,65 +60,87 @@ def _one_line(value) -> str | None:
 
 
 SERVICE_SCHEMA = {
-    "name": Key(str, required=True, check=matches(SERVICE_NAME, "a service name")),
-    "summary": Key(str, required=True, check=non_empty),
+    "name": Key(str, required=True, check=matches(SERVICE_NAME, "a service name"),
+                doc="The service's name, as the file is named (services/<name>.toml); its package is venv-<name>."),
+    "summary": Key(str, required=True, check=non_empty, doc="The package's synopsis (lintian's rules apply)."),
     "source": Key(
         dict, required=True,
         table={
-            "pypi": Key(str, check=matches(PYPI_NAME, "a PyPI project name")),
-            "version": Key(str, check=_version),
-            "git": Key(str),
-            "branch": Key(str, check=non_empty),
-            "extras": Key(list, items=str, check=unique),
+            "pypi": Key(str, check=matches(PYPI_NAME, "a PyPI project name"), doc="The PyPI project."),
+            "version": Key(str, check=_version, doc="Its version, where no release names it: a pin or a series."),
+            "git": Key(str, doc="A git repository (a URL, or a path from the packaging root: '..' is the packaging's "
+                                "own repository), instead of PyPI."),
+            "branch": Key(str, check=non_empty, doc="The git branch, where no release names it."),
+            "extras": Key(list, items=str, check=unique, default=(), doc="Extras of the project to install."),
         },
-    ),
-    "requirements": Key(list, items=str, check=_requirement_list),
-    "console_scripts": Key(list, required=True, items=str, check=all_of(unique, matches(r"[A-Za-z0-9][A-Za-z0-9._-]*", "a command name"))),
-    "smoke_commands": Key(list, required=True, items=str, check=non_empty),
-    "depends": Key(list, items=str, check=_relations),
-    "user": Key(str, check=matches(r"[a-z_][a-z0-9_-]{0,31}", "a system user name")),
-    # false for a command an operator runs as themselves (openstack): no system user, and no
-    # /etc, /var/lib or /var/log of the package's own.
-    "system_user": Key(bool),
-    "daemons": Key(list, items=dict),
-    "wsgi": Key(list, items=dict),
-    "smoke": Key(dict),
-    "lintian_overrides": Key(list, items=dict),
+        doc="Where the service comes from ([source], below); a release may say otherwise."),
+    "requirements": Key(list, items=str, check=_requirement_list, default=(),
+                        doc="Python requirements the venv needs beyond the project's own (database drivers, "
+                            "what upstream imports but does not require)."),
+    "console_scripts": Key(list, required=True, items=str,
+                           check=all_of(unique, matches(r"[A-Za-z0-9][A-Za-z0-9._-]*", "a command name")),
+                           doc="The venv's commands linked into /usr/bin."),
+    "smoke_commands": Key(list, required=True, items=str, check=non_empty,
+                          doc="Commands smoke runs once the package is installed (each must exit 0)."),
+    "depends": Key(list, items=str, check=_relations, default=(),
+                   doc="Debian packages the service needs on a host (Depends), as relations."),
+    "user": Key(str, check=matches(r"[a-z_][a-z0-9_-]{0,31}", "a system user name"),
+                doc="The system user the service runs as (default: the service's name)."),
+    "system_user": Key(bool, default=True,
+                       doc="false for a command an operator runs as themselves (openstack): no system user, "
+                           "and no /etc, /var/lib or /var/log of the package's own."),
+    "daemons": Key(list, items=dict, default=(), doc="Its daemons, a systemd unit each ([[daemons]], below)."),
+    "wsgi": Key(list, items=dict, default=(),
+                doc="Its WSGI applications, each served by gunicorn from the venv under a unit ([[wsgi]], below)."),
+    "smoke": Key(dict, default={}, doc="What smoke brings up and checks ([smoke], below)."),
+    "lintian_overrides": Key(list, items=dict, default=(),
+                             doc="What upstream ships that lintian flags, each with its reason "
+                                 "([[lintian_overrides]], below)."),
     "helpers": Key(
         dict,
         table={
-            "rootwrap": Key(str, check=matches(r"[A-Za-z0-9][A-Za-z0-9._-]*", "a console script's name")),
-            "privsep": Key(bool),
+            "rootwrap": Key(str, check=matches(r"[A-Za-z0-9][A-Za-z0-9._-]*", "a console script's name"),
+                            doc="The service's rootwrap console script, run through sudo with "
+                                "/etc/<service>/rootwrap.conf."),
+            "privsep": Key(bool, default=False, doc="Whether the service user runs oslo.privsep's privsep-helper "
+                                                    "through sudo."),
         },
-    ),
-    # Files of the operator's, installed in /etc/<service>/ as conffiles: {name = "text"}.
-    "etc": Key(dict, check=file_names),
-    # Shell commands debian/rules runs in the built venv, before it is checked and packaged.
-    "build": Key(dict, table={"commands": Key(list, required=True, items=str, check=all_of(non_empty, _one_line))}),
+        doc="Privileged helpers the service user runs through sudo (/etc/sudoers.d/<service>)."),
+    "etc": Key(dict, check=file_names, default={},
+               doc="Files of the operator's, installed in /etc/<service>/ as conffiles: {\"path\" = \"text\"}."),
+    "build": Key(dict, table={"commands": Key(list, required=True, items=str, check=all_of(non_empty, _one_line),
+                                              doc="Shell lines run in the venv's directory, with VENV, SITE and ETC "
+                                                  "set and the venv's bin/ first on PATH.")},
+                 doc="What debian/rules runs in the built venv before it is checked and packaged (horizon "
+                     "collects and compresses its static files)."),
     "config_sample": Key(
         dict,
         table={
-            "output": Key(str, required=True, check=matches(r"[A-Za-z0-9][A-Za-z0-9._-]*", "a file name")),
-            "namespaces": Key(list, required=True, items=str, check=non_empty),
+            "output": Key(str, required=True, check=matches(r"[A-Za-z0-9][A-Za-z0-9._-]*", "a file name"),
+                          doc="The sample's file name (installed as <output>.sample)."),
+            "namespaces": Key(list, required=True, items=str, check=non_empty,
+                              doc="oslo-config-generator's namespaces."),
         },
-    ),
+        doc="The configuration sample generated at build time, in /usr/share/doc/venv-<service>/examples/."),
 }
 
 # What upstream ships and the operator cannot change, that lintian flags: each override says why.
 OVERRIDE_SCHEMA = {
-    "tag": Key(str, required=True, check=matches(r"[a-z0-9][a-z0-9-]+", "a lintian tag")),
-    "context": Key(str, check=non_empty),
-    "reason": Key(str, required=True, check=non_empty),
+    "tag": Key(str, required=True, check=matches(r"[a-z0-9][a-z0-9-]+", "a lintian tag"), doc="The lintian tag."),
+    "context": Key(str, check=non_empty, doc="lintian's context pattern (e.g. '[usr/lib/venvs/x/*]')."),
+    "reason": Key(str, required=True, check=non_empty, doc="Why: written above the override."),
 }
 
 # The WSGI server, from the release's wheelhouse, pinned by its constraints like everything else.
 WSGI_SERVER = "gunicorn"
 
 DAEMON_SCHEMA = {
-    "name": Key(str, required=True, check=matches(r"[a-z0-9][a-z0-9-]*", "a systemd unit name")),
-    "command": Key(str, required=True, check=non_empty),
-    "description": Key(str, required=True, check=non_empty),
-    "enable": Key(bool),
+    "name": Key(str, required=True, check=matches(r"[a-z0-9][a-z0-9-]*", "a systemd unit name"),
+                doc="The unit's name (<name>.service)."),
+    "command": Key(str, required=True, check=non_empty,
+                   doc="A console script of the service, with its arguments: the unit's ExecStart."),
+    "description": Key(str, required=True, check=non_empty, doc="The unit's Description."),
+    "enable": Key(bool, default=False, doc="Enabled and started on install."),
 }
 
 
@@ -243,23 +266,24 @@ def load_service(root: Path, name: str, release: tuple[Path, dict] | None = None
         source=Source(
             pypi=src.get("pypi"), version=src.get("version"), git=git_location(src.get("git"), root),
             written=src.get("git"),
-            branch=src.get("branch"), extras=tuple(src.get("extras", ())),
+            branch=src.get("branch"), extras=tuple(get(src, SERVICE_SCHEMA["source"].table, "extras")),
         ),
-        requirements=tuple(data.get("requirements", ())),
+        requirements=tuple(get(data, SERVICE_SCHEMA, "requirements")),
         console_scripts=tuple(data["console_scripts"]),
         smoke_commands=tuple(data["smoke_commands"]),
         path=path,
-        depends=tuple(data.get("depends", ())),
-        user=data.get("user", data["name"]) if data.get("system_user", True) else "",
-        system_user=data.get("system_user", True),
-        daemons=tuple(Daemon(d["name"], d["command"], d["description"], d.get("enable", False))
-                      for d in data.get("daemons", ())),
+        depends=tuple(get(data, SERVICE_SCHEMA, "depends")),
+        user=data.get("user", data["name"]) if get(data, SERVICE_SCHEMA, "system_user") else "",
+        system_user=get(data, SERVICE_SCHEMA, "system_user"),
+        daemons=tuple(Daemon(d["name"], d["command"], d["description"], get(d, DAEMON_SCHEMA, "enable"))
+                      for d in get(data, SERVICE_SCHEMA, "daemons")),
         config_sample=ConfigSample(sample["output"], tuple(sample["namespaces"])) if sample else None,
         wsgi=wsgi_apps(data.get("wsgi", [])),
         smoke=functional_smoke(data.get("smoke", {})),
         lintian_overrides=tuple(LintianOverride(o["tag"], o["reason"], o.get("context", ""))
                                 for o in data.get("lintian_overrides", ())),
-        helpers=Helpers(helpers.get("rootwrap"), helpers.get("privsep", False)) if helpers else None,
+        helpers=Helpers(helpers.get("rootwrap"), get(helpers, SERVICE_SCHEMA["helpers"].table, "privsep"))
+        if helpers else None,
         etc=tuple(sorted(data.get("etc", {}).items())),
         build_commands=tuple(data.get("build", {}).get("commands", ())),
     )
