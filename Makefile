@@ -58,7 +58,7 @@ demo: setup
 
 # A Buildbot master and one local worker on 127.0.0.1 (sqlite), and the repository's HTTP server the
 # workers fetch the wheelhouse from. The first run prints the admin password once (kept in the
-# secrets file under var/, which git ignores). Settings: README.md, "Buildbot".
+# secrets file under var/, which git ignores). Settings: docs/farm.md, and every one in docs/reference.md.
 WORKERS ?= 1
 master: setup
 	$(BIN)/python -m venvdeb.buildbot.local start --workers $(WORKERS)

@@ -1,4 +1,4 @@
-"""The master on a real PostgreSQL server, as the README's production setting has it: Debian's
+"""The master on a real PostgreSQL server, as docs/farm.md's production setting has it: Debian's
 postgresql, a cluster of its own on 127.0.0.1, and Buildbot's tables made and used there."""
 
 from __future__ import annotations

@@ -58,7 +58,7 @@ def test_package_is_lintian_clean(built, service):
 
 
 def test_keystone_from_its_package_serves_its_api_and_issues_a_token(built, tmp_path, cache_dir):
-    """What the README's operator does, in a clean chroot: install venv-keystone with apt, write
+    """What docs/operator.md's operator does, in a clean chroot: install venv-keystone with apt, write
     keystone.conf, db_sync, fernet and credential keys, bootstrap, start keystone-api.service's
     command as the keystone user, then GET /v3 (200) and POST /v3/auth/tokens (201)."""
     proc = in_a_new_repository(PROJECT / "packaging", tmp_path, cache_dir,

@@ -1,6 +1,6 @@
 """venvdeb packages itself: the default packaging's release 'tools', whose service 'venvdeb' is
 built from this repository (its branch main), through lintian, smoke and piuparts to a signed staging suite:
-the package a worker machine installs with apt (README, "Adding a worker machine")."""
+the package a worker machine installs with apt (docs/farm.md, "Adding a worker machine")."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The web UI's TLS certificate: self-signed, made the first time the master's configuration is
 loaded (make master), for the address it listens on. Operators with a certificate of their own
-put it (and its key) in the same two files; a reverse proxy is the other way (README)."""
+put it (and its key) in the same two files; a reverse proxy is the other way (docs/farm.md)."""
 
 from __future__ import annotations
 
