@@ -26,10 +26,12 @@ system:
 venv: $(BIN)/venvdeb
 # Every dependency, test ones included, from requirements.txt: pinned, with hashes (make lock).
 # The lock is the whole closure, so nothing else is resolved (--no-deps); pip check proves it whole.
+# venvdeb itself with -qq: setuptools cautions every editable install whose packages map directories
+# outside src/ (templates/, wheelhouse-builder/); an error is still shown.
 $(BIN)/venvdeb: pyproject.toml requirements.txt
 	/usr/bin/python3 -m venv $(VENV)
 	PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= $(BIN)/pip install -q --require-hashes --no-deps -r requirements.txt
-	PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= $(BIN)/pip install -q --no-deps --no-build-isolation -e .
+	PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= $(BIN)/pip install -qq --no-deps --no-build-isolation -e .
 	$(BIN)/pip check
 	touch $@
 

@@ -84,9 +84,14 @@ def test_pyproject_lists_every_package_and_the_data_directories():
     config = tomllib.loads((PROJECT / "pyproject.toml").read_text())["tool"]["setuptools"]
     on_disk = {".".join(p.parent.relative_to(SRC.parent).parts) for p in SRC.rglob("__init__.py")}
     data = {"venvdeb.templates": "templates", "venvdeb.wheelhouse-builder": "wheelhouse-builder"}
-    assert set(config["packages"]) == on_disk | set(data)
+    # Every directory of the data trees is declared (setuptools warns of one it finds undeclared).
+    data_dirs = {".".join([package, *d.relative_to(PROJECT / directory).parts])
+                 for package, directory in data.items() for d in [PROJECT / directory, *(PROJECT / directory).rglob("*")]
+                 if d.is_dir()}
+    assert set(config["packages"]) == on_disk | data_dirs
     for package, directory in data.items():
         assert config["package-dir"][package] == directory and (PROJECT / directory).is_dir()
+        assert config["package-data"][package] == ["*"]
 
 
 def test_venvdebs_own_service_asks_for_what_pyproject_says_venvdeb_needs():
