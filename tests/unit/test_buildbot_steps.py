@@ -212,16 +212,6 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
             "lintian passed: 0 error, 0 warning, 0 info; smoke failed: keystone-api: GET /v3 gives 200"))
         return self.run_step()
 
-    def test_smoke_failure_names_the_checks(self):
-        self.setup_step(steps.Smoke(release="r1", service="svc", deb="x.deb"))
-        self.expect_commands(
-            ExpectMasterShell(["venvdeb", "smoke", "r1", "svc", "x.deb", "--json"])
-            .stdout(out({"passed": False, "checks": [{"name": "pip check", "passed": True},
-                                                      {"name": "run: false", "passed": False}]}).encode())
-            .exit(1))
-        self.expect_outcome(result=FAILURE, state_string="smoke failed: run: false")
-        return self.run_step()
-
 
 @pytest.mark.parametrize("make", [
     lambda: steps.ServiceBuild(release="r", service="s"),            # no reason

@@ -641,30 +641,3 @@ class RepoRefresh(VenvdebMasterStep):
 
         until = sorted(set((data.get("valid_until") or {}).values()), key=parsedate_to_datetime)
         return f"{len(data.get('valid_until') or {})} suites valid until {until[0] if until else '?'}"
-
-
-class Smoke(VenvdebMasterStep):
-    """``venvdeb smoke <release> <service> <deb>`` on the master, where the repository is."""
-
-    name = "smoke"
-    subcommand = ("smoke",)
-    renderables = ("release", "service", "deb", "packaging")
-
-    def __init__(self, release=None, service=None, deb=None, **kwargs):
-        _require(self, release=release, service=service, deb=deb)
-        self.release, self.service, self.deb = release, service, deb
-        super().__init__(**kwargs)
-
-    def arguments(self):
-        return [self.release, self.service, self.deb]
-
-    def failure_text(self, data):
-        failed = [c.get("name") for c in (data or {}).get("checks") or () if not c.get("passed")]
-        if failed:
-            return f"smoke failed: {', '.join(failed)}"
-        return super().failure_text(data)
-
-    def record(self, data):
-        checks = data.get("checks") or []
-        self.setProperty("smoke_checks", len(checks), self.name)
-        return f"smoke passed: {len(checks)} checks"

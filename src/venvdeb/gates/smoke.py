@@ -317,7 +317,3 @@ def _inverted(proc):
     """grep finds nothing (1): the check passes; it finds something (0): it fails, listing it."""
     proc.returncode = {0: 1, 1: 0}.get(proc.returncode, proc.returncode)
     return proc
-
-
-def gate_record(result: SmokeResult) -> dict:
-    return json.loads(json.dumps(result.as_dict()))

@@ -39,10 +39,6 @@ DEBIAN_RELEASES = {"bullseye": 11, "bookworm": 12, "trixie": 13, "forky": 14, "d
 DEBIAN_PYTHON = {"bullseye": "3.9", "bookworm": "3.11", "trixie": "3.13"}
 
 
-def debian_number(distribution: str) -> int:
-    return DEBIAN_RELEASES[distribution]
-
-
 def revision(number: int, build: int) -> str:
     """The Debian revision of a service package's ``build``-th build for Debian ``number``.
 
