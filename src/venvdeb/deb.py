@@ -18,7 +18,7 @@ from debian.changelog import Changelog
 from debian.deb822 import Deb822
 
 from .environment import Environment
-from .errors import VenvdebError
+from .errors import Rejected, ToolError, VenvdebError
 
 APT_VARIABLES = {"DEBIAN_FRONTEND": "noninteractive"}
 
@@ -69,7 +69,7 @@ def ensure_installed(environment: Environment, packages: list[str], install: boo
     log(f"installing build-dependencies: {' '.join(absent)}")
     result = environment.run(install_argv(absent), setenv=APT_VARIABLES)
     if result.returncode != 0:
-        raise VenvdebError(
+        raise ToolError(
             f"{where}: apt-get could not install {', '.join(absent)}:\n{result.stderr[-1500:]}",
             hint="check the package names for this distribution, and run apt-get update",
         )
@@ -157,7 +157,7 @@ def buildpackage(environment: Environment, tree: Path, log_file: Path, *, setenv
     log_file.write_text(result.stdout + result.stderr)
     if result.returncode != 0:
         tail = "\n".join((result.stdout + result.stderr).splitlines()[-25:])
-        raise VenvdebError(f"dpkg-buildpackage failed for {tree.name} (log: {log_file}):\n{tail}", hint=hint)
+        raise Rejected(f"dpkg-buildpackage failed for {tree.name} (log: {log_file}):\n{tail}", hint=hint)
     debs = sorted(p for p in tree.parent.glob("*.deb") if "-dbgsym_" not in p.name)
     if len(debs) != 1:
         raise VenvdebError(f"dpkg-buildpackage produced {[d.name for d in debs]}, expected one .deb (log: {log_file})")

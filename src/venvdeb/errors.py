@@ -1,12 +1,32 @@
-"""The error hierarchy. Every error says what is wrong, where, and what to do."""
+"""The error hierarchy. Every error says what is wrong, where, and what to do, and which of the
+command line's exit statuses it is:
+
+    0  ok
+    1  the artifact failed a gate or a check (Rejected): the package is bad
+    2  bad usage or bad input (VenvdebError, ModelError): what was given must change
+    3  a tool or the environment failed (ToolError, NetworkError): the machine, not the input
+
+so that Buildbot and scripts can tell "your package is bad" from "the tool is broken"."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The command line's exit statuses: (what it prints before the message, what it means).
+EXIT_STATUSES = {
+    0: ("", "ok"),
+    1: ("rejected", "the artifact failed a gate or a check: the package is bad (lint, smoke, its build, a "
+                    "promotion whose gates did not pass)"),
+    2: ("error", "bad usage or bad input: what was given (a file, a key, an argument, a pin) must change"),
+    3: ("tool failed", "a tool or the environment failed (the network, gpg, reprepro, apt, mmdebstrap, git): "
+                       "the machine, not the input; running it again may succeed"),
+}
+
 
 class VenvdebError(Exception):
-    """Base of every error venvdeb reports to a user (exit status 2)."""
+    """Base of every error venvdeb reports to a user: bad usage or bad input (exit status 2)."""
+
+    exit_status = 2
 
     def __init__(self, message: str, hint: str | None = None):
         super().__init__(message)
@@ -35,8 +55,29 @@ class ModelError(VenvdebError):
         return {"error": "ModelError", "file": self.path, "problems": self.problems}
 
 
-class NetworkError(VenvdebError):
+class ToolError(VenvdebError):
+    """A tool or the environment failed (gpg, reprepro, apt, mmdebstrap, git, a command in a
+    chroot): exit status 3."""
+
+    exit_status = 3
+
+
+class NetworkError(ToolError):
     """A download failed even after retries."""
+
+
+class Rejected(VenvdebError):
+    """The artifact failed a gate or a check (lint, smoke, a build of its content, a promotion
+    whose gates did not pass): exit status 1. ``result`` is the check's result, printed with --json."""
+
+    exit_status = 1
+
+    def __init__(self, message: str, result: dict | None = None, hint: str | None = None):
+        super().__init__(message, hint)
+        self.result = result
+
+    def as_dict(self) -> dict:
+        return self.result if self.result is not None else super().as_dict()
 
 
 class ProviderFailure(Exception):
@@ -71,6 +112,11 @@ class WheelhouseFailed(VenvdebError):
         super().__init__(
             f"wheelhouse failed: {len(self.failures)} package(s) could not be provided:\n{lines}"
         )
+
+    @property
+    def exit_status(self) -> int:
+        """3 when only downloads failed (the network), else 2: the pins or build_depends must change."""
+        return 3 if all(f.phase == "fetch" for f in self.failures) else 2
 
     def as_dict(self) -> dict:
         return {"error": "WheelhouseFailed", "failures": [vars(f) for f in self.failures]}

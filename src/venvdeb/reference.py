@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .buildbot import settings
 from .cli.parser import parser
+from .errors import EXIT_STATUSES
 from .model import apis, overrides, release, service
 from .model.schema import NO_DEFAULT, Key
 
@@ -142,7 +143,11 @@ def commands() -> list[str]:
     with plain_environment():
         top = parser()
     lines = ["## Commands", "", "Every command is `venvdeb [--packaging DIR] [--packaging-commit SHA] COMMAND ...`; "
-             "options given by an environment variable say so in their default.", ""]
+             "options given by an environment variable say so in their default.", "",
+             "Every command exits with one of these statuses (a failure's message starts with its word, "
+             "`venvdeb: rejected: ...`; with `--json`, stdout has the error, or the failed check's result):", "",
+             "| status | word | meaning |", "|---|---|---|",
+             *(f"| {status} | {word} | {meaning} |" for status, (word, meaning) in EXIT_STATUSES.items()), ""]
 
     def one(path: list[str], p: argparse.ArgumentParser) -> None:
         subs = _subcommands(p)

@@ -19,7 +19,7 @@ def test_constraint_conflicting_with_a_service_requirement(make_root, venvdeb, t
     # requests 2.32.4 requires urllib3>=1.21.1,<3: pin one below.
     root = make_root(TINY_UC.replace("urllib3===1.26.20", "urllib3===1.20"), {"svc": ("requests", "2.32.4")})
     code, error, err = venvdeb("wheelhouse", "build", "t1", root=root)
-    assert code == 1
+    assert code == 2
     [failure] = error["failures"]
     assert failure["package"] == "urllib3" and failure["phase"] == "conflict"
     assert "urllib3==1.20" in failure["reason"] and "requests 2.32.4 requires urllib3" in failure["reason"]
@@ -30,7 +30,7 @@ def test_constraint_conflicting_with_a_service_requirement(make_root, venvdeb, t
 def test_service_version_conflicting_with_the_constraints(make_root, venvdeb, tmp_path):
     root = make_root(TINY_UC, {"svc": ("requests", "2.32.3")})
     code, error, err = venvdeb("wheelhouse", "build", "t1", root=root)
-    assert code == 1
+    assert code == 2
     assert any(f["package"] == "requests" and "service svc" in f["reason"] for f in error["failures"])
     assert debs_under(tmp_path / "out") == []
 
@@ -38,7 +38,7 @@ def test_service_version_conflicting_with_the_constraints(make_root, venvdeb, tm
 def test_pin_that_does_not_exist(make_root, venvdeb, tmp_path):
     root = make_root(TINY_UC.replace("idna===3.10", "idna===3.999"), {"svc": ("requests", "2.32.4")})
     code, error, err = venvdeb("wheelhouse", "build", "t1", root=root)
-    assert code == 1
+    assert code == 2
     [failure] = error["failures"]
     assert failure["package"] == "idna" and "idna==3.999 does not exist" in failure["reason"]
     assert "idna" in err and "does not exist" in err
@@ -50,14 +50,14 @@ def test_a_service_version_the_index_does_not_have_is_refused_before_anything_ru
     root = make_root(TINY_UC, {"svc": ("requests", "2.32.99")})
     said = "key 'services.svc.version': https://pypi.org/simple has no release 2.32.99 of requests (its newest: "
     code, error, err = venvdeb("wheelhouse", "build", "t1", root=root)
-    assert code == 1, err
+    assert code == 2, err
     assert "releases/t1.toml: release t1 cannot be built" in error["message"] and said in error["message"]
     assert not (tmp_path / "out").exists() and not (tmp_path / "state").exists()
     # venvdeb lock says so before it compiles anything for either distribution.
     lock = subprocess.run([sys.executable, "-m", "venvdeb", "--packaging", str(root), "lock", "t1", "--constraint",
                            str(root / "upper-constraints.txt"), "--cache-dir", str(cache_dir)],
                           capture_output=True, text=True)
-    assert lock.returncode == 1 and said in lock.stderr, lock.stderr
+    assert lock.returncode == 2 and said in lock.stderr, lock.stderr
     assert sorted(p.name for p in root.iterdir()) == ["releases", "services", "upper-constraints.txt"]
 
 
@@ -68,7 +68,7 @@ def test_unbuildable_sdist_and_missing_pin_are_both_reported(make_root, venvdeb,
     root = make_root("libvirt-python===11.6.0\npywin32===306\nsix===0.0.1\n",
                      {"svc": ("libvirt-python", "11.6.0")})
     code, error, err = venvdeb("wheelhouse", "build", "t1", "--all", root=root)
-    assert code == 1
+    assert code == 2
     failed = {f["package"]: f for f in error["failures"]}
     assert set(failed) == {"libvirt-python", "pywin32", "six"}
     assert failed["libvirt-python"]["phase"] == "build"
@@ -85,9 +85,12 @@ def test_network_failure_is_retried_then_reported(make_root, venvdeb, tmp_path):
     # A fresh cache for the index answers, the same build environment.
     cache = tmp_path / "cache"
     code, error, err = venvdeb("wheelhouse", "build", "t1", root=root, cache=cache)
-    assert code == 1
-    assert error["failures"] and all("failed after 4 attempts" in f["reason"] for f in error["failures"])
-    assert "requests" in {f["package"] for f in error["failures"]}
+    # The index is first asked for the service's versions, before anything is built: the network
+    # failed, not the input (exit status 3), and the URL asked is named.
+    assert code == 3, err
+    assert error["error"] == "NetworkError" and "failed after 4 attempts" in error["message"]
+    assert f"GET http://127.0.0.1:{port}/simple/requests/" in error["message"]
+    assert "venvdeb: tool failed:" in err
     assert debs_under(tmp_path / "out") == []
 
 
@@ -113,7 +116,7 @@ def test_a_pin_whose_requires_python_excludes_the_target(make_root, venvdeb, tmp
     root = make_root("django===6.1.3\nsix===1.17.0\n", {"svc": ("six", "1.17.0")},
                      service_extra='requirements = ["django"]\n', scripts=())
     code, error, err = venvdeb("wheelhouse", "build", "t1", root=root)
-    assert code == 1
+    assert code == 2
     [failure] = error["failures"]
     assert failure["package"] == "django"
     assert "django==6.1.3 has Requires-Python >=3.12" in failure["reason"]
@@ -130,7 +133,7 @@ def test_a_service_version_that_one_of_the_distributions_cannot_install(make_roo
     both_distributions(root)
     for args in (("wheelhouse", "build", "t1"), ("wheelhouse", "build", "t1", "--dist", "trixie")):
         code, error, err = venvdeb(*args, root=root)
-        assert code == 1, err
+        assert code == 2, err
         assert "key 'services.svc.version'" in error["message"], error
         assert "django 6.1.3 has Requires-Python >=3.12" in error["message"]
         assert "excludes bookworm's /usr/bin/python3 (Python 3.11)" in error["message"]
@@ -150,7 +153,7 @@ def test_a_service_build_for_a_distribution_without_its_wheelhouse(make_root, ve
     code, built, err = venvdeb("wheelhouse", "build", "t1", "--dist", "bookworm", root=root)
     assert code == 0, err
     code, error, err = venvdeb("build", "t1", "svc", "--dist", "trixie", root=root)
-    assert code == 1
+    assert code == 2
     assert "trixie" in err and "test-wheelhouse-t1" in err
     assert "venvdeb wheelhouse build t1 --dist trixie" in err
     assert [d.name for d in debs_under(tmp_path / "out")] == [Path(built["deb"]).name]
@@ -163,13 +166,13 @@ def test_distribution_that_no_chroot_can_be_made_for(make_root, venvdeb, tmp_pat
     # A codename venvdeb does not know is refused before anything runs.
     release.write_text(text.replace('distribution = "bookworm"', 'distribution = "nosuchcodename"'))
     code, error, err = venvdeb("wheelhouse", "build", "t1", root=root)
-    assert code == 1
+    assert code == 2
     assert "t1.toml: invalid:" in err
     assert "key 'distribution': 'nosuchcodename': not a Debian release venvdeb builds for" in err
     # Debian 15 is known, but the mirror has no suite for it yet: mmdebstrap's reason is given.
     release.write_text(text.replace('distribution = "bookworm"', 'distribution = "duke"'))
     code, error, err = venvdeb("wheelhouse", "build", "t1", root=root)
-    assert code == 1
+    assert code == 2
     assert "t1.toml: key 'distribution': no duke chroot can be made to build in" in err
     assert "mmdebstrap could not make the duke chroot" in err
     assert debs_under(tmp_path / "out") == []
@@ -195,7 +198,7 @@ def test_a_truncated_package_is_named_with_how_to_rebuild_it(tmp_path):
     for argv, package in ((["lint", str(deb)], deb), (["repo", "publish", "s", str(deb), "--repo-dir", str(repo)], deb),
                           (["lint", str(bare)], bare)):
         proc = subprocess.run([sys.executable, "-m", "venvdeb", *argv], capture_output=True, text=True)
-        assert proc.returncode == 1, proc.stdout + proc.stderr
+        assert proc.returncode == 2, proc.stdout + proc.stderr
         said = "corrupt or truncated: sha256" if package == deb else "not a whole Debian package"
         assert f"{package}: {said}" in proc.stderr
         assert "rebuild it: venvdeb build <release> tiny --dist <distribution>" in proc.stderr

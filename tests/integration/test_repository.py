@@ -85,7 +85,7 @@ def test_publish_is_idempotent_and_a_changed_version_is_refused(repo, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "venvdeb", "repo", "publish", STAGING, str(other),
                            "--repo-dir", str(repo.base), "--gnupghome", str(repo.key.gnupghome)],
                           capture_output=True, text=True)
-    assert proc.returncode == 1
+    assert proc.returncode == 2  # a published version is immutable: the input must change
     assert f"{STAGING} already has pkg-a 1.0 with different bytes" in proc.stderr
     assert repo.list(STAGING) == [{"package": "pkg-a", "version": "1.0", "architecture": "all"}]
     # Two builds ran at once and the later version landed first: the suite keeps it, and says so.

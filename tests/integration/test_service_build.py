@@ -164,7 +164,7 @@ def test_requirement_missing_from_the_wheelhouse(tiny, tmp_path, cache_dir):
     path = tiny / "services" / "svc.toml"
     path.write_text(path.read_text().replace('requirements = ["requests"]', 'requirements = ["requests", "six"]'))
     code, error, err = run("build", "s1", "svc", root=tiny, tmp=tmp_path, cache=cache_dir, check=False)
-    assert code == 1
+    assert code == 2
     assert "six" in err and "not in the wheelhouse test-wheelhouse-s1 1+deb12" in err
     assert not list((tmp_path / "out" / "s1").glob("venv-svc_*.deb"))
 
@@ -173,7 +173,7 @@ def test_console_script_that_does_not_exist(tiny, tmp_path, cache_dir):
     path = tiny / "services" / "svc.toml"
     path.write_text(path.read_text().replace('console_scripts = ["normalizer"]', 'console_scripts = ["normalizer", "nope"]'))
     code, error, err = run("build", "s1", "svc", root=tiny, tmp=tmp_path, cache=cache_dir, check=False)
-    assert code == 1
+    assert code == 2
     assert "key 'console_scripts': nope not provided" in err and "services/svc.toml" in err
 
 
@@ -184,7 +184,7 @@ def test_version_going_backwards_is_refused(tiny, tmp_path, cache_dir):
     data["entries"][-1]["version"] = "3.5.0-deb12u1"  # as if a newer upstream had been built before
     ledger.write_text(json.dumps(data))
     code, error, err = run("build", "s1", "svc", root=tiny, tmp=tmp_path, cache=cache_dir, check=False)
-    assert code == 1 and "version 3.4.2 would go backwards: the last build was 3.5.0-deb12u1" in err
+    assert code == 2 and "version 3.4.2 would go backwards: the last build was 3.5.0-deb12u1" in err
 
 
 def test_a_plain_pip_install_renders_the_same_tree(tiny, tmp_path, cache_dir):

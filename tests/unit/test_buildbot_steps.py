@@ -10,7 +10,7 @@ from twisted.trial import unittest
 
 from buildbot import config
 from buildbot.process.properties import Property
-from buildbot.process.results import FAILURE, SKIPPED, SUCCESS
+from buildbot.process.results import EXCEPTION, FAILURE, SKIPPED, SUCCESS
 from buildbot.test.reactor import TestReactorMixin
 from buildbot.test.steps import ExpectMasterShell, ExpectShell, TestBuildStepMixin
 
@@ -77,6 +77,18 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
             .exit(1))
         self.expect_outcome(result=FAILURE, state_string="build: no wheelhouse package for release 2025.2 in out")
         self.expect_no_property("version")
+        return self.run_step()
+
+    def test_a_tool_that_failed_is_an_exception_not_the_packages_failure(self):
+        # venvdeb's exit status 3 (errors.py): the machine, not the package; Buildbot's EXCEPTION.
+        self.setup_step(steps.WheelhouseBuild(release="2025.2"))
+        self.expect_commands(
+            Shell(workdir="wkdir", command=["venvdeb", "wheelhouse", "build", "2025.2", "--json"])
+            .stdout(out({"error": "NetworkError", "message": "GET https://pypi.org/simple/nova/: failed after 4 "
+                         "attempts", "hint": "check the network"}))
+            .exit(3))
+        self.expect_outcome(result=EXCEPTION, state_string="wheelhouse: GET https://pypi.org/simple/nova/: failed "
+                            "after 4 attempts")
         return self.run_step()
 
     def test_output_that_is_not_json_fails_the_step(self):
@@ -151,6 +163,15 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
                          "hint": None}).encode())
             .exit(1))
         self.expect_outcome(result=FAILURE, state_string="publish: s already has venv-svc 1.0-1 with different bytes")
+        return self.run_step()
+
+    def test_a_repository_tool_that_failed_on_the_master_is_an_exception(self):
+        self.setup_step(steps.Publish(suite="s", deb="x.deb"))
+        self.expect_commands(
+            ExpectMasterShell(["venvdeb", "repo", "publish", "s", "x.deb", "--json"])
+            .stdout(out({"error": "ToolError", "message": "reprepro includedeb failed in /m/repo", "hint": None}).encode())
+            .exit(3))
+        self.expect_outcome(result=EXCEPTION, state_string="publish: reprepro includedeb failed in /m/repo")
         return self.run_step()
 
     def test_a_triggered_build_with_nothing_changed_is_skipped_with_the_reason(self):

@@ -3,6 +3,7 @@ import json
 import pytest
 
 from venvdeb.cli import main, parser
+from venvdeb.errors import ModelError, Rejected, ToolError
 from tests.conftest import PROJECT
 
 
@@ -28,8 +29,41 @@ def test_validate_the_embedded_default(capsys):
 
 def test_model_errors_exit_non_zero_with_json(make_root, capsys):
     root = make_root("six===1.17.0\n", {"svc": ("six", "1.17.0")}, release_extra="bogus = true\n")
-    assert main(["--packaging", str(root), "validate", "t1", "--json"]) == 1
+    assert main(["--packaging", str(root), "validate", "t1", "--json"]) == 2
     captured = capsys.readouterr()
     error = json.loads(captured.out)
     assert error["error"] == "ModelError" and error["file"].endswith("releases/t1.toml")
     assert "key 'bogus': unknown key" in captured.err
+
+
+@pytest.mark.parametrize("raised, status, said", [
+    (None, 0, ""),
+    (Rejected("smoke failed: venv-svc 1.0-deb12u1", {"passed": False}), 1, "venvdeb: rejected: smoke failed"),
+    (ModelError("releases/t1.toml", ["key 'x': unknown key"]), 2, "venvdeb: error: releases/t1.toml: invalid"),
+    (ToolError("gpg --sign failed: no secret key"), 3, "venvdeb: tool failed: gpg --sign failed"),
+])
+def test_the_exit_status_says_whether_the_package_the_input_or_the_tool_failed(monkeypatch, capsys, raised, status,
+                                                                               said):
+    from venvdeb.cli import commands
+
+    def validate(args):
+        if raised:
+            raise raised
+        return {}
+
+    monkeypatch.setattr(commands, "cmd_validate", validate)
+    assert main(["validate", "--json"]) == status
+    captured = capsys.readouterr()
+    assert said in captured.err
+    if isinstance(raised, Rejected):  # --json gives the check's result, as on success
+        assert json.loads(captured.out) == {"passed": False}
+
+
+def test_a_repository_that_does_not_answer_is_a_tool_failure(tmp_path, capsys):
+    from venvdeb.http import free_port
+
+    code = main(["--packaging", str(PROJECT / "packaging"), "wheelhouse", "fetch", "2026.2", "--dist", "bookworm",
+                 "--repo-url", f"http://127.0.0.1:{free_port()}", "--out-dir", str(tmp_path / "out"),
+                 "--state-dir", str(tmp_path / "state")])
+    assert code == 3
+    assert "venvdeb: tool failed: GET http://127.0.0.1:" in capsys.readouterr().err

@@ -22,10 +22,20 @@ from twisted.internet import defer, reactor
 
 from buildbot import config
 from buildbot.process import buildstep
-from buildbot.process.results import CANCELLED, FAILURE, SKIPPED, SUCCESS
+from buildbot.process.results import CANCELLED, EXCEPTION, FAILURE, SKIPPED, SUCCESS
 from buildbot.util import deferwaiter, runprocess
 
 from ..model.results import BuildResult, FetchResult, WheelhouseResult
+
+
+# venvdeb's exit status 3: a tool or the environment failed, not the package (errors.py). Buildbot
+# shows it as an exception (purple), which a retry may clear; 1 and 2 are the package's or the
+# input's failure.
+TOOL_FAILED = 3
+
+
+def failed_result(rc) -> int:
+    return EXCEPTION if rc == TOOL_FAILED else FAILURE
 
 
 def parse_json(stdout: str) -> dict | None:
@@ -120,7 +130,7 @@ class VenvdebStep(_JsonResult, buildstep.ShellMixin, buildstep.BuildStep):
             if data is not None:
                 yield self._record_failure(data)
             self.summary_text = self.failure_text(data)
-            return FAILURE
+            return failed_result(cmd.rc)
         self.summary_text = self.record(data)
         return self.outcome(data)
 
@@ -159,7 +169,7 @@ class VenvdebMasterStep(_JsonResult, buildstep.BuildStep):
         data = parse_json(stdout)
         if rc != 0 or data is None:
             self.summary_text = self.failure_text(data)
-            return FAILURE
+            return failed_result(rc)
         self.summary_text = self.record(data)
         return SUCCESS
 

@@ -9,7 +9,7 @@ import signal
 import sys
 import threading
 
-from ..errors import VenvdebError
+from ..errors import EXIT_STATUSES, VenvdebError
 from .parser import parser
 
 __all__ = ["main", "parser"]
@@ -32,11 +32,11 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, _terminated)
     try:
         result = args.func(args)
-    except VenvdebError as exc:
+    except VenvdebError as exc:  # the one failure path: its exit status says which kind (errors.py)
         if getattr(args, "json", False):
-            print(json.dumps(exc.as_dict(), indent=1))
-        print(f"venvdeb: error: {exc}", file=sys.stderr)
-        return 1
+            print(json.dumps(exc.as_dict(), indent=1, sort_keys=True, default=str))
+        print(f"venvdeb: {EXIT_STATUSES[exc.exit_status][0]}: {exc}", file=sys.stderr)
+        return exc.exit_status
     except KeyboardInterrupt:
         print("venvdeb: interrupted; nothing more was done", file=sys.stderr)
         return 130

@@ -13,7 +13,7 @@ from debian.debian_support import Version
 from .. import environment, pipeline, wheelhouse
 from ..deb import sources_entry
 from ..environment import images
-from ..errors import VenvdebError
+from ..errors import Rejected, VenvdebError
 from ..files import sha256_file, verify_checksum
 from ..gates import lint
 from ..model import list_releases, load_release
@@ -81,9 +81,8 @@ def cmd_lint(args) -> dict:
     if args.output:
         args.output.write_text(json.dumps(out, indent=1) + "\n")
     if not out["passed"]:
-        if args.json:
-            print(json.dumps(out, indent=1))
-        raise SystemExit(1)
+        failed = [Path(r.deb).name for r in results if not r.passed]
+        raise Rejected(f"lint gate failed: {', '.join(failed)}", out)
     return out
 
 
@@ -214,12 +213,11 @@ def cmd_smoke(args) -> dict:
         results[point.distribution] = result
     out = _per_point({d: r.as_dict() for d, r in results.items()})
     if not all(r.passed for r in results.values()):
-        if args.json:
-            print(json.dumps(out, indent=1))
         for result in results.values():
             for failure in result.failures():
                 _stderr(f"venvdeb: smoke: {result.package} {result.version}: {failure}")
-        raise SystemExit(1)
+        failed = [f"{r.package} {r.version}" for r in results.values() if not r.passed]
+        raise Rejected(f"smoke failed: {', '.join(failed)}", out)
     if not args.json:
         for result in results.values():
             print(f"{result.package} {result.version}: smoke passed ({len(result.checks)} checks)")
@@ -265,9 +263,8 @@ def cmd_pipeline(args) -> dict:
         out = {"passed": len(results) == len(points) and all(r.passed for r in results),
                "distributions": {r.distribution: r.as_dict() for r in results}}
     if not all(r.passed for r in results):
-        if args.json:
-            print(json.dumps(out, indent=1))
-        raise SystemExit(1)
+        failed = [f"{r.release} for {r.distribution}" for r in results if not r.passed]
+        raise Rejected(f"pipeline failed: {', '.join(failed)}; nothing of it was published", out)
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import urllib.parse
 from pathlib import Path
 
 from .. import __version__
@@ -18,6 +19,14 @@ def _default(var: str, fallback: str) -> Path:
 def _commit(value: str) -> str:
     if not re.fullmatch(r"[0-9a-f]{7,64}", value):
         raise argparse.ArgumentTypeError(f"{value!r} is not a git commit id (7 to 64 lowercase hex digits)")
+    return value
+
+
+def _url(value: str) -> str:
+    """An http(s) URL with a host: what apt and the fetcher can reach."""
+    parsed = urllib.parse.urlsplit(value)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname or " " in value:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an http(s) URL with a host (e.g. http://127.0.0.1:8080)")
     return value
 
 
@@ -73,7 +82,7 @@ def parser() -> argparse.ArgumentParser:
     )
     wf.add_argument("release", help=RELEASE_HELP)
     _dist(wf)
-    wf.add_argument("--repo-url", required=True, help="the repository's base URL (venvdeb repo serve)")
+    wf.add_argument("--repo-url", required=True, type=_url, help="the repository's base URL (venvdeb repo serve)")
     wf.add_argument("--keyring", type=Path, default=_default("VENVDEB_REPO_KEYRING", "venvdeb-archive-keyring.gpg"),
                     help="the repository's public keyring (default: ./venvdeb-archive-keyring.gpg, or $VENVDEB_REPO_KEYRING)")
     wf.add_argument("--version", help="a version of the wheelhouse package (default: the newest in the suite)")

@@ -19,7 +19,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import IO
 
-from ..errors import VenvdebError
+from ..errors import ToolError, VenvdebError
 
 
 def without(variables: Mapping[str, str], unset: Iterable[str]) -> dict[str, str]:
@@ -71,12 +71,12 @@ class Environment(ABC):
                                   umask=COMMAND_UMASK, **output)
         except FileNotFoundError as exc:
             if host_cwd is not None and not Path(host_cwd).is_dir():
-                raise VenvdebError(f"{self.describe()}: cannot run {argv[0]} in {cwd}: no such directory") from None
+                raise ToolError(f"{self.describe()}: cannot run {argv[0]} in {cwd}: no such directory") from None
             raise VenvdebError(f"{self.describe()}: {argv[0]} is not installed ({exc.strerror})",
                                hint="make setup installs the tools venvdeb runs") from None
         if check and proc.returncode != 0:
             said = "" if log is not None else (proc.stdout + proc.stderr)[-2000:]
-            raise VenvdebError(f"{self.describe()}: {' '.join(argv)} failed ({proc.returncode}):\n{said}")
+            raise ToolError(f"{self.describe()}: {' '.join(argv)} failed ({proc.returncode}):\n{said}")
         return proc
 
     def write(self, path: str | Path, data: bytes | str, mode: int = 0o644) -> Path:

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..errors import VenvdebError
+from ..errors import ToolError, VenvdebError
 from . import chroot, egress, idmap, rootfs
 from .host import Host
 
@@ -112,7 +112,7 @@ class Image:
                 out.flush()
                 result = Host().run(argv, log=out)  # mmdebstrap itself runs on the host
             if result.returncode != 0:
-                raise VenvdebError(f"mmdebstrap could not make the {self.distribution} chroot (log: {log_file}):\n"
+                raise ToolError(f"mmdebstrap could not make the {self.distribution} chroot (log: {log_file}):\n"
                                    f"{tail(log_file)}",
                                    hint="apt-get install mmdebstrap; it needs Debian's mirror and root, and a "
                                         "distribution the mirror has")

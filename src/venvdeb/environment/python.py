@@ -16,7 +16,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import VenvdebError
+from ..errors import ToolError, VenvdebError
 from .base import Environment
 
 # Wheels built from source (sdists, git checkouts) get fixed timestamps, so a rebuild gives the
@@ -109,7 +109,7 @@ def prepare(environment: Environment, python: str, cache_dir: Path, log=print) -
             result = environment.run(argv, setenv=pip_variables(), unset=PIP_UNSET)
             if result.returncode != 0:
                 shutil.rmtree(env_dir, ignore_errors=True)
-                raise VenvdebError(
+                raise ToolError(
                     f"could not create the build environment with {python}: {' '.join(argv)} failed:\n{result.stderr[-2000:]}",
                     hint="apt-get install python3-venv, and check that PyPI is reachable",
                 )

@@ -30,7 +30,7 @@ from debian.debfile import DebFile
 from debian.debian_support import Version
 
 from ..deb import sources_entry
-from ..errors import VenvdebError
+from ..errors import Rejected, ToolError, VenvdebError
 from ..files import sha256_file, write_atomic
 from ..model import Release
 from .signing import Key, export_keyring
@@ -86,7 +86,7 @@ class Repository:
         env = self.key.env() if self.key else dict(os.environ)
         proc = subprocess.run(self.argv(*args), capture_output=True, text=True, env=env)
         if check and proc.returncode != 0:
-            raise VenvdebError(f"reprepro {' '.join(args)} failed in {self.base}:\n{proc.stderr.strip()[-1500:]}")
+            raise ToolError(f"reprepro {' '.join(args)} failed in {self.base}:\n{proc.stderr.strip()[-1500:]}")
         return proc
 
     @contextmanager
@@ -211,7 +211,7 @@ class Repository:
         record = self.gates(package, version)
         failed = [g for g in ("lint", "smoke") if not record.get(g, {}).get("passed")]
         if failed:
-            raise VenvdebError(
+            raise Rejected(
                 f"{package} {version} cannot be promoted to {dest}: gate(s) not passed: {', '.join(failed)}",
                 hint=f"run the pipeline (or venvdeb lint and venvdeb smoke) for {package} {version}",
             )
@@ -221,7 +221,7 @@ class Repository:
                 raise VenvdebError(f"{source} has no {package} {version}", hint="publish it to staging first")
             # The gates passed for one file: the one promoted must be it, byte for byte.
             if sha256_file(Path(staged[version])) != record.get("sha256"):
-                raise VenvdebError(
+                raise Rejected(
                     f"{package} {version} in {source} is not the file whose gates passed "
                     f"(sha256 {sha256_file(Path(staged[version]))}, gates recorded for {record.get('sha256')})",
                     hint=f"run the gates again for the file in {source}, or publish the file they passed for")

@@ -11,7 +11,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import VenvdebError
+from ..errors import ToolError, VenvdebError
 from ..files import write_atomic
 
 
@@ -28,7 +28,7 @@ def gpg(home: Path, *args: str, input: bytes | None = None) -> bytes:
     proc = subprocess.run(["gpg", "--batch", "--no-tty", "--homedir", str(home), *args], input=input,
                           capture_output=True)
     if proc.returncode != 0:
-        raise VenvdebError(f"gpg {' '.join(args)} failed: {proc.stderr.decode(errors='replace')[-800:]}")
+        raise ToolError(f"gpg {' '.join(args)} failed: {proc.stderr.decode(errors='replace')[-800:]}")
     return proc.stdout
 
 

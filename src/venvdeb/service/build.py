@@ -28,7 +28,7 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 from .. import deb
 from ..environment import Environment, prepare
 from ..environment.python import PIP_UNSET
-from ..errors import VenvdebError
+from ..errors import ToolError, VenvdebError
 from ..files import checksum_file, copy_atomic, record_checksum, verify_checksum
 from ..model import Release, Service
 from ..model.closure import Root
@@ -124,7 +124,7 @@ def ensure_wheelhouse(release: Release, options: BuildOptions, environment: Envi
             result = environment.run(deb.install_debs_argv([environment.stage(wheelhouse_deb)]),
                                      setenv=deb.APT_VARIABLES)
             if result.returncode != 0:
-                raise VenvdebError(f"installing {wheelhouse_deb} failed:\n{result.stderr[-1500:]}",
+                raise ToolError(f"installing {wheelhouse_deb} failed:\n{result.stderr[-1500:]}",
                                    hint="run as root" if os.geteuid() != 0 else "apt-get's message above says why")
     return Wheelhouse.load(manifest.parent, install_dir)
 

@@ -17,7 +17,7 @@ from packaging.requirements import Requirement
 
 from ..environment import Target
 from ..environment.python import BUILD_EPOCH
-from ..errors import VenvdebError
+from ..errors import Rejected, ToolError, VenvdebError
 from ..model import Release
 from ..model.wheelmeta import metadata, requires_dist
 
@@ -35,7 +35,7 @@ class Checkout:
 def _git(*args: str, cwd: Path | None = None) -> str:
     result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
     if result.returncode != 0:
-        raise VenvdebError(f"git {' '.join(args)} failed: {result.stderr.strip()[-1000:]}")
+        raise ToolError(f"git {' '.join(args)} failed: {result.stderr.strip()[-1000:]}")
     return result.stdout.strip()
 
 
@@ -80,7 +80,7 @@ def checkout(cache_dir: Path, target: Target, url: str, branch: str, where: str)
                                      str(src)], {"SOURCE_DATE_EPOCH": str(max(epoch, int(BUILD_EPOCH)))})
             found = sorted(out.glob("*.whl")) if out.is_dir() else []
             if result.returncode != 0 or len(found) != 1:
-                raise VenvdebError(f"{where}: building a wheel from {url} {branch} ({commit[:12]}) failed:\n"
+                raise Rejected(f"{where}: building a wheel from {url} {branch} ({commit[:12]}) failed:\n"
                                    f"{(result.stdout + result.stderr)[-2000:]}")
             built.mkdir(parents=True, exist_ok=True)
             shutil.move(str(found[0]), built / found[0].name)

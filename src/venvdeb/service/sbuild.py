@@ -25,7 +25,7 @@ from debian.deb822 import Deb822
 
 from .. import deb
 from ..environment import Host, images
-from ..errors import VenvdebError
+from ..errors import Rejected, VenvdebError
 
 
 def package_architectures(control_text: str) -> tuple[bool, bool]:
@@ -106,7 +106,7 @@ def run_logged(host: Host, argv: list[str], cwd: Path, log_file: Path, what: str
         log.flush()
         result = host.run(argv, cwd=cwd, setenv=SBUILD_VARIABLES, unset=SBUILD_UNSET, log=log)
     if result.returncode != 0:
-        raise VenvdebError(f"{argv[0]} failed for {what} (log: {log_file}):\n{images.tail(log_file)}")
+        raise Rejected(f"{argv[0]} failed for {what} (log: {log_file}):\n{images.tail(log_file)}")
 
 
 def build_in_sbuild(tree: Path, wheelhouse_deb: Path, distribution: str, cache_dir: Path,
