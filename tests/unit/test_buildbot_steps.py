@@ -60,9 +60,10 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
                                                   "--wheelhouse-deb", "out/2025.2/w_7_all.deb", "--json"])
             .stdout(out({"package": "venv-nova", "version": "32.2.1-3", "deb": "/b/out/2025.2/venv-nova_32.2.1-3_amd64.deb",
                          "deb_size": 25_000_000, "installed_size_kib": 190_000, "seconds": 14.0,
-                         "distributions": 2, "reason": "CVE-2026-1234"}))
+                         "wheels": 2, "reason": "CVE-2026-1234"}))
             .exit(0))
-        self.expect_outcome(result=SUCCESS, state_string="venv-nova 32.2.1-3: 25.0 MB, 2 distributions, 14.0 s")
+        self.expect_outcome(result=SUCCESS, state_string="venv-nova 32.2.1-3: 25.0 MB, 2 wheels, 14.0 s")
+        self.expect_property("wheels", 2)
         self.expect_property("version", "32.2.1-3")
         self.expect_property("installed_size_kib", 190_000)
         self.expect_property("deb_file", "venv-nova_32.2.1-3_amd64.deb")

@@ -352,11 +352,9 @@ class ServiceBuild(VenvdebStep):
         for key in ("package", "version", "deb", "deb_size", "installed_size_kib"):
             self.set_property(key, getattr(result, key))
         self.set_property("deb_file", os.path.basename(result.deb or ""))
-        found = result.distributions
-        count = found if isinstance(found, int) else len(found or ())  # a count; older output: the list
-        self.set_property("distributions", count)
+        self.set_property("wheels", result.wheels)
         return (f"{result.package} {result.version}: {size_text(result.deb_size)}, "
-                f"{count} distributions, {result.seconds} s")
+                f"{result.wheels} wheels, {result.seconds} s")
 
 
 class Plan(ServiceBuild):

@@ -65,7 +65,7 @@ class BuildResult(_Result):
     architecture: str
     depends: str
     wheelhouse: str  # "<package> <version>" it was built from
-    distributions: int  # how many Python distributions the venv holds
+    wheels: int  # how many wheels (Python distributions) the venv holds; "distributions" are Debian's
     seconds: float
     reason: str  # the changelog entry's first line
     skipped: str = ""  # why nothing was built (--only-if-changed): the last build's package stands

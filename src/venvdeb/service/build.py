@@ -305,7 +305,7 @@ def _build(prepared: Prepared, release: Release, service: Service, options: Buil
         package=service.package, version=entry.version, deb=str(final), deb_size=final.stat().st_size,
         installed_size_kib=int(control["Installed-Size"]), architecture=control["Architecture"],
         depends=control["Depends"], wheelhouse=inputs.wheelhouse.describe(),
-        distributions=len(inputs.closure), seconds=round(time.monotonic() - started, 1),
+        wheels=len(inputs.closure), seconds=round(time.monotonic() - started, 1),
         reason=entry.changes[0],
     )
 
@@ -316,7 +316,7 @@ def skipped(service: Service, last, inputs: RenderInputs, options: BuildOptions,
     return BuildResult(
         package=service.package, version=last.version, deb=str(found[-1]) if found else "",
         deb_size=found[-1].stat().st_size if found else 0, installed_size_kib=0, architecture="", depends="",
-        wheelhouse=inputs.wheelhouse.describe(), distributions=len(inputs.closure),
+        wheelhouse=inputs.wheelhouse.describe(), wheels=len(inputs.closure),
         seconds=round(time.monotonic() - started, 1), reason=last.changes[0] if last.changes else "",
         skipped=f"closure and packaging unchanged since {last.version}")
 
