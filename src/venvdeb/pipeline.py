@@ -19,7 +19,7 @@ import subprocess
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from debian.debfile import DebFile
@@ -92,7 +92,8 @@ def build_wheelhouse(release: Release, options: wheelhouse.Options, environment:
     check_lock_fresh(release)  # before any checkout: a stale lock is the first thing to hear of
     if any(s.source.git for s in release.services) and not options.all_pins:
         target = prepare(environment, release.python, options.cache_dir, log=progress.log)
-        options.checkouts = git_source.checkouts(release, target, options.cache_dir)
+        # The caller's options stay as they were: this build's are a copy with the checkouts.
+        options = replace(options, checkouts=git_source.checkouts(release, target, options.cache_dir))
     return wheelhouse.build(release, options, environment, progress)
 
 
@@ -188,7 +189,7 @@ def run(release: Release, services: list[str], repo: Repository, options: BuildO
         stage(release.wheelhouse_package, "lint", lambda: lint_gate(release.wheelhouse_package, wh_deb),
               passed=lambda r: r.passed, detail=lambda r: r.summary())
         to_publish.append(wh_deb)
-        options.wheelhouse_deb = wh_deb
+        options = replace(options, wheelhouse_deb=wh_deb)  # the services build against this wheelhouse
         with ThreadPoolExecutor(max_workers=2 * GATED_AT_ONCE) as pool:
             pending: deque = deque()  # the gates of the packages built last, running while the next builds
             for name in services:
