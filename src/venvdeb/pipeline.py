@@ -29,50 +29,14 @@ from .environment import Environment, images, prepare
 from .errors import VenvdebError
 from .files import sha256_file
 from .gates import lint
-from .gates.smoke import AptSuite, Smoke, SmokeResult
+from .gates.smoke import AptSuite, Smoke
 from .model import Release, Service
-from .model.results import WheelhouseResult
+from .model.results import LintResult, PipelineResult, Published, SmokeResult, Stage, WheelhouseResult
 from .progress import Progress
 from .repository import Repository, serving
 from .service import git_source
 from .service.build import BuildOptions, build
 from .wheelhouse.roots import check_lock_fresh
-
-
-@dataclass
-class Stage:
-    package: str
-    stage: str
-    passed: bool
-    seconds: float
-    detail: str = ""
-
-
-@dataclass
-class PipelineResult:
-    release: str
-    distribution: str = ""
-    stages: list[Stage] = field(default_factory=list)
-    published: list[dict] = field(default_factory=list)
-
-    @property
-    def passed(self) -> bool:
-        return all(s.passed for s in self.stages)
-
-    def table(self) -> str:
-        rows = [("package", "stage", "result", "seconds", "detail")]
-        rows += [(s.package, s.stage, "ok" if s.passed else "FAILED", f"{s.seconds:.1f}", s.detail[:70])
-                 for s in self.stages]
-        widths = [max(len(r[i]) for r in rows) for i in range(5)]
-        lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-        lines.insert(1, "  ".join("-" * w for w in widths))
-        verdict = "published to staging" if self.published else "NOTHING PUBLISHED"
-        where = f"{self.release} for {self.distribution}" if self.distribution else self.release
-        return "\n".join(lines) + f"\n{where}: {'passed' if self.passed else 'FAILED'}, {verdict}"
-
-    def as_dict(self) -> dict:
-        return {"release": self.release, "distribution": self.distribution, "passed": self.passed, "stages": [vars(s) for s in self.stages],
-                "published": self.published}
 
 
 class Stopped(Exception):

@@ -8,45 +8,14 @@ from __future__ import annotations
 
 import re
 import subprocess
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from ..model.results import DEFAULT_FAIL_ON, LintResult
 
 SEVERITIES = {"E": "error", "W": "warning", "I": "info", "P": "pedantic", "X": "experimental",
               "O": "overridden", "C": "classification", "M": "masked"}
 LINE = re.compile(r"^(?P<code>[EWIPXOCM]): (?P<package>[^\s:]+)(?: [a-z]+)?: (?P<tag>[\w.+-]+)(?: (?P<context>.*))?$")
-DEFAULT_FAIL_ON = ("error", "warning")
 FAIL_ON_SEVERITIES = ("error", "warning", "info", "pedantic", "experimental")  # what lintian --fail-on takes
-
-
-@dataclass
-class LintResult:
-    deb: str
-    tags: list[dict] = field(default_factory=list)
-    fail_on: tuple[str, ...] = DEFAULT_FAIL_ON
-    exit_code: int = 0
-
-    @property
-    def counts(self) -> dict:
-        return dict(Counter(t["severity"] for t in self.tags))
-
-    @property
-    def passed(self) -> bool:
-        return self.exit_code == 0 and not any(t["severity"] in self.fail_on for t in self.tags)
-
-    def summary(self) -> str:
-        counts = self.counts
-        shown = ", ".join(f"{counts.get(s, 0)} {s}s" for s in ("error", "warning", "info"))
-        return f"{Path(self.deb).name}: {'passed' if self.passed else 'FAILED'} ({shown}; fail on {','.join(self.fail_on)})"
-
-    def failing(self) -> list[str]:
-        """The tags that fail the gate, one line each, as lintian shows them."""
-        return [f"{t['severity']}: {t['package']}: {t['tag']} {t['context']}".rstrip()
-                for t in self.tags if t["severity"] in self.fail_on or t["tag"] == "lintian-failed"]
-
-    def as_dict(self) -> dict:
-        return {"deb": self.deb, "passed": self.passed, "counts": self.counts, "fail_on": list(self.fail_on),
-                "tags": self.tags, "summary": self.summary()}
 
 
 def argv(deb: Path, fail_on: tuple[str, ...]) -> list[str]:
@@ -78,4 +47,4 @@ def run(deb: Path, fail_on: tuple[str, ...] = DEFAULT_FAIL_ON) -> LintResult:
     if proc.returncode not in (0, 2):
         tags.append({"severity": "error", "tag": "lintian-failed", "package": Path(deb).name,
                      "context": proc.stderr.strip()[-500:]})
-    return LintResult(deb=str(deb), tags=tags, fail_on=fail_on, exit_code=proc.returncode)
+    return LintResult(deb=str(deb), tags=tags, fail_on=list(fail_on), exit_code=proc.returncode)

@@ -27,6 +27,7 @@ from ..deb import sources_entry
 from ..environment import Environment, Image, images
 from ..http import free_port
 from ..model import Release, Service
+from ..model.results import Check, SmokeResult
 from . import api_check, piuparts
 
 KEYRING_IN_CHROOT = "/etc/apt/keyrings/venvdeb.gpg"
@@ -39,34 +40,6 @@ class AptSuite:
     url: str
     name: str
     keyring: bytes  # the repository's public keyring
-
-
-@dataclass
-class Check:
-    name: str
-    passed: bool
-    detail: str = ""
-    seconds: float = 0.0
-
-
-@dataclass
-class SmokeResult:
-    package: str
-    version: str
-    checks: list[Check] = field(default_factory=list)
-    upgraded_from: str | None = None
-
-    @property
-    def passed(self) -> bool:
-        return bool(self.checks) and all(c.passed for c in self.checks)
-
-    def failures(self) -> list[str]:
-        """Each failed check with what it said, for a person to read."""
-        return [f"{c.name} failed:\n{c.detail}" for c in self.checks if not c.passed]
-
-    def as_dict(self) -> dict:
-        return {"package": self.package, "version": self.version, "passed": self.passed,
-                "upgraded_from": self.upgraded_from, "checks": [vars(c) for c in self.checks]}
 
 
 # Each console script's entry point is loaded as its generated script does it (`from <module>

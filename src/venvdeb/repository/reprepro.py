@@ -33,6 +33,7 @@ from ..deb import sources_entry
 from ..errors import Rejected, ToolError, VenvdebError
 from ..files import sha256_file, write_atomic
 from ..model import Release
+from ..model.results import InitResult, Listed, PromoteResult, Published, RefreshResult, RollbackResult
 from .signing import Key, export_keyring
 
 WAIT_FOR_LOCK = "60"  # reprepro retries: one per second
@@ -128,7 +129,7 @@ class Repository:
         return False
 
     # -- commands -----------------------------------------------------------------------------
-    def init(self, releases: list[Release], architectures: str = "amd64") -> dict:
+    def init(self, releases: list[Release], architectures: str = "amd64") -> InitResult:
         if self.key is None:
             raise VenvdebError("repo init needs a signing key", hint="give --gnupghome and --key, or --make-key")
         conf = self.base / "conf"
@@ -139,10 +140,10 @@ class Repository:
         export_keyring(self.key, self.base / KEYRING)
         with self.locked():
             self.reprepro("export")
-        return {"repository": str(self.base), "suites": [s.codename for s in suites(releases)],
-                "keyring": str(self.base / KEYRING), "fingerprint": self.key.fingerprint}
+        return InitResult(str(self.base), [s.codename for s in suites(releases)], str(self.base / KEYRING),
+                          self.key.fingerprint)
 
-    def refresh(self) -> dict:
+    def refresh(self) -> RefreshResult:
         """Sign every suite's Release again, with today's Date and a new Valid-Until."""
         if not (self.base / "conf" / "distributions").is_file():
             raise VenvdebError(f"{self.base}: not a repository (no conf/distributions)", hint="run 'venvdeb repo init'")
@@ -157,7 +158,7 @@ class Repository:
             raise VenvdebError(f"{self.base}: suites without Valid-Until: {', '.join(stale)} "
                                "(conf/distributions from before ValidFor)",
                                hint="run 'venvdeb repo init' (it rewrites conf/distributions), then refresh")
-        return {"repository": str(self.base), "valid_until": found}
+        return RefreshResult(str(self.base), found)
 
     def versions(self, suite: str, package: str) -> dict[str, str]:
         """version -> pool file, for every version of ``package`` in ``suite``."""
@@ -183,15 +184,14 @@ class Repository:
         """The repository's public keyring, as apt's Signed-By reads it."""
         return (self.base / KEYRING).read_bytes()
 
-    def publish(self, suite: str, deb: Path) -> dict:
+    def publish(self, suite: str, deb: Path) -> Published:
         control = DebFile(str(deb)).debcontrol()
         package, version = control["Package"], control["Version"]
         with self.locked():
             existing = self.versions(suite, package).get(version)
             if existing:
                 if sha256_file(Path(existing)) == sha256_file(deb):
-                    return {"suite": suite, "package": package, "version": version, "published": False,
-                            "reason": "already published with the same bytes"}
+                    return Published(suite, package, version, False, "already published with the same bytes")
                 raise VenvdebError(
                     f"{suite} already has {package} {version} with different bytes ({existing})",
                     hint="a published version is immutable: rebuild with a new version (venvdeb build bumps it)",
@@ -200,14 +200,12 @@ class Repository:
             # suite keeps it (reprepro would skip the older one, and say so only on stderr).
             newer = [v for v in self.versions(suite, package) if Version(v) > Version(version)]
             if newer:
-                return {"suite": suite, "package": package, "version": version, "published": False,
-                        "reason": f"{suite} has the newer {max(newer, key=Version)}"}
+                return Published(suite, package, version, False, f"{suite} has the newer {max(newer, key=Version)}")
             self.reprepro("includedeb", suite, str(deb))
             self.reprepro("gensnapshot", suite, snapshot_name(package, version))
-        return {"suite": suite, "package": package, "version": version, "published": True,
-                "snapshot": f"{suite}/snapshots/{snapshot_name(package, version)}"}
+        return Published(suite, package, version, True, snapshot=f"{suite}/snapshots/{snapshot_name(package, version)}")
 
-    def promote(self, source: str, dest: str, package: str, version: str) -> dict:
+    def promote(self, source: str, dest: str, package: str, version: str) -> PromoteResult:
         record = self.gates(package, version)
         failed = [g for g in ("lint", "smoke") if not record.get(g, {}).get("passed")]
         if failed:
@@ -226,18 +224,16 @@ class Repository:
                     f"(sha256 {sha256_file(Path(staged[version]))}, gates recorded for {record.get('sha256')})",
                     hint=f"run the gates again for the file in {source}, or publish the file they passed for")
             if version in self.versions(dest, package):
-                return {"package": package, "version": version, "suite": dest, "promoted": False,
-                        "reason": "already there"}
+                return PromoteResult(dest, package, version, False, "already there")
             self.reprepro("copyfilter", dest, source, f"Package (== {package}), Version (== {version})")
             self.reprepro("gensnapshot", dest, snapshot_name(package, version))
-        return {"package": package, "version": version, "suite": dest, "promoted": True,
-                "snapshot": f"{dest}/snapshots/{snapshot_name(package, version)}"}
+        return PromoteResult(dest, package, version, True, snapshot=f"{dest}/snapshots/{snapshot_name(package, version)}")
 
     def snapshots(self, suite: str) -> list[str]:
         where = self.base / "dists" / suite / "snapshots"
         return sorted(p.name for p in where.iterdir()) if where.is_dir() else []
 
-    def restore(self, suite: str, package: str, version: str) -> dict:
+    def restore(self, suite: str, package: str, version: str) -> RollbackResult:
         """Make ``version`` (which ``suite`` had: its snapshot says so) ``package``'s version in
         ``suite`` again, as reprepro's restore does: new installs and `apt install
         package=version` get it."""
@@ -248,10 +244,9 @@ class Repository:
                                    hint=f"known snapshots: {', '.join(self.snapshots(suite)) or 'none'}")
             current = sorted(self.versions(suite, package))
             if current == [version]:
-                return {"suite": suite, "package": package, "version": version, "restored": False,
-                        "reason": "already the suite's version"}
+                return RollbackResult(suite, package, version, restored=False, reason="already the suite's version")
             self.reprepro("restore", suite, name, package)
-        return {"suite": suite, "package": package, "version": version, "restored": True, "replaced": current}
+        return RollbackResult(suite, package, version, restored=True, replaced=current)
 
     def rollback_sources(self, suite: str, package: str, version: str, url: str, keyring: str) -> str:
         """The deb822 sources entry that makes ``package`` ``version`` installable again."""
@@ -261,10 +256,9 @@ class Repository:
                                hint=f"known snapshots: {', '.join(self.snapshots(suite)) or 'none'}")
         return sources_entry(url, f"{suite}/snapshots/{name}", keyring)
 
-    def list(self, suite: str) -> list[dict]:
+    def list(self, suite: str) -> list[Listed]:
         proc = self.reprepro("--list-format", "${package}\t${version}\t${architecture}\n", "list", suite)
-        return [dict(zip(("package", "version", "architecture"), line.split("\t")))
-                for line in proc.stdout.splitlines() if line.count("\t") == 2]
+        return [Listed(*line.split("\t")) for line in proc.stdout.splitlines() if line.count("\t") == 2]
 
     # -- gate records -------------------------------------------------------------------------
     def gates_path(self, package: str, version: str) -> Path:
