@@ -175,7 +175,7 @@ def run(release: Release, services: list[str], repo: Repository, options: BuildO
             while pending:
                 to_publish.append(gated(*pending.popleft()))
         published = stage("*", "publish", lambda: [repo.publish(release.staging_suite, d) for d in to_publish],
-                          detail=lambda r: f"{sum(p['published'] for p in r)} new of {len(r)} to {release.staging_suite}")
+                          detail=lambda r: f"{len([p for p in r if p.published])} new of {len(r)} to {release.staging_suite}")
         result.published = published
     except Stopped:
         pass
