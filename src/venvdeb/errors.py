@@ -68,16 +68,17 @@ class NetworkError(ToolError):
 
 class Rejected(VenvdebError):
     """The artifact failed a gate or a check (lint, smoke, a build of its content, a promotion
-    whose gates did not pass): exit status 1. ``result`` is the check's result, printed with --json."""
+    whose gates did not pass): exit status 1. ``result`` is the check's result (a dataclass of
+    model/results.py), printed with --json as a success's would be."""
 
     exit_status = 1
 
-    def __init__(self, message: str, result: dict | None = None, hint: str | None = None):
+    def __init__(self, message: str, result=None, hint: str | None = None):
         super().__init__(message, hint)
         self.result = result
 
     def as_dict(self) -> dict:
-        return self.result if self.result is not None else super().as_dict()
+        return self.result.as_dict() if self.result is not None else super().as_dict()
 
 
 class ProviderFailure(Exception):

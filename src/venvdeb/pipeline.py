@@ -19,7 +19,7 @@ import subprocess
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 from debian.debfile import DebFile
@@ -30,8 +30,8 @@ from .errors import VenvdebError
 from .files import sha256_file
 from .gates import lint
 from .gates.smoke import AptSuite, Smoke
-from .model import Release, Service
-from .model.results import LintResult, PipelineResult, Published, SmokeResult, Stage, WheelhouseResult
+from .model import Point, Service
+from .model.results import PipelineResult, SmokeResult, Stage, WheelhouseResult
 from .progress import Progress
 from .repository import Repository, serving
 from .service import git_source
@@ -48,28 +48,28 @@ class Stopped(Exception):
 GATED_AT_ONCE = 2
 
 
-def build_wheelhouse(release: Release, options: wheelhouse.Options, environment: Environment,
+def build_wheelhouse(point: Point, options: wheelhouse.Options, environment: Environment,
                      progress: Progress | None = None) -> WheelhouseResult:
     """The wheelhouse stage, given what git-sourced services' checkouts declare (the service
     stage knows how to read a checkout; the wheelhouse stage only resolves what it is given)."""
     progress = progress or Progress(quiet=True)
-    check_lock_fresh(release)  # before any checkout: a stale lock is the first thing to hear of
-    if any(s.source.git for s in release.services) and not options.all_pins:
-        target = prepare(environment, release.python, options.cache_dir, log=progress.log)
+    check_lock_fresh(point)  # before any checkout: a stale lock is the first thing to hear of
+    if any(s.source.git for s in point.services) and not options.all_pins:
+        target = prepare(environment, point.python, options.cache_dir, log=progress.log)
         # The caller's options stay as they were: this build's are a copy with the checkouts.
-        options = replace(options, checkouts=git_source.checkouts(release, target, options.cache_dir))
-    return wheelhouse.build(release, options, environment, progress)
+        options = replace(options, checkouts=git_source.checkouts(point, target, options.cache_dir))
+    return wheelhouse.build(point, options, environment, progress)
 
 
-def smoke(release: Release, service: Service, repo: Repository, image: images.Image, deb: Path | None = None,
+def smoke(point: Point, service: Service, repo: Repository, image: images.Image, deb: Path | None = None,
           log=print, piuparts: bool = True, beside: dict[str, Path] | None = None) -> SmokeResult:
     """Smoke ``deb`` against the release's staging suite, served on 127.0.0.1 for the chroot's
     apt, upgrading from staging's earlier version when it has one; with no ``deb``, install the
     package by name from staging, as an operator does. The services its smoke brings up beside
     it are installed from ``beside`` (their candidates, by service name) or else from staging."""
-    suite_name = release.staging_suite
+    suite_name = point.staging_suite
     with serving(repo.base) as url:
-        tester = Smoke(release, service, image, AptSuite(url, suite_name, repo.keyring()), log=log, piuparts=piuparts,
+        tester = Smoke(point, service, image, AptSuite(url, suite_name, repo.keyring()), log=log, piuparts=piuparts,
                        beside=beside)
         if deb is None:
             return tester.from_suite(repo.newest(suite_name, service.package) or "")
@@ -77,12 +77,12 @@ def smoke(release: Release, service: Service, repo: Repository, image: images.Im
         return tester.run(deb, previous=repo.previous(suite_name, service.package, version))
 
 
-def beside_first(release: Release, services: list[str]) -> list[str]:
+def beside_first(point: Point, services: list[str]) -> list[str]:
     """``services`` in their order, but each after the services its smoke brings up beside it,
     when those are built in the same run: its smoke then installs their candidates."""
     ordered: list[str] = []
     for name in services:
-        for other in release.service(name).smoke.beside:
+        for other in point.service(name).smoke.beside:
             if other in services and other not in ordered:
                 ordered.append(other)
         if name not in ordered:
@@ -90,10 +90,10 @@ def beside_first(release: Release, services: list[str]) -> list[str]:
     return ordered
 
 
-def run(release: Release, services: list[str], repo: Repository, options: BuildOptions,
+def run(point: Point, services: list[str], repo: Repository, options: BuildOptions,
         wheelhouse_options: wheelhouse.Options, environment: Environment, log=print,
         piuparts: bool = True) -> PipelineResult:
-    result = PipelineResult(release.name, release.distribution)
+    result = PipelineResult(point.name, point.distribution)
 
     def stage(package: str, name: str, action, passed=lambda r: True, detail=lambda r: "", seconds=None,
               record=True):
@@ -115,7 +115,7 @@ def run(release: Release, services: list[str], repo: Repository, options: BuildO
             raise Stopped()
         return value
 
-    fail_on = tuple(release.lint_fail_on)
+    fail_on = tuple(point.lint_fail_on)
 
     def lint_gate(package: str, deb: Path) -> lint.LintResult:
         # The table says which gate failed; the failing tags say why, in the plain output too.
@@ -141,25 +141,25 @@ def run(release: Release, services: list[str], repo: Repository, options: BuildO
               seconds=smoke_seconds)
         return deb
 
-    image = images.smoke(release.distribution, options.cache_dir)
-    services = beside_first(release, services)
+    image = images.smoke(point.distribution, options.cache_dir)
+    services = beside_first(point, services)
     to_publish: list[Path] = []
     built_debs: dict[str, Path] = {}  # this run's candidates, for the smoke of services beside them
     try:
-        wh = stage(release.wheelhouse_package, "wheelhouse",
-                   lambda: build_wheelhouse(release, wheelhouse_options, environment),
+        wh = stage(point.wheelhouse_package, "wheelhouse",
+                   lambda: build_wheelhouse(point, wheelhouse_options, environment),
                    detail=lambda r: f"version {r.version}, {r.wheels} wheels")
         wh_deb = Path(wh.deb)
-        stage(release.wheelhouse_package, "lint", lambda: lint_gate(release.wheelhouse_package, wh_deb),
+        stage(point.wheelhouse_package, "lint", lambda: lint_gate(point.wheelhouse_package, wh_deb),
               passed=lambda r: r.passed, detail=lambda r: r.summary())
         to_publish.append(wh_deb)
         options = replace(options, wheelhouse_deb=wh_deb)  # the services build against this wheelhouse
         with ThreadPoolExecutor(max_workers=2 * GATED_AT_ONCE) as pool:
             pending: deque = deque()  # the gates of the packages built last, running while the next builds
             for name in services:
-                service = release.service(name)
+                service = point.service(name)
                 try:
-                    built = stage(service.package, "build", lambda: build(release, service, options, environment, log),
+                    built = stage(service.package, "build", lambda: build(point, service, options, environment, log),
                                   detail=lambda r: f"{r.version}, {r.deb_size / 1e6:.1f} MB")
                 except Stopped:
                     for running in pending:  # the gates that ran beside the failed build are recorded all the same
@@ -171,16 +171,16 @@ def run(release: Release, services: list[str], repo: Repository, options: BuildO
                 deb = built_debs[name] = Path(built.deb)
                 beside = {other: built_debs[other] for other in service.smoke.beside if other in built_debs}
                 pending.append((service, built, deb, pool.submit(timed, lint_gate, service.package, deb),
-                                pool.submit(timed, smoke, release, service, repo, image, deb, log, piuparts, beside)))
+                                pool.submit(timed, smoke, point, service, repo, image, deb, log, piuparts, beside)))
             while pending:
                 to_publish.append(gated(*pending.popleft()))
-        published = stage("*", "publish", lambda: [repo.publish(release.staging_suite, d) for d in to_publish],
-                          detail=lambda r: f"{len([p for p in r if p.published])} new of {len(r)} to {release.staging_suite}")
+        published = stage("*", "publish", lambda: [repo.publish(point.staging_suite, d) for d in to_publish],
+                          detail=lambda r: f"{len([p for p in r if p.published])} new of {len(r)} to {point.staging_suite}")
         result.published = published
     except Stopped:
         pass
     # Gates finish while the next package builds: the table reads package by package.
-    order = [release.wheelhouse_package, *(release.service(n).package for n in services), "*"]
+    order = [point.wheelhouse_package, *(point.service(n).package for n in services), "*"]
     result.stages.sort(key=lambda s: order.index(s.package) if s.package in order else len(order))
     return result
 

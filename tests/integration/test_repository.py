@@ -191,7 +191,7 @@ def test_apt_refuses_a_suite_signed_with_another_key(repo, tmp_path, cache_dir):
 def test_fetch_takes_the_wheelhouse_from_the_signed_suite(repo, tmp_path, make_root):
     from venvdeb.repository.fetch import fetch
 
-    release = load_release(tmp_path / "packaging", "r1")
+    release = load_release(tmp_path / "packaging", "r1").at("bookworm")
     repo.publish(STAGING, tiny_deb(tmp_path, release.wheelhouse_package, "3"))
     with serving(repo.base) as url:
         got = fetch(release, url, repo.base / KEYRING, tmp_path / "fetched")
@@ -204,7 +204,7 @@ def test_fetch_refuses_a_tampered_index_and_a_foreign_key(repo, tmp_path):
     from venvdeb.repository.signing import gpg
     from venvdeb.repository.fetch import fetch
 
-    release = load_release(tmp_path / "packaging", "r1")
+    release = load_release(tmp_path / "packaging", "r1").at("bookworm")
     repo.publish(STAGING, tiny_deb(tmp_path, release.wheelhouse_package, "3"))
     stranger = make_throwaway(tmp_path / "stranger")
     foreign = tmp_path / "foreign.gpg"
@@ -283,7 +283,7 @@ def test_fetch_and_apt_refuse_a_replayed_an_expired_and_another_suites_inrelease
     from venvdeb.errors import VenvdebError
     from venvdeb.repository.fetch import fetch
 
-    release = load_release(tmp_path / "packaging", "r1")
+    release = load_release(tmp_path / "packaging", "r1").at("bookworm")
     repo.publish(STAGING, tiny_deb(tmp_path, release.wheelhouse_package, "3"))
     inrelease = repo.base / "dists" / STAGING / "InRelease"
     old = inrelease.read_bytes()

@@ -4,6 +4,7 @@ import pytest
 
 from venvdeb.cli import main, parser
 from venvdeb.errors import ModelError, Rejected, ToolError
+from venvdeb.model.results import Check, SmokeResult, ValidateResult
 from tests.conftest import PROJECT
 
 
@@ -24,7 +25,7 @@ def test_validate_the_embedded_default(capsys):
     assert main(["--packaging", str(PROJECT / "packaging"), "validate", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     fleet = ["nova", "glance", "keystone", "placement", "neutron", "cinder", "horizon", "openstackclient"]
-    assert result["2025.2"]["services"] == result["2026.2"]["services"] == fleet
+    assert result["releases"]["2025.2"]["services"] == result["releases"]["2026.2"]["services"] == fleet
 
 
 def test_model_errors_exit_non_zero_with_json(make_root, capsys):
@@ -38,25 +39,26 @@ def test_model_errors_exit_non_zero_with_json(make_root, capsys):
 
 @pytest.mark.parametrize("raised, status, said", [
     (None, 0, ""),
-    (Rejected("smoke failed: venv-svc 1.0-deb12u1", {"passed": False}), 1, "venvdeb: rejected: smoke failed"),
+    (Rejected("smoke failed: venv-svc 1.0-deb12u1", SmokeResult("venv-svc", "1.0-deb12u1", [Check("pip check", False)])),
+     1, "venvdeb: rejected: smoke failed"),
     (ModelError("releases/t1.toml", ["key 'x': unknown key"]), 2, "venvdeb: error: releases/t1.toml: invalid"),
     (ToolError("gpg --sign failed: no secret key"), 3, "venvdeb: tool failed: gpg --sign failed"),
 ])
 def test_the_exit_status_says_whether_the_package_the_input_or_the_tool_failed(monkeypatch, capsys, raised, status,
                                                                                said):
-    from venvdeb.cli import commands
+    from venvdeb.cli import releases
 
     def validate(args):
         if raised:
             raise raised
-        return {}
+        return ValidateResult({})
 
-    monkeypatch.setattr(commands, "cmd_validate", validate)
+    monkeypatch.setattr(releases, "validate", validate)
     assert main(["validate", "--json"]) == status
     captured = capsys.readouterr()
     assert said in captured.err
     if isinstance(raised, Rejected):  # --json gives the check's result, as on success
-        assert json.loads(captured.out) == {"passed": False}
+        assert SmokeResult.from_dict(json.loads(captured.out)) == raised.result and '"passed": false' in captured.out
 
 
 def test_a_repository_that_does_not_answer_is_a_tool_failure(tmp_path, capsys):

@@ -28,8 +28,8 @@ CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "in").is_dir())
 def render_case(case: str, dest: Path, golden: Path = GOLDEN, templates: Path = TEMPLATES) -> Path:
     src = golden / case / "in"
     data = json.loads((src / "inputs.json").read_text())
-    release = load_release(src / "packaging", "2025.2")
-    service = release.services[0]
+    point = load_release(src / "packaging", "2025.2").at("bookworm")
+    service = point.services[0]
     wheelhouse = Wheelhouse.load(src, "/usr/share/venvdeb/wheelhouse/2025.2")
     roots = [Root(r, "service") for r in service.root_requirements()]
     extra, own = {}, None
@@ -41,7 +41,7 @@ def render_case(case: str, dest: Path, golden: Path = GOLDEN, templates: Path = 
     items = closure(wheelhouse, roots, data["markers"], data["tags"], extra)
     history = [Entry(e["version"], e["digest"], e["date"], e["wheels"], tuple(e["changes"]), e["wheelhouse"])
                for e in data["history"]]
-    inputs = RenderInputs(release=release, service=service, wheelhouse=wheelhouse, closure=items, history=history,
+    inputs = RenderInputs(point=point, service=service, wheelhouse=wheelhouse, closure=items, history=history,
                           python_version=data["python_version"], upstream_name=data["upstream_name"],
                           upstream_version=data["upstream_version"], homepage=data["homepage"], own_wheel=own)
     return render(inputs, dest / f"{service.package}-{debian_upstream(data['upstream_version'])}", templates)

@@ -143,7 +143,7 @@ def test_the_master_takes_versions_above_what_is_published_and_in_flight(tmp_pat
     from venvdeb.model import load_release
     from venvdeb.repository.reserve import record_build, reserve_version
 
-    release = load_release(make_root("idna===3.10\n", {"svc": ("idna", "3.10")}), "t1")
+    release = load_release(make_root("idna===3.10\n", {"svc": ("idna", "3.10")}), "t1").at("bookworm")
     state = tmp_path / "state"
     # Two builds at once: two versions; one the repository already has is never taken again.
     assert reserve_version(release, "venv-svc", "3.10", state, []) == "3.10-deb12u1"

@@ -11,10 +11,10 @@ def test_embedded_default_release_loads():
     release = load_release(PROJECT / "packaging", "2025.2")
     assert [s.name for s in release.services] == ["nova", "glance", "keystone", "placement", "neutron", "cinder",
                                                    "horizon", "openstackclient"]
-    assert release.distribution == "bookworm"
+    assert release.distributions == ("bookworm", "trixie")
     assert release.constraints.kind == "lock"
     assert release.python == "/usr/bin/python3"
-    assert release.staging_suite == "bookworm-2025.2-staging"
+    assert release.at("bookworm").staging_suite == "bookworm-2025.2-staging"
     nova = release.service("nova")
     assert nova.source.pypi == "nova" and nova.source.version.startswith("32.")
     assert release.service("glance").source.version.startswith("31.")
@@ -41,7 +41,7 @@ def test_one_packaging_root_holds_several_releases_and_their_service_versions():
     assert old.service("nova").path == new.service("nova").path
     assert old.service("nova").console_scripts == new.service("nova").console_scripts
     assert str(new.service("nova").root_requirements()[0]) == "nova==33.0.*" and new.service("nova").source.series
-    assert new.wheelhouse_package == "openstack-wheelhouse-2026.1" and new.staging_suite == "bookworm-2026.1-staging"
+    assert new.wheelhouse_package == "openstack-wheelhouse-2026.1" and new.at("bookworm").staging_suite == "bookworm-2026.1-staging"
 
 
 def release_with_table(make_root, table: str, service_source: str):
@@ -260,7 +260,9 @@ def test_lock_needs_requirements_in(make_root):
 
 def test_a_release_at_each_of_its_distributions():
     release = load_release(PROJECT / "packaging", "2026.1")
-    assert release.distributions == ("bookworm", "trixie") and release.distribution == "bookworm"
+    assert release.distributions == ("bookworm", "trixie")
+    # A release is not a point: code that forgets to ask for one fails, rather than building the first.
+    assert not hasattr(release, "distribution") and not hasattr(release, "staging_suite")
     trixie = release.at("trixie")
     assert (trixie.distribution, trixie.staging_suite, trixie.production_suite, trixie.debian) == (
         "trixie", "trixie-2026.1-staging", "trixie-2026.1", 13)

@@ -1,5 +1,6 @@
-"""The venvdeb command line: `venvdeb <stage> ...`, one subcommand per stage (parser.py), each
-calling that stage (commands.py)."""
+"""The venvdeb command line: `venvdeb <command> ...`, one module per command group (releases,
+wheelhouse, service, gates, repo, pipeline), their shared options in options.py, and here the
+one path every command's result or failure takes out."""
 
 from __future__ import annotations
 
@@ -21,6 +22,10 @@ def _terminated(signum, frame):
     raise KeyboardInterrupt
 
 
+def _print_json(data: dict) -> None:
+    print(json.dumps(data, indent=1, sort_keys=True, default=str))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     # What venvdeb writes (build trees, chroots, the repository) must not depend on who started it:
@@ -34,13 +39,12 @@ def main(argv: list[str] | None = None) -> int:
         result = args.func(args)
     except VenvdebError as exc:  # the one failure path: its exit status says which kind (errors.py)
         if getattr(args, "json", False):
-            print(json.dumps(exc.as_dict(), indent=1, sort_keys=True, default=str))
+            _print_json(exc.as_dict())
         print(f"venvdeb: {EXIT_STATUSES[exc.exit_status][0]}: {exc}", file=sys.stderr)
         return exc.exit_status
     except KeyboardInterrupt:
         print("venvdeb: interrupted; nothing more was done", file=sys.stderr)
         return 130
-    if getattr(args, "json", False):
-        print(json.dumps(result, indent=1, sort_keys=True, default=str))
+    if getattr(args, "json", False) and result is not None:
+        _print_json(result.as_dict())
     return 0
-

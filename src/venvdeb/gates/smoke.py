@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import shlex
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from debian.debfile import DebFile
@@ -26,7 +26,7 @@ from debian.debfile import DebFile
 from ..deb import sources_entry
 from ..environment import Environment, Image, images
 from ..http import free_port
-from ..model import Release, Service
+from ..model import Point, Service
 from ..model.results import Check, SmokeResult
 from . import api_check, piuparts
 
@@ -85,14 +85,14 @@ print(f"loaded {len(results)} entry points, each in its own process")
 class Smoke:
     """Smoke tests of one service's package, each in a fresh chroot unpacked from ``image``."""
 
-    def __init__(self, release: Release, service: Service, image: Image, suite: AptSuite, log=print,
+    def __init__(self, point: Point, service: Service, image: Image, suite: AptSuite, log=print,
                  piuparts: bool = True, beside: dict[str, Path | None] | None = None):
-        self.release, self.service, self.image, self.suite, self.log = release, service, image, suite, log
+        self.point, self.service, self.image, self.suite, self.log = point, service, image, suite, log
         self.piuparts = piuparts  # False: a quicker smoke, for a loop of changes; never what publishes a release
         # The services its smoke brings up beside it: each one's candidate .deb (built in the same
         # run), or None to install it by name from the suite.
         beside = beside or {}
-        self.beside = [(release.service(name), beside.get(name)) for name in service.smoke.beside]
+        self.beside = [(point.service(name), beside.get(name)) for name in service.smoke.beside]
 
     def egress(self) -> set[tuple[str, int]]:
         """What a smoke chroot may reach: Debian's mirror and the suite under test, through apt's

@@ -9,8 +9,8 @@ runs; and the data one stage hands to the next (the wheelhouse manifest, the sta
 - versions.py, ledger.py: Debian versions of Python versions, and the versions already built.
 """
 
-from .release import ConstraintsSource, Release, list_releases, load_release
+from .release import ConstraintsSource, Point, Release, list_releases, load_release
 from .service import ConfigSample, Daemon, Service, Source, load_service
 
-__all__ = ["ConfigSample", "ConstraintsSource", "Daemon", "Release", "Service", "Source", "list_releases",
+__all__ = ["ConfigSample", "ConstraintsSource", "Daemon", "Point", "Release", "Service", "Source", "list_releases",
            "load_release", "load_service"]

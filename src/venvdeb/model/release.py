@@ -13,7 +13,7 @@ Everything is validated when loaded; nothing runs on a model that did not valida
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ModelError
@@ -132,11 +132,10 @@ class ConstraintsSource:
 
 @dataclass(frozen=True)
 class Release:
-    """A release at one of its distributions (``distribution``): ``at`` gives it at another.
-    Everything built is built for one such point of the matrix."""
+    """A release as its file declares it: its services, constraints and the distributions it is
+    built for. Nothing is built for a release as such: ``points`` gives it at each distribution."""
 
     name: str
-    distribution: str
     python: str
     services: tuple[Service, ...]
     wheelhouse_package: str
@@ -144,24 +143,21 @@ class Release:
     build_depends: tuple[str, ...]
     index_url: str
     constraints: ConstraintsSource
-    staging_suite: str
-    production_suite: str
     path: Path
     root: Path
+    distributions: tuple[str, ...]  # in the order given
+    suite_templates: tuple[str, str]  # staging, production, with {distribution}
     lint_fail_on: tuple[str, ...] = ("error", "warning")
-    distributions: tuple[str, ...] = ()  # every distribution of the release, in the order given
-    suite_templates: tuple[str, str] = ("", "")  # staging, production, with {distribution}
     distribution_key: str = "distributions"  # the key the release file names them with, for errors
 
-    def at(self, distribution: str) -> "Release":
-        """This release at ``distribution``: its suites and its Debian number."""
+    def at(self, distribution: str) -> "Point":
+        """This release at ``distribution``."""
         if distribution not in self.distributions:
             raise ModelError(self.path, [f"key 'distributions': {distribution!r} is not one of this release's "
                                          f"({', '.join(self.distributions)})"])
-        staging, production = (t.replace("{distribution}", distribution) for t in self.suite_templates)
-        return replace(self, distribution=distribution, staging_suite=staging, production_suite=production)
+        return Point(self, distribution)
 
-    def points(self, distribution: str | None = None) -> list["Release"]:
+    def points(self, distribution: str | None = None) -> list["Point"]:
         """The release at each of its distributions, or at the one asked for."""
         return [self.at(d) for d in ([distribution] if distribution else self.distributions)]
 
@@ -176,17 +172,12 @@ class Release:
             return self.distributions[0]
         return None
 
-    def point_of(self, version: str) -> "Release":
+    def point_of(self, version: str) -> "Point":
         """The release at the distribution ``version`` was built for."""
         if self.built_for(version):
             return self.at(self.built_for(version))
         raise ModelError(self.path, [f"key 'distributions': version {version} was built for none of "
                                      f"{', '.join(self.distributions)}"])
-
-    @property
-    def debian(self) -> int:
-        """The number of the point's Debian release (12 for bookworm): it marks every version."""
-        return DEBIAN_RELEASES[self.distribution]
 
     def service(self, name: str) -> Service:
         for s in self.services:
@@ -194,6 +185,52 @@ class Release:
                 return s
         known = ", ".join(s.name for s in self.services)
         raise ModelError(self.path, [f"key 'services': no service {name!r} in this release (it has: {known})"])
+
+
+def _of_release(name: str, doc: str) -> property:
+    return property(lambda point: getattr(point.release, name), doc=doc)
+
+
+@dataclass(frozen=True)
+class Point:
+    """A release at one of its distributions: a point of the matrix. Everything built, gated and
+    published is built for one point; the stages take a point, never a release."""
+
+    release: Release
+    distribution: str
+
+    @property
+    def staging_suite(self) -> str:
+        return self.release.suite_templates[0].replace("{distribution}", self.distribution)
+
+    @property
+    def production_suite(self) -> str:
+        return self.release.suite_templates[1].replace("{distribution}", self.distribution)
+
+    @property
+    def debian(self) -> int:
+        """The number of the point's Debian release (12 for bookworm): it marks every version."""
+        return DEBIAN_RELEASES[self.distribution]
+
+    # What the stages read of the release, as they read it of the point.
+    name = _of_release("name", "The release's name.")
+    python = _of_release("python", "The target interpreter, in the distribution.")
+    services = _of_release("services", "The release's services.")
+    wheelhouse_package = _of_release("wheelhouse_package", "The wheelhouse package's name.")
+    maintainer = _of_release("maintainer", "The packages' Maintainer.")
+    build_depends = _of_release("build_depends", "What building the release's sdists needs.")
+    index_url = _of_release("index_url", "The package index.")
+    constraints = _of_release("constraints", "The release's constraints.")
+    path = _of_release("path", "The release file.")
+    root = _of_release("root", "The packaging root.")
+    lint_fail_on = _of_release("lint_fail_on", "The lintian severities that fail the gate.")
+    distribution_key = _of_release("distribution_key", "The release file's key for its distributions.")
+
+    def service(self, name: str) -> Service:
+        return self.release.service(name)
+
+    def built_for(self, version: str) -> str | None:
+        return self.release.built_for(version)
 
 
 def load_release(root: Path, name: str) -> Release:
@@ -227,9 +264,8 @@ def load_release(root: Path, name: str) -> Release:
     c = data["constraints"]
     distributions = tuple(data.get("distributions") or [data["distribution"]])
     templates = (data["suites"]["staging"], data["suites"]["production"])
-    release = Release(
+    return Release(
         name=data["name"],
-        distribution=distributions[0],
         python=get(data, RELEASE_SCHEMA, "python"),
         services=services,
         wheelhouse_package=data["wheelhouse_package"],
@@ -244,8 +280,6 @@ def load_release(root: Path, name: str) -> Release:
             requirements_in=(root / c["requirements_in"]) if "requirements_in" in c else None,
             overrides=constraint_overrides.from_table(get(c, CONSTRAINTS_SCHEMA, "overrides")),
         ),
-        staging_suite=data["suites"]["staging"],
-        production_suite=data["suites"]["production"],
         path=path,
         root=root,
         lint_fail_on=tuple(get(data, RELEASE_SCHEMA, "lint_fail_on")),
@@ -253,7 +287,6 @@ def load_release(root: Path, name: str) -> Release:
         suite_templates=templates,
         distribution_key="distributions" if "distributions" in data else "distribution",
     )
-    return release.at(distributions[0])
 
 
 def port_clashes(services) -> list[str]:

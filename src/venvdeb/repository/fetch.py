@@ -31,7 +31,7 @@ from ..environment import Host
 from ..errors import VenvdebError
 from ..files import write_atomic
 from ..http import Client, NotFound
-from ..model import Release as VenvdebRelease
+from ..model import Point
 from ..model.results import FetchResult
 
 # Tried in this order: reprepro writes all three by default; the compressed ones are smaller.
@@ -107,12 +107,12 @@ def pick(stanzas: list[Packages], package: str, version: str | None) -> Packages
     return max(found, key=lambda s: Version(s["Version"]))
 
 
-def fetch(release: VenvdebRelease, repo_url: str, keyring: Path, out_dir: Path, version: str | None = None,
+def fetch(point: Point, repo_url: str, keyring: Path, out_dir: Path, version: str | None = None,
           architecture: str | None = None, client: Client | None = None, seen_dir: Path | None = None) -> FetchResult:
     """``seen_dir``: where this worker keeps the Date of the newest InRelease it accepted, per repository."""
     client = client or Client()
     base = repo_url.rstrip("/")
-    suite = release.staging_suite
+    suite = point.staging_suite
     arch = architecture or Host().architecture
     try:
         inrelease = client.get_bytes(f"{base}/dists/{suite}/InRelease")
@@ -136,7 +136,7 @@ def fetch(release: VenvdebRelease, repo_url: str, keyring: Path, out_dir: Path, 
         break
     if stanzas is None:
         raise VenvdebError(f"{suite}: InRelease lists no Packages index for main/binary-{arch}")
-    stanza = pick(stanzas, release.wheelhouse_package, version)
+    stanza = pick(stanzas, point.wheelhouse_package, version)
     dest = Path(out_dir) / Path(stanza["Filename"]).name
     client.download(f"{base}/{stanza['Filename']}", dest, sha256=stanza["SHA256"])
     if dest.stat().st_size != int(stanza["Size"]):

@@ -11,7 +11,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ToolError, VenvdebError
+from ..errors import ToolError
 from ..files import write_atomic
 
 

@@ -30,11 +30,11 @@ from ..environment import Environment, prepare
 from ..environment.python import PIP_UNSET
 from ..errors import ToolError, VenvdebError
 from ..files import checksum_file, copy_atomic, record_checksum, verify_checksum
-from ..model import Release, Service
+from ..model import Point, Service
 from ..model.closure import Root
 from ..model.ledger import Ledger, ledger_file
 from ..model.manifest import WheelItem, wheel_dir
-from ..model.results import BuildResult
+from ..model.results import BuildResult, PlanResult, RenderResult
 from ..model.versions import debian_upstream, next_version
 from . import git_source
 from .installed import Wheelhouse, closure
@@ -75,41 +75,41 @@ def packaging_digest(service: Service, templates: Path = TEMPLATES) -> str:
     return h.hexdigest()
 
 
-def latest_wheelhouse_deb(release: Release, options: BuildOptions) -> Path:
+def latest_wheelhouse_deb(point: Point, options: BuildOptions) -> Path:
     """The wheelhouse .deb a build uses (given, or the last one built here), checked whole first."""
-    rebuild = f"venvdeb wheelhouse build {release.name} --dist {release.distribution}"
+    rebuild = f"venvdeb wheelhouse build {point.name} --dist {point.distribution}"
     if options.wheelhouse_deb:
         verify_checksum(options.wheelhouse_deb, rebuild)
         version = DebFile(str(options.wheelhouse_deb)).debcontrol()["Version"]
-        if release.built_for(version) != release.distribution:
+        if point.built_for(version) != point.distribution:
             raise VenvdebError(f"{options.wheelhouse_deb}: version {version} is not a wheelhouse for "
-                               f"{release.distribution}, which release {release.name} is being built for here",
-                               hint=f"give the {release.distribution} wheelhouse (its version ends in "
-                                    f"+deb{release.debian}), or --dist {release.built_for(version) or '...'}")
+                               f"{point.distribution}, which release {point.name} is being built for here",
+                               hint=f"give the {point.distribution} wheelhouse (its version ends in "
+                                    f"+deb{point.debian}), or --dist {point.built_for(version) or '...'}")
         return options.wheelhouse_deb
-    last = Ledger(options.state_dir / ledger_file(release.name, release.distribution, release.wheelhouse_package)).last()
-    found = sorted(options.out_dir.glob(f"{release.wheelhouse_package}_{last.version}_*.deb")) if last else []
+    last = Ledger(options.state_dir / ledger_file(point.name, point.distribution, point.wheelhouse_package)).last()
+    found = sorted(options.out_dir.glob(f"{point.wheelhouse_package}_{last.version}_*.deb")) if last else []
     if not found:
         raise VenvdebError(
-            f"no {release.wheelhouse_package} for release {release.name} on {release.distribution} in {options.out_dir}",
+            f"no {point.wheelhouse_package} for release {point.name} on {point.distribution} in {options.out_dir}",
             hint=f"build it first: {rebuild}",
         )
     verify_checksum(found[0], rebuild)
     return found[0]
 
 
-def wheelhouse_from_deb(release: Release, options: BuildOptions, work: Path) -> Wheelhouse:
+def wheelhouse_from_deb(point: Point, options: BuildOptions, work: Path) -> Wheelhouse:
     """The wheelhouse as the chroot will see it, read from the .deb without installing it here."""
-    deb = latest_wheelhouse_deb(release, options)
-    install_dir = "/" + wheel_dir(release.name)
+    deb = latest_wheelhouse_deb(point, options)
+    install_dir = "/" + wheel_dir(point.name)
     (work / "manifest.json").write_bytes(DebFile(str(deb)).data.get_content(f".{install_dir}/manifest.json"))
     return Wheelhouse.load(work, install_dir)
 
 
-def ensure_wheelhouse(release: Release, options: BuildOptions, environment: Environment, log) -> Wheelhouse:
+def ensure_wheelhouse(point: Point, options: BuildOptions, environment: Environment, log) -> Wheelhouse:
     """Install the wheelhouse .deb in the build environment if it is not there at that version."""
-    wheelhouse_deb = latest_wheelhouse_deb(release, options)
-    install_dir = "/" + wheel_dir(release.name)
+    wheelhouse_deb = latest_wheelhouse_deb(point, options)
+    install_dir = "/" + wheel_dir(point.name)
     package = DebFile(str(wheelhouse_deb))
     control = package.debcontrol()
     manifest = environment.path(install_dir) / "manifest.json"
@@ -155,15 +155,15 @@ def homepage_of(git: str) -> str | None:
     return git if re.match(r"https?://", git) else None
 
 
-def prepare_build(release: Release, service: Service, options: BuildOptions, environment: Environment,
+def prepare_build(point: Point, service: Service, options: BuildOptions, environment: Environment,
                   log=print, reserve: bool = False) -> Prepared:
     """Everything a build needs before anything is built: validated, resolved, versioned.
     ``reserve``: the version is taken in the ledger for this build (release it if it adds nothing)."""
-    target = prepare(environment, release.python, options.cache_dir, log=log)
+    target = prepare(environment, point.python, options.cache_dir, log=log)
     if options.isolation == "sbuild":
-        wheelhouse = wheelhouse_from_deb(release, options, Path(tempfile.mkdtemp(prefix="venvdeb-wheelhouse-")))
+        wheelhouse = wheelhouse_from_deb(point, options, Path(tempfile.mkdtemp(prefix="venvdeb-wheelhouse-")))
     else:
-        wheelhouse = ensure_wheelhouse(release, options, environment, log)
+        wheelhouse = ensure_wheelhouse(point, options, environment, log)
 
     roots = [Root(r, f"service {service.name} ({service.path.name})") for r in service.root_requirements()]
     extra, own_wheel, reason, built_from = {}, None, options.reason, None
@@ -188,9 +188,9 @@ def prepare_build(release: Release, service: Service, options: BuildOptions, env
     if service.source.series:
         upstream_version = point_release(service, items)
 
-    ledger = Ledger(options.state_dir / ledger_file(release.name, release.distribution, service.package))
+    ledger = Ledger(options.state_dir / ledger_file(point.name, point.distribution, service.package))
     def next_of(previous: str | None) -> str:
-        return next_version(debian_upstream(upstream_version), previous, str(service.path), release.debian)
+        return next_version(debian_upstream(upstream_version), previous, str(service.path), point.debian)
 
     last = ledger.last()
     if options.version:
@@ -208,7 +208,7 @@ def prepare_build(release: Release, service: Service, options: BuildOptions, env
                                  reason if reason.endswith(".") else reason + ".",
                                  (wheelhouse.package, wheelhouse.version),
                                  packaging_commit=options.packaging_commit, news=news)
-    inputs = RenderInputs(release=release, service=service, wheelhouse=wheelhouse, closure=items,
+    inputs = RenderInputs(point=point, service=service, wheelhouse=wheelhouse, closure=items,
                           history=ledger.history(entry), python_version=target.version,
                           upstream_name=upstream_name, upstream_version=upstream_version,
                           homepage=homepage, own_wheel=own_wheel)
@@ -233,23 +233,23 @@ def given_version(version: str, upstream: str, service: Service) -> str:
     return version
 
 
-def plan(release: Release, service: Service, options: BuildOptions, environment: Environment, log=print) -> dict:
+def plan(point: Point, service: Service, options: BuildOptions, environment: Environment, log=print) -> PlanResult:
     """What a build would make, without building: the upstream version its package version must
     start with (so that a farm's master can choose the version), and whether it would be skipped."""
-    prepared = prepare_build(release, service, options, environment, log)
+    prepared = prepare_build(point, service, options, environment, log)
     last, entry = prepared.ledger.last(), prepared.entry
     unchanged = options.only_if_changed and last is not None and last.digest == entry.digest
-    return {"package": service.package, "upstream": debian_upstream(prepared.inputs.upstream_version),
-            "digest": entry.digest, "last": last.version if last else None,
-            "skipped": f"closure and packaging unchanged since {last.version}" if unchanged else None}
+    return PlanResult(service.package, debian_upstream(prepared.inputs.upstream_version), entry.digest,
+                      last.version if last else None,
+                      f"closure and packaging unchanged since {last.version}" if unchanged else None)
 
 
-def render_only(release: Release, service: Service, output: Path, reason: str, cache_dir: Path,
-                state_dir: Path, out_dir: Path, environment: Environment) -> dict:
+def render_only(point: Point, service: Service, output: Path, reason: str, cache_dir: Path,
+                state_dir: Path, out_dir: Path, environment: Environment) -> RenderResult:
     if output.exists():
         raise VenvdebError(f"{output}: already exists; render into a new directory")
     output.parent.mkdir(parents=True, exist_ok=True)
-    prepared = prepare_build(release, service, BuildOptions(cache_dir=cache_dir, out_dir=out_dir,
+    prepared = prepare_build(point, service, BuildOptions(cache_dir=cache_dir, out_dir=out_dir,
                                                              state_dir=state_dir, reason=reason), environment)
     tmp = Path(tempfile.mkdtemp(dir=output.parent, prefix=".render-"))
     try:
@@ -257,23 +257,23 @@ def render_only(release: Release, service: Service, output: Path, reason: str, c
         (tmp / "tree").rename(output)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return {"package": service.package, "version": prepared.entry.version, "tree": str(output)}
+    return RenderResult(service.package, prepared.entry.version, str(output))
 
 
-def build(release: Release, service: Service, options: BuildOptions, environment: Environment,
+def build(point: Point, service: Service, options: BuildOptions, environment: Environment,
           log=print) -> BuildResult:
     started = time.monotonic()
     if options.isolation == "host":
         deb.ensure_installed(environment, HOST_BUILD_DEPENDS, options.install_build_deps,
                              "building service packages", log)
-    prepared = prepare_build(release, service, options, environment, log, reserve=True)
+    prepared = prepare_build(point, service, options, environment, log, reserve=True)
     try:
-        return _build(prepared, release, service, options, environment, log, started)
+        return _build(prepared, point, service, options, environment, log, started)
     finally:
-        prepared.ledger.release(prepared.entry.version)  # nothing if the build added it
+        prepared.ledger.point(prepared.entry.version)  # nothing if the build added it
 
 
-def _build(prepared: Prepared, release: Release, service: Service, options: BuildOptions, environment: Environment,
+def _build(prepared: Prepared, point: Point, service: Service, options: BuildOptions, environment: Environment,
            log, started: float) -> BuildResult:
     inputs, entry = prepared.inputs, prepared.entry
     last = prepared.ledger.last()
@@ -289,7 +289,7 @@ def _build(prepared: Prepared, release: Release, service: Service, options: Buil
         log_file = options.out_dir / "logs" / f"{service.package}_{entry.version}.build.log"
         log(f"building {service.package} {entry.version} from {inputs.wheelhouse.describe()} ({options.isolation})")
         if options.isolation == "sbuild":
-            built = build_in_sbuild(tree, latest_wheelhouse_deb(release, options), release.distribution,
+            built = build_in_sbuild(tree, latest_wheelhouse_deb(point, options), point.distribution,
                                     options.cache_dir, log_file)
         else:
             built = build_tree(environment, tree, options.cache_dir, log_file)

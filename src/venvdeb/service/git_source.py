@@ -18,7 +18,7 @@ from packaging.requirements import Requirement
 from ..environment import Target
 from ..environment.python import BUILD_EPOCH
 from ..errors import Rejected, ToolError, VenvdebError
-from ..model import Release
+from ..model import Point
 from ..model.wheelmeta import metadata, requires_dist
 
 
@@ -90,11 +90,11 @@ def checkout(cache_dir: Path, target: Target, url: str, branch: str, where: str)
     return Checkout(url=url, branch=branch, commit=commit, subject=subject, epoch=epoch, wheel=wheels[0])
 
 
-def checkouts(release: Release, target: Target, cache_dir: Path) -> dict[str, tuple[str, list[Requirement]]]:
+def checkouts(point: Point, target: Target, cache_dir: Path) -> dict[str, tuple[str, list[Requirement]]]:
     """For the wheelhouse build: per git-sourced service, who asks (its commit) and what the
     checkout's own wheel requires."""
     found = {}
-    for service in release.services:
+    for service in point.services:
         if service.source.git:
             co = checkout(cache_dir, target, service.source.git, service.source.branch, str(service.path))
             found[service.name] = (f"service {service.name} (git {co.commit[:12]})", requires_dist(metadata(co.wheel)))

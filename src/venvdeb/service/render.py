@@ -19,7 +19,7 @@ import jinja2
 
 from ..deb import changelog, year_of
 from ..errors import VenvdebError
-from ..model import Release, Service
+from ..model import Point, Service
 from ..model.ledger import Entry
 from ..model.manifest import WheelItem
 from ..resources import templates as templates_dir
@@ -32,7 +32,7 @@ INSTALL_ROOT = "/usr/lib/venvs"
 
 @dataclass(frozen=True)
 class RenderInputs:
-    release: Release
+    point: Point
     service: Service
     wheelhouse: Wheelhouse
     closure: list[WheelItem]  # the venv's distributions, the service's own wheel included
@@ -78,8 +78,8 @@ def context(inputs: RenderInputs) -> dict:
     return {
         "package": inputs.service.package,
         "service": inputs.service,
-        "release": inputs.release,
-        "maintainer": inputs.release.maintainer,
+        "release": inputs.point,
+        "maintainer": inputs.point.maintainer,
         "version": entry.version,
         "year": year_of(entry),
         "upstream_name": inputs.upstream_name,
@@ -177,8 +177,8 @@ def render(inputs: RenderInputs, tree: Path, templates: Path = TEMPLATES) -> Pat
         (tree / "sudoers.d").mkdir(exist_ok=True)
         emit("debian/sudoers.j2", tree / "sudoers.d" / inputs.service.name)
     (debian / "rules").chmod(0o755)
-    (debian / "changelog").write_text(changelog(package, inputs.release.distribution,
-                                                inputs.release.maintainer, inputs.history))
+    (debian / "changelog").write_text(changelog(package, inputs.point.distribution,
+                                                inputs.point.maintainer, inputs.history))
     (tree / "requirements.txt").write_text(requirements_txt(inputs.closure))
     (tree / "sbom.cdx.json").write_text(cyclonedx(package, ctx["version"], ctx["closure"]))
     if inputs.own_wheel is not None:

@@ -23,7 +23,7 @@ from ..environment import Environment, Target, prepare
 from ..errors import PackageFailure, ProviderFailure, VenvdebError, WheelhouseFailed
 from ..files import checksum_file, copy_atomic, link_or_copy, record_checksum, write_atomic
 from ..http import Client, NotFound
-from ..model import Release, constraints, overrides
+from ..model import Point, constraints, overrides
 from ..model.closure import Resolver
 from ..model.ledger import Ledger, ledger_file
 from ..model.manifest import Manifest, WheelItem, wheel_dir
@@ -51,8 +51,8 @@ class Options:
     checkouts: dict[str, tuple[str, list[Requirement]]] = field(default_factory=dict)
 
 
-def load_constraints(release: Release, cache: Cache, client: Client) -> constraints.Constraints:
-    c = release.constraints
+def load_constraints(point: Point, cache: Cache, client: Client) -> constraints.Constraints:
+    c = point.constraints
     if c.path is not None:
         return constraints.load_file(c.path)
     # A URL: kept in the cache by content, so that a pinned sha256 needs no network at all.
@@ -63,11 +63,11 @@ def load_constraints(release: Release, cache: Cache, client: Client) -> constrai
     try:
         data = client.get_bytes(c.url)
     except NotFound:
-        raise VenvdebError(f"{release.path}: key 'constraints.url': {c.url} answered 404") from None
+        raise VenvdebError(f"{point.path}: key 'constraints.url': {c.url} answered 404") from None
     digest = hashlib.sha256(data).hexdigest()
     if c.sha256 and digest != c.sha256:
         raise VenvdebError(
-            f"{release.path}: key 'constraints.sha256': {c.url} has sha256 {digest}, not {c.sha256}",
+            f"{point.path}: key 'constraints.sha256': {c.url} has sha256 {digest}, not {c.sha256}",
             hint="upstream moved: review the change and update constraints.sha256",
         )
     write_atomic(cache.root / "constraints" / digest, data)
@@ -87,16 +87,16 @@ def manifest(wheels: list[Materialized]) -> list[WheelItem]:
             for w in sorted(wheels, key=lambda w: w.name)]
 
 
-def content_digest(release: Release, items: list[WheelItem], constraints_text: str, arch: str) -> str:
+def content_digest(point: Point, items: list[WheelItem], constraints_text: str, arch: str) -> str:
     """What the package's bytes depend on; the same digest means the same package."""
     h = hashlib.sha256()
-    h.update(json.dumps({"package": release.wheelhouse_package, "release": release.name,
-                         "distribution": release.distribution, "architecture": arch,
-                         "maintainer": release.maintainer, "constraints": constraints_label(release),
+    h.update(json.dumps({"package": point.wheelhouse_package, "release": point.name,
+                         "distribution": point.distribution, "architecture": arch,
+                         "maintainer": point.maintainer, "constraints": constraints_label(point),
                          "wheels": [(i.file, i.sha256) for i in items]}
                         # (a release without overrides keeps the digest it had before they existed)
-                        | ({"overrides": [o.as_dict() for o in release.constraints.overrides]}
-                           if release.constraints.overrides else {}), sort_keys=True).encode())
+                        | ({"overrides": [o.as_dict() for o in point.constraints.overrides]}
+                           if point.constraints.overrides else {}), sort_keys=True).encode())
     h.update(constraints_text.encode())
     skeleton = wheelhouse_builder() / "debian"
     for f in sorted(skeleton.rglob("*")):
@@ -105,38 +105,38 @@ def content_digest(release: Release, items: list[WheelItem], constraints_text: s
     return h.hexdigest()
 
 
-def build(release: Release, options: Options, environment: Environment, progress: Progress | None = None,
+def build(point: Point, options: Options, environment: Environment, progress: Progress | None = None,
           client: Client | None = None) -> WheelhouseResult:
     progress = progress or Progress(quiet=True)
     client = client or Client()
     cache = Cache(options.cache_dir, log=progress.log)
-    check_lock_fresh(release)
-    cons = load_constraints(release, cache, client)
-    moves = release.constraints.overrides
-    if release.constraints.kind == "lock":
+    check_lock_fresh(point)
+    cons = load_constraints(point, cache, client)
+    moves = point.constraints.overrides
+    if point.constraints.kind == "lock":
         # The lock was compiled under the overrides (with their hashes): it must hold them as they are.
-        overrides.check_lock(cons, moves, release.path)
+        overrides.check_lock(cons, moves, point.path)
         moves = ()
     else:
-        overrides.apply(cons, moves, release.path)  # refuses a package the constraints do not pin
-    service_versions.check(release, client)
-    target = prepare(environment, release.python, options.cache_dir, log=progress.log)
-    pins = overrides.apply(cons, moves, release.path, target.markers)
-    deb.ensure_installed(environment, list(release.build_depends), options.install_build_deps, str(release.path),
+        overrides.apply(cons, moves, point.path)  # refuses a package the constraints do not pin
+    service_versions.check(point, client)
+    target = prepare(environment, point.python, options.cache_dir, log=progress.log)
+    pins = overrides.apply(cons, moves, point.path, target.markers)
+    deb.ensure_installed(environment, list(point.build_depends), options.install_build_deps, str(point.path),
                          progress.log)
 
     options.out_dir.mkdir(parents=True, exist_ok=True)
     work_root = options.cache_dir / "tmp"
     work_root.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(dir=work_root, prefix=f"wheelhouse-{release.name}-"))
+    work = Path(tempfile.mkdtemp(dir=work_root, prefix=f"wheelhouse-{point.name}-"))
     stats: dict = {}
     try:
-        builder = SdistBuilder(target, log_dir=options.out_dir / "logs" / release.distribution)
-        provider = IndexProvider(release.index_url, target, cache, client, builder, work, stats)
-        pins = series.follow(release, pins, provider.versions, progress.log)
+        builder = SdistBuilder(target, log_dir=options.out_dir / "logs" / point.distribution)
+        provider = IndexProvider(point.index_url, target, cache, client, builder, work, stats)
+        pins = series.follow(point, pins, provider.versions, progress.log)
         resolver = Resolver(pins, target.markers, provider, constraints_origin=cons.origin,
                             jobs=options.jobs * 2, progress=progress)
-        resolution = resolver.resolve(roots(release, pins, options.all_pins, options.checkouts),
+        resolution = resolver.resolve(roots(point, pins, options.all_pins, options.checkouts),
                                      follow=not options.all_pins)
         for name in resolution.unpinned:
             progress.log(f"warning: {name} is not pinned by the constraints; took {resolution.nodes[name].version}")
@@ -144,7 +144,7 @@ def build(release: Release, options: Options, environment: Environment, progress
         failures = resolution.failures + failures
         if failures:
             raise WheelhouseFailed(failures)
-        result = package(release, target, cons, wheels, options, work, progress)
+        result = package(point, target, cons, wheels, options, work, progress)
         result.stats = stats
         return result
     finally:
@@ -171,29 +171,29 @@ def fetch_all(provider: IndexProvider, nodes: dict, jobs: int, progress) -> tupl
     return wheels, failures
 
 
-def package(release: Release, target: Target, cons, wheels: list[Materialized], options: Options,
+def package(point: Point, target: Target, cons, wheels: list[Materialized], options: Options,
             work: Path, progress) -> WheelhouseResult:
-    ledger = Ledger(options.state_dir / ledger_file(release.name, release.distribution, release.wheelhouse_package))
+    ledger = Ledger(options.state_dir / ledger_file(point.name, point.distribution, point.wheelhouse_package))
     # Two builds of one wheelhouse at once would pick the same version for different content: one
     # at a time chooses its version, writes its package and records it.
     with ledger.locked():
-        return _package(release, target, cons, wheels, options, work, progress, ledger)
+        return _package(point, target, cons, wheels, options, work, progress, ledger)
 
 
-def _package(release: Release, target: Target, cons, wheels: list[Materialized], options: Options,
+def _package(point: Point, target: Target, cons, wheels: list[Materialized], options: Options,
              work: Path, progress, ledger: Ledger) -> WheelhouseResult:
     items = manifest(wheels)
     arch = architecture(wheels)
-    digest = content_digest(release, items, cons.text, arch)
-    entry, is_new = ledger.entry_for(digest, {i.name: i.version for i in items}, suffix=f"+deb{release.debian}",
+    digest = content_digest(point, items, cons.text, arch)
+    entry, is_new = ledger.entry_for(digest, {i.name: i.version for i in items}, suffix=f"+deb{point.debian}",
                                     packaging_commit=options.packaging_commit,
                                     notes=tuple(f"Constraint override: {o.describe()}"
-                                                for o in release.constraints.overrides))
+                                                for o in point.constraints.overrides))
     deb_arch = target.environment.architecture if arch == "any" else "all"
-    deb_name = f"{release.wheelhouse_package}_{entry.version}_{deb_arch}.deb"
+    deb_name = f"{point.wheelhouse_package}_{entry.version}_{deb_arch}.deb"
     final = options.out_dir / deb_name
     result = WheelhouseResult(
-        release=release.name, package=release.wheelhouse_package, version=entry.version,
+        point=point.name, package=point.wheelhouse_package, version=entry.version,
         architecture=deb_arch, deb=str(final), wheels=len(items),
         built=sum(1 for i in items if i.origin == "built"),
         size=sum(i.size for i in items), digest=digest,
@@ -205,7 +205,7 @@ def _package(release: Release, target: Target, cons, wheels: list[Materialized],
         return result
 
     progress.log(f"packaging {deb_name} ({len(items)} wheels)")
-    tree = work / "pkg" / f"{release.wheelhouse_package}-{entry.version}"
+    tree = work / "pkg" / f"{point.wheelhouse_package}-{entry.version}"
     payload = tree / "wheelhouse"
     payload.mkdir(parents=True)
     for w in wheels:
@@ -213,27 +213,27 @@ def _package(release: Release, target: Target, cons, wheels: list[Materialized],
     (payload / "SHA256SUMS").write_text("".join(f"{i.sha256}  {i.file}\n" for i in items))
     (payload / "constraints.txt").write_text(cons.text)
     (payload / "manifest.json").write_text(Manifest(
-        release=release.name, package=release.wheelhouse_package, version=entry.version,
-        interpreter=target.interpreter, python=target.version, constraints=constraints_label(release),
+        point=point.name, package=point.wheelhouse_package, version=entry.version,
+        interpreter=target.interpreter, python=target.version, constraints=constraints_label(point),
         constraints_sha256=cons.sha256, wheels=tuple(items),
-        overrides=tuple(o.as_dict() for o in release.constraints.overrides)).to_json())
+        overrides=tuple(o.as_dict() for o in point.constraints.overrides)).to_json())
     context = {
-        "package": release.wheelhouse_package, "maintainer": release.maintainer, "release": release.name,
-        "distribution": release.distribution, "architecture": arch, "count": len(items),
+        "package": point.wheelhouse_package, "maintainer": point.maintainer, "release": point.name,
+        "distribution": point.distribution, "architecture": arch, "count": len(items),
         "python_version": target.version, "interpreter": target.interpreter,
-        "wheel_dir": "/" + wheel_dir(release.name),
+        "wheel_dir": "/" + wheel_dir(point.name),
         "year": deb.year_of(entry),
         "wheels": items,
     }
     wheelhouse_deb.render(tree, context)
     (tree / "debian" / "changelog").write_text(deb.changelog(
-        release.wheelhouse_package, release.distribution, release.maintainer, ledger.history(entry)))
+        point.wheelhouse_package, point.distribution, point.maintainer, ledger.history(entry)))
     built = wheelhouse_deb.build(target.environment, tree, log_file=work / "dpkg-buildpackage.log")
     # Complete: only now does anything reach the output directory, and the ledger.
     checksum_file(final).unlink(missing_ok=True)  # never an old file's checksum beside new bytes
     copy_atomic(built, final)
     record_checksum(final)
-    write_atomic(options.out_dir / f"{release.wheelhouse_package}_{entry.version}.manifest.json",
+    write_atomic(options.out_dir / f"{point.wheelhouse_package}_{entry.version}.manifest.json",
                  (payload / "manifest.json").read_bytes())
     if is_new:
         ledger.add(entry)
@@ -241,13 +241,13 @@ def _package(release: Release, target: Target, cons, wheels: list[Materialized],
     return result
 
 
-def constraints_label(release: Release) -> str:
+def constraints_label(point: Point) -> str:
     """Where the constraints came from, as the package records it: the URL, or the path within
     the packaging root; never where this checkout happens to be (the bytes would depend on it)."""
-    c = release.constraints
+    c = point.constraints
     if c.url:
         return c.url
     try:
-        return str(c.path.resolve().relative_to(release.root.resolve()))
+        return str(c.path.resolve().relative_to(point.root.resolve()))
     except ValueError:
         return c.path.name

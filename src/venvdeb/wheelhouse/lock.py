@@ -16,7 +16,7 @@ from ..environment import Target
 from ..errors import VenvdebError
 from ..files import write_atomic
 from ..http import Client
-from ..model import Release, overrides
+from ..model import Point, Release, overrides
 from ..model.constraints import parse
 from .roots import requirements_in
 from .sdist import LEGACY_SETUPTOOLS
@@ -81,16 +81,16 @@ def read_constraint(constraint: str, client: Client | None = None) -> str:
         raise VenvdebError(f"--constraint {constraint}: cannot read it ({exc.strerror})") from None
 
 
-def compile_lock(release: Release, target: Target, constraint: str | None, work_root: Path,
+def compile_lock(point: Point, target: Target, constraint: str | None, work_root: Path,
                  extend: tuple[str, str] | None = None, log=lambda message: None) -> tuple[str, str]:
     """Compile the release's lock for ``target``: (its requirements.in, the lock), written by the
     caller once every distribution's compile succeeded. With ``extend`` (the distribution the lock
     was just compiled for, and that lock), it is kept and what ``target`` needs besides is added."""
-    c = release.constraints
+    c = point.constraints
     if c.kind != "lock":
-        raise VenvdebError(f"{release.path}: key 'constraints.kind': is {c.kind!r}; only a 'lock' is compiled")
+        raise VenvdebError(f"{point.path}: key 'constraints.kind': is {c.kind!r}; only a 'lock' is compiled")
     if c.overrides and not constraint:
-        raise VenvdebError(f"{release.path}: key 'constraints.overrides': overrides apply to the upstream "
+        raise VenvdebError(f"{point.path}: key 'constraints.overrides': overrides apply to the upstream "
                            "constraints the lock is compiled under", hint="give them with --constraint")
     ensure_pip_tools(target)
     # pip-compile records the paths it was given in the lock's annotations: compile in a scratch
@@ -99,17 +99,17 @@ def compile_lock(release: Release, target: Target, constraint: str | None, work_
     work_root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="lock-", dir=work_root) as scratch:
         work = Path(scratch)
-        roots = requirements_in(release)
+        roots = requirements_in(point)
         (work / c.requirements_in.name).write_text(roots)
         (work / BUILD_CONSTRAINTS).write_text(LEGACY_SETUPTOOLS + "\n")
         if constraint:
             text = read_constraint(constraint)
             upstream = parse(text, constraint)
             for o in overrides.redundant(upstream, c.overrides, target.markers):
-                log(f"note: {constraint} pins {o.name} {o.version} itself: the override in {release.path} "
+                log(f"note: {constraint} pins {o.name} {o.version} itself: the override in {point.path} "
                     "is no longer needed")
             # What pip-compile is given: the upstream file with the release's overrides applied.
-            (work / "upper-constraints.txt").write_text(overrides.rewrite(text, upstream, c.overrides, release.path))
+            (work / "upper-constraints.txt").write_text(overrides.rewrite(text, upstream, c.overrides, point.path))
             constraint = "upper-constraints.txt"
         output = work / c.path.name
         if extend:  # pip-compile keeps the pins it is given where they still fit
@@ -119,11 +119,11 @@ def compile_lock(release: Release, target: Target, constraint: str | None, work_
         argv = compile_argv(target, Path(c.requirements_in.name), Path(output.name), constraint)
         result = target.pip_run(argv, cwd=work)
         if result.returncode != 0:
-            raise VenvdebError(f"pip-compile failed for release {release.name} on {release.distribution}:\n"
+            raise VenvdebError(f"pip-compile failed for release {point.name} on {point.distribution}:\n"
                                f"{result.stderr[-3000:]}", hint="nothing was written; see what pip-compile said above")
         compiled = output.read_text()
         if extend:
-            compiled = union(extend[1], compiled, extend[0], release.distribution)
+            compiled = union(extend[1], compiled, extend[0], point.distribution)
     return roots, compiled
 
 

@@ -17,7 +17,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from ..errors import VenvdebError
-from ..model import Release
+from ..model import Point
 from ..model.constraints import Pin
 
 
@@ -28,10 +28,10 @@ def newest(versions: Iterable[Version], series: str) -> Version | None:
     return max(found) if found else None
 
 
-def follow(release: Release, pins: dict[str, Pin], versions_of: Callable[[str], list[Version]], log) -> dict[str, Pin]:
+def follow(point: Point, pins: dict[str, Pin], versions_of: Callable[[str], list[Version]], log) -> dict[str, Pin]:
     """``pins``, with each series-following service's pin moved to its series' newest release."""
     moved = dict(pins)
-    for service in release.services:
+    for service in point.services:
         series = service.source.series
         if not series:
             continue
@@ -39,9 +39,9 @@ def follow(release: Release, pins: dict[str, Pin], versions_of: Callable[[str], 
         found = newest(versions_of(name), series)
         if found is None:
             raise VenvdebError(
-                f"{release.path}: key 'services.{service.name}.version': {release.index_url} has no final release of "
+                f"{point.path}: key 'services.{service.name}.version': {point.index_url} has no final release of "
                 f"{service.source.pypi} in the series {series}",
-                hint=f"see {release.index_url}/{name}/ for its releases, and follow a series that has one")
+                hint=f"see {point.index_url}/{name}/ for its releases, and follow a series that has one")
         pin = pins.get(name)
         if pin is None or Version(pin.version) < found:
             log(f"point release: {service.source.pypi} {pin.version if pin else '(not pinned)'} -> {found} "

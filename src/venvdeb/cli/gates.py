@@ -1,0 +1,112 @@
+"""`venvdeb lint` and `venvdeb smoke`: the gates a package passes before it is published."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from debian.debfile import DebFile
+from debian.debian_support import Version
+
+from .. import pipeline
+from ..environment import images
+from ..errors import Rejected, VenvdebError
+from ..files import sha256_file, verify_checksum
+from ..gates import lint as lintian
+from ..model import Point, load_release
+from ..model.results import LintReport, Result, per_distribution
+from . import options
+from .options import RELEASE_HELP, SERVICE_HELP, say, stderr
+
+
+def register(sub) -> None:
+    ln = options.command(sub, "lint", lint, help="run lintian on packages, as a gate",
+                         description="Run lintian (by default failing on errors and warnings); print a "
+                         "one-line summary per package, or JSON with every tag (severity, tag, package, context).")
+    ln.add_argument("debs", nargs="+", type=Path)
+    ln.add_argument("--fail-on", default="error,warning", help="severities that fail the gate (default: error,warning)")
+    ln.add_argument("--output", type=Path, help="also write the JSON result to this file (for 'repo record-gate')")
+
+    sm = options.command(sub, "smoke", smoke, help="install a package with apt in a clean chroot and test it",
+                         description="Unpack a clean chroot of the release's distribution (cached mmdebstrap "
+                         "tarball), point apt at the signed staging suite, install the package (upgrading from "
+                         "staging's earlier version if any), run the service's commands, pip check, entry points, "
+                         "build-path and systemd checks, then piuparts' install, upgrade and purge test.")
+    sm.add_argument("release", help=RELEASE_HELP)
+    options.dist(sm)
+    sm.add_argument("service", help=SERVICE_HELP)
+    sm.add_argument("deb", type=Path, nargs="?", help="the candidate .deb (default: the latest built)")
+    sm.add_argument("--from-staging", action="store_true",
+                    help="install the package by name from the staging suite instead (what an operator does)")
+    sm.add_argument("--chroot-max-age", type=float, default=7 * 24, help="hours before the cached chroot is remade")
+    sm.add_argument("--record", action="store_true", help="record the result in the repository, for 'repo promote'")
+    options.no_piuparts(sm)
+    options.dirs(sm)
+    options.repo_args(sm)
+
+
+def lint(args) -> LintReport:
+    fail_on = tuple(s for s in args.fail_on.split(",") if s)
+    unknown = [s for s in fail_on if s not in lintian.FAIL_ON_SEVERITIES]
+    if unknown or not fail_on:
+        raise VenvdebError(f"--fail-on: {unknown[0] if unknown else args.fail_on!r} is not a lintian severity",
+                           hint=f"give some of: {', '.join(lintian.FAIL_ON_SEVERITIES)}")
+    for deb in args.debs:
+        verify_checksum(deb)
+    report = LintReport([lintian.run(deb, fail_on) for deb in args.debs])
+    for package in report.packages:
+        say(args, package.summary())
+        for line in package.failing():
+            say(args, f"  {line}")
+    if args.output:
+        args.output.write_text(json.dumps(report.as_dict(), indent=1) + "\n")
+    if not report.passed:
+        failed = [Path(p.deb).name for p in report.packages if not p.passed]
+        raise Rejected(f"lint gate failed: {', '.join(failed)}", report)
+    return report
+
+
+def smoke(args) -> Result:
+    release = load_release(args.packaging, args.release)
+    service = release.service(args.service)
+    if args.deb:
+        verify_checksum(args.deb)
+    repo = options.repository(args)
+    if args.deb:  # the distribution it was built for
+        built = release.point_of(DebFile(str(args.deb)).debcontrol()["Version"])
+        if args.dist and args.dist != built.distribution:
+            raise VenvdebError(f"{args.deb} was built for {built.distribution}, not {args.dist}",
+                               hint=f"smoke it with --dist {built.distribution}, or give the {args.dist} build")
+        points = [built]
+    else:
+        points = options.points(args, release)
+    results = {}
+    for point in points:
+        image = images.smoke(point.distribution, args.cache_dir, max_age=args.chroot_max_age * 3600)
+        if args.from_staging:
+            result = pipeline.smoke(point, service, repo, image, log=stderr)
+        else:
+            deb = args.deb or latest_service_deb(args.out_dir / release.name, service.package, point)
+            result = pipeline.smoke(point, service, repo, image, deb, log=stderr, piuparts=args.piuparts)
+            if args.record:
+                repo.record_gate(result.package, result.version, "smoke", result.as_dict(), sha256_file(deb))
+        results[point.distribution] = result
+    out = per_distribution(results)
+    failed = [r for r in results.values() if not r.passed]
+    for result in failed:
+        for failure in result.failures():
+            stderr(f"venvdeb: smoke: {result.package} {result.version}: {failure}")
+    if failed:
+        raise Rejected(f"smoke failed: {', '.join(f'{r.package} {r.version}' for r in failed)}", out)
+    for result in results.values():
+        say(args, f"{result.package} {result.version}: smoke passed ({len(result.checks)} checks)")
+    return out
+
+
+def latest_service_deb(out_dir: Path, package: str, point: Point) -> Path:
+    """The newest build of ``package`` for ``point``'s distribution in ``out_dir``."""
+    debs = sorted(out_dir.glob(f"{package}_*.deb"), key=lambda p: Version(p.name.split("_")[1]))
+    debs = [d for d in debs if point.built_for(d.name.split("_")[1]) == point.distribution]
+    if not debs:
+        raise VenvdebError(f"no {package} package in {out_dir}", hint="build it first: venvdeb build")
+    return debs[-1]

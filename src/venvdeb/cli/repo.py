@@ -1,0 +1,214 @@
+"""`venvdeb repo ...`: the signed reprepro repository, its suites, and the farm master's ledger."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from debian.debfile import DebFile
+
+from ..deb import sources_entry
+from ..errors import VenvdebError
+from ..files import sha256_file, verify_checksum
+from ..model import list_releases, load_release
+from ..model.results import (GateRecorded, InitResult, ListResult, PromoteResult, PublishResult, RefreshResult,
+                             RollbackResult, SourcesResult, VersionResult)
+from ..repository import KEYRING, reserve, server
+from . import options
+from .options import PACKAGE_HELP, RELEASE_HELP, SUITE_HELP, say
+
+
+def register(sub) -> None:
+    rp = sub.add_parser("repo", help="the signed reprepro repository",
+                        description="Manage the reprepro repository of every release's staging and production suites.")
+    rsub = rp.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    def action(name, func, json_output=True, **kwargs):
+        p = options.command(rsub, name, func, json_output, **kwargs)
+        options.repo_args(p)
+        return p
+
+    i = action("init", init, help="write conf/distributions for all releases, sign, export")
+    i.add_argument("--make-key", action="store_true", help="make a throwaway signing key if there is none (demo, tests)")
+
+    pub = action("publish", publish, help="include packages in a suite (idempotent; a changed version is refused)")
+    pub.add_argument("suite", help=SUITE_HELP)
+    pub.add_argument("debs", nargs="+", type=Path)
+
+    pro = action("promote", promote, help="copy a package version from staging to production, if its gates passed")
+    pro.add_argument("release", help=RELEASE_HELP)
+    options.dist(pro)
+    pro.add_argument("package", help=PACKAGE_HELP)
+    pro.add_argument("version", help="a version of that package")
+
+    action("refresh", refresh, help="sign every suite again with a new Valid-Until (nightly)",
+           description="Export and sign every suite's Release again (reprepro export): today's Date, and a "
+           "Valid-Until 7 days on. Run it more often than that, or apt and 'wheelhouse fetch' refuse the "
+           "suites as expired.")
+
+    ls = action("list", list_suite, help="list a suite's packages")
+    ls.add_argument("suite", help=SUITE_HELP)
+
+    s = action("serve", serve, json_output=False, help="serve the repository over HTTP on 127.0.0.1")
+    s.add_argument("--port", type=int, default=8080)
+    s.add_argument("--host", default="127.0.0.1")
+
+    rb = action("rollback", rollback, help="print the apt sources entry that makes an earlier version installable",
+                description="Print the apt sources entry of the suite's snapshot of that version; with "
+                "--restore, make it the suite's version again.")
+    rb.add_argument("suite", help=SUITE_HELP)
+    rb.add_argument("package", help=PACKAGE_HELP)
+    rb.add_argument("version", help="a version of that package")
+    rb.add_argument("--restore", action="store_true",
+                    help="make VERSION the suite's version again (reprepro restore from its snapshot)")
+    rb.add_argument("--url", default="http://127.0.0.1:8080")
+    rb.add_argument("--keyring", default="/etc/apt/keyrings/venvdeb.gpg")
+
+    so = action("sources", sources, help="print the apt sources entry of a release's suite, for operators")
+    so.add_argument("release", help=RELEASE_HELP)
+    options.dist(so)
+    so.add_argument("--production", action="store_true", help="the production suite (default: staging)")
+    so.add_argument("--url", default="http://127.0.0.1:8080")
+    so.add_argument("--keyring", default="/etc/apt/keyrings/venvdeb.gpg")
+
+    rg = action("record-gate", record_gate, help="record a gate's result for a package file (what promote checks)",
+                description="Record the JSON result of 'venvdeb lint' or 'venvdeb smoke' for this .deb, where "
+                "'repo promote' looks for it; for gates that ran elsewhere (a Buildbot worker).")
+    rg.add_argument("deb", type=Path)
+    rg.add_argument("gate", choices=("lint", "smoke"))
+    rg.add_argument("result", type=Path, help="the gate's --json output")
+
+    rv = action("reserve-version", reserve_version, help="take the next version of a service package (a farm's master)",
+                description="The next version of PACKAGE at Debian upstream version UPSTREAM, above what the "
+                "release's suites have published and the ledger holds (built or in flight), recorded as in "
+                "flight under the ledger's lock: two builds never get one version.")
+    rv.add_argument("release", help=RELEASE_HELP)
+    rv.add_argument("package", help=PACKAGE_HELP)
+    rv.add_argument("--upstream", required=True, help="the upstream part of the version ('venvdeb build --plan' says it)")
+
+    rr = action("record-build", record_build, help="add a build's ledger entry to this ledger (a farm's master)",
+                description="Add the entry of PACKAGE VERSION from the ledger the build wrote (a worker's) to the "
+                "ledger in --state-dir: the next build's changelog continues from it.")
+    rr.add_argument("release", help=RELEASE_HELP)
+    rr.add_argument("package", help=PACKAGE_HELP)
+    rr.add_argument("version", help="a version of that package")
+    rr.add_argument("--ledger", type=Path, required=True, help="the ledger file the build wrote")
+    for p in (rv, rr):
+        options.dist(p)
+        options.state_dir(p, "the ledgers")
+
+
+def init(args) -> InitResult:
+    repo = options.repository(args, make_key=args.make_key)
+    result = repo.init([load_release(args.packaging, n) for n in list_releases(args.packaging)])
+    say(args, f"{result.repository}: suites {', '.join(result.suites)}, signed by {result.fingerprint}")
+    return result
+
+
+def publish(args) -> PublishResult:
+    for deb in args.debs:  # a broken or missing file is named before anything is published
+        verify_checksum(deb)
+    repo = options.repository(args)
+    result = PublishResult([repo.publish(args.suite, deb) for deb in args.debs])
+    for p in result.published:
+        say(args, f"{p.suite}: {p.text()}" + (" published" if p.published else ""))
+    return result
+
+
+def promote(args) -> PromoteResult:
+    release = load_release(args.packaging, args.release)
+    point = release.at(args.dist) if args.dist else release.point_of(args.version)
+    result = options.repository(args).promote(point.staging_suite, point.production_suite, args.package, args.version)
+    say(args, f"{result.suite}: {result.package} {result.version} "
+              f"{'promoted' if result.promoted else '(' + str(result.reason) + ')'}")
+    return result
+
+
+def refresh(args) -> RefreshResult:
+    result = options.repository(args).refresh()
+    for suite, until in result.valid_until.items():
+        say(args, f"{suite}: valid until {until}")
+    return result
+
+
+def list_suite(args) -> ListResult:
+    result = ListResult(args.suite, options.repository(args).list(args.suite))
+    for p in result.packages:
+        say(args, f"{p.package} {p.version} {p.architecture}")
+    return result
+
+
+def record_gate(args) -> GateRecorded:
+    verify_checksum(args.deb)
+    repo = options.repository(args)
+    try:
+        result = json.loads(args.result.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise VenvdebError(f"{args.result}: not a gate result: {exc}") from None
+    if not isinstance(result, dict):
+        raise VenvdebError(f"{args.result}: not a gate result: a JSON object was expected")
+    control = DebFile(str(args.deb)).debcontrol()
+    repo.record_gate(control["Package"], control["Version"], args.gate, result, sha256_file(args.deb))
+    recorded = GateRecorded(control["Package"], control["Version"], args.gate, bool(result.get("passed")))
+    say(args, f"{recorded.package} {recorded.version}: {args.gate} {'passed' if recorded.passed else 'FAILED'}, recorded")
+    return recorded
+
+
+def _point(args):
+    release = load_release(args.packaging, args.release)
+    if not args.dist or args.dist not in release.distributions:
+        raise VenvdebError(f"repo {args.action}: --dist must be one of release {release.name}'s distributions "
+                           f"({', '.join(release.distributions)})")
+    return release.at(args.dist)
+
+
+def reserve_version(args) -> VersionResult:
+    point, repo = _point(args), options.repository(args)
+    published = [v for suite in (point.staging_suite, point.production_suite) for v in repo.versions(suite, args.package)]
+    result = VersionResult(args.package, reserve.reserve_version(point, args.package, args.upstream, args.state_dir,
+                                                                 published))
+    say(args, result.version)
+    return result
+
+
+def record_build(args) -> VersionResult:
+    point = _point(args)
+    options.repository(args)  # the master's repository: its key must be there, as for every repo action
+    entry = reserve.record_build(point, args.package, args.version, args.state_dir, args.ledger)
+    say(args, f"{args.package} {entry.version}: recorded")
+    return VersionResult(args.package, entry.version)
+
+
+def sources(args) -> SourcesResult:
+    release = load_release(args.packaging, args.release)
+    repo = options.repository(args)
+    entries = {p.distribution: sources_entry(args.url, p.production_suite if args.production else p.staging_suite,
+                                             args.keyring) for p in options.points(args, release)}
+    result = SourcesResult("\n".join(entries.values()), str(repo.base / KEYRING), entries)
+    say(args, result.sources, end="")
+    return result
+
+
+def rollback(args) -> RollbackResult:
+    repo = options.repository(args)
+    entry = repo.rollback_sources(args.suite, args.package, args.version, args.url, args.keyring)
+    if not args.restore:
+        say(args, entry, end="")
+        return RollbackResult(args.suite, args.package, args.version, sources=entry)
+    result = repo.restore(args.suite, args.package, args.version)
+    result.sources = entry
+    say(args, f"{args.suite}: {args.package} {args.version} "
+              f"{'restored' if result.restored else '(' + str(result.reason) + ')'}")
+    return result
+
+
+def serve(args) -> None:
+    repo = options.repository(args)
+    httpd = server(repo.base, args.host, args.port)
+    print(f"serving {repo.base} on http://{args.host}:{httpd.server_address[1]}/ (Ctrl-C stops)", flush=True)
+    try:
+        httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        httpd.server_close()

@@ -1,0 +1,81 @@
+"""`venvdeb wheelhouse build` and `venvdeb wheelhouse fetch`: a release's wheelhouse package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .. import pipeline
+from .. import wheelhouse as stage
+from ..model import load_release
+from ..model.results import Result, per_distribution
+from ..progress import Progress
+from ..repository.fetch import fetch as fetch_published
+from . import options
+from .options import RELEASE_HELP, say, url
+
+
+def register(sub) -> None:
+    w = sub.add_parser("wheelhouse", help="the per-release wheelhouse package",
+                       description="Build the per-release wheelhouse .deb, or fetch a published one.")
+    wsub = w.add_subparsers(dest="action", required=True, metavar="ACTION")
+    b = options.command(
+        wsub, "build", build, help="resolve, fetch, build and package a release's wheelhouse",
+        description="Resolve the closure of the release's services under its constraints for the target "
+        "interpreter, download binary wheels in parallel, build sdists with PEP 517, and package "
+        "everything as <wheelhouse_package>_<version>_<arch>.deb. Every failing package is reported; "
+        "nothing is written unless all succeed.",
+    )
+    b.add_argument("release", help=RELEASE_HELP)
+    options.dist(b)
+    b.add_argument("--all", dest="all_pins", action="store_true",
+                   help="take every pin of the constraints that applies to the target, not just the services' closure")
+    b.add_argument("--jobs", type=int, default=8, help="parallel downloads (default: 8)")
+    b.add_argument("--install-build-deps", action="store_true",
+                   help="apt-get install the release's build_depends if missing (needs root)")
+    options.dirs(b)
+
+    f = options.command(
+        wsub, "fetch", fetch, help="download a release's wheelhouse .deb from the signed staging suite",
+        description="Read the staging suite's InRelease (checked with gpgv against --keyring) and Packages "
+        "index, download the wheelhouse .deb and verify its SHA256 from the index, into <out-dir>/<release>/.",
+    )
+    f.add_argument("release", help=RELEASE_HELP)
+    options.dist(f)
+    f.add_argument("--repo-url", required=True, type=url, help="the repository's base URL (venvdeb repo serve)")
+    f.add_argument("--keyring", type=Path,
+                   default=options.default("VENVDEB_REPO_KEYRING", "venvdeb-archive-keyring.gpg"),
+                   help="the repository's public keyring (default: ./venvdeb-archive-keyring.gpg, or $VENVDEB_REPO_KEYRING)")
+    f.add_argument("--version", help="a version of the wheelhouse package (default: the newest in the suite)")
+    options.out_dir(f, "where the .deb goes, under <release>/")
+    options.state_dir(f, "where the date of the newest InRelease accepted is kept, to refuse an older one")
+
+
+def build(args) -> Result:
+    release = load_release(args.packaging, args.release)
+    progress = Progress(quiet=False)
+    results = {}
+    for point in options.points(args, release):
+        with options.build_environment(point, args.cache_dir) as env:
+            result = pipeline.build_wheelhouse(point, stage.Options(
+                cache_dir=args.cache_dir, out_dir=args.out_dir / release.name, state_dir=args.state_dir,
+                all_pins=args.all_pins, jobs=args.jobs, install_build_deps=args.install_build_deps,
+                packaging_commit=args.packaging_commit or "",
+            ), env, progress)
+        state = "built" if result.changed else "unchanged"
+        say(args, f"{result.deb}: {state}, {result.wheels} wheels ({result.built} built from sdists), "
+                  f"version {result.version}, for {point.distribution} ({result.interpreter})")
+        results[point.distribution] = result
+    return per_distribution(results)
+
+
+def fetch(args) -> Result:
+    release = load_release(args.packaging, args.release)
+    results = {}
+    # A version given belongs to one distribution: the one it was built for, unless --dist says.
+    points = [release.point_of(args.version)] if args.version and not args.dist else options.points(args, release)
+    for point in points:
+        result = fetch_published(point, args.repo_url, args.keyring, args.out_dir / release.name,
+                                 version=args.version, seen_dir=args.state_dir / "inrelease-seen")
+        say(args, f"{result.deb}: {result.package} {result.version} from {result.suite}, sha256 verified")
+        results[point.distribution] = result
+    return per_distribution(results)
