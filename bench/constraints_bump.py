@@ -105,7 +105,7 @@ def main() -> None:
             repo = Repository(work / "repo", Key(home, fingerprints(home)[0]))
 
             def staged() -> dict:
-                return {p["package"]: p["version"] for p in repo.list(release.at(DIST).staging_suite)}
+                return {p.package: p.version for p in repo.list(release.at(DIST).staging_suite)}
 
             before_versions = staged()
             counts = {b: len(api.builds(b)) for b in [wheelhouse_builder, *services]}

@@ -31,7 +31,7 @@ from .files import sha256_file
 from .gates import lint
 from .gates.smoke import AptSuite, Smoke
 from .model import Point, Service
-from .model.results import PipelineResult, SmokeResult, Stage, WheelhouseResult
+from .model.results import LintResult, PipelineResult, SmokeResult, Stage, WheelhouseResult
 from .progress import Progress
 from .repository import Repository, serving
 from .service import git_source
@@ -93,9 +93,72 @@ def beside_first(point: Point, services: list[str]) -> list[str]:
 def run(point: Point, services: list[str], repo: Repository, options: BuildOptions,
         wheelhouse_options: wheelhouse.Options, environment: Environment, log=print,
         piuparts: bool = True) -> PipelineResult:
-    result = PipelineResult(point.name, point.distribution)
+    """Every stage of ``services`` at ``point``: the wheelhouse, then each package built while the
+    gates of the ones before it run; published to staging only if every gate passed."""
+    return _Run(point, repo, environment, log, piuparts).all(services, options, wheelhouse_options)
 
-    def stage(package: str, name: str, action, passed=lambda r: True, detail=lambda r: "", seconds=None,
+
+class _Run:
+    """One pipeline at one point: the table it fills, and the packages it will publish."""
+
+    def __init__(self, point: Point, repo: Repository, environment: Environment, log, piuparts: bool):
+        self.point, self.repo, self.environment, self.log, self.piuparts = point, repo, environment, log, piuparts
+        self.result = PipelineResult(point.name, point.distribution)
+        self.to_publish: list[Path] = []
+        self.built: dict[str, Path] = {}  # this run's candidates, by service: what services beside them smoke with
+
+    def all(self, services: list[str], options: BuildOptions, wheelhouse_options: wheelhouse.Options) -> PipelineResult:
+        point = self.point
+        services = beside_first(point, services)
+        image = images.smoke(point.distribution, wheelhouse_options.cache_dir)  # a tool's failure stops all here
+        try:
+            wh = self.stage(point.wheelhouse_package, "wheelhouse",
+                            lambda: build_wheelhouse(point, wheelhouse_options, self.environment),
+                            detail=lambda r: f"version {r.version}, {r.wheels} wheels")
+            wh_deb = Path(wh.deb)
+            self.stage(point.wheelhouse_package, "lint", lambda: self.lint(point.wheelhouse_package, wh_deb),
+                       passed=lambda r: r.passed, detail=lambda r: r.summary())
+            self.to_publish.append(wh_deb)
+            # The services build against this wheelhouse: their options are a copy that says so.
+            self.services(services, replace(options, wheelhouse_deb=wh_deb), image)
+            published = self.stage("*", "publish", lambda: [self.repo.publish(point.staging_suite, d)
+                                                            for d in self.to_publish],
+                                   detail=lambda r: f"{len([p for p in r if p.published])} new of {len(r)} "
+                                                    f"to {point.staging_suite}")
+            self.result.published = published
+        except Stopped:
+            pass
+        # Gates finish while the next package builds: the table reads package by package.
+        order = [point.wheelhouse_package, *(point.service(n).package for n in services), "*"]
+        self.result.stages.sort(key=lambda s: order.index(s.package) if s.package in order else len(order))
+        return self.result
+
+    def services(self, services: list[str], options: BuildOptions, image: images.Image) -> None:
+        """Build each service while the gates of the packages built before it run."""
+        with ThreadPoolExecutor(max_workers=2 * GATED_AT_ONCE) as pool:
+            pending: deque = deque()  # the gates of the packages built last, running while the next builds
+            for name in services:
+                service = self.point.service(name)
+                try:
+                    built = self.stage(service.package, "build",
+                                       lambda: build(self.point, service, options, self.environment, self.log),
+                                       detail=lambda r: f"{r.version}, {r.deb_size / 1e6:.1f} MB")
+                except Stopped:
+                    for running in pending:  # the gates that ran beside the failed build are recorded all the same
+                        with contextlib.suppress(Stopped):
+                            self.gated(*running)
+                    raise
+                if len(pending) == GATED_AT_ONCE:
+                    self.to_publish.append(self.gated(*pending.popleft()))
+                deb = self.built[name] = Path(built.deb)
+                beside = {other: self.built[other] for other in service.smoke.beside if other in self.built}
+                pending.append((service, built, deb, pool.submit(timed, self.lint, service.package, deb),
+                                pool.submit(timed, smoke, self.point, service, self.repo, image, deb, self.log,
+                                            self.piuparts, beside)))
+            while pending:
+                self.to_publish.append(self.gated(*pending.popleft()))
+
+    def stage(self, package: str, name: str, action, passed=lambda r: True, detail=lambda r: "", seconds=None,
               record=True):
         """Run one stage and add its row to the table; with ``record=False`` only if it fails
         (waiting for a gate that ran in another thread: its row comes with its result)."""
@@ -109,80 +172,35 @@ def run(point: Point, services: list[str], repo: Repository, options: BuildOptio
             value, ok, text = None, False, f"timed out after {exc.timeout:.0f} s: {' '.join(map(str, exc.cmd))[:200]}"
         took = seconds if seconds is not None else time.monotonic() - started
         if record or not ok:
-            result.stages.append(Stage(package, name, ok, took, text))
-            log(f"pipeline: {package}: {name} {'ok' if ok else 'FAILED'} ({took:.1f} s)")
+            self.result.stages.append(Stage(package, name, ok, took, text))
+            self.log(f"pipeline: {package}: {name} {'ok' if ok else 'FAILED'} ({took:.1f} s)")
         if not ok:
             raise Stopped()
         return value
 
-    fail_on = tuple(point.lint_fail_on)
-
-    def lint_gate(package: str, deb: Path) -> lint.LintResult:
+    def lint(self, package: str, deb: Path) -> LintResult:
         # The table says which gate failed; the failing tags say why, in the plain output too.
-        linted = lint.run(deb, fail_on)
+        linted = lint.run(deb, tuple(self.point.lint_fail_on))
         for line in linted.failing() if not linted.passed else ():
-            log(f"pipeline: {package}: lint: {line}")
+            self.log(f"pipeline: {package}: lint: {line}")
         return linted
 
-    def gated(service: Service, built, deb: Path, linted, smoked) -> Path:
+    def gated(self, service: Service, built, deb: Path, linted, smoked) -> Path:
         """Wait for a package's gates, record them, and stop the pipeline if one failed."""
-        smoke_result, smoke_seconds = stage(service.package, "smoke", smoked.result, record=False)
-        lint_result, lint_seconds = stage(service.package, "lint", linted.result, record=False)
+        smoke_result, smoke_seconds = self.stage(service.package, "smoke", smoked.result, record=False)
+        lint_result, lint_seconds = self.stage(service.package, "lint", linted.result, record=False)
         digest = sha256_file(deb)
-        repo.record_gate(service.package, built.version, "lint", lint_result.as_dict(), digest)
-        repo.record_gate(service.package, built.version, "smoke", smoke_result.as_dict(), digest)
+        self.repo.record_gate(service.package, built.version, "lint", lint_result.as_dict(), digest)
+        self.repo.record_gate(service.package, built.version, "smoke", smoke_result.as_dict(), digest)
         for failure in smoke_result.failures():
-            log(f"pipeline: {service.package}: smoke: {failure}")
-        stage(service.package, "lint", lambda: lint_result, passed=lambda r: r.passed,
-              detail=lambda r: r.summary(), seconds=lint_seconds)
-        stage(service.package, "smoke", lambda: smoke_result, passed=lambda r: r.passed,
-              detail=lambda r: "; ".join(c.name for c in r.checks if not c.passed) or
-              f"{len(r.checks)} checks" + (f", upgrade from {r.upgraded_from}" if r.upgraded_from else ""),
-              seconds=smoke_seconds)
+            self.log(f"pipeline: {service.package}: smoke: {failure}")
+        self.stage(service.package, "lint", lambda: lint_result, passed=lambda r: r.passed,
+                   detail=lambda r: r.summary(), seconds=lint_seconds)
+        self.stage(service.package, "smoke", lambda: smoke_result, passed=lambda r: r.passed,
+                   detail=lambda r: "; ".join(r.failed()) or
+                   f"{len(r.checks)} checks" + (f", upgrade from {r.upgraded_from}" if r.upgraded_from else ""),
+                   seconds=smoke_seconds)
         return deb
-
-    image = images.smoke(point.distribution, options.cache_dir)
-    services = beside_first(point, services)
-    to_publish: list[Path] = []
-    built_debs: dict[str, Path] = {}  # this run's candidates, for the smoke of services beside them
-    try:
-        wh = stage(point.wheelhouse_package, "wheelhouse",
-                   lambda: build_wheelhouse(point, wheelhouse_options, environment),
-                   detail=lambda r: f"version {r.version}, {r.wheels} wheels")
-        wh_deb = Path(wh.deb)
-        stage(point.wheelhouse_package, "lint", lambda: lint_gate(point.wheelhouse_package, wh_deb),
-              passed=lambda r: r.passed, detail=lambda r: r.summary())
-        to_publish.append(wh_deb)
-        options = replace(options, wheelhouse_deb=wh_deb)  # the services build against this wheelhouse
-        with ThreadPoolExecutor(max_workers=2 * GATED_AT_ONCE) as pool:
-            pending: deque = deque()  # the gates of the packages built last, running while the next builds
-            for name in services:
-                service = point.service(name)
-                try:
-                    built = stage(service.package, "build", lambda: build(point, service, options, environment, log),
-                                  detail=lambda r: f"{r.version}, {r.deb_size / 1e6:.1f} MB")
-                except Stopped:
-                    for running in pending:  # the gates that ran beside the failed build are recorded all the same
-                        with contextlib.suppress(Stopped):
-                            gated(*running)
-                    raise
-                if len(pending) == GATED_AT_ONCE:
-                    to_publish.append(gated(*pending.popleft()))
-                deb = built_debs[name] = Path(built.deb)
-                beside = {other: built_debs[other] for other in service.smoke.beside if other in built_debs}
-                pending.append((service, built, deb, pool.submit(timed, lint_gate, service.package, deb),
-                                pool.submit(timed, smoke, point, service, repo, image, deb, log, piuparts, beside)))
-            while pending:
-                to_publish.append(gated(*pending.popleft()))
-        published = stage("*", "publish", lambda: [repo.publish(point.staging_suite, d) for d in to_publish],
-                          detail=lambda r: f"{len([p for p in r if p.published])} new of {len(r)} to {point.staging_suite}")
-        result.published = published
-    except Stopped:
-        pass
-    # Gates finish while the next package builds: the table reads package by package.
-    order = [point.wheelhouse_package, *(point.service(n).package for n in services), "*"]
-    result.stages.sort(key=lambda s: order.index(s.package) if s.package in order else len(order))
-    return result
 
 
 def timed(action, *args):

@@ -27,7 +27,7 @@ SUCCESS, SKIPPED = 0, 3
 def staging(tmp_path) -> dict:
     home = tmp_path / "gnupg"
     repo = Repository(tmp_path / "repo", Key(home, fingerprints(home)[0]))
-    return {p["package"]: p["version"] for p in repo.list("bookworm-b1-staging")}
+    return {p.package: p.version for p in repo.list("bookworm-b1-staging")}
 
 
 def test_forced_and_polled_builds_publish_to_staging(farm, tmp_path, upstream):

@@ -83,7 +83,7 @@ def mounted(path: str) -> bool:
 def production(tmp_path) -> dict:
     home = tmp_path / "gnupg"
     repo = Repository(tmp_path / "repo", Key(home, fingerprints(home)[0]))
-    return {p["package"]: p["version"] for p in repo.list("bookworm-b1")}
+    return {p.package: p.version for p in repo.list("bookworm-b1")}
 
 
 def test_gates_overlap_promotion_and_rollback_and_a_stopped_build_stops_the_masters_smoke(smoke_farm, browser,

@@ -51,7 +51,7 @@ def setup(make_root, tmp_path, cache_dir):
 
 
 def staged(repo):
-    return {p["package"]: p["version"] for p in repo.list("bookworm-p1-staging")}
+    return {p.package: p.version for p in repo.list("bookworm-p1-staging")}
 
 
 def test_pipeline_publishes_promotes_upgrades_and_rolls_back(setup, cache_dir):
@@ -68,7 +68,7 @@ def test_pipeline_publishes_promotes_upgrades_and_rolls_back(setup, cache_dir):
             "run: normalizer --version", "no file in the venv names the build path"} <= checks
 
     code, promoted, err = venvdeb("repo", "promote", "p1", "venv-svc", "3.4.2-deb12u1")
-    assert promoted["promoted"] and {p["package"] for p in repo.list("bookworm-p1")} == {"venv-svc"}
+    assert promoted["promoted"] and {p.package for p in repo.list("bookworm-p1")} == {"venv-svc"}
 
     code, second, err = venvdeb("pipeline", "p1", piuparts=True)
     assert staged(repo)["venv-svc"] == "3.4.2-deb12u2"
@@ -95,14 +95,14 @@ def test_pipeline_publishes_promotes_upgrades_and_rolls_back(setup, cache_dir):
     record_path.write_text(json.dumps({**json.loads(kept), "sha256": "0" * 64}))
     code, refused, err = venvdeb("repo", "promote", "p1", "venv-svc", "3.4.2-deb12u2", check=False)
     assert code == 1 and "is not the file whose gates passed" in refused["message"]
-    assert [p["version"] for p in repo.list("bookworm-p1")] == ["3.4.2-deb12u1"]
+    assert [p.version for p in repo.list("bookworm-p1")] == ["3.4.2-deb12u1"]
     record_path.write_text(kept)
     code, promoted, err = venvdeb("repo", "promote", "p1", "venv-svc", "3.4.2-deb12u2")
-    assert [p["version"] for p in repo.list("bookworm-p1")] == ["3.4.2-deb12u2"]
+    assert [p.version for p in repo.list("bookworm-p1")] == ["3.4.2-deb12u2"]
     # Roll production back: the earlier version is the suite's again.
     code, restored, err = venvdeb("repo", "rollback", "bookworm-p1", "venv-svc", "3.4.2-deb12u1", "--restore")
     assert restored["restored"] and restored["replaced"] == ["3.4.2-deb12u2"]
-    assert [p["version"] for p in repo.list("bookworm-p1")] == ["3.4.2-deb12u1"]
+    assert [p.version for p in repo.list("bookworm-p1")] == ["3.4.2-deb12u1"]
 
 
 def test_failing_smoke_command_publishes_nothing(setup):

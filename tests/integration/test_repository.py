@@ -78,20 +78,20 @@ def apt_update_in_chroot(repo: Repository, cache_dir: Path, keyring: bytes | Non
 
 def test_publish_is_idempotent_and_a_changed_version_is_refused(repo, tmp_path):
     deb = tiny_deb(tmp_path, "pkg-a")
-    assert repo.publish(STAGING, deb)["published"] is True
+    assert repo.publish(STAGING, deb).published is True
     again = repo.publish(STAGING, deb)
-    assert again["published"] is False and "same bytes" in again["reason"]
+    assert again.published is False and "same bytes" in again.reason
     other = tiny_deb(tmp_path, "pkg-a", payload="different")
     proc = subprocess.run([sys.executable, "-m", "venvdeb", "repo", "publish", STAGING, str(other),
                            "--repo-dir", str(repo.base), "--gnupghome", str(repo.key.gnupghome)],
                           capture_output=True, text=True)
     assert proc.returncode == 2  # a published version is immutable: the input must change
     assert f"{STAGING} already has pkg-a 1.0 with different bytes" in proc.stderr
-    assert repo.list(STAGING) == [{"package": "pkg-a", "version": "1.0", "architecture": "all"}]
+    assert [vars(p) for p in repo.list(STAGING)] == [{"package": "pkg-a", "version": "1.0", "architecture": "all"}]
     # Two builds ran at once and the later version landed first: the suite keeps it, and says so.
     older = repo.publish(STAGING, tiny_deb(tmp_path, "pkg-a", "0.9"))
-    assert older["published"] is False and older["reason"] == f"{STAGING} has the newer 1.0"
-    assert repo.list(STAGING) == [{"package": "pkg-a", "version": "1.0", "architecture": "all"}]
+    assert older.published is False and older.reason == f"{STAGING} has the newer 1.0"
+    assert [vars(p) for p in repo.list(STAGING)] == [{"package": "pkg-a", "version": "1.0", "architecture": "all"}]
     assert_consistent(repo)
 
 
@@ -101,7 +101,7 @@ def test_eight_concurrent_publishes_all_land(repo, tmp_path, cache_dir):
     for p in procs:
         out, err = p.communicate(timeout=300)
         assert p.returncode == 0, err
-    assert sorted(p["package"] for p in repo.list(STAGING)) == [f"pkg-{i}" for i in range(8)]
+    assert sorted(p.package for p in repo.list(STAGING)) == [f"pkg-{i}" for i in range(8)]
     assert_consistent(repo)
     update = apt_update_in_chroot(repo, cache_dir)
     assert update.returncode == 0, update.stdout + update.stderr
@@ -135,10 +135,10 @@ def test_twenty_killed_publishes_and_promotions_leave_a_consistent_usable_reposi
             pass
         proc.wait()
         survivor = tiny_deb(tmp_path, f"after-{i}")
-        assert repo.publish(STAGING, survivor)["published"] is True
+        assert repo.publish(STAGING, survivor).published is True
         published.append(f"after-{i}")
         assert_consistent(repo)
-    names = {p["package"] for p in repo.list(STAGING)}
+    names = {p.package for p in repo.list(STAGING)}
     assert set(published) <= names
     update = apt_update_in_chroot(repo, cache_dir)
     assert update.returncode == 0, update.stdout + update.stderr
@@ -158,7 +158,7 @@ def test_stale_lock_is_cleared_only_when_no_reprepro_holds_it(repo, tmp_path):
         holder.kill()
         holder.wait()
     assert repo.clear_stale_lock() is True and not lock.exists()
-    assert repo.publish(STAGING, tiny_deb(tmp_path, "pkg-z"))["published"]
+    assert repo.publish(STAGING, tiny_deb(tmp_path, "pkg-z")).published
     assert_consistent(repo)
 
 

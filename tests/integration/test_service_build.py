@@ -251,7 +251,7 @@ def test_eight_builds_of_one_package_at_once_take_eight_versions_and_all_publish
         repo.init([load_release(tiny, "s1")])
         for version in versions:
             deb = next(Path(r["deb"]) for r in results if r["version"] == version)
-            assert repo.publish("bookworm-s1-staging", deb)["published"]
+            assert repo.publish("bookworm-s1-staging", deb).published
         repo.reprepro("check")
         repo.reprepro("checkpool")
         assert len(repo.snapshots("bookworm-s1-staging")) == 8

@@ -33,7 +33,7 @@ def test_venv_venvdeb_passes_every_gate_and_makes_a_worker(tmp_path, cache_dir):
                 extra=("--cache-dir", str(cache_dir), "--out-dir", str(tmp_path / "out"),
                        "--state-dir", str(tmp_path / "state")))
         repo = Repository(tmp_path / "repo", Key(home, fingerprints(home)[0]))
-        staged = {p["package"]: p["version"] for p in repo.list("bookworm-tools-staging")}
+        staged = {p.package: p.version for p in repo.list("bookworm-tools-staging")}
     finally:
         stop_agent(home)
     head = subprocess.run(["git", "-C", str(PROJECT), "rev-parse", "main"], capture_output=True, text=True,
