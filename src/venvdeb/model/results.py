@@ -3,8 +3,8 @@ the CLI and whatever reads it (Buildbot's steps, scripts).
 
 ``as_dict`` is the JSON; ``from_dict`` reads it back, nested results included. Reading is lenient
 on purpose: a worker may run another venvdeb than the master, so a key it does not send reads as
-None rather than failing the step that only wanted to show it, and a key it sends that this
-venvdeb does not know is ignored.
+its field's default (or None) rather than failing the step that only wanted to show it, and a key
+it sends that this venvdeb does not know is ignored.
 
 A command that ran for several distributions prints a ``ByDistribution`` of its per-distribution
 results; a failed one prints an ``ErrorResult`` (errors.py writes it), or the rejected artifact's
@@ -16,7 +16,7 @@ from __future__ import annotations
 import types
 import typing
 from collections import Counter
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 
 
@@ -27,10 +27,16 @@ class Result:
     def from_dict(cls, data: dict | None):
         data = data if isinstance(data, dict) else {}
         hints = typing.get_type_hints(cls)
-        return cls(**{f.name: _read(hints[f.name], data.get(f.name)) for f in fields(cls) if f.init})  # type: ignore[arg-type]
+        # A key not sent keeps its field's default (an empty list stays a list), else reads as None.
+        return cls(**{f.name: _read(hints[f.name], data.get(f.name)) for f in fields(cls)  # type: ignore[arg-type]
+                      if f.init and (f.name in data or not _has_default(f))})
 
     def as_dict(self) -> dict:
         return asdict(self)  # type: ignore[call-overload]
+
+
+def _has_default(f) -> bool:
+    return f.default is not MISSING or f.default_factory is not MISSING
 
 
 def _read(hint, value):

@@ -119,7 +119,7 @@ def build(point: Point, options: Options, environment: Environment, progress: Pr
         moves = ()
     else:
         overrides.apply(cons, moves, point.path)  # refuses a package the constraints do not pin
-    service_versions.check(point, client)
+    service_versions.check(point.release, client)  # every distribution of it: the same check as `venvdeb lock`
     target = prepare(environment, point.python, options.cache_dir, log=progress.log)
     pins = overrides.apply(cons, moves, point.path, target.markers)
     deb.ensure_installed(environment, list(point.build_depends), options.install_build_deps, str(point.path),
