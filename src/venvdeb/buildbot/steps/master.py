@@ -1,0 +1,236 @@
+"""Steps that run a venvdeb command on the master (`VenvdebMasterStep`), for what must happen in
+one place: smoke tests against and publication to the one repository (smoke runs beside lintian:
+both.py), and what that repository keeps (the versions taken, the gates passed, promotion,
+rollback, the suites' signatures). A stopped build stops the master's commands too (SIGTERM:
+venvdeb tears its chroot down).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+
+from twisted.internet import defer, reactor
+
+from buildbot import config
+from buildbot.process import buildstep
+from buildbot.process.results import CANCELLED, SUCCESS
+from buildbot.util import deferwaiter, runprocess
+
+from .common import _JsonResult, _require, failed_result, parse_json
+
+
+class VenvdebMasterStep(_JsonResult, buildstep.BuildStep):
+    """Run one venvdeb subcommand on the master (stdout parsed, stderr to the stdio log)."""
+
+    name = "venvdeb-master"
+    haltOnFailure = True
+    flunkOnFailure = True
+    env = None  # extra environment for the master's command
+
+    def __init__(self, venvdeb=None, packaging=None, extra_args=None, env=None, **kwargs):
+        self._check_common(venvdeb, packaging, extra_args)
+        if env is not None:
+            if not isinstance(env, dict):
+                config.error(f"{type(self).__name__}: env must be a dict")
+            self.env = env
+        super().__init__(**kwargs)
+        self._master = MasterCommand(self)
+
+    @defer.inlineCallbacks
+    def run(self):
+        log = yield self.addLog("stdio")
+        rc, stdout = yield self._master.run(self.argv(), log, self.env)
+        if self.stopped:
+            return CANCELLED
+        data = parse_json(stdout)
+        if rc != 0 or data is None:
+            self.summary_text = self.failure_text(data)
+            return failed_result(rc)
+        self.summary_text = self.record(data)
+        return SUCCESS
+
+    def interrupt(self, reason):
+        self._master.stop(reason)
+        return super().interrupt(reason)
+
+
+class MasterCommand:
+    """A venvdeb command a step runs on the master: its output to the step's log, its stdout
+    kept, and stopped (SIGTERM) when the step is."""
+
+    def __init__(self, step):
+        self.step, self.process = step, None
+        self._waiter = deferwaiter.DeferWaiter()
+
+    @defer.inlineCallbacks
+    def run(self, argv, log, env=None):
+        """(exit status, stdout text)."""
+        argv = [str(a) for a in argv]
+        yield log.addHeader(shlex.join(argv) + "\n** on the master **\n")
+        stdout = []
+        self.process = runprocess.create_process(
+            reactor, argv, workdir=None, env=dict(os.environ, **(env or {})),
+            collect_stdout=lambda data: (stdout.append(data), self._waiter.add(log.addStdout(_text(data)))),
+            collect_stderr=lambda data: self._waiter.add(log.addStderr(_text(data))),
+            # smoke brings services up and may be quiet for minutes; the build's own timeouts rule
+            io_timeout=3600, runtime_timeout=4 * 3600,
+        )
+        yield self.process.start()
+        yield self._waiter.wait()
+        return self.process.result_rc, b"".join(_bytes(d) for d in stdout).decode(errors="replace")
+
+    def stop(self, reason) -> None:
+        if getattr(self.process, "process", None) is not None and self.process.result_rc is None:
+            self.process.kill(f"the step was stopped: {reason}")
+
+
+def _text(data) -> str:
+    return data.decode(errors="replace") if isinstance(data, bytes) else data
+
+
+def _bytes(data) -> bytes:
+    return data.encode() if isinstance(data, str) else data
+
+
+class Publish(VenvdebMasterStep):
+    """``venvdeb repo publish <suite> <deb>`` on the master: one writer for the repository."""
+
+    name = "publish"
+    subcommand = ("repo", "publish")
+    renderables = ("suite", "deb", "packaging")
+
+    def __init__(self, suite=None, deb=None, **kwargs):
+        _require(self, suite=suite, deb=deb)
+        self.suite, self.deb = suite, deb
+        super().__init__(**kwargs)
+
+    def arguments(self):
+        return [self.suite, self.deb]
+
+    def record(self, data):
+        done = data.get("published") or []
+        new = [p for p in done if p.get("published")]
+        self.setProperty("published", [f"{p['package']} {p['version']}" for p in new], self.name)
+        parts = [f"{p.get('package')} {p.get('version')}" + ("" if p.get("published") else f" ({p.get('reason')})")
+                 for p in done]
+        return f"{self.suite}: {'; '.join(parts) or 'nothing'}"
+
+
+class ReserveVersion(VenvdebMasterStep):
+    """``venvdeb repo reserve-version <release> <package> --upstream U`` on the master: the build's
+    version, above what is published and in flight (property ``version``)."""
+
+    name = "version"
+    subcommand = ("repo", "reserve-version")
+    renderables = ("release", "package", "upstream", "packaging")
+
+    def __init__(self, release=None, package=None, upstream=None, **kwargs):
+        _require(self, release=release, package=package, upstream=upstream)
+        self.release, self.package, self.upstream = release, package, upstream
+        super().__init__(**kwargs)
+
+    def arguments(self):
+        return [self.release, self.package, "--upstream", self.upstream]
+
+    def record(self, data):
+        self.set_property("version", data.get("version"))
+        return f"{data.get('package')} {data.get('version')}: taken"
+
+
+class RecordBuild(VenvdebMasterStep):
+    """``venvdeb repo record-build <release> <package> <version> --ledger L`` on the master: the
+    worker's changelog entry joins the master's ledger."""
+
+    name = "record-build"
+    subcommand = ("repo", "record-build")
+    renderables = ("release", "package", "version", "ledger", "packaging")
+
+    def __init__(self, release=None, package=None, version=None, ledger=None, **kwargs):
+        _require(self, release=release, package=package, version=version, ledger=ledger)
+        self.release, self.package, self.version, self.ledger = release, package, version, ledger
+        super().__init__(**kwargs)
+
+    def arguments(self):
+        return [self.release, self.package, self.version, "--ledger", self.ledger]
+
+    def record(self, data):
+        return f"{data.get('package')} {data.get('version')}: in the master's ledger"
+
+
+class RecordGate(VenvdebMasterStep):
+    """``venvdeb repo record-gate <deb> <gate> <result>`` on the master: a gate that ran on a worker
+    is recorded where ``repo promote`` looks for it."""
+
+    name = "record-gate"
+    subcommand = ("repo", "record-gate")
+    renderables = ("deb", "gate", "result", "packaging")
+
+    def __init__(self, deb=None, gate=None, result=None, **kwargs):
+        _require(self, deb=deb, gate=gate, result=result)
+        if gate not in ("lint", "smoke"):
+            config.error(f"RecordGate: gate must be 'lint' or 'smoke', not {gate!r}")
+        self.deb, self.gate, self.result = deb, gate, result
+        super().__init__(**kwargs)
+
+    def arguments(self):
+        return [self.deb, self.gate, self.result]
+
+    def record(self, data):
+        return f"{data.get('package')} {data.get('version')}: {self.gate} {'passed' if data.get('passed') else 'FAILED'}"
+
+
+class Promote(VenvdebMasterStep):
+    """``venvdeb repo promote <release> <package> <version>``: staging to production, if the gates
+    passed for the very file in staging."""
+
+    name = "promote"
+    subcommand = ("repo", "promote")
+    renderables = ("release", "package", "version", "packaging")
+
+    def __init__(self, release=None, package=None, version=None, **kwargs):
+        _require(self, release=release, package=package, version=version)
+        self.release, self.package, self.version = release, package, version
+        super().__init__(**kwargs)
+
+    def arguments(self):
+        return [self.release, self.package, self.version]
+
+    def record(self, data):
+        done = "promoted" if data.get("promoted") else data.get("reason", "not promoted")
+        return f"{data.get('suite')}: {data.get('package')} {data.get('version')} {done}"
+
+
+class Rollback(VenvdebMasterStep):
+    """``venvdeb repo rollback <suite> <package> <version> --restore``: an earlier version of the
+    suite's is its version again."""
+
+    name = "rollback"
+    subcommand = ("repo", "rollback")
+    renderables = ("suite", "package", "version", "packaging")
+
+    def __init__(self, suite=None, package=None, version=None, **kwargs):
+        _require(self, suite=suite, package=package, version=version)
+        self.suite, self.package, self.version = suite, package, version
+        super().__init__(**kwargs)
+
+    def arguments(self):
+        return [self.suite, self.package, self.version, "--restore"]
+
+    def record(self, data):
+        if not data.get("restored"):
+            return f"{self.suite}: {self.package} {self.version} ({data.get('reason')})"
+        return f"{self.suite}: {self.package} back to {self.version} (was {', '.join(data.get('replaced') or [])})"
+
+
+class RepoRefresh(VenvdebMasterStep):
+    """``venvdeb repo refresh``: every suite signed again, valid for another week."""
+
+    name = "refresh"
+    subcommand = ("repo", "refresh")
+
+    def record(self, data):
+        from email.utils import parsedate_to_datetime
+
+        until = sorted(set((data.get("valid_until") or {}).values()), key=parsedate_to_datetime)
+        return f"{len(data.get('valid_until') or {})} suites valid until {until[0] if until else '?'}"
