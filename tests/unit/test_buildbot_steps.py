@@ -1,5 +1,6 @@
 """The Buildbot steps, with Buildbot's TestBuildStepMixin: the argv each step runs, and what its
-JSON becomes (properties, summary, outcome). No real worker or master process."""
+JSON becomes (properties, summary, outcome). No real worker or master process. Where a command's
+JSON is more than a few keys (lint's), it is written by its result class, as the CLI writes it."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from buildbot.test.reactor import TestReactorMixin
 from buildbot.test.steps import ExpectMasterShell, ExpectShell, TestBuildStepMixin
 
 from venvdeb.buildbot import steps
+from venvdeb.model.results import (LintReport, LintResult, PlanResult, PromoteResult, RefreshResult, RollbackResult,
+                                   VersionResult)
 
 V = ["/opt/v/bin/venvdeb", "--packaging", "/p"]
 
@@ -26,6 +29,12 @@ def Shell(**kwargs) -> ExpectShell:
 
 def out(data) -> str:
     return json.dumps(data)
+
+
+def lint_out(*severities: str, fail_on=("error", "warning")) -> str:
+    """``venvdeb lint --json`` of one package with a tag of each severity given."""
+    tags = [{"severity": s, "tag": f"some-{s}-tag", "package": "x", "context": ""} for s in severities]
+    return out(LintReport([LintResult("x.deb", tags=tags, fail_on=list(fail_on))]).as_dict())
 
 
 class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
@@ -104,8 +113,7 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         self.setup_step(steps.Lint(deb="x.deb"))
         self.expect_commands(
             Shell(workdir="wkdir", command=["venvdeb", "lint", "x.deb", "--fail-on", "error,warning", "--json"])
-            .stdout(out({"passed": True, "packages": [{"deb": "x.deb", "passed": True,
-                                                        "counts": {"error": 0, "warning": 0, "info": 4}}]}))
+            .stdout(lint_out(*["info"] * 4))
             .exit(0))
         self.expect_outcome(result=SUCCESS, state_string="lintian passed: 0 error, 0 warning, 4 info")
         self.expect_property("lintian_info", 4)
@@ -116,10 +124,44 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         self.setup_step(steps.Lint(deb="x.deb", fail_on=["error"]))
         self.expect_commands(
             Shell(workdir="wkdir", command=["venvdeb", "lint", "x.deb", "--fail-on", "error", "--json"])
-            .stdout(out({"passed": False, "packages": [{"counts": {"error": 2, "warning": 1}}]}))
+            .stdout(lint_out("error", "error", "warning", fail_on=["error"]))
             .exit(1))
         self.expect_outcome(result=FAILURE, state_string="lintian failed: 2 error, 1 warning, 0 info")
         self.expect_property("lintian_error", 2)
+        return self.run_step()
+
+    def test_lint_that_could_not_run_says_why_not_zero_tags(self):
+        self.setup_step(steps.Lint(deb="x.deb"))
+        self.expect_commands(
+            Shell(workdir="wkdir", command=["venvdeb", "lint", "x.deb", "--fail-on", "error,warning", "--json"])
+            .stdout(out({"error": "VenvdebError", "message": "x.deb: no such file", "hint": None}))
+            .exit(2))
+        self.expect_outcome(result=FAILURE, state_string="lintian: x.deb: no such file")
+        self.expect_no_property("lintian_error")
+        return self.run_step()
+
+    def test_plan_gives_the_upstream_version(self):
+        self.setup_step(steps.Plan(release="2025.2", service="nova", reason="r"))
+        self.expect_commands(
+            Shell(workdir="wkdir", command=["venvdeb", "build", "2025.2", "nova", "--reason", "r", "--plan", "--json"])
+            .stdout(out(PlanResult("venv-nova", "32.2.1", "d1g35t", last="32.2.0-1").as_dict()))
+            .exit(0))
+        self.expect_outcome(result=SUCCESS, state_string="venv-nova: upstream 32.2.1")
+        self.expect_property("upstream", "32.2.1")
+        return self.run_step()
+
+    def test_a_plan_with_nothing_changed_skips_the_build(self):
+        self.setup_step(steps.Plan(release="2025.2", service="nova", reason="r", only_if_changed=True))
+        self.expect_commands(
+            Shell(workdir="wkdir", command=["venvdeb", "build", "2025.2", "nova", "--reason", "r", "--only-if-changed",
+                                            "--plan", "--json"])
+            .stdout(out(PlanResult("venv-nova", "32.2.1", "d1g35t", last="32.2.1-1",
+                                   skipped="closure and packaging unchanged since 32.2.1-1").as_dict()))
+            .exit(0))
+        self.expect_outcome(result=SKIPPED,
+                            state_string="skipped: venv-nova closure and packaging unchanged since 32.2.1-1")
+        self.expect_property("skipped", "closure and packaging unchanged since 32.2.1-1")
+        self.expect_no_property("upstream")
         return self.run_step()
 
     def test_fetch(self):
@@ -154,6 +196,58 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
             .stdout(out({"package": "venv-svc", "version": "1.0-1", "gate": "lint", "passed": True}).encode())
             .exit(0))
         self.expect_outcome(result=SUCCESS, state_string="venv-svc 1.0-1: lint passed")
+        return self.run_step()
+
+    def test_reserve_version_sets_the_version(self):
+        self.setup_step(steps.ReserveVersion(release="r1", package="venv-svc", upstream="1.0"))
+        self.expect_commands(
+            ExpectMasterShell(["venvdeb", "repo", "reserve-version", "r1", "venv-svc", "--upstream", "1.0", "--json"])
+            .stdout(out(VersionResult("venv-svc", "1.0-3").as_dict()).encode())
+            .exit(0))
+        self.expect_outcome(result=SUCCESS, state_string="venv-svc 1.0-3: taken")
+        self.expect_property("version", "1.0-3")
+        return self.run_step()
+
+    def test_record_build(self):
+        self.setup_step(steps.RecordBuild(release="r1", package="venv-svc", version="1.0-3", ledger="/m/l.json"))
+        self.expect_commands(
+            ExpectMasterShell(["venvdeb", "repo", "record-build", "r1", "venv-svc", "1.0-3", "--ledger", "/m/l.json",
+                               "--json"])
+            .stdout(out(VersionResult("venv-svc", "1.0-3").as_dict()).encode())
+            .exit(0))
+        self.expect_outcome(result=SUCCESS, state_string="venv-svc 1.0-3: in the master's ledger")
+        return self.run_step()
+
+    def test_promote_says_why_it_did_not(self):
+        self.setup_step(steps.Promote(release="r1", package="venv-svc", version="1.0-3"))
+        self.expect_commands(
+            ExpectMasterShell(["venvdeb", "repo", "promote", "r1", "venv-svc", "1.0-3", "--json"])
+            .stdout(out(PromoteResult("bookworm-r1", "venv-svc", "1.0-3", promoted=False,
+                                      reason="already in bookworm-r1").as_dict()).encode())
+            .exit(0))
+        self.expect_outcome(result=SUCCESS, state_string="bookworm-r1: venv-svc 1.0-3 already in bookworm-r1")
+        return self.run_step()
+
+    def test_rollback_names_what_it_replaced(self):
+        self.setup_step(steps.Rollback(suite="bookworm-r1", package="venv-svc", version="1.0-2"))
+        self.expect_commands(
+            ExpectMasterShell(["venvdeb", "repo", "rollback", "bookworm-r1", "venv-svc", "1.0-2", "--restore",
+                               "--json"])
+            .stdout(out(RollbackResult("bookworm-r1", "venv-svc", "1.0-2", restored=True,
+                                       replaced=["1.0-3"]).as_dict()).encode())
+            .exit(0))
+        self.expect_outcome(result=SUCCESS, state_string="bookworm-r1: venv-svc back to 1.0-2 (was 1.0-3)")
+        return self.run_step()
+
+    def test_refresh_gives_the_earliest_valid_until(self):
+        self.setup_step(steps.RepoRefresh())
+        self.expect_commands(
+            ExpectMasterShell(["venvdeb", "repo", "refresh", "--json"])
+            .stdout(out(RefreshResult("/m/repo", {"bookworm-r1": "Thu, 09 Jul 2026 04:00:00 UTC",
+                                                  "bookworm-r1-staging": "Wed, 08 Jul 2026 04:00:00 UTC"}).as_dict())
+                    .encode())
+            .exit(0))
+        self.expect_outcome(result=SUCCESS, state_string="2 suites valid until Wed, 08 Jul 2026 04:00:00 UTC")
         return self.run_step()
 
     def test_publish_refused(self):
@@ -208,7 +302,7 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         self.expect_commands(
             Shell(workdir="wkdir", command=["venvdeb", "lint", "out/x.deb", "--fail-on", "error,warning",
                                                   "--output", "lint.json", "--json"])
-            .log("lint", stdout=out({"passed": True, "packages": [{"counts": {"error": 0, "warning": 0, "info": 2}}]}))
+            .log("lint", stdout=lint_out("info", "info"))
             .exit(0),
             ExpectMasterShell(["venvdeb", "smoke", "r1", "svc", "/m/up/x.deb", "--record", "--json"])
             .stdout(out({"passed": True, "checks": [{"name": "pip check", "passed": True}] * 3}).encode())
@@ -224,7 +318,7 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         self.expect_commands(
             Shell(workdir="wkdir", command=["venvdeb", "lint", "out/x.deb", "--fail-on", "error,warning",
                                                   "--json"])
-            .log("lint", stdout=out({"passed": True, "packages": [{"counts": {"error": 0, "warning": 0, "info": 0}}]}))
+            .log("lint", stdout=lint_out())
             .exit(0),
             ExpectMasterShell(["venvdeb", "smoke", "r1", "svc", "/m/up/x.deb", "--json"])
             .stdout(out({"passed": False, "checks": [{"name": "keystone-api: GET /v3 gives 200", "passed": False}]})

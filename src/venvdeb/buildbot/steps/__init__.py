@@ -13,13 +13,13 @@ steps.ServiceBuild``.
 """
 
 from .both import Gates
-from .common import TOOL_FAILED, failed_result, size_text, truthy
+from .common import TOOL_FAILED, failed_result, parse, size_text, truthy
 from .master import (MasterCommand, Promote, Publish, RecordBuild, RecordGate, RepoRefresh, ReserveVersion, Rollback,
                      VenvdebMasterStep)
 from .worker import Lint, Plan, ServiceBuild, VenvdebStep, WheelhouseBuild, WheelhouseFetch, record_lint_counts
 
 __all__ = [
-    "TOOL_FAILED", "failed_result", "size_text", "truthy",
+    "TOOL_FAILED", "failed_result", "parse", "size_text", "truthy",
     "VenvdebStep", "WheelhouseBuild", "WheelhouseFetch", "ServiceBuild", "Plan", "Lint", "record_lint_counts",
     "MasterCommand", "VenvdebMasterStep", "Publish", "ReserveVersion", "RecordBuild", "RecordGate", "Promote",
     "Rollback", "RepoRefresh",

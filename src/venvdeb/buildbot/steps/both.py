@@ -11,9 +11,10 @@ from buildbot import config
 from buildbot.process import buildstep
 from buildbot.process.results import CANCELLED, FAILURE, SUCCESS
 
-from .common import _JsonResult, _no_environment_log, _require, error_text, parse_json
+from ...model.results import LintReport, SmokeResult
+from .common import _JsonResult, _no_environment_log, _require, error_summary, parse
 from .master import MasterCommand
-from .worker import Lint, _counts_text, record_lint_counts
+from .worker import Lint, lint_summary
 
 
 class Gates(_JsonResult, buildstep.ShellMixin, buildstep.BuildStep):
@@ -22,6 +23,8 @@ class Gates(_JsonResult, buildstep.ShellMixin, buildstep.BuildStep):
     repository is. The step fails if either does, and says which."""
 
     name = "gates"
+    subcommand, result_class = ("lint",), LintReport  # on the worker; a package lintian rejected too
+    master_subcommand, master_result_class = ("smoke",), SmokeResult  # on the master; failed checks too
     description = "lint and smoke"
     haltOnFailure = True
     flunkOnFailure = True
@@ -38,50 +41,50 @@ class Gates(_JsonResult, buildstep.ShellMixin, buildstep.BuildStep):
         if not self.fail_on or not set(self.fail_on) <= set(Lint.SEVERITIES):
             config.error(f"Gates: fail_on must be a list of lintian severities, not {fail_on!r}")
         self.lint_args, self.smoke_args = tuple(lint_args), tuple(smoke_args)
-        kwargs = self.setupShellMixin(_no_environment_log(self, kwargs), prohibitArgs=["command"])
+        kwargs = self.setupShellMixin(_no_environment_log(self, **kwargs), prohibitArgs=["command"])
         super().__init__(**kwargs)
         self._master = MasterCommand(self)
 
     def lint_argv(self) -> list:
-        return self.head() + ["lint", self.deb, "--fail-on", ",".join(self.fail_on), *self.lint_args, "--json"]
+        return [*self.head(), *self.subcommand, self.deb, "--fail-on", ",".join(self.fail_on), *self.lint_args,
+                "--json"]
 
     def smoke_argv(self) -> list:
-        return self.head(self.master_packaging) + ["smoke", self.release, self.service, self.master_deb, *self.smoke_args,
-                                                   "--json"]
+        return [*self.head(self.master_packaging), *self.master_subcommand, self.release, self.service,
+                self.master_deb, *self.smoke_args, "--json"]
 
     @defer.inlineCallbacks
     def run(self):
         lint = yield self.makeRemoteShellCommand(command=self.lint_argv(), collectStdout=True, stdioLogName="lint")
         smoke_log = yield self.addLog("smoke")
-        (linted, lint_error), (smoked, smoke_out) = yield defer.DeferredList(
+        (lint_ran, lint_error), (smoke_ran, smoke_out) = yield defer.DeferredList(
             [self.runCommand(lint), self._master.run(self.smoke_argv(), smoke_log)], consumeErrors=True)
         if self.stopped:
             return CANCELLED
-        for ok, failure in ((linted, lint_error), (smoked, smoke_out)):
+        for ok, failure in ((lint_ran, lint_error), (smoke_ran, smoke_out)):
             if not ok:  # the worker went away, or the master could not start the command
                 self._master.stop("the other gate could not run")
                 failure.raiseException()
-        lint_data, smoke_data = parse_json(lint.stdout), parse_json(smoke_out[1])
-        said = []
-        if lint_data is not None:
-            counts = record_lint_counts(self, lint_data)
-            said.append(f"lintian {'passed' if not lint.didFail() else 'failed'}: {_counts_text(counts)}")
-        else:
-            said.append("lintian failed")
-        smoke_ok = smoke_out[0] == 0 and smoke_data is not None
-        checks = (smoke_data or {}).get("checks") or []
-        failed = [c.get("name") for c in checks if not c.get("passed")]
-        if smoke_ok:
-            self.setProperty("smoke_checks", len(checks), self.name)
-            said.append(f"smoke passed: {len(checks)} checks")
-        elif failed:
-            said.append(f"smoke failed: {', '.join(failed)}")
-        elif error_text(smoke_data):
-            said.append(f"smoke: {error_text(smoke_data)}")
-        else:
-            said.append("smoke failed")
-        self.summary_text = "; ".join(said)
-        return SUCCESS if smoke_ok and lint_data is not None and not lint.didFail() else FAILURE
+        smoke_rc, smoke_stdout = smoke_out
+        linted = parse(lint.stdout, self.result_class)
+        smoked = parse(smoke_stdout, self.master_result_class)
+        lint_ok = not lint.didFail() and isinstance(linted, LintReport)
+        smoke_ok = smoke_rc == 0 and isinstance(smoked, SmokeResult)
+        self.summary_text = f"{self.lint_text(linted, lint_ok)}; {self.smoke_text(smoked, smoke_ok)}"
+        return SUCCESS if lint_ok and smoke_ok else FAILURE
+
+    def lint_text(self, linted, passed: bool) -> str:
+        if isinstance(linted, LintReport):  # passed, or the package rejected: the counts either way
+            return lint_summary(self, linted, passed)
+        return error_summary("lintian", linted)
+
+    def smoke_text(self, smoked, passed: bool) -> str:
+        if passed:
+            self.set_property("smoke_checks", len(smoked.checks or []))
+            return f"smoke passed: {len(smoked.checks or [])} checks"
+        if isinstance(smoked, SmokeResult) and smoked.checks and smoked.failed():
+            return f"smoke failed: {', '.join(smoked.failed())}"
+        return error_summary("smoke", smoked)
 
     def interrupt(self, reason):
         self._master.stop(reason)

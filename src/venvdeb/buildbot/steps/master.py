@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import os
 import shlex
+from email.utils import parsedate_to_datetime
 
 from twisted.internet import defer, reactor
 
 from buildbot import config
 from buildbot.process import buildstep
-from buildbot.process.results import CANCELLED, SUCCESS
+from buildbot.process.results import CANCELLED
 from buildbot.util import deferwaiter, runprocess
 
-from .common import _JsonResult, _require, failed_result, parse_json
+from ...model.results import GateRecorded, PromoteResult, PublishResult, RefreshResult, RollbackResult, VersionResult
+from .common import _JsonResult, _require
 
 
 class VenvdebMasterStep(_JsonResult, buildstep.BuildStep):
@@ -43,12 +45,7 @@ class VenvdebMasterStep(_JsonResult, buildstep.BuildStep):
         rc, stdout = yield self._master.run(self.argv(), log, self.env)
         if self.stopped:
             return CANCELLED
-        data = parse_json(stdout)
-        if rc != 0 or data is None:
-            self.summary_text = self.failure_text(data)
-            return failed_result(rc)
-        self.summary_text = self.record(data)
-        return SUCCESS
+        return self.conclude(rc != 0, rc, stdout)
 
     def interrupt(self, reason):
         self._master.stop(reason)
@@ -98,6 +95,7 @@ class Publish(VenvdebMasterStep):
 
     name = "publish"
     subcommand = ("repo", "publish")
+    result_class = PublishResult
     renderables = ("suite", "deb", "packaging")
 
     def __init__(self, suite=None, deb=None, **kwargs):
@@ -108,13 +106,9 @@ class Publish(VenvdebMasterStep):
     def arguments(self):
         return [self.suite, self.deb]
 
-    def record(self, data):
-        done = data.get("published") or []
-        new = [p for p in done if p.get("published")]
-        self.setProperty("published", [f"{p['package']} {p['version']}" for p in new], self.name)
-        parts = [f"{p.get('package')} {p.get('version')}" + ("" if p.get("published") else f" ({p.get('reason')})")
-                 for p in done]
-        return f"{self.suite}: {'; '.join(parts) or 'nothing'}"
+    def record(self, result: PublishResult):
+        self.set_property("published", [p.text() for p in result.new()])
+        return f"{self.suite}: {'; '.join(p.text() for p in result.published) or 'nothing'}"
 
 
 class ReserveVersion(VenvdebMasterStep):
@@ -123,6 +117,7 @@ class ReserveVersion(VenvdebMasterStep):
 
     name = "version"
     subcommand = ("repo", "reserve-version")
+    result_class = VersionResult
     renderables = ("release", "package", "upstream", "packaging")
 
     def __init__(self, release=None, package=None, upstream=None, **kwargs):
@@ -133,9 +128,9 @@ class ReserveVersion(VenvdebMasterStep):
     def arguments(self):
         return [self.release, self.package, "--upstream", self.upstream]
 
-    def record(self, data):
-        self.set_property("version", data.get("version"))
-        return f"{data.get('package')} {data.get('version')}: taken"
+    def record(self, result: VersionResult):
+        self.set_property("version", result.version)
+        return f"{result.package} {result.version}: taken"
 
 
 class RecordBuild(VenvdebMasterStep):
@@ -144,6 +139,7 @@ class RecordBuild(VenvdebMasterStep):
 
     name = "record-build"
     subcommand = ("repo", "record-build")
+    result_class = VersionResult
     renderables = ("release", "package", "version", "ledger", "packaging")
 
     def __init__(self, release=None, package=None, version=None, ledger=None, **kwargs):
@@ -154,8 +150,8 @@ class RecordBuild(VenvdebMasterStep):
     def arguments(self):
         return [self.release, self.package, self.version, "--ledger", self.ledger]
 
-    def record(self, data):
-        return f"{data.get('package')} {data.get('version')}: in the master's ledger"
+    def record(self, result: VersionResult):
+        return f"{result.package} {result.version}: in the master's ledger"
 
 
 class RecordGate(VenvdebMasterStep):
@@ -164,6 +160,7 @@ class RecordGate(VenvdebMasterStep):
 
     name = "record-gate"
     subcommand = ("repo", "record-gate")
+    result_class = GateRecorded
     renderables = ("deb", "gate", "result", "packaging")
 
     def __init__(self, deb=None, gate=None, result=None, **kwargs):
@@ -176,8 +173,8 @@ class RecordGate(VenvdebMasterStep):
     def arguments(self):
         return [self.deb, self.gate, self.result]
 
-    def record(self, data):
-        return f"{data.get('package')} {data.get('version')}: {self.gate} {'passed' if data.get('passed') else 'FAILED'}"
+    def record(self, recorded: GateRecorded):  # self.result is the gate's result file
+        return f"{recorded.package} {recorded.version}: {self.gate} {'passed' if recorded.passed else 'FAILED'}"
 
 
 class Promote(VenvdebMasterStep):
@@ -186,6 +183,7 @@ class Promote(VenvdebMasterStep):
 
     name = "promote"
     subcommand = ("repo", "promote")
+    result_class = PromoteResult
     renderables = ("release", "package", "version", "packaging")
 
     def __init__(self, release=None, package=None, version=None, **kwargs):
@@ -196,9 +194,9 @@ class Promote(VenvdebMasterStep):
     def arguments(self):
         return [self.release, self.package, self.version]
 
-    def record(self, data):
-        done = "promoted" if data.get("promoted") else data.get("reason", "not promoted")
-        return f"{data.get('suite')}: {data.get('package')} {data.get('version')} {done}"
+    def record(self, result: PromoteResult):
+        done = "promoted" if result.promoted else (result.reason or "not promoted")
+        return f"{result.suite}: {result.package} {result.version} {done}"
 
 
 class Rollback(VenvdebMasterStep):
@@ -207,6 +205,7 @@ class Rollback(VenvdebMasterStep):
 
     name = "rollback"
     subcommand = ("repo", "rollback")
+    result_class = RollbackResult
     renderables = ("suite", "package", "version", "packaging")
 
     def __init__(self, suite=None, package=None, version=None, **kwargs):
@@ -217,10 +216,10 @@ class Rollback(VenvdebMasterStep):
     def arguments(self):
         return [self.suite, self.package, self.version, "--restore"]
 
-    def record(self, data):
-        if not data.get("restored"):
-            return f"{self.suite}: {self.package} {self.version} ({data.get('reason')})"
-        return f"{self.suite}: {self.package} back to {self.version} (was {', '.join(data.get('replaced') or [])})"
+    def record(self, result: RollbackResult):
+        if not result.restored:
+            return f"{self.suite}: {self.package} {self.version} ({result.reason})"
+        return f"{self.suite}: {self.package} back to {self.version} (was {', '.join(result.replaced or [])})"
 
 
 class RepoRefresh(VenvdebMasterStep):
@@ -228,9 +227,9 @@ class RepoRefresh(VenvdebMasterStep):
 
     name = "refresh"
     subcommand = ("repo", "refresh")
+    result_class = RefreshResult
 
-    def record(self, data):
-        from email.utils import parsedate_to_datetime
-
-        until = sorted(set((data.get("valid_until") or {}).values()), key=parsedate_to_datetime)
-        return f"{len(data.get('valid_until') or {})} suites valid until {until[0] if until else '?'}"
+    def record(self, result: RefreshResult):
+        valid_until = result.valid_until or {}
+        until = sorted(set(valid_until.values()), key=parsedate_to_datetime)
+        return f"{len(valid_until)} suites valid until {until[0] if until else '?'}"

@@ -13,8 +13,8 @@ from buildbot import config
 from buildbot.process import buildstep
 from buildbot.process.results import SKIPPED, SUCCESS
 
-from ...model.results import BuildResult, FetchResult, WheelhouseResult
-from .common import _JsonResult, _no_environment_log, _require, failed_result, parse_json, size_text, truthy
+from ...model.results import BuildResult, FetchResult, LintReport, PlanResult, WheelhouseResult
+from .common import _JsonResult, _no_environment_log, _require, size_text, truthy
 
 
 class VenvdebStep(_JsonResult, buildstep.ShellMixin, buildstep.BuildStep):
@@ -27,29 +27,14 @@ class VenvdebStep(_JsonResult, buildstep.ShellMixin, buildstep.BuildStep):
 
     def __init__(self, venvdeb=None, packaging=None, extra_args=None, packaging_commit=None, **kwargs):
         self._check_common(venvdeb, packaging, extra_args, packaging_commit)
-        kwargs = self.setupShellMixin(_no_environment_log(self, kwargs), prohibitArgs=["command"])
+        kwargs = self.setupShellMixin(_no_environment_log(self, **kwargs), prohibitArgs=["command"])
         super().__init__(**kwargs)
 
     @defer.inlineCallbacks
     def run(self):
         cmd = yield self.makeRemoteShellCommand(command=self.argv(), collectStdout=True)
         yield self.runCommand(cmd)
-        data = parse_json(cmd.stdout)
-        if cmd.didFail() or data is None:
-            if data is not None:
-                yield self._record_failure(data)
-            self.summary_text = self.failure_text(data)
-            return failed_result(cmd.rc)
-        self.summary_text = self.record(data)
-        return self.outcome(data)
-
-    def outcome(self, data) -> int:
-        """The step's result when the command succeeded."""
-        return SUCCESS
-
-    def _record_failure(self, data):
-        # lint prints its tags on failure too: the counts are worth having on a failed build.
-        return defer.succeed(None)
+        return self.conclude(cmd.didFail(), cmd.rc, cmd.stdout)
 
 
 class WheelhouseBuild(VenvdebStep):
@@ -57,6 +42,7 @@ class WheelhouseBuild(VenvdebStep):
 
     name = "wheelhouse"
     subcommand = ("wheelhouse", "build")
+    result_class = WheelhouseResult
     description = "building wheelhouse"
     renderables = ("release", "packaging", "packaging_commit")
 
@@ -68,8 +54,7 @@ class WheelhouseBuild(VenvdebStep):
     def arguments(self):
         return [self.release]
 
-    def record(self, data):
-        result = WheelhouseResult.from_dict(data)
+    def record(self, result: WheelhouseResult):
         for key in ("package", "version", "deb", "deb_size", "wheels", "built", "changed"):
             self.set_property(f"wheelhouse_{key}", getattr(result, key))
         self.set_property("deb", result.deb)
@@ -84,6 +69,7 @@ class WheelhouseFetch(VenvdebStep):
 
     name = "fetch-wheelhouse"
     subcommand = ("wheelhouse", "fetch")
+    result_class = FetchResult
     description = "fetching wheelhouse"
     keyring = "venvdeb-archive-keyring.gpg"
     renderables = ("release", "repo_url", "keyring", "packaging")
@@ -100,8 +86,7 @@ class WheelhouseFetch(VenvdebStep):
     def arguments(self):
         return [self.release, "--repo-url", self.repo_url, "--keyring", self.keyring]
 
-    def record(self, data):
-        result = FetchResult.from_dict(data)
+    def record(self, result: FetchResult):
         self.set_property("wheelhouse_package", result.package)
         self.set_property("wheelhouse_version", result.version)
         self.set_property("wheelhouse_deb", result.deb)
@@ -113,6 +98,7 @@ class ServiceBuild(VenvdebStep):
 
     name = "build"
     subcommand = ("build",)
+    result_class = BuildResult
     description = "building"
     renderables = ("release", "service", "reason", "wheelhouse_deb", "only_if_changed", "packaging",
                    "packaging_commit", "version")
@@ -134,8 +120,8 @@ class ServiceBuild(VenvdebStep):
             args += ["--version", self.version]
         return args
 
-    def outcome(self, data):
-        if not data.get("skipped"):
+    def outcome(self, result: BuildResult | PlanResult):
+        if not result.skipped:
             return SUCCESS
         # Nothing changed for this service: this step is skipped, every one after it, and the
         # build. Buildbot sums a build's steps with SKIPPED below SUCCESS (the checkout before
@@ -143,10 +129,9 @@ class ServiceBuild(VenvdebStep):
         self.build.results = SKIPPED
         return SKIPPED
 
-    def record(self, data):
-        result = BuildResult.from_dict(data)
+    def record(self, result: BuildResult):
         if result.skipped:
-            self.setProperty("skipped", result.skipped, self.name)
+            self.set_property("skipped", result.skipped)
             return f"skipped: {result.package} {result.skipped}"
         for key in ("package", "version", "deb", "deb_size", "installed_size_kib"):
             self.set_property(key, getattr(result, key))
@@ -162,16 +147,15 @@ class Plan(ServiceBuild):
 
     name = "plan"
     description = "planning"
+    variant = ("--plan",)
+    result_class = PlanResult
 
-    def arguments(self):
-        return super().arguments() + ["--plan"]
-
-    def record(self, data):
-        if data.get("skipped"):
-            self.setProperty("skipped", data["skipped"], self.name)
-            return f"skipped: {data.get('package')} {data['skipped']}"
-        self.set_property("upstream", data.get("upstream"))
-        return f"{data.get('package')}: upstream {data.get('upstream')}"
+    def record(self, result: PlanResult):
+        if result.skipped:
+            self.set_property("skipped", result.skipped)
+            return f"skipped: {result.package} {result.skipped}"
+        self.set_property("upstream", result.upstream)
+        return f"{result.package}: upstream {result.upstream}"
 
 
 class Lint(VenvdebStep):
@@ -179,6 +163,7 @@ class Lint(VenvdebStep):
 
     name = "lintian"
     subcommand = ("lint",)
+    result_class = LintReport  # a package lintian rejected too: its tags
     description = "lintian"
     fail_on = ("error", "warning")
     renderables = ("deb", "packaging")
@@ -196,37 +181,26 @@ class Lint(VenvdebStep):
     def arguments(self):
         return [self.deb, "--fail-on", ",".join(self.fail_on)]
 
-    def _counts(self, data) -> dict:
-        return record_lint_counts(self, data)
+    def record(self, result: LintReport):
+        return lint_summary(self, result, passed=True)
 
-    def _record_failure(self, data):
-        counts = self._counts(data)
-        self._failed_counts = counts
-        return defer.succeed(None)
-
-    def failure_text(self, data):
-        counts = getattr(self, "_failed_counts", None)
-        if counts is not None:
-            return f"lintian failed: {_counts_text(counts)}"
-        return super().failure_text(data)
-
-    def record(self, data):
-        return f"lintian passed: {_counts_text(self._counts(data))}"
+    def record_failure(self, result):
+        if isinstance(result, LintReport):  # lintian rejected the package: its counts are worth having
+            return lint_summary(self, result, passed=False)
+        return super().record_failure(result)
 
 
-def record_lint_counts(step, data: dict) -> dict:
+def record_lint_counts(step, report: LintReport) -> dict:
     """lintian's counts by severity from ``venvdeb lint --json``, as properties of ``step``."""
-    # Severities lintian did not report are zero: a property that is missing reads as unknown.
-    counts: dict = {"error": 0, "warning": 0, "info": 0}
-    for package in data.get("packages") or ():
-        for severity, n in (package.get("counts") or {}).items():
-            counts[severity] = counts.get(severity, 0) + n
+    counts = report.counts()  # error, warning and info even at zero: a missing property reads as unknown
     for severity, n in counts.items():
         step.setProperty(f"lintian_{severity}", n, step.name)
     step.setProperty("lintian_counts", counts, step.name)
     return counts
 
 
-def _counts_text(counts: dict) -> str:
-    shown = [f"{counts.get(s, 0)} {s}" for s in ("error", "warning", "info")]
-    return ", ".join(shown)
+def lint_summary(step, report: LintReport, passed: bool) -> str:
+    """lintian's counts recorded on ``step``, and its one line."""
+    counts = record_lint_counts(step, report)
+    shown = ", ".join(f"{counts[s]} {s}" for s in ("error", "warning", "info"))
+    return f"lintian {'passed' if passed else 'failed'}: {shown}"
