@@ -16,8 +16,8 @@ from buildbot.test.reactor import TestReactorMixin
 from buildbot.test.steps import ExpectMasterShell, ExpectShell, TestBuildStepMixin
 
 from venvdeb.buildbot import steps
-from venvdeb.model.results import (LintReport, LintResult, PlanResult, PromoteResult, RefreshResult, RollbackResult,
-                                   VersionResult)
+from venvdeb.model.results import (GateRecorded, LintReport, LintResult, PlanResult, PromoteResult, RefreshResult,
+                                   RollbackResult, VersionResult)
 
 V = ["/opt/v/bin/venvdeb", "--packaging", "/p"]
 
@@ -188,67 +188,66 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         return self.run_step()
 
     def test_record_gate_runs_on_the_master(self):
-        self.setup_step(steps.RecordGate(deb="/m/up/x.deb", gate="lint", result="/m/up/lint.json",
-                                         extra_args=["--repo-dir", "/m/repo"]))
-        self.expect_commands(
-            ExpectMasterShell(["venvdeb", "repo", "record-gate", "/m/up/x.deb", "lint", "/m/up/lint.json",
-                               "--repo-dir", "/m/repo", "--json"])
-            .stdout(out({"package": "venv-svc", "version": "1.0-1", "gate": "lint", "passed": True}).encode())
-            .exit(0))
-        self.expect_outcome(result=SUCCESS, state_string="venv-svc 1.0-1: lint passed")
+        return self.master_succeeds(
+            steps.RecordGate(deb="/m/up/x.deb", gate="lint", result="/m/up/lint.json",
+                             extra_args=["--repo-dir", "/m/repo"]),
+            ["repo", "record-gate", "/m/up/x.deb", "lint", "/m/up/lint.json", "--repo-dir", "/m/repo"],
+            GateRecorded("venv-svc", "1.0-1", "lint", passed=True), "venv-svc 1.0-1: lint passed")
+
+    def master_succeeds(self, step, argv: list, result, summary: str, **properties):
+        """``step`` runs ``venvdeb <argv> --json`` on the master, which prints ``result`` (a result
+        class, as the CLI writes it): the step's summary, and the properties it sets."""
+        self.setup_step(step)
+        self.expect_commands(ExpectMasterShell(["venvdeb", *argv, "--json"]).stdout(out(result.as_dict()).encode())
+                             .exit(0))
+        self.expect_outcome(result=SUCCESS, state_string=summary)
+        for name, value in properties.items():
+            self.expect_property(name, value)
         return self.run_step()
 
     def test_reserve_version_sets_the_version(self):
-        self.setup_step(steps.ReserveVersion(release="r1", package="venv-svc", upstream="1.0"))
+        return self.master_succeeds(
+            steps.ReserveVersion(release="r1", package="venv-svc", upstream="1.0"),
+            ["repo", "reserve-version", "r1", "venv-svc", "--upstream", "1.0"], VersionResult("venv-svc", "1.0-3"),
+            "venv-svc 1.0-3: taken", version="1.0-3")
+
+    def test_a_master_steps_arguments_are_rendered(self):
+        self.setup_step(steps.ReserveVersion(release="r1", package="venv-svc", upstream=Property("upstream"),
+                                             packaging=Property("master_packaging")))
+        self.build.setProperty("upstream", "1.1", "plan")
+        self.build.setProperty("master_packaging", "/m/packaging/7", "packaging-to-master")
         self.expect_commands(
-            ExpectMasterShell(["venvdeb", "repo", "reserve-version", "r1", "venv-svc", "--upstream", "1.0", "--json"])
-            .stdout(out(VersionResult("venv-svc", "1.0-3").as_dict()).encode())
-            .exit(0))
-        self.expect_outcome(result=SUCCESS, state_string="venv-svc 1.0-3: taken")
-        self.expect_property("version", "1.0-3")
+            ExpectMasterShell(["venvdeb", "--packaging", "/m/packaging/7", "repo", "reserve-version", "r1", "venv-svc",
+                               "--upstream", "1.1", "--json"])
+            .stdout(out(VersionResult("venv-svc", "1.1-1").as_dict()).encode()).exit(0))
+        self.expect_outcome(result=SUCCESS, state_string="venv-svc 1.1-1: taken")
         return self.run_step()
 
     def test_record_build(self):
-        self.setup_step(steps.RecordBuild(release="r1", package="venv-svc", version="1.0-3", ledger="/m/l.json"))
-        self.expect_commands(
-            ExpectMasterShell(["venvdeb", "repo", "record-build", "r1", "venv-svc", "1.0-3", "--ledger", "/m/l.json",
-                               "--json"])
-            .stdout(out(VersionResult("venv-svc", "1.0-3").as_dict()).encode())
-            .exit(0))
-        self.expect_outcome(result=SUCCESS, state_string="venv-svc 1.0-3: in the master's ledger")
-        return self.run_step()
+        return self.master_succeeds(
+            steps.RecordBuild(release="r1", package="venv-svc", version="1.0-3", ledger="/m/l.json"),
+            ["repo", "record-build", "r1", "venv-svc", "1.0-3", "--ledger", "/m/l.json"],
+            VersionResult("venv-svc", "1.0-3"), "venv-svc 1.0-3: in the master's ledger")
 
     def test_promote_says_why_it_did_not(self):
-        self.setup_step(steps.Promote(release="r1", package="venv-svc", version="1.0-3"))
-        self.expect_commands(
-            ExpectMasterShell(["venvdeb", "repo", "promote", "r1", "venv-svc", "1.0-3", "--json"])
-            .stdout(out(PromoteResult("bookworm-r1", "venv-svc", "1.0-3", promoted=False,
-                                      reason="already in bookworm-r1").as_dict()).encode())
-            .exit(0))
-        self.expect_outcome(result=SUCCESS, state_string="bookworm-r1: venv-svc 1.0-3 already in bookworm-r1")
-        return self.run_step()
+        return self.master_succeeds(
+            steps.Promote(release="r1", package="venv-svc", version="1.0-3"),
+            ["repo", "promote", "r1", "venv-svc", "1.0-3"],
+            PromoteResult("bookworm-r1", "venv-svc", "1.0-3", promoted=False, reason="already in bookworm-r1"),
+            "bookworm-r1: venv-svc 1.0-3 already in bookworm-r1")
 
     def test_rollback_names_what_it_replaced(self):
-        self.setup_step(steps.Rollback(suite="bookworm-r1", package="venv-svc", version="1.0-2"))
-        self.expect_commands(
-            ExpectMasterShell(["venvdeb", "repo", "rollback", "bookworm-r1", "venv-svc", "1.0-2", "--restore",
-                               "--json"])
-            .stdout(out(RollbackResult("bookworm-r1", "venv-svc", "1.0-2", restored=True,
-                                       replaced=["1.0-3"]).as_dict()).encode())
-            .exit(0))
-        self.expect_outcome(result=SUCCESS, state_string="bookworm-r1: venv-svc back to 1.0-2 (was 1.0-3)")
-        return self.run_step()
+        return self.master_succeeds(
+            steps.Rollback(suite="bookworm-r1", package="venv-svc", version="1.0-2"),
+            ["repo", "rollback", "bookworm-r1", "venv-svc", "1.0-2", "--restore"],
+            RollbackResult("bookworm-r1", "venv-svc", "1.0-2", restored=True, replaced=["1.0-3"]),
+            "bookworm-r1: venv-svc back to 1.0-2 (was 1.0-3)")
 
     def test_refresh_gives_the_earliest_valid_until(self):
-        self.setup_step(steps.RepoRefresh())
-        self.expect_commands(
-            ExpectMasterShell(["venvdeb", "repo", "refresh", "--json"])
-            .stdout(out(RefreshResult("/m/repo", {"bookworm-r1": "Thu, 09 Jul 2026 04:00:00 UTC",
-                                                  "bookworm-r1-staging": "Wed, 08 Jul 2026 04:00:00 UTC"}).as_dict())
-                    .encode())
-            .exit(0))
-        self.expect_outcome(result=SUCCESS, state_string="2 suites valid until Wed, 08 Jul 2026 04:00:00 UTC")
-        return self.run_step()
+        valid_until = {"bookworm-r1": "Thu, 09 Jul 2026 04:00:00 UTC",
+                       "bookworm-r1-staging": "Wed, 08 Jul 2026 04:00:00 UTC"}
+        return self.master_succeeds(steps.RepoRefresh(), ["repo", "refresh"], RefreshResult("/m/repo", valid_until),
+                                    "2 suites valid until Wed, 08 Jul 2026 04:00:00 UTC")
 
     def test_publish_refused(self):
         self.setup_step(steps.Publish(suite="s", deb="x.deb"))

@@ -29,8 +29,20 @@ class VenvdebMasterStep(_JsonResult, buildstep.BuildStep):
     haltOnFailure = True
     flunkOnFailure = True
     env = None  # extra environment for the master's command
+    # The step's own arguments, by keyword, each required and each renderable: the command's
+    # arguments in this order unless arguments() says otherwise.
+    required: tuple[str, ...] = ()
+    renderables = ("packaging",)  # Buildbot adds up the renderables of a step's classes
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.renderables = cls.required
 
     def __init__(self, venvdeb=None, packaging=None, extra_args=None, env=None, **kwargs):
+        own = {name: kwargs.pop(name, None) for name in self.required}
+        _require(self, **own)
+        for name, value in own.items():
+            setattr(self, name, value)
         self._check_common(venvdeb, packaging, extra_args)
         if env is not None:
             if not isinstance(env, dict):
@@ -38,6 +50,9 @@ class VenvdebMasterStep(_JsonResult, buildstep.BuildStep):
             self.env = env
         super().__init__(**kwargs)
         self._master = MasterCommand(self)
+
+    def arguments(self) -> list:
+        return [getattr(self, name) for name in self.required]
 
     @defer.inlineCallbacks
     def run(self):
@@ -96,15 +111,7 @@ class Publish(VenvdebMasterStep):
     name = "publish"
     subcommand = ("repo", "publish")
     result_class = PublishResult
-    renderables = ("suite", "deb", "packaging")
-
-    def __init__(self, suite=None, deb=None, **kwargs):
-        _require(self, suite=suite, deb=deb)
-        self.suite, self.deb = suite, deb
-        super().__init__(**kwargs)
-
-    def arguments(self):
-        return [self.suite, self.deb]
+    required = ("suite", "deb")
 
     def record(self, result: PublishResult):
         self.set_property("published", [p.text() for p in result.new()])
@@ -118,12 +125,7 @@ class ReserveVersion(VenvdebMasterStep):
     name = "version"
     subcommand = ("repo", "reserve-version")
     result_class = VersionResult
-    renderables = ("release", "package", "upstream", "packaging")
-
-    def __init__(self, release=None, package=None, upstream=None, **kwargs):
-        _require(self, release=release, package=package, upstream=upstream)
-        self.release, self.package, self.upstream = release, package, upstream
-        super().__init__(**kwargs)
+    required = ("release", "package", "upstream")
 
     def arguments(self):
         return [self.release, self.package, "--upstream", self.upstream]
@@ -140,12 +142,7 @@ class RecordBuild(VenvdebMasterStep):
     name = "record-build"
     subcommand = ("repo", "record-build")
     result_class = VersionResult
-    renderables = ("release", "package", "version", "ledger", "packaging")
-
-    def __init__(self, release=None, package=None, version=None, ledger=None, **kwargs):
-        _require(self, release=release, package=package, version=version, ledger=ledger)
-        self.release, self.package, self.version, self.ledger = release, package, version, ledger
-        super().__init__(**kwargs)
+    required = ("release", "package", "version", "ledger")
 
     def arguments(self):
         return [self.release, self.package, self.version, "--ledger", self.ledger]
@@ -161,17 +158,12 @@ class RecordGate(VenvdebMasterStep):
     name = "record-gate"
     subcommand = ("repo", "record-gate")
     result_class = GateRecorded
-    renderables = ("deb", "gate", "result", "packaging")
+    required = ("deb", "gate", "result")
 
-    def __init__(self, deb=None, gate=None, result=None, **kwargs):
-        _require(self, deb=deb, gate=gate, result=result)
-        if gate not in ("lint", "smoke"):
-            config.error(f"RecordGate: gate must be 'lint' or 'smoke', not {gate!r}")
-        self.deb, self.gate, self.result = deb, gate, result
+    def __init__(self, **kwargs):
         super().__init__(**kwargs)
-
-    def arguments(self):
-        return [self.deb, self.gate, self.result]
+        if self.gate not in ("lint", "smoke"):
+            config.error(f"RecordGate: gate must be 'lint' or 'smoke', not {self.gate!r}")
 
     def record(self, recorded: GateRecorded):  # self.result is the gate's result file
         return f"{recorded.package} {recorded.version}: {self.gate} {'passed' if recorded.passed else 'FAILED'}"
@@ -184,15 +176,7 @@ class Promote(VenvdebMasterStep):
     name = "promote"
     subcommand = ("repo", "promote")
     result_class = PromoteResult
-    renderables = ("release", "package", "version", "packaging")
-
-    def __init__(self, release=None, package=None, version=None, **kwargs):
-        _require(self, release=release, package=package, version=version)
-        self.release, self.package, self.version = release, package, version
-        super().__init__(**kwargs)
-
-    def arguments(self):
-        return [self.release, self.package, self.version]
+    required = ("release", "package", "version")
 
     def record(self, result: PromoteResult):
         done = "promoted" if result.promoted else (result.reason or "not promoted")
@@ -206,15 +190,10 @@ class Rollback(VenvdebMasterStep):
     name = "rollback"
     subcommand = ("repo", "rollback")
     result_class = RollbackResult
-    renderables = ("suite", "package", "version", "packaging")
-
-    def __init__(self, suite=None, package=None, version=None, **kwargs):
-        _require(self, suite=suite, package=package, version=version)
-        self.suite, self.package, self.version = suite, package, version
-        super().__init__(**kwargs)
+    required = ("suite", "package", "version")
 
     def arguments(self):
-        return [self.suite, self.package, self.version, "--restore"]
+        return super().arguments() + ["--restore"]
 
     def record(self, result: RollbackResult):
         if not result.restored:
