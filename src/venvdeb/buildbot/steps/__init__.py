@@ -1,12 +1,12 @@
 """One BuildStep per venvdeb subcommand, in a module for where it runs.
 
-- ``common``: what every step shares: the argv, the JSON the command prints turned into properties
-  and a summary, and the summary of a failure.
+- ``common``: what every step shares: the argv, the one reading of what the command prints into
+  the typed result its step names (model/results.py), and the summary of a failure.
 - ``worker``: worker steps (`VenvdebStep`) run in the build's directory on the worker.
 - ``master``: master steps (`VenvdebMasterStep`) run on the master, for what must happen in one
-  place: smoke tests against and publication to the one repository.
+  place: publication to the one repository, and what it keeps.
 - ``both``: `Gates` runs a package's two gates side by side, as `venvdeb pipeline` does: lintian
-  on the worker, smoke on the master.
+  on the worker, smoke on the master, against the one repository.
 
 master.cfg and the factories use the names below: ``from venvdeb.buildbot import steps;
 steps.ServiceBuild``.
