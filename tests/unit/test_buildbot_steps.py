@@ -1,5 +1,6 @@
 """The Buildbot steps, with Buildbot's TestBuildStepMixin: the argv each step runs, and what its
-JSON becomes (properties, summary, outcome). No real worker or master process."""
+JSON becomes (properties, summary, outcome). No real worker or master process. Where a command's
+JSON is more than a few keys (lint's), it is written by its result class, as the CLI writes it."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from buildbot.test.reactor import TestReactorMixin
 from buildbot.test.steps import ExpectMasterShell, ExpectShell, TestBuildStepMixin
 
 from venvdeb.buildbot import steps
+from venvdeb.model.results import (GateRecorded, LintReport, LintResult, PlanResult, PromoteResult, RefreshResult,
+                                   RollbackResult, VersionResult)
 
 V = ["/opt/v/bin/venvdeb", "--packaging", "/p"]
 
@@ -26,6 +29,12 @@ def Shell(**kwargs) -> ExpectShell:
 
 def out(data) -> str:
     return json.dumps(data)
+
+
+def lint_out(*severities: str, fail_on=("error", "warning")) -> str:
+    """``venvdeb lint --json`` of one package with a tag of each severity given."""
+    tags = [{"severity": s, "tag": f"some-{s}-tag", "package": "x", "context": ""} for s in severities]
+    return out(LintReport([LintResult("x.deb", tags=tags, fail_on=list(fail_on))]).as_dict())
 
 
 class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
@@ -104,8 +113,7 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         self.setup_step(steps.Lint(deb="x.deb"))
         self.expect_commands(
             Shell(workdir="wkdir", command=["venvdeb", "lint", "x.deb", "--fail-on", "error,warning", "--json"])
-            .stdout(out({"passed": True, "packages": [{"deb": "x.deb", "passed": True,
-                                                        "counts": {"error": 0, "warning": 0, "info": 4}}]}))
+            .stdout(lint_out(*["info"] * 4))
             .exit(0))
         self.expect_outcome(result=SUCCESS, state_string="lintian passed: 0 error, 0 warning, 4 info")
         self.expect_property("lintian_info", 4)
@@ -116,10 +124,44 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         self.setup_step(steps.Lint(deb="x.deb", fail_on=["error"]))
         self.expect_commands(
             Shell(workdir="wkdir", command=["venvdeb", "lint", "x.deb", "--fail-on", "error", "--json"])
-            .stdout(out({"passed": False, "packages": [{"counts": {"error": 2, "warning": 1}}]}))
+            .stdout(lint_out("error", "error", "warning", fail_on=["error"]))
             .exit(1))
         self.expect_outcome(result=FAILURE, state_string="lintian failed: 2 error, 1 warning, 0 info")
         self.expect_property("lintian_error", 2)
+        return self.run_step()
+
+    def test_lint_that_could_not_run_says_why_not_zero_tags(self):
+        self.setup_step(steps.Lint(deb="x.deb"))
+        self.expect_commands(
+            Shell(workdir="wkdir", command=["venvdeb", "lint", "x.deb", "--fail-on", "error,warning", "--json"])
+            .stdout(out({"error": "VenvdebError", "message": "x.deb: no such file", "hint": None}))
+            .exit(2))
+        self.expect_outcome(result=FAILURE, state_string="lintian: x.deb: no such file")
+        self.expect_no_property("lintian_error")
+        return self.run_step()
+
+    def test_plan_gives_the_upstream_version(self):
+        self.setup_step(steps.Plan(release="2025.2", service="nova", reason="r"))
+        self.expect_commands(
+            Shell(workdir="wkdir", command=["venvdeb", "build", "2025.2", "nova", "--reason", "r", "--plan", "--json"])
+            .stdout(out(PlanResult("venv-nova", "32.2.1", "d1g35t", last="32.2.0-1").as_dict()))
+            .exit(0))
+        self.expect_outcome(result=SUCCESS, state_string="venv-nova: upstream 32.2.1")
+        self.expect_property("upstream", "32.2.1")
+        return self.run_step()
+
+    def test_a_plan_with_nothing_changed_skips_the_build(self):
+        self.setup_step(steps.Plan(release="2025.2", service="nova", reason="r", only_if_changed=True))
+        self.expect_commands(
+            Shell(workdir="wkdir", command=["venvdeb", "build", "2025.2", "nova", "--reason", "r", "--only-if-changed",
+                                            "--plan", "--json"])
+            .stdout(out(PlanResult("venv-nova", "32.2.1", "d1g35t", last="32.2.1-1",
+                                   skipped="closure and packaging unchanged since 32.2.1-1").as_dict()))
+            .exit(0))
+        self.expect_outcome(result=SKIPPED,
+                            state_string="skipped: venv-nova closure and packaging unchanged since 32.2.1-1")
+        self.expect_property("skipped", "closure and packaging unchanged since 32.2.1-1")
+        self.expect_no_property("upstream")
         return self.run_step()
 
     def test_fetch(self):
@@ -146,15 +188,66 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         return self.run_step()
 
     def test_record_gate_runs_on_the_master(self):
-        self.setup_step(steps.RecordGate(deb="/m/up/x.deb", gate="lint", result="/m/up/lint.json",
-                                         extra_args=["--repo-dir", "/m/repo"]))
-        self.expect_commands(
-            ExpectMasterShell(["venvdeb", "repo", "record-gate", "/m/up/x.deb", "lint", "/m/up/lint.json",
-                               "--repo-dir", "/m/repo", "--json"])
-            .stdout(out({"package": "venv-svc", "version": "1.0-1", "gate": "lint", "passed": True}).encode())
-            .exit(0))
-        self.expect_outcome(result=SUCCESS, state_string="venv-svc 1.0-1: lint passed")
+        return self.master_succeeds(
+            steps.RecordGate(deb="/m/up/x.deb", gate="lint", result="/m/up/lint.json",
+                             extra_args=["--repo-dir", "/m/repo"]),
+            ["repo", "record-gate", "/m/up/x.deb", "lint", "/m/up/lint.json", "--repo-dir", "/m/repo"],
+            GateRecorded("venv-svc", "1.0-1", "lint", passed=True), "venv-svc 1.0-1: lint passed")
+
+    def master_succeeds(self, step, argv: list, result, summary: str, **properties):
+        """``step`` runs ``venvdeb <argv> --json`` on the master, which prints ``result`` (a result
+        class, as the CLI writes it): the step's summary, and the properties it sets."""
+        self.setup_step(step)
+        self.expect_commands(ExpectMasterShell(["venvdeb", *argv, "--json"]).stdout(out(result.as_dict()).encode())
+                             .exit(0))
+        self.expect_outcome(result=SUCCESS, state_string=summary)
+        for name, value in properties.items():
+            self.expect_property(name, value)
         return self.run_step()
+
+    def test_reserve_version_sets_the_version(self):
+        return self.master_succeeds(
+            steps.ReserveVersion(release="r1", package="venv-svc", upstream="1.0"),
+            ["repo", "reserve-version", "r1", "venv-svc", "--upstream", "1.0"], VersionResult("venv-svc", "1.0-3"),
+            "venv-svc 1.0-3: taken", version="1.0-3")
+
+    def test_a_master_steps_arguments_are_rendered(self):
+        self.setup_step(steps.ReserveVersion(release="r1", package="venv-svc", upstream=Property("upstream"),
+                                             packaging=Property("master_packaging")))
+        self.build.setProperty("upstream", "1.1", "plan")
+        self.build.setProperty("master_packaging", "/m/packaging/7", "packaging-to-master")
+        self.expect_commands(
+            ExpectMasterShell(["venvdeb", "--packaging", "/m/packaging/7", "repo", "reserve-version", "r1", "venv-svc",
+                               "--upstream", "1.1", "--json"])
+            .stdout(out(VersionResult("venv-svc", "1.1-1").as_dict()).encode()).exit(0))
+        self.expect_outcome(result=SUCCESS, state_string="venv-svc 1.1-1: taken")
+        return self.run_step()
+
+    def test_record_build(self):
+        return self.master_succeeds(
+            steps.RecordBuild(release="r1", package="venv-svc", version="1.0-3", ledger="/m/l.json"),
+            ["repo", "record-build", "r1", "venv-svc", "1.0-3", "--ledger", "/m/l.json"],
+            VersionResult("venv-svc", "1.0-3"), "venv-svc 1.0-3: in the master's ledger")
+
+    def test_promote_says_why_it_did_not(self):
+        return self.master_succeeds(
+            steps.Promote(release="r1", package="venv-svc", version="1.0-3"),
+            ["repo", "promote", "r1", "venv-svc", "1.0-3"],
+            PromoteResult("bookworm-r1", "venv-svc", "1.0-3", promoted=False, reason="already in bookworm-r1"),
+            "bookworm-r1: venv-svc 1.0-3 already in bookworm-r1")
+
+    def test_rollback_names_what_it_replaced(self):
+        return self.master_succeeds(
+            steps.Rollback(suite="bookworm-r1", package="venv-svc", version="1.0-2"),
+            ["repo", "rollback", "bookworm-r1", "venv-svc", "1.0-2", "--restore"],
+            RollbackResult("bookworm-r1", "venv-svc", "1.0-2", restored=True, replaced=["1.0-3"]),
+            "bookworm-r1: venv-svc back to 1.0-2 (was 1.0-3)")
+
+    def test_refresh_gives_the_earliest_valid_until(self):
+        valid_until = {"bookworm-r1": "Thu, 09 Jul 2026 04:00:00 UTC",
+                       "bookworm-r1-staging": "Wed, 08 Jul 2026 04:00:00 UTC"}
+        return self.master_succeeds(steps.RepoRefresh(), ["repo", "refresh"], RefreshResult("/m/repo", valid_until),
+                                    "2 suites valid until Wed, 08 Jul 2026 04:00:00 UTC")
 
     def test_publish_refused(self):
         self.setup_step(steps.Publish(suite="s", deb="x.deb"))
@@ -208,7 +301,7 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         self.expect_commands(
             Shell(workdir="wkdir", command=["venvdeb", "lint", "out/x.deb", "--fail-on", "error,warning",
                                                   "--output", "lint.json", "--json"])
-            .log("lint", stdout=out({"passed": True, "packages": [{"counts": {"error": 0, "warning": 0, "info": 2}}]}))
+            .log("lint", stdout=lint_out("info", "info"))
             .exit(0),
             ExpectMasterShell(["venvdeb", "smoke", "r1", "svc", "/m/up/x.deb", "--record", "--json"])
             .stdout(out({"passed": True, "checks": [{"name": "pip check", "passed": True}] * 3}).encode())
@@ -224,7 +317,7 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         self.expect_commands(
             Shell(workdir="wkdir", command=["venvdeb", "lint", "out/x.deb", "--fail-on", "error,warning",
                                                   "--json"])
-            .log("lint", stdout=out({"passed": True, "packages": [{"counts": {"error": 0, "warning": 0, "info": 0}}]}))
+            .log("lint", stdout=lint_out())
             .exit(0),
             ExpectMasterShell(["venvdeb", "smoke", "r1", "svc", "/m/up/x.deb", "--json"])
             .stdout(out({"passed": False, "checks": [{"name": "keystone-api: GET /v3 gives 200", "passed": False}]})
