@@ -19,6 +19,7 @@ from debian.deb822 import Deb822
 
 from .environment import Environment
 from .errors import Rejected, ToolError, VenvdebError
+from .progress import activity
 
 APT_VARIABLES = {"DEBIAN_FRONTEND": "noninteractive"}
 
@@ -115,6 +116,12 @@ def year_of(entry) -> int:
     return parsedate_to_datetime(entry.date).year
 
 
+def package_version(tree: Path) -> str:
+    """What a rendered tree builds, as a person names it: "venv-nova 34.0.0-deb12u1"."""
+    top = Changelog((tree / "debian" / "changelog").read_text())
+    return f"{top.package} {top.version}"
+
+
 def changelog_epoch(tree: Path) -> int:
     """SOURCE_DATE_EPOCH of a rendered tree: the date of its changelog's last entry."""
     return epoch_of_date(Changelog((tree / "debian" / "changelog").read_text()).date)
@@ -152,12 +159,13 @@ def buildpackage(environment: Environment, tree: Path, log_file: Path, *, setenv
         check_build_depends(environment, tree)
     # MAKEFLAGS: a caller's make jobserver would make the build depend on who started it.
     variables = {"SOURCE_DATE_EPOCH": str(epoch), "LC_ALL": "C.UTF-8", "TZ": "UTC", **(setenv or {})}
-    result = environment.run(buildpackage_argv(check_depends), cwd=tree, setenv=variables,
-                             unset=("MAKEFLAGS", *unset))
-    log_file.write_text(result.stdout + result.stderr)
-    if result.returncode != 0:
-        tail = "\n".join((result.stdout + result.stderr).splitlines()[-25:])
-        raise Rejected(f"dpkg-buildpackage failed for {tree.name} (log: {log_file}):\n{tail}", hint=hint)
+    with activity(f"{package_version(tree)}: dpkg-buildpackage", log_file):
+        result = environment.run(buildpackage_argv(check_depends), cwd=tree, setenv=variables,
+                                 unset=("MAKEFLAGS", *unset))
+        log_file.write_text(result.stdout + result.stderr)
+        if result.returncode != 0:
+            tail = "\n".join((result.stdout + result.stderr).splitlines()[-25:])
+            raise Rejected(f"dpkg-buildpackage failed for {tree.name} (log: {log_file}):\n{tail}", hint=hint)
     debs = sorted(p for p in tree.parent.glob("*.deb") if "-dbgsym_" not in p.name)
     if len(debs) != 1:
         raise VenvdebError(f"dpkg-buildpackage produced {[d.name for d in debs]}, expected one .deb (log: {log_file})")

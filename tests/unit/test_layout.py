@@ -14,11 +14,12 @@ SRC = PROJECT / "src" / "venvdeb"
 # small leaf utilities that import nothing of venvdeb but the errors.
 SHARED = {"model", "deb", "environment", "errors", "files", "http", "progress", "resources"}
 STAGES = {"wheelhouse", "service", "gates", "repository"}
-# What the shared layers may use in turn: nothing above them.
+# What the shared layers may use in turn: nothing above them. progress is a leaf (it imports
+# nothing of venvdeb): the environment's and deb's long steps (mmdebstrap, dpkg-buildpackage) report through it.
 BENEATH = {
     "model": {"model", "errors", "files"},
-    "environment": {"environment", "errors"},
-    "deb": {"environment", "errors"},
+    "environment": {"environment", "errors", "progress"},
+    "deb": {"environment", "errors", "progress"},
     "errors": set(), "files": {"errors"}, "progress": set(), "resources": set(),
     "http": {"errors", "__init__"},
 }

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import ToolError, VenvdebError
+from ..progress import activity, tail
 from . import chroot, egress, idmap, rootfs
 from .host import Host
 
@@ -66,13 +67,6 @@ def mmdebstrap_argv(distribution: str, output: Path, arch: str = "amd64", source
             distribution, str(output), *(sources if sources is not None else apt_sources(distribution))]
 
 
-def tail(log_file: Path, lines: int = 25) -> str:
-    try:
-        return "\n".join(log_file.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
-
-
 @dataclass(frozen=True)
 class Image:
     distribution: str
@@ -107,15 +101,16 @@ class Image:
         tmp = Path(name)
         try:
             argv = self.argv(tmp)
-            with log_file.open("a") as out:
-                out.write(f"$ {' '.join(argv)}\n")
-                out.flush()
-                result = Host().run(argv, log=out)  # mmdebstrap itself runs on the host
-            if result.returncode != 0:
-                raise ToolError(f"mmdebstrap could not make the {self.distribution} chroot (log: {log_file}):\n"
-                                   f"{tail(log_file)}",
-                                   hint="apt-get install mmdebstrap; it needs Debian's mirror and root, and a "
-                                        "distribution the mirror has")
+            with activity(f"mmdebstrap {self.distribution} image {self.path.name}", log_file):
+                with log_file.open("a") as out:
+                    out.write(f"$ {' '.join(argv)}\n")
+                    out.flush()
+                    result = Host().run(argv, log=out)  # mmdebstrap itself runs on the host
+                if result.returncode != 0:
+                    raise ToolError(f"mmdebstrap could not make the {self.distribution} chroot (log: {log_file}):\n"
+                                    f"{tail(log_file)}",
+                                    hint="apt-get install mmdebstrap; it needs Debian's mirror and root, and a "
+                                         "distribution the mirror has")
             tmp.chmod(0o644)  # mkstemp's 0600 is not what a cached file should have
             os.replace(tmp, self.path)
         finally:

@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 from ..model.results import DEFAULT_FAIL_ON, LintResult
+from ..progress import activity
 
 SEVERITIES = {"E": "error", "W": "warning", "I": "info", "P": "pedantic", "X": "experimental",
               "O": "overridden", "C": "classification", "M": "masked"}
@@ -41,7 +42,10 @@ def parse(output: str) -> list[dict]:
 
 
 def run(deb: Path, fail_on: tuple[str, ...] = DEFAULT_FAIL_ON) -> LintResult:
-    proc = subprocess.run(argv(deb, fail_on), capture_output=True, text=True, env={"LC_ALL": "C.UTF-8", "PATH": "/usr/bin:/bin"})
+    # Its output is captured and parsed: there is no log file whose end a failure could show.
+    with activity(f"lintian {Path(deb).name}"):
+        proc = subprocess.run(argv(deb, fail_on), capture_output=True, text=True,
+                              env={"LC_ALL": "C.UTF-8", "PATH": "/usr/bin:/bin"})
     tags = parse(proc.stdout)
     # 2 is lintian's "tags at --fail-on level"; anything else non-zero means lintian itself failed.
     if proc.returncode not in (0, 2):

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from ..environment import idmap
 from ..environment.egress import PROXY_PORT
+from ..progress import activity
 
 BASE = "/srv/piuparts-base"
 DEVICES = "/srv/piuparts-devices"
@@ -108,9 +109,11 @@ def test(ch, tree: Path, deb: Path, distribution: str, files: Mapping[str, bytes
     ch.write(candidate, deb.read_bytes())
     # sudo's prerm refuses to go from a system without a root password unless told (nova's
     # helpers bring sudo in, and piuparts purges what the package brought).
-    step(CHECK, lambda: ran_a_test(ch.run(piuparts_argv(candidate, distribution, upgrade_only),
-                                          setenv={"SUDO_FORCE_REMOVE": "yes"}, timeout=1800)),
-         detail=findings)
+    # Its output is captured; the step's detail shows what of it a person needs.
+    with activity(f"piuparts {deb.name}"):
+        step(CHECK, lambda: ran_a_test(ch.run(piuparts_argv(candidate, distribution, upgrade_only),
+                                              setenv={"SUDO_FORCE_REMOVE": "yes"}, timeout=1800)),
+             detail=findings)
 
 
 def ran_a_test(proc: subprocess.CompletedProcess) -> subprocess.CompletedProcess:

@@ -28,6 +28,7 @@ from ..environment import Environment, Image, images
 from ..http import free_port
 from ..model import Point, Service
 from ..model.results import Check, SmokeResult
+from ..progress import activity
 from . import api_check, piuparts
 
 KEYRING_IN_CHROOT = "/etc/apt/keyrings/venvdeb.gpg"
@@ -107,7 +108,9 @@ class Smoke:
         it; then piuparts' install, upgrade and purge test, in a chroot of its own."""
         control = DebFile(str(deb)).debcontrol()
         result = SmokeResult(control["Package"], control["Version"])
-        with self.image.fresh(self.log, egress=self.egress()) as ch:
+        # One activity for the chroot (each of its steps says how it went); piuparts has its own.
+        with activity(f"smoke {deb.name}: apt install and checks"), \
+                self.image.fresh(self.log, egress=self.egress()) as ch:
             self._configure(ch)
             self._step(result, "apt-get update", lambda: ch.run(["apt-get", "update"]))
             if not result.passed:
@@ -146,7 +149,8 @@ class Smoke:
         """What an operator does: `apt install <package>` from the signed suite (which has ``version``)."""
         package = self.service.package
         result = SmokeResult(package, version)
-        with self.image.fresh(self.log, egress=self.egress()) as ch:
+        with activity(f"smoke {package} {version} from {self.suite.name}"), \
+                self.image.fresh(self.log, egress=self.egress()) as ch:
             self._configure(ch)
             self._step(result, "apt-get update", lambda: ch.run(["apt-get", "update"]), show=True)
             self._step(result, f"apt install {package}", lambda: ch.run(["apt-get", "install", "-y", package]),

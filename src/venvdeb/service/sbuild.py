@@ -26,6 +26,7 @@ from debian.deb822 import Deb822
 from .. import deb
 from ..environment import Host, images
 from ..errors import Rejected, VenvdebError
+from ..progress import activity, tail
 
 
 def package_architectures(control_text: str) -> tuple[bool, bool]:
@@ -106,7 +107,7 @@ def run_logged(host: Host, argv: list[str], cwd: Path, log_file: Path, what: str
         log.flush()
         result = host.run(argv, cwd=cwd, setenv=SBUILD_VARIABLES, unset=SBUILD_UNSET, log=log)
     if result.returncode != 0:
-        raise Rejected(f"{argv[0]} failed for {what} (log: {log_file}):\n{images.tail(log_file)}")
+        raise Rejected(f"{argv[0]} failed for {what} (log: {log_file}):\n{tail(log_file)}")
 
 
 def build_in_sbuild(tree: Path, wheelhouse_deb: Path, distribution: str, cache_dir: Path,
@@ -130,16 +131,17 @@ def build_in_sbuild(tree: Path, wheelhouse_deb: Path, distribution: str, cache_d
         source_dir, build_dir = work / "source", work / "build"
         source_dir.mkdir()
         build_dir.mkdir()
-        run_logged(host, dpkg_source_argv(tree), source_dir, log_file, tree.name)
-        dscs = sorted(source_dir.glob("*.dsc"))
-        if len(dscs) != 1:
-            raise VenvdebError(f"dpkg-source made {[d.name for d in dscs]} for {tree.name} (log: {log_file})")
-        run_logged(host, sbuild_argv(dscs[0], chroot, distribution, wheelhouse_deb, build_dir, arch_all, arch_any,
-                                     arch), build_dir, log_file, tree.name)
-        # A debug package is not shipped; a source with no stripped binaries has none anyway.
-        debs = sorted(p for p in build_dir.glob("*.deb") if "-dbgsym_" not in p.name)
-        if len(debs) != 1:
-            raise VenvdebError(f"sbuild produced {[d.name for d in debs]}, expected one .deb (log: {log_file})")
+        with activity(f"{deb.package_version(tree)}: sbuild", log_file):
+            run_logged(host, dpkg_source_argv(tree), source_dir, log_file, tree.name)
+            dscs = sorted(source_dir.glob("*.dsc"))
+            if len(dscs) != 1:
+                raise VenvdebError(f"dpkg-source made {[d.name for d in dscs]} for {tree.name} (log: {log_file})")
+            run_logged(host, sbuild_argv(dscs[0], chroot, distribution, wheelhouse_deb, build_dir, arch_all,
+                                         arch_any, arch), build_dir, log_file, tree.name)
+            # A debug package is not shipped; a source with no stripped binaries has none anyway.
+            debs = sorted(p for p in build_dir.glob("*.deb") if "-dbgsym_" not in p.name)
+            if len(debs) != 1:
+                raise VenvdebError(f"sbuild produced {[d.name for d in debs]}, expected one .deb (log: {log_file})")
         for artifact in [debs[0], *build_dir.glob("*.buildinfo")]:
             os.replace(artifact, tree.parent / artifact.name)
         return tree.parent / debs[0].name
