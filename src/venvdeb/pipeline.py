@@ -113,7 +113,7 @@ class _Run:
         image = images.smoke(point.distribution, wheelhouse_options.cache_dir)  # a tool's failure stops all here
         try:
             wh = self.stage(point.wheelhouse_package, "wheelhouse",
-                            lambda: build_wheelhouse(point, wheelhouse_options, self.environment),
+                            lambda: build_wheelhouse(point, wheelhouse_options, self.environment, Progress()),
                             detail=lambda r: f"version {r.version}, {r.wheels} wheels")
             wh_deb = Path(wh.deb)
             self.stage(point.wheelhouse_package, "lint", lambda: self.lint(point.wheelhouse_package, wh_deb),

@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 
+from .. import progress
 from ..errors import EXIT_STATUSES, VenvdebError
 from .parser import parser
 
@@ -28,6 +29,7 @@ def _print_json(data: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    progress.configure(args.verbosity)  # long steps: a live line on a terminal, plain lines elsewhere
     # What venvdeb writes (build trees, chroots, the repository) must not depend on who started it:
     # under a daemon's umask (Buildbot's master runs with 077) the copy of the clean chroot that
     # piuparts tests in had a root only root could enter, and apt's _apt user could not run gpgv.

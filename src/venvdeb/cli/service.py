@@ -69,7 +69,7 @@ def render(args) -> RenderResult:
 def build(args) -> Result:
     release = load_release(args.packaging, args.release)
     service = release.service(args.service)
-    progress = Progress(quiet=False)
+    progress = Progress()
     if args.wheelhouse_deb:
         verify_checksum(args.wheelhouse_deb, f"venvdeb wheelhouse build {release.name}")
     if args.wheelhouse_deb and not args.dist:  # built against that wheelhouse: its distribution

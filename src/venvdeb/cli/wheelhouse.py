@@ -52,7 +52,7 @@ def register(sub) -> None:
 
 def build(args) -> Result:
     release = load_release(args.packaging, args.release)
-    progress = Progress(quiet=False)
+    progress = Progress()
     results = {}
     for point in options.points(args, release):
         with options.build_environment(point, args.cache_dir) as env:

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..errors import ToolError, VenvdebError
+from ..errors import ToolError
 from ..progress import activity, tail
 from . import chroot, egress, idmap, rootfs
 from .host import Host
