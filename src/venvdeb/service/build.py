@@ -270,7 +270,7 @@ def build(point: Point, service: Service, options: BuildOptions, environment: En
     try:
         return _build(prepared, point, service, options, environment, log, started)
     finally:
-        prepared.ledger.point(prepared.entry.version)  # nothing if the build added it
+        prepared.ledger.release(prepared.entry.version)  # nothing if the build added it
 
 
 def _build(prepared: Prepared, point: Point, service: Service, options: BuildOptions, environment: Environment,

@@ -193,7 +193,7 @@ def _package(point: Point, target: Target, cons, wheels: list[Materialized], opt
     deb_name = f"{point.wheelhouse_package}_{entry.version}_{deb_arch}.deb"
     final = options.out_dir / deb_name
     result = WheelhouseResult(
-        point=point.name, package=point.wheelhouse_package, version=entry.version,
+        release=point.name, package=point.wheelhouse_package, version=entry.version,
         architecture=deb_arch, deb=str(final), wheels=len(items),
         built=sum(1 for i in items if i.origin == "built"),
         size=sum(i.size for i in items), digest=digest,
@@ -213,7 +213,7 @@ def _package(point: Point, target: Target, cons, wheels: list[Materialized], opt
     (payload / "SHA256SUMS").write_text("".join(f"{i.sha256}  {i.file}\n" for i in items))
     (payload / "constraints.txt").write_text(cons.text)
     (payload / "manifest.json").write_text(Manifest(
-        point=point.name, package=point.wheelhouse_package, version=entry.version,
+        release=point.name, package=point.wheelhouse_package, version=entry.version,
         interpreter=target.interpreter, python=target.version, constraints=constraints_label(point),
         constraints_sha256=cons.sha256, wheels=tuple(items),
         overrides=tuple(o.as_dict() for o in point.constraints.overrides)).to_json())
