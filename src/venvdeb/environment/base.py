@@ -39,8 +39,10 @@ class Environment(ABC):
     default_timeout: float | None = None
 
     @abstractmethod
-    def command(self, argv: list[str], variables: dict[str, str], cwd: str | None) -> tuple[list[str], dict | None, str | None]:
-        """What to run on the host for ``argv``: (argv, the host process's environment, its cwd)."""
+    def command(self, argv: list[str], variables: dict[str, str], cwd: str | None,
+                offline: bool = False) -> tuple[list[str], dict | None, str | None]:
+        """What to run on the host for ``argv``: (argv, the host process's environment, its cwd);
+        ``offline``: in a network namespace of its own with nothing in it."""
 
     @abstractmethod
     def variables(self, setenv: Mapping[str, str] | None, unset: Iterable[str]) -> dict[str, str]:
@@ -59,11 +61,12 @@ class Environment(ABC):
 
     def run(self, argv: list[str], *, cwd: str | Path | None = None, setenv: Mapping[str, str] | None = None,
             unset: Iterable[str] = (), timeout: float | None = None, log: IO | None = None,
-            check: bool = False) -> subprocess.CompletedProcess:
+            check: bool = False, offline: bool = False) -> subprocess.CompletedProcess:
         """Run ``argv`` here. Output is captured as text, or written to ``log`` (stdout and stderr
-        together) when given. ``check`` turns a failure into a VenvdebError with the output's tail."""
+        together) when given. ``check`` turns a failure into a VenvdebError with the output's tail.
+        ``offline``: no network at all (a package's build: ``debian/rules`` needs only the wheelhouse)."""
         host_argv, env, host_cwd = self.command([str(a) for a in argv], self.variables(setenv, unset),
-                                                str(cwd) if cwd is not None else None)
+                                                str(cwd) if cwd is not None else None, offline)
         output = {"stdout": log, "stderr": subprocess.STDOUT} if log is not None else {"capture_output": True}
         try:
             proc = subprocess.run(host_argv, env=env, cwd=host_cwd, stdin=subprocess.DEVNULL, text=True,

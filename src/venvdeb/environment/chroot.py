@@ -31,16 +31,20 @@ BASE_VARIABLES = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C.UTF-8", 
 
 
 def enter_argv(root: Path, argv: list[str], variables: Mapping[str, str], cwd: str | None = None,
-               binds: tuple[Path, ...] = (), egress: Path | None = None, hides: tuple[Path, ...] = ()) -> list[str]:
+               binds: tuple[Path, ...] = (), egress: Path | None = None, hides: tuple[Path, ...] = (),
+               read_only: tuple[Path, ...] = (), offline: bool = False) -> list[str]:
     """Run ``argv`` in ``root`` as root of a user namespace: own mount and PID namespaces, /proc
-    mounted, only ``variables``; with ``binds``, those host directories are seen at the same
-    paths inside (``hides`` below them out of sight); with ``egress`` (the proxy's socket), a
-    network namespace of its own (enter.py)."""
+    mounted, only ``variables``; with ``read_only`` and ``binds``, those host directories are seen
+    at the same paths inside, read-only and then writable (``hides`` below them out of sight);
+    with ``egress`` (the proxy's socket), a network namespace of its own whose only way out is the
+    proxy; ``offline``, one with no way out at all (enter.py)."""
     command = ["/usr/bin/env", "-i", *(f"{k}={v}" for k, v in sorted(variables.items())), *argv]
-    options = [option for path in binds for option in ("--bind", str(path))]
+    options = [option for path in read_only for option in ("--bind-ro", str(path))]
+    options += [option for path in binds for option in ("--bind", str(path))]
     options += [option for path in hides for option in ("--hide", str(path))] + (["--wd", cwd] if cwd else [])
+    egress = None if offline else egress
     options += ["--egress", str(egress)] if egress else []
-    return ["unshare", "--mount", "--pid", *(["--net"] if egress else []), "--fork", "--kill-child", "--",
+    return ["unshare", "--mount", "--pid", *(["--net"] if egress or offline else []), "--fork", "--kill-child", "--",
             sys.executable, "-m", "venvdeb.environment.enter", str(root), *options, "--", *command]
 
 
@@ -48,8 +52,10 @@ class Chroot(Environment):
     default_timeout = 900
 
     def __init__(self, root: Path, distribution: str, binds: tuple[Path, ...] = (), egress: Path | None = None,
-                 proxy_variables: bool = False, base: int | None = None, hides: tuple[Path, ...] = ()):
+                 proxy_variables: bool = False, base: int | None = None, hides: tuple[Path, ...] = (),
+                 read_only: tuple[Path, ...] = ()):
         self.root = Path(root)
+        self.read_only = tuple(Path(b).resolve() for b in read_only)
         self.hides = tuple(Path(h) for h in hides)
         self.base = idmap.subordinate_range()[0] if base is None else base  # the chroot's root on the host
         self.distribution = distribution
@@ -65,21 +71,22 @@ class Chroot(Environment):
         proxy = egress_proxy.proxy_variables() if self.proxy_variables else {}
         return {**BASE_VARIABLES, **proxy, **(setenv or {})}
 
-    def command(self, argv, variables, cwd):
-        return enter_argv(self.root, argv, variables, cwd, self.binds, self.egress, self.hides), None, None
+    def command(self, argv, variables, cwd, offline=False):
+        return enter_argv(self.root, argv, variables, cwd, self.binds, self.egress, self.hides, self.read_only,
+                          offline), None, None
 
     def path(self, inside) -> Path:
         """Where ``inside`` is on the host: a bound directory is the same path on both sides.
         Refused where a part of it in the chroot is a symlink (idmap.inside)."""
         inside = Path(inside)
-        if any(inside == b or b in inside.parents for b in self.binds):
+        if any(inside == b or b in inside.parents for b in (*self.binds, *self.read_only)):
             return inside
         return idmap.inside(self.root, self.root / str(inside).lstrip("/"))
 
     def stage(self, path: Path) -> str:
         """Copy a host file into the chroot (unless it is in a bound directory); its path inside."""
         path = Path(path).resolve()
-        if any(b in path.parents for b in self.binds):
+        if any(b in path.parents for b in (*self.binds, *self.read_only)):
             return str(path)
         inside = f"/tmp/venvdeb-files/{path.name}"
         dest = self.path(inside)
@@ -100,7 +107,8 @@ class Chroot(Environment):
 
 @contextmanager
 def fresh(tarball: Path, distribution: str, work_dir: Path | None = None, binds: tuple[Path, ...] = (),
-          egress: set[tuple[str, int]] | None = None, proxy_variables: bool = False, hides: tuple[Path, ...] = ()):
+          egress: set[tuple[str, int]] | None = None, proxy_variables: bool = False, hides: tuple[Path, ...] = (),
+          read_only: tuple[Path, ...] = ()):
     """A new chroot from ``tarball``: an overlay on its shared unpacked tree (rootfs.py), or, where
     overlays cannot be mounted, a copy of that tree. Removed afterwards whatever happens. The bound
     directories are mounted per command, in that command's namespace: removing the chroot
@@ -114,7 +122,7 @@ def fresh(tarball: Path, distribution: str, work_dir: Path | None = None, binds:
             root = stack.enter_context(rootfs.overlay(tree, work))
             prepare(root, base)
             socket_path = stack.enter_context(egress_proxy.proxy(egress)) if egress is not None else None
-            made = Chroot(root, distribution, binds, socket_path, proxy_variables, base, hides)
+            made = Chroot(root, distribution, binds, socket_path, proxy_variables, base, hides, read_only)
             if egress is not None:
                 made.write("/etc/apt/apt.conf.d/00venvdeb-egress", egress_proxy.APT_CONFIG)
             yield made

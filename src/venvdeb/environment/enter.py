@@ -2,13 +2,15 @@
 
 Run inside new mount and PID namespaces (see chroot.enter_argv)::
 
-    python -m venvdeb.environment.enter ROOT [--bind PATH]... [--hide PATH]... [--wd DIR]
-        [--egress SOCKET] -- ARGV...
+    python -m venvdeb.environment.enter ROOT [--bind PATH]... [--bind-ro PATH]... [--hide PATH]...
+        [--wd DIR] [--egress SOCKET] -- ARGV...
 
 It opens each PATH to bind (and the proxy's socket directory) while the host's paths can be
 reached, makes ROOT the namespace's root with pivot_root and detaches the host's file system;
 from then on every path is the chroot's own. Each PATH is attached at the same path inside,
-idmapped (idmap.py); each --hide PATH (under a bound one: the cache's chroot images) is covered
+idmapped (idmap.py); --bind-ro PATH read-only, so that nothing the command does can change what
+the host later reads there (binds are attached in the order given: a --bind below a --bind-ro
+one is writable); each --hide PATH (under a bound one: the cache's chroot images) is covered
 by an empty read-only file system. ARGV then runs as root of a user namespace whose ids are the
 host's subordinate ones, with mount and PID namespaces of that user namespace and a /proc of its
 own: it is not the host's root, and has nothing of the host's in sight but the bound
@@ -19,7 +21,8 @@ everything in the namespace ends.
 
 With ``--egress`` it runs in a network namespace of its own too: it brings loopback up, listens on
 127.0.0.1:PROXY_PORT there, and passes each connection to the host's egress proxy (egress.py)
-through SOCKET.
+through SOCKET. Run by ``unshare --net`` without ``--egress``, it has a network namespace with
+nothing in it, not even loopback up: what runs cannot reach any network (chroot.py: offline).
 """
 
 from __future__ import annotations
@@ -42,12 +45,13 @@ from .egress import PROXY_PORT, relay
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 
 
-USAGE = ("usage: python -m venvdeb.environment.enter ROOT [--bind PATH]... [--hide PATH]... [--wd DIR] "
-         "[--egress SOCKET] -- ARGV...")
+USAGE = ("usage: python -m venvdeb.environment.enter ROOT [--bind PATH]... [--bind-ro PATH]... [--hide PATH]... "
+         "[--wd DIR] [--egress SOCKET] -- ARGV...")
 
 
-def parse(args: list[str]) -> tuple[str, list[str], list[str], str, list[str], str | None]:
-    """ROOT, the paths to bind, the paths to hide, the working directory, ARGV, the socket."""
+def parse(args: list[str]) -> tuple[str, list[tuple[str, bool]], list[str], str, list[str], str | None]:
+    """ROOT, the paths to bind (each with whether read-only), the paths to hide, the working
+    directory, ARGV, the socket."""
     if "--" not in args or not args or args[0].startswith("-"):
         raise SystemExit(USAGE)
     split = args.index("--")
@@ -55,8 +59,8 @@ def parse(args: list[str]) -> tuple[str, list[str], list[str], str, list[str], s
     binds, hides, wd, egress = [], [], "/", None
     while options:
         flag, value, *options = options
-        if flag == "--bind":
-            binds.append(value)
+        if flag in ("--bind", "--bind-ro"):
+            binds.append((value, flag == "--bind-ro"))
         elif flag == "--hide":
             hides.append(value)
         elif flag == "--wd":
@@ -160,13 +164,13 @@ def private_directory(path: str) -> None:
     os.makedirs(path, mode=0o700)
 
 
-def enter(root: str, binds: list[str], hides: list[str], egress: str | None) -> tuple[int, socket.socket | None]:
+def enter(root: str, binds: list[tuple[str, bool]], hides: list[str], egress: str | None) -> tuple[int, socket.socket | None]:
     """The namespace made: the user namespace's descriptor, and the relay's listener if any."""
     base, count = idmap.subordinate_range()
     root = os.path.realpath(root)
     # The root a mount point of its own first (pivot_root needs one).
     subprocess.run(["mount", "--bind", root, root], check=True, capture_output=True)
-    clones = [(idmap.clone(path), path) for path in binds]
+    clones = [(idmap.clone(path), path, read_only) for path, read_only in binds]
     egress_clone = idmap.clone(os.path.dirname(egress)) if egress else None
     os.chdir(root)
     idmap.pivot_root(".", ".")
@@ -176,9 +180,9 @@ def enter(root: str, binds: list[str], hides: list[str], egress: str | None) -> 
     private_directory(OUTER_PROC)
     idmap.mount_proc(OUTER_PROC)
     userns = idmap.namespace(OUTER_PROC, base, count)
-    for fd, path in clones:
+    for fd, path, read_only in clones:
         os.makedirs(path, exist_ok=True)
-        idmap.attach(idmap.idmapped(fd, path, userns), path)
+        idmap.attach(idmap.idmapped(fd, path, userns, read_only), path)
     for path in hides:
         if os.path.isdir(path):
             # Locked to the mounts above it in the command's namespace: it cannot be unmounted there.

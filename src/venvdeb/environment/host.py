@@ -33,8 +33,8 @@ class Host(Environment):
     def variables(self, setenv: Mapping[str, str] | None, unset: Iterable[str]) -> dict[str, str]:
         return {**without(os.environ, unset), **(setenv or {})}
 
-    def command(self, argv, variables, cwd):
-        return argv, variables, cwd
+    def command(self, argv, variables, cwd, offline=False):
+        return (["unshare", "--net", "--", *argv] if offline else argv), variables, cwd
 
     def path(self, inside) -> Path:
         return Path(inside)

@@ -32,7 +32,7 @@ SYS_OPEN_TREE, SYS_MOVE_MOUNT, SYS_MOUNT_SETATTR = 428, 429, 442
 AT_FDCWD, AT_EMPTY_PATH = -100, 0x1000
 OPEN_TREE_CLONE = 1
 MOVE_MOUNT_F_EMPTY_PATH = 0x4
-MOUNT_ATTR_IDMAP, MOUNT_ATTR_NOSUID, MOUNT_ATTR_NODEV = 0x00100000, 0x2, 0x4
+MOUNT_ATTR_RDONLY, MOUNT_ATTR_IDMAP, MOUNT_ATTR_NOSUID, MOUNT_ATTR_NODEV = 0x1, 0x00100000, 0x2, 0x4
 MNT_DETACH = 2
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -179,10 +179,13 @@ def namespace(proc: str, base: int, count: int) -> int:
         os.waitpid(pid, 0)
 
 
-def idmapped(fd: int, source: str, userns_fd: int) -> int:
-    """The detached mount ``fd`` (``clone``) of ``source``, seen through ``userns_fd``'s mapping."""
+def idmapped(fd: int, source: str, userns_fd: int, read_only: bool = False) -> int:
+    """The detached mount ``fd`` (``clone``) of ``source``, seen through ``userns_fd``'s mapping;
+    ``read_only``: nothing can be written through it (the mount's own flag: the user namespace,
+    which does not own it, cannot remount it writable)."""
     # Nothing set-id or a device through it: a build has no use for them.
-    attr = MountAttr(attr_set=MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, userns_fd=userns_fd)
+    flags = MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (MOUNT_ATTR_RDONLY if read_only else 0)
+    attr = MountAttr(attr_set=flags, userns_fd=userns_fd)
     try:
         _check(_libc.syscall(LONG(SYS_MOUNT_SETATTR), LONG(fd), b"", LONG(AT_EMPTY_PATH), ctypes.byref(attr),
                              LONG(ctypes.sizeof(attr))),

@@ -119,12 +119,13 @@ class Image:
 
     @contextmanager
     def fresh(self, log=print, work_dir: Path | None = None, binds: tuple[Path, ...] = (),
-              egress: set[tuple[str, int]] | None = None, proxy_variables: bool = False, hides: tuple[Path, ...] = ()):
+              egress: set[tuple[str, int]] | None = None, proxy_variables: bool = False, hides: tuple[Path, ...] = (),
+              read_only: tuple[Path, ...] = ()):
         """A clean chroot environment unpacked from this image (made first if need be), with
         ``binds`` (host directories) seen at the same paths inside; with ``egress``, its commands
         reach those (host, port)s through apt's proxy and nothing else."""
         with chroot.fresh(self.ensure(log), self.distribution, work_dir, binds, egress,
-                          proxy_variables, hides) as environment:
+                          proxy_variables, hides, read_only) as environment:
             yield environment
 
     @contextmanager
