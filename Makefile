@@ -39,6 +39,8 @@ $(BIN)/venvdeb: pyproject.toml requirements.txt
 lock: venv
 	PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= $(BIN)/pip-compile --quiet --upgrade --extra test --generate-hashes --allow-unsafe \
 	  --strip-extras --no-emit-index-url --no-emit-find-links --output-file requirements.txt pyproject.toml
+	cd src/venvdeb/environment && PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= $(CURDIR)/$(BIN)/pip-compile --quiet --upgrade \
+	  --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links --output-file toolchain.txt toolchain.in
 
 SERVICES ?= nova glance keystone placement neutron cinder horizon openstackclient
 

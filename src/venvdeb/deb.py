@@ -160,13 +160,15 @@ def buildpackage(environment: Environment, tree: Path, log_file: Path, *, setenv
     # MAKEFLAGS: a caller's make jobserver would make the build depend on who started it.
     variables = {"SOURCE_DATE_EPOCH": str(epoch), "LC_ALL": "C.UTF-8", "TZ": "UTC", **(setenv or {})}
     with activity(f"{package_version(tree)}: dpkg-buildpackage", log_file):
+        # Offline: debian/rules needs only what is installed (the wheelhouse), and the code it
+        # runs (a service's build commands, its config generator) has no network to reach.
         result = environment.run(buildpackage_argv(check_depends), cwd=tree, setenv=variables,
-                                 unset=("MAKEFLAGS", *unset))
+                                 unset=("MAKEFLAGS", *unset), offline=True)
         log_file.write_text(result.stdout + result.stderr)
         if result.returncode != 0:
             tail = "\n".join((result.stdout + result.stderr).splitlines()[-25:])
             raise Rejected(f"dpkg-buildpackage failed for {tree.name} (log: {log_file}):\n{tail}", hint=hint)
-    debs = sorted(p for p in tree.parent.glob("*.deb") if "-dbgsym_" not in p.name)
+    debs = sorted(p for p in tree.parent.glob("*.deb") if "-dbgsym_" not in p.name and not p.is_symlink())
     if len(debs) != 1:
         raise VenvdebError(f"dpkg-buildpackage produced {[d.name for d in debs]}, expected one .deb (log: {log_file})")
     return debs[0]

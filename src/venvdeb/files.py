@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 
@@ -38,9 +39,10 @@ def checksum_file(deb: Path) -> Path:
     return deb.with_name(deb.name + ".sha256")
 
 
-def record_checksum(deb: Path) -> str:
-    """Write ``<deb>.sha256`` (sha256sum's format) beside a package just built; return the digest."""
-    digest = sha256_file(deb)
+def record_checksum(deb: Path, digest: str | None = None) -> str:
+    """Write ``<deb>.sha256`` (sha256sum's format) beside a package just built (``digest``: the
+    one ``take`` gave as it copied it); return the digest."""
+    digest = digest or sha256_file(deb)
     write_atomic(checksum_file(deb), f"{digest}  {deb.name}\n".encode())
     return digest
 
@@ -99,9 +101,43 @@ def copy_atomic(src: Path, dest: Path) -> None:
     os.replace(tmp, dest)
 
 
-def link_or_copy(src: Path, dest: Path) -> None:
-    """Hard links when the cache and the build share a filesystem: 65 MB need not be copied."""
-    if os.stat(src).st_dev == os.stat(dest.parent).st_dev:
-        os.link(src, dest)
-    else:
-        shutil.copy2(src, dest)
+def open_below(src: Path, within: Path | None = None) -> int:
+    """A descriptor of ``src`` for reading, reached from ``within`` (a directory a build chroot
+    may write, ``src`` below it) one part at a time and never through a symlink: a link the chroot
+    planted, anywhere on the way, cannot lead the host to a file of its own."""
+    src = Path(src)
+    start, parts = (within, src.relative_to(within).parts) if within else (src.parent, (src.name,))
+    fd = os.open(start, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for part in parts[:-1]:
+            next_fd = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            os.close(fd)
+            fd = next_fd
+        return os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=fd)
+    finally:
+        os.close(fd)
+
+
+def take(src: Path, dest: Path, within: Path | None = None, limit: int = 4 << 30) -> str:
+    """Copy ``src``, which a build chroot wrote (below ``within``, its scratch directory), to
+    ``dest`` (atomically), hashing the bytes as they are copied; their sha256. What the chroot
+    could have planted is refused: a symlink on the way (to a host file it wants copied out),
+    anything but a regular file, or more than ``limit`` bytes. The copy is the host's own file:
+    nothing the chroot does afterwards changes it or its digest."""
+    try:
+        fd = open_below(src, within)
+    except OSError as exc:
+        raise VenvdebError(f"{src}: cannot be taken from the build ({exc.strerror}: a build writes regular "
+                           "files, never a link)") from None
+    digest = hashlib.sha256()
+    tmp = dest.with_name(f".{dest.name}.part")
+    with os.fdopen(fd, "rb") as source:
+        info = os.fstat(source.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            raise VenvdebError(f"{src}: not a regular file of at most {limit} bytes: refused")
+        with open(tmp, "wb") as out:
+            while chunk := source.read(1 << 20):
+                digest.update(chunk)
+                out.write(chunk)
+    os.replace(tmp, dest)
+    return digest.hexdigest()

@@ -49,16 +49,17 @@ GATED_AT_ONCE = 2
 
 
 def build_wheelhouse(point: Point, options: wheelhouse.Options, environment: Environment,
-                     progress: Progress | None = None) -> WheelhouseResult:
+                     progress: Progress | None = None, checked: wheelhouse.Checked | None = None) -> WheelhouseResult:
     """The wheelhouse stage, given what git-sourced services' checkouts declare (the service
-    stage knows how to read a checkout; the wheelhouse stage only resolves what it is given)."""
+    stage knows how to read a checkout; the wheelhouse stage only resolves what it is given).
+    ``checked``: its preflight, done before the environment was made."""
     progress = progress or Progress(quiet=True)
     check_lock_fresh(point)  # before any checkout: a stale lock is the first thing to hear of
     if any(s.source.git for s in point.services) and not options.all_pins:
         target = prepare(environment, point.python, options.cache_dir, log=progress.log)
         # The caller's options stay as they were: this build's are a copy with the checkouts.
         options = replace(options, checkouts=git_source.checkouts(point, target, options.cache_dir))
-    return wheelhouse.build(point, options, environment, progress)
+    return wheelhouse.build(point, options, environment, progress, checked=checked)
 
 
 def smoke(point: Point, service: Service, repo: Repository, image: images.Image, deb: Path | None = None,
@@ -91,17 +92,19 @@ def beside_first(point: Point, services: list[str]) -> list[str]:
 
 
 def run(point: Point, services: list[str], repo: Repository, options: BuildOptions,
-        wheelhouse_options: wheelhouse.Options, environment: Environment, log=print,
+        wheelhouse_options: wheelhouse.Options, environment, log=print,
         piuparts: bool = True) -> PipelineResult:
     """Every stage of ``services`` at ``point``: the wheelhouse, then each package built while the
-    gates of the ones before it run; published to staging only if every gate passed."""
+    gates of the ones before it run; published to staging only if every gate passed.
+    ``environment()`` gives a fresh build environment: each build has its own, so that what one
+    build's upstream code does to its chroot no other build inherits."""
     return _Run(point, repo, environment, log, piuparts).all(services, options, wheelhouse_options)
 
 
 class _Run:
     """One pipeline at one point: the table it fills, and the packages it will publish."""
 
-    def __init__(self, point: Point, repo: Repository, environment: Environment, log, piuparts: bool):
+    def __init__(self, point: Point, repo: Repository, environment, log, piuparts: bool):
         self.point, self.repo, self.environment, self.log, self.piuparts = point, repo, environment, log, piuparts
         self.result = PipelineResult(point.name, point.distribution)
         self.to_publish: list[Path] = []
@@ -113,7 +116,8 @@ class _Run:
         image = images.smoke(point.distribution, wheelhouse_options.cache_dir)  # a tool's failure stops all here
         try:
             wh = self.stage(point.wheelhouse_package, "wheelhouse",
-                            lambda: build_wheelhouse(point, wheelhouse_options, self.environment, Progress()),
+                            lambda: self.fresh(build_wheelhouse, point, wheelhouse_options, progress=Progress(),
+                                              checked=wheelhouse.preflight(point, wheelhouse_options)),
                             detail=lambda r: f"version {r.version}, {r.wheels} wheels")
             wh_deb = Path(wh.deb)
             self.stage(point.wheelhouse_package, "lint", lambda: self.lint(point.wheelhouse_package, wh_deb),
@@ -141,7 +145,7 @@ class _Run:
                 service = self.point.service(name)
                 try:
                     built = self.stage(service.package, "build",
-                                       lambda: build(self.point, service, options, self.environment, self.log),
+                                       lambda: self.fresh(build, self.point, service, options, log=self.log),
                                        detail=lambda r: f"{r.version}, {r.deb_size / 1e6:.1f} MB")
                 except Stopped:
                     for running in pending:  # the gates that ran beside the failed build are recorded all the same
@@ -157,6 +161,11 @@ class _Run:
                                             self.piuparts, beside)))
             while pending:
                 self.to_publish.append(self.gated(*pending.popleft()))
+
+    def fresh(self, step, *args, **kwargs):
+        """``step(*args, environment, **kwargs)`` in an environment of its own."""
+        with self.environment() as environment:
+            return step(*args, environment, **kwargs)
 
     def stage(self, package: str, name: str, action, passed=lambda r: True, detail=lambda r: "", seconds=None,
               record=True):

@@ -27,7 +27,19 @@ def test_entering_a_chroot_with_binds_goes_through_the_enter_helper():
     assert argv[:6] == ["unshare", "--mount", "--pid", "--fork", "--kill-child", "--"]
     assert argv[6:9] == [sys.executable, "-m", "venvdeb.environment.enter"]
     helper = argv[9:]
-    assert parse(helper) == ("/r", ["/c"], [], "/c/w", ["/usr/bin/env", "-i", "A=1", "true"], None)
+    assert parse(helper) == ("/r", [("/c", False)], [], "/c/w", ["/usr/bin/env", "-i", "A=1", "true"], None)
+
+
+def test_a_build_chroot_sees_the_cache_read_only_and_its_scratch_writable():
+    # Read-only first: the scratch directory, were it below, is attached over it, writable.
+    argv = enter_argv(Path("/r"), ["true"], {}, binds=(Path("/s"),), read_only=(Path("/c"),))
+    assert parse(argv[9:])[1] == [("/c", True), ("/s", False)]
+
+
+def test_an_offline_command_gets_a_network_namespace_with_no_way_out():
+    argv = enter_argv(Path("/r"), ["true"], {}, egress=Path("/run/e/proxy.sock"), offline=True)
+    assert argv[:7] == ["unshare", "--mount", "--pid", "--net", "--fork", "--kill-child", "--"]
+    assert "--egress" not in argv  # not even the proxy: debian/rules has no network
 
 
 def test_a_chroot_with_egress_gets_a_network_namespace_and_the_proxy():

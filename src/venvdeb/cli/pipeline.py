@@ -38,15 +38,14 @@ def run(args) -> Result:
     commit = args.packaging_commit or ""
     results = {}
     for point in points:  # one distribution after the other; each stops at its first failing gate
-        with options.build_environment(point, args.cache_dir) as env:
-            result = results[point.distribution] = stages.run(
-                point, services, repo,
-                BuildOptions(cache_dir=args.cache_dir, out_dir=out_dir, state_dir=args.state_dir, reason=args.reason,
-                             install_build_deps=args.install_build_deps, packaging_commit=commit),
-                wheelhouse.Options(cache_dir=args.cache_dir, out_dir=out_dir, state_dir=args.state_dir,
-                                   install_build_deps=args.install_build_deps, packaging_commit=commit),
-                env, log=stderr, piuparts=args.piuparts,
-            )
+        result = results[point.distribution] = stages.run(
+            point, services, repo,
+            BuildOptions(cache_dir=args.cache_dir, out_dir=out_dir, state_dir=args.state_dir, reason=args.reason,
+                         install_build_deps=args.install_build_deps, packaging_commit=commit),
+            wheelhouse.Options(cache_dir=args.cache_dir, out_dir=out_dir, state_dir=args.state_dir,
+                               install_build_deps=args.install_build_deps, packaging_commit=commit),
+            lambda: options.build_environment(point, args.cache_dir), log=stderr, piuparts=args.piuparts,
+        )
         say(args, result.table())
         if not result.passed:
             break

@@ -44,7 +44,7 @@ def lock(args) -> LockResult:
     for point in release.points():  # one lock for all of them: see wheelhouse/lock.py
         with options.build_environment(point, args.cache_dir) as env:
             target = environment.prepare(env, point.python, args.cache_dir)
-            roots, text = compile_lock(point, target, args.constraint, args.cache_dir / "tmp",
+            roots, text = compile_lock(point, target, args.constraint, env.scratch,
                                        extend=(compiled_for[-1], text) if text else None, log=stderr)
         stderr(f"{release.constraints.path}: compiled for {point.distribution} ({target.interpreter})")
         compiled_for.append(point.distribution)

@@ -55,12 +55,13 @@ def build(args) -> Result:
     progress = Progress()
     results = {}
     for point in options.points(args, release):
+        build_options = stage.Options(
+            cache_dir=args.cache_dir, out_dir=args.out_dir / release.name, state_dir=args.state_dir,
+            all_pins=args.all_pins, jobs=args.jobs, install_build_deps=args.install_build_deps,
+            packaging_commit=args.packaging_commit or "")
+        checked = stage.preflight(point, build_options, log=progress.log)  # bad input: before any chroot
         with options.build_environment(point, args.cache_dir) as env:
-            result = pipeline.build_wheelhouse(point, stage.Options(
-                cache_dir=args.cache_dir, out_dir=args.out_dir / release.name, state_dir=args.state_dir,
-                all_pins=args.all_pins, jobs=args.jobs, install_build_deps=args.install_build_deps,
-                packaging_commit=args.packaging_commit or "",
-            ), env, progress)
+            result = pipeline.build_wheelhouse(point, build_options, env, progress, checked)
         state = "built" if result.changed else "unchanged"
         say(args, f"{result.deb}: {state}, {result.wheels} wheels ({result.built} built from sdists), "
                   f"version {result.version}, for {point.distribution} ({result.interpreter})")

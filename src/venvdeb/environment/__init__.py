@@ -31,18 +31,18 @@ PYPI = {("pypi.org", 443), ("files.pythonhosted.org", 443)}
 @contextmanager
 def for_build(distribution: str, where: str, cache_dir: Path, packages: tuple[str, ...] = (), log=print,
               index_url: str = "https://pypi.org/simple"):
-    """The environment builds for ``distribution`` run in: this host when it is that
-    distribution, else a clean chroot of it (made with the build tools and ``packages``), where
-    ``cache_dir`` is seen at the same path, for the build environment, the cache and the work.
-    Its commands reach Debian's mirror and the package index (pip's build isolation fetches
-    build requirements of sdists) through the egress proxy, and nothing else.
+    """The environment a build for ``distribution`` runs in: a clean chroot of it (made with the
+    build tools and ``packages``), whichever distribution this host is, since a build runs
+    upstream code (sdists' builds, a service's build commands, any .pth its wheels ship) and the
+    host must not. Under a user namespace, it sees ``cache_dir`` read-only at the same path, and
+    writes only in its scratch directory (``environment.scratch``), from which the host takes
+    what it keeps, by copy and with a digest of its own (files.take). Its commands reach
+    Debian's mirror and the package index (pip's build isolation fetches build requirements of
+    sdists) through the egress proxy, and nothing else.
 
     ``where`` names the file and key that asked for the distribution, for the message.
     """
     host = Host()
-    if host.distribution == distribution:
-        yield host
-        return
     image = images.build(distribution, cache_dir, tuple(packages))
     try:
         image.ensure(log)
@@ -51,7 +51,10 @@ def for_build(distribution: str, where: str, cache_dir: Path, packages: tuple[st
                            hint=f"name a Debian distribution the mirror has (this host is {host.distribution})") from None
     Path(cache_dir).mkdir(parents=True, exist_ok=True)
     reachable = image.mirrors() | {egress.host_port(index_url)} | PYPI
-    # The cache's chroot images are the host's to unpack as its root: a build must not write them.
+    # The cache's chroot images are the host's to unpack as its root: a build does not even read them.
     hidden = (Path(cache_dir) / "chroots", Path(cache_dir) / "sbuild")
-    with image.fresh(log, binds=(Path(cache_dir),), egress=reachable, proxy_variables=True, hides=hidden) as chroot:
+    for path in hidden:  # --hide covers what exists: made now, so nothing can appear there unseen
+        path.mkdir(parents=True, exist_ok=True)
+    with image.fresh(log, read_only=(Path(cache_dir),), scratch=True, egress=reachable, proxy_variables=True,
+                     hides=hidden) as chroot:
         yield chroot

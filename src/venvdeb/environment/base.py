@@ -37,6 +37,7 @@ COMMAND_UMASK = 0o022
 class Environment(ABC):
     distribution: str  # the Debian codename whose tools and interpreter run the commands
     default_timeout: float | None = None
+    scratch: Path  # where its commands may write, seen at the same path by the host: a build's work
 
     @abstractmethod
     def command(self, argv: list[str], variables: dict[str, str], cwd: str | None,

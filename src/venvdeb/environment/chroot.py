@@ -53,8 +53,9 @@ class Chroot(Environment):
 
     def __init__(self, root: Path, distribution: str, binds: tuple[Path, ...] = (), egress: Path | None = None,
                  proxy_variables: bool = False, base: int | None = None, hides: tuple[Path, ...] = (),
-                 read_only: tuple[Path, ...] = ()):
+                 read_only: tuple[Path, ...] = (), scratch: Path | None = None):
         self.root = Path(root)
+        self.scratch = scratch  # bound writable, among ``binds``
         self.read_only = tuple(Path(b).resolve() for b in read_only)
         self.hides = tuple(Path(h) for h in hides)
         self.base = idmap.subordinate_range()[0] if base is None else base  # the chroot's root on the host
@@ -108,13 +109,19 @@ class Chroot(Environment):
 @contextmanager
 def fresh(tarball: Path, distribution: str, work_dir: Path | None = None, binds: tuple[Path, ...] = (),
           egress: set[tuple[str, int]] | None = None, proxy_variables: bool = False, hides: tuple[Path, ...] = (),
-          read_only: tuple[Path, ...] = ()):
+          read_only: tuple[Path, ...] = (), scratch: bool = False):
     """A new chroot from ``tarball``: an overlay on its shared unpacked tree (rootfs.py), or, where
     overlays cannot be mounted, a copy of that tree. Removed afterwards whatever happens. The bound
     directories are mounted per command, in that command's namespace: removing the chroot
     never touches them. ``egress``: the (host, port)s its commands may reach, and nothing else;
-    ``proxy_variables``: its commands get http_proxy and the like, for pip."""
+    ``proxy_variables``: its commands get http_proxy and the like, for pip; ``read_only``: host
+    directories seen read-only; ``scratch``: a directory of its own, the one it may write that the
+    host sees (``Chroot.scratch``), removed with it."""
     work = Path(tempfile.mkdtemp(prefix="venvdeb-chroot-", dir=work_dir))
+    own = work / "scratch"
+    if scratch:
+        own.mkdir(mode=0o755)
+        binds = (*binds, own)
     base = idmap.subordinate_range()[0]
     try:
         with contextlib.ExitStack() as stack:
@@ -122,7 +129,8 @@ def fresh(tarball: Path, distribution: str, work_dir: Path | None = None, binds:
             root = stack.enter_context(rootfs.overlay(tree, work))
             prepare(root, base)
             socket_path = stack.enter_context(egress_proxy.proxy(egress)) if egress is not None else None
-            made = Chroot(root, distribution, binds, socket_path, proxy_variables, base, hides, read_only)
+            made = Chroot(root, distribution, binds, socket_path, proxy_variables, base, hides, read_only,
+                          own.resolve() if scratch else None)
             if egress is not None:
                 made.write("/etc/apt/apt.conf.d/00venvdeb-egress", egress_proxy.APT_CONFIG)
             yield made

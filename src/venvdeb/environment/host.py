@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterable, Mapping
 from functools import cached_property
 from pathlib import Path
@@ -26,6 +27,13 @@ def codename(os_release: Path = OS_RELEASE) -> str:
 
 
 class Host(Environment):
+    """This machine. Nothing upstream runs here (builds run in chroots, for_build): it runs
+    venvdeb's own tools (mmdebstrap, sbuild, reprepro, lintian) and tests' builds of trees
+    venvdeb rendered."""
+
+    def __init__(self, scratch: Path | None = None):
+        self.scratch = Path(scratch or tempfile.gettempdir())
+
     @cached_property
     def distribution(self) -> str:  # type: ignore[override]
         return codename()

@@ -36,8 +36,9 @@ SMOKE_PACKAGES = ("python3", "adduser", "systemd", "ca-certificates")
 # What building needs in a chroot of the target: debhelper and dh-virtualenv for service packages,
 # the interpreter's venv and headers for sdists (the release adds its own build_depends), and
 # sudo's visudo, which checks the sudoers file of a service with privileged helpers.
+# python3-packaging: the target interpreter is probed with the distribution's own (python.py).
 BUILD_PACKAGES = ("build-essential", "ca-certificates", "debhelper", "dh-virtualenv", "dpkg-dev", "fakeroot",
-                  "pkg-config", "python3-dev", "python3-venv", "sudo")
+                  "pkg-config", "python3-dev", "python3-packaging", "python3-venv", "sudo")
 DEFAULT_MAX_AGE = 7 * 24 * 3600
 UNSTABLE = ("sid", "unstable", "experimental")
 
@@ -120,12 +121,12 @@ class Image:
     @contextmanager
     def fresh(self, log=print, work_dir: Path | None = None, binds: tuple[Path, ...] = (),
               egress: set[tuple[str, int]] | None = None, proxy_variables: bool = False, hides: tuple[Path, ...] = (),
-              read_only: tuple[Path, ...] = ()):
+              read_only: tuple[Path, ...] = (), scratch: bool = False):
         """A clean chroot environment unpacked from this image (made first if need be), with
         ``binds`` (host directories) seen at the same paths inside; with ``egress``, its commands
         reach those (host, port)s through apt's proxy and nothing else."""
         with chroot.fresh(self.ensure(log), self.distribution, work_dir, binds, egress,
-                          proxy_variables, hides, read_only) as environment:
+                          proxy_variables, hides, read_only, scratch) as environment:
             yield environment
 
     @contextmanager
@@ -161,7 +162,7 @@ def with_piuparts(image: Image) -> Image:
 
 def build(distribution: str, cache_dir: Path, extra: tuple[str, ...] = (), arch: str | None = None,
           max_age: float = DEFAULT_MAX_AGE) -> Image:
-    """A chroot to build in for another distribution than this host's: the build tools and the
+    """A chroot to build in, for any distribution (the host's own too): the build tools and the
     release's build_depends installed, so a build downloads nothing from Debian. One image per
     set of packages."""
     packages = tuple(sorted(set(BUILD_PACKAGES) | set(extra)))

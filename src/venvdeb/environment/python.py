@@ -1,29 +1,33 @@
 """The target interpreter of an environment, and the build environment made from it.
 
 Wheels are chosen and built for the distribution's own interpreter (``/usr/bin/python3`` on
-Debian), never for whatever ``python3`` happens to be first on PATH. Debian's pip in a fresh venv
-(23.0.1 on bookworm, without ``wheel``) fails legacy sdist builds, so the build environment
-upgrades it. The build environment lives in the cache, which the environment sees at the same
-path as the host does.
+Debian), never for whatever ``python3`` happens to be first on PATH. It is probed as it is, with
+the distribution's own ``packaging`` (python3-packaging, in every build image), isolated (-I).
+
+The build environment (a venv of it with pip, setuptools, wheel, build and pip-tools) is made
+only when something is to be built from source, in the environment's scratch directory, from the
+pinned toolchain (toolchain.txt: versions and hashes, wheels only). It is the build's own: no
+other build, and never the host, runs anything from it; it goes with the chroot.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import shutil
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ToolError, VenvdebError
 from .base import Environment
 
+TOOLCHAIN = Path(__file__).with_name("toolchain.txt")
+
 # Wheels built from source (sdists, git checkouts) get fixed timestamps, so a rebuild gives the
 # same archive: 1980-01-01, the earliest time a zip can hold.
 BUILD_EPOCH = "315532800"
 
-# Asked of the target interpreter itself, inside its build environment.
+# Asked of the target interpreter itself, with the distribution's own packaging module.
 PROBE = """
 import json, sys, sysconfig
 from packaging import markers, tags
@@ -55,8 +59,12 @@ class Target:
     interpreter: str  # e.g. cp311
     version: str  # e.g. 3.11.2
     platform: str
-    env_dir: Path
     environment: Environment
+    _made: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    @property
+    def env_dir(self) -> Path:
+        return Path(self.environment.scratch) / "buildenv"
 
     @property
     def bin(self) -> Path:
@@ -64,7 +72,16 @@ class Target:
 
     @property
     def env_python(self) -> str:
+        """The build environment's interpreter, the environment made first if need be."""
+        self.build_environment()
         return str(self.bin / "python")
+
+    def build_environment(self, log=print) -> Path:
+        """The build environment, made once (sdist builds ask for it from several threads)."""
+        with self._made:
+            if not (self.env_dir / "made").is_file():
+                make_build_environment(self.environment, self.python, self.env_dir, log)
+        return self.env_dir
 
     def tag_rank(self) -> dict[str, int]:
         return {t: i for i, t in enumerate(self.tags)}
@@ -78,48 +95,38 @@ def venv_argv(python: str, env_dir: Path) -> list[str]:
     return [python, "-m", "venv", str(env_dir)]
 
 
-def bootstrap_argv(env_dir: Path) -> list[str]:
-    return [str(env_dir / "bin" / "python"), "-m", "pip", "install", "--quiet", "--upgrade",
-            "pip", "packaging", "setuptools", "wheel", "build"]
+def toolchain_argv(env_dir: Path, toolchain: str) -> list[str]:
+    """The pinned toolchain, verified by hash, from wheels only: installing it runs no code of it."""
+    return [str(env_dir / "bin" / "python"), "-m", "pip", "install", "--quiet", "--require-hashes",
+            "--only-binary", ":all:", "--no-deps", "-r", toolchain]
 
 
-def _identity(environment: Environment, python: str) -> str:
+def make_build_environment(environment: Environment, python: str, env_dir: Path, log=print) -> None:
+    log(f"build environment: {env_dir}, from {python} and the pinned toolchain")
+    toolchain = environment.stage(TOOLCHAIN)
+    for argv in (venv_argv(python, env_dir), toolchain_argv(env_dir, toolchain)):
+        result = environment.run(argv, setenv=pip_variables(), unset=PIP_UNSET)
+        if result.returncode != 0:
+            raise ToolError(
+                f"could not make the build environment with {python}: {' '.join(argv)} failed:\n{result.stderr[-2000:]}",
+                hint="check that the package index is reachable (the toolchain's wheels come from it)",
+            )
+    environment.write(env_dir / "made", b"")
+
+
+def prepare(environment: Environment, python: str, cache_dir: Path | None = None, log=print) -> Target:
+    """The target interpreter of ``environment``, probed (its build environment is made when a
+    build first needs it). ``cache_dir`` is no longer used: nothing of a target is kept."""
     try:
-        proc = environment.run([python, "-c", "import sys; print(sys.version); print(sys.executable)"])
+        proc = environment.run([python, "-I", "-c", PROBE])
         problem = None if proc.returncode == 0 else (proc.stderr.strip()[-500:] or f"exit status {proc.returncode}")
     except VenvdebError as exc:
         problem = exc.message
     if problem is not None:
         raise VenvdebError(
             f"target interpreter {python} does not run in {environment.describe()}: {problem}",
-            hint="install the distribution's python3 (apt-get install python3 python3-venv) or fix 'python' in the release",
+            hint="install the distribution's python3 and python3-packaging, or fix 'python' in the release",
         )
-    return hashlib.sha256(proc.stdout.encode()).hexdigest()[:16]
-
-
-def prepare(environment: Environment, python: str, cache_dir: Path, log=print) -> Target:
-    """Create (once) the build environment for ``python`` in ``environment``, and probe it."""
-    env_dir = Path(cache_dir) / "buildenv" / _identity(environment, python)
-    done = env_dir / "probe.json"
-    if not done.is_file():
-        if env_dir.exists():
-            shutil.rmtree(env_dir)  # left half-made by an interrupted run
-        log(f"build environment: creating {env_dir} from {python}")
-        for argv in (venv_argv(python, env_dir), bootstrap_argv(env_dir)):
-            result = environment.run(argv, setenv=pip_variables(), unset=PIP_UNSET)
-            if result.returncode != 0:
-                shutil.rmtree(env_dir, ignore_errors=True)
-                raise ToolError(
-                    f"could not create the build environment with {python}: {' '.join(argv)} failed:\n{result.stderr[-2000:]}",
-                    hint="apt-get install python3-venv, and check that PyPI is reachable",
-                )
-        probe = environment.run([str(env_dir / "bin" / "python"), "-c", PROBE], check=True).stdout
-        tmp = done.with_suffix(".tmp")
-        tmp.write_text(probe)
-        os.replace(tmp, done)
-    data = json.loads(done.read_text())
-    return Target(
-        python=python, markers=data["markers"], tags=tuple(data["tags"]),
-        interpreter=data["interpreter"], version=data["version"], platform=data["platform"],
-        env_dir=env_dir, environment=environment,
-    )
+    data = json.loads(proc.stdout)
+    return Target(python=python, markers=data["markers"], tags=tuple(data["tags"]), interpreter=data["interpreter"],
+                  version=data["version"], platform=data["platform"], environment=environment)

@@ -29,7 +29,7 @@ from .. import deb
 from ..environment import Environment, prepare
 from ..environment.python import PIP_UNSET
 from ..errors import ToolError, VenvdebError
-from ..files import checksum_file, copy_atomic, record_checksum, verify_checksum
+from ..files import checksum_file, record_checksum, take, verify_checksum
 from ..model import Point, Service
 from ..model.closure import Root
 from ..model.ledger import Ledger, ledger_file
@@ -281,9 +281,8 @@ def _build(prepared: Prepared, point: Point, service: Service, options: BuildOpt
         log(f"{service.package}: skipped, unchanged since {last.version}")
         return skipped(service, last, inputs, options, started)
     options.out_dir.mkdir(parents=True, exist_ok=True)
-    # In the cache: a chroot of another distribution sees it at the same path.
-    (options.cache_dir / "tmp").mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(dir=options.cache_dir / "tmp", prefix=f"{service.package}-"))
+    # In the build chroot's scratch directory, the one it may write (it sees it at the same path).
+    work = Path(tempfile.mkdtemp(dir=environment.scratch, prefix=f"{service.package}-"))
     try:
         tree = render(inputs, work / f"{service.package}-{debian_upstream(inputs.upstream_version)}")
         log_file = options.out_dir / "logs" / f"{service.package}_{entry.version}.build.log"
@@ -295,8 +294,7 @@ def _build(prepared: Prepared, point: Point, service: Service, options: BuildOpt
             built = build_tree(environment, tree, options.cache_dir, log_file)
         final = options.out_dir / built.name
         checksum_file(final).unlink(missing_ok=True)  # never an old file's checksum beside new bytes
-        copy_atomic(built, final)
-        record_checksum(final)
+        record_checksum(final, take(built, final, environment.scratch))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     prepared.ledger.add(entry)
@@ -333,7 +331,8 @@ def build_variables(environment: Environment, cache_dir: Path) -> dict:
     import uv
 
     return {"PIP_CONFIG_FILE": os.devnull, "VENVDEB_UV": environment.stage(Path(uv.find_uv_bin())),
-            "UV_CACHE_DIR": str(Path(cache_dir) / "uv"), "UV_NO_CONFIG": "1"}
+            # uv's cache in the build's scratch: what one build writes there, no other build reads.
+            "UV_CACHE_DIR": str(Path(environment.scratch) / "uv"), "UV_NO_CONFIG": "1"}
 
 
 def build_tree(environment: Environment, tree: Path, cache_dir: Path, log_file: Path) -> Path:

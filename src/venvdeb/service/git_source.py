@@ -7,6 +7,8 @@ setuptools-scm) gives it its real version from git; it is cached by commit.
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -18,6 +20,7 @@ from packaging.requirements import Requirement
 from ..environment import Target
 from ..environment.python import BUILD_EPOCH
 from ..errors import Rejected, ToolError, VenvdebError
+from ..files import sha256_file, take, write_atomic
 from ..model import Point
 from ..model.wheelmeta import metadata, requires_dist
 
@@ -32,8 +35,15 @@ class Checkout:
     wheel: Path
 
 
+# git on the host reads no configuration but its own, and runs no hook: the mirrors are the host's
+# (build chroots see the cache read-only), and this keeps them so should one ever be written.
+GIT_SAFE = ("-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false")
+GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_TERMINAL_PROMPT": "0"}
+
+
 def _git(*args: str, cwd: Path | None = None) -> str:
-    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
+    result = subprocess.run(["git", *GIT_SAFE, *args], cwd=cwd, capture_output=True, text=True,
+                            env={**os.environ, **GIT_ENV})
     if result.returncode != 0:
         raise ToolError(f"git {' '.join(args)} failed: {result.stderr.strip()[-1000:]}")
     return result.stdout.strip()
@@ -57,6 +67,19 @@ def mirror(cache_dir: Path, url: str) -> Path:
     return path
 
 
+RECORD = "wheel.json"  # the built wheel's name and sha256, as the host took it
+
+
+def _verified_wheels(built: Path) -> list[Path]:
+    """The wheel built before for this commit, if its bytes are still those the host recorded."""
+    try:
+        record = json.loads((built / RECORD).read_text())
+        wheel = built / Path(record["filename"]).name
+        return [wheel] if wheel.is_file() and not wheel.is_symlink() and sha256_file(wheel) == record["sha256"] else []
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
 def checkout(cache_dir: Path, target: Target, url: str, branch: str, where: str) -> Checkout:
     repo = mirror(cache_dir, url)
     try:
@@ -66,11 +89,10 @@ def checkout(cache_dir: Path, target: Target, url: str, branch: str, where: str)
     subject = _git("--git-dir", str(repo), "log", "-1", "--format=%s", commit)
     epoch = int(_git("--git-dir", str(repo), "log", "-1", "--format=%ct", commit))
     built = Path(cache_dir) / "gitwheels" / target.interpreter / commit
-    wheels = sorted(built.glob("*.whl")) if built.is_dir() else []
+    wheels = _verified_wheels(built)
     if not wheels:
-        # In the cache: a chroot of another distribution sees it at the same path.
-        (Path(cache_dir) / "tmp").mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(dir=Path(cache_dir) / "tmp", prefix="git-"))
+        # In the build chroot's scratch directory: the wheel is taken from there, by copy and digest.
+        work = Path(tempfile.mkdtemp(dir=target.environment.scratch, prefix="git-"))
         try:
             src = work / "src"
             # A full local clone: pbr reads the history and tags for the version.
@@ -82,8 +104,11 @@ def checkout(cache_dir: Path, target: Target, url: str, branch: str, where: str)
             if result.returncode != 0 or len(found) != 1:
                 raise Rejected(f"{where}: building a wheel from {url} {branch} ({commit[:12]}) failed:\n"
                                    f"{(result.stdout + result.stderr)[-2000:]}")
-            built.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(found[0]), built / found[0].name)
+            if built.exists():
+                shutil.rmtree(built)  # a wheel whose digest no longer matched: built again
+            built.mkdir(parents=True)
+            digest = take(found[0], built / found[0].name, target.environment.scratch)
+            write_atomic(built / RECORD, json.dumps({"filename": found[0].name, "sha256": digest}).encode())
             wheels = [built / found[0].name]
         finally:
             shutil.rmtree(work, ignore_errors=True)

@@ -21,7 +21,7 @@ from packaging.utils import parse_wheel_filename
 from .. import deb
 from ..environment import Environment, Target, prepare
 from ..errors import PackageFailure, ProviderFailure, VenvdebError, WheelhouseFailed
-from ..files import checksum_file, copy_atomic, link_or_copy, record_checksum, write_atomic
+from ..files import checksum_file, record_checksum, take, write_atomic
 from ..http import Client, NotFound
 from ..model import Point, constraints, overrides
 from ..model.closure import Resolver
@@ -105,13 +105,20 @@ def content_digest(point: Point, items: list[WheelItem], constraints_text: str, 
     return h.hexdigest()
 
 
-def build(point: Point, options: Options, environment: Environment, progress: Progress | None = None,
-          client: Client | None = None) -> WheelhouseResult:
-    progress = progress or Progress(quiet=True)
+@dataclass(frozen=True)
+class Checked:
+    """What ``preflight`` found: the constraints, and the overrides still to apply to them."""
+
+    constraints: constraints.Constraints
+    moves: tuple
+
+
+def preflight(point: Point, options: Options, client: Client | None = None, log=print) -> Checked:
+    """Every check of the input that needs no build environment: run before one is made, so that
+    bad input is named at once and nothing is written (no chroot, no cache)."""
     client = client or Client()
-    cache = Cache(options.cache_dir, log=progress.log)
     check_lock_fresh(point)
-    cons = load_constraints(point, cache, client)
+    cons = load_constraints(point, Cache(options.cache_dir, log=log), client)
     moves = point.constraints.overrides
     if point.constraints.kind == "lock":
         # The lock was compiled under the overrides (with their hashes): it must hold them as they are.
@@ -120,13 +127,23 @@ def build(point: Point, options: Options, environment: Environment, progress: Pr
     else:
         overrides.apply(cons, moves, point.path)  # refuses a package the constraints do not pin
     service_versions.check(point.release, client)  # every distribution of it: the same check as `venvdeb lock`
+    return Checked(cons, tuple(moves))
+
+
+def build(point: Point, options: Options, environment: Environment, progress: Progress | None = None,
+          client: Client | None = None, checked: Checked | None = None) -> WheelhouseResult:
+    progress = progress or Progress(quiet=True)
+    client = client or Client()
+    cache = Cache(options.cache_dir, log=progress.log)
+    checked = checked or preflight(point, options, client, progress.log)
+    cons, moves = checked.constraints, checked.moves
     target = prepare(environment, point.python, options.cache_dir, log=progress.log)
     pins = overrides.apply(cons, moves, point.path, target.markers)
     deb.ensure_installed(environment, list(point.build_depends), options.install_build_deps, str(point.path),
                          progress.log)
 
     options.out_dir.mkdir(parents=True, exist_ok=True)
-    work_root = options.cache_dir / "tmp"
+    work_root = environment.scratch  # the build's own: the chroot sees the cache read-only
     work_root.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(dir=work_root, prefix=f"wheelhouse-{point.name}-"))
     stats: dict = {}
@@ -205,18 +222,21 @@ def _package(point: Point, target: Target, cons, wheels: list[Materialized], opt
         return result
 
     progress.log(f"packaging {deb_name} ({len(items)} wheels)")
-    tree = work / "pkg" / f"{point.wheelhouse_package}-{entry.version}"
+    # A directory made now, after every sdist build ended (and every process of theirs with it):
+    # nothing they planted in the scratch directory (a link where the host will write) is in it.
+    tree = Path(tempfile.mkdtemp(dir=work.parent, prefix="pkg-")) / f"{point.wheelhouse_package}-{entry.version}"
     payload = tree / "wheelhouse"
     payload.mkdir(parents=True)
-    for w in wheels:
-        link_or_copy(w.path, payload / w.path.name)
+    for w in wheels:  # copies, never links: the build chroot writes here, and must not reach the cache's files
+        shutil.copyfile(w.path, payload / w.path.name)
     (payload / "SHA256SUMS").write_text("".join(f"{i.sha256}  {i.file}\n" for i in items))
     (payload / "constraints.txt").write_text(cons.text)
-    (payload / "manifest.json").write_text(Manifest(
+    manifest_json = Manifest(
         release=point.name, package=point.wheelhouse_package, version=entry.version,
         interpreter=target.interpreter, python=target.version, constraints=constraints_label(point),
         constraints_sha256=cons.sha256, wheels=tuple(items),
-        overrides=tuple(o.as_dict() for o in point.constraints.overrides)).to_json())
+        overrides=tuple(o.as_dict() for o in point.constraints.overrides)).to_json()
+    (payload / "manifest.json").write_text(manifest_json)
     context = {
         "package": point.wheelhouse_package, "maintainer": point.maintainer, "release": point.name,
         "distribution": point.distribution, "architecture": arch, "count": len(items),
@@ -231,10 +251,9 @@ def _package(point: Point, target: Target, cons, wheels: list[Materialized], opt
     built = wheelhouse_deb.build(target.environment, tree, log_file=work / "dpkg-buildpackage.log")
     # Complete: only now does anything reach the output directory, and the ledger.
     checksum_file(final).unlink(missing_ok=True)  # never an old file's checksum beside new bytes
-    copy_atomic(built, final)
-    record_checksum(final)
-    write_atomic(options.out_dir / f"{point.wheelhouse_package}_{entry.version}.manifest.json",
-                 (payload / "manifest.json").read_bytes())
+    record_checksum(final, take(built, final, target.environment.scratch))
+    # The manifest as the host made it, not as the tree the build wrote holds it.
+    write_atomic(options.out_dir / f"{point.wheelhouse_package}_{entry.version}.manifest.json", manifest_json.encode())
     if is_new:
         ledger.add(entry)
     result.changed, result.deb_size = True, final.stat().st_size

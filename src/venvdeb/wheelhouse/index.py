@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 import threading
@@ -22,7 +23,7 @@ from packaging.version import Version
 
 from ..environment import Target
 from ..errors import ProviderFailure
-from ..files import sha256_file, write_atomic
+from ..files import take, write_atomic
 from ..http import Client, NotFound
 from ..model.closure import Artifact
 from ..model.wheelmeta import metadata as wheel_metadata, requires_dist
@@ -173,10 +174,16 @@ class IndexProvider:
             built = self.builder.build(a.name, a.version, sdist, work)
             self._count("builds")
             self._check_built(a, built)
-            digest = sha256_file(built)
+            # Taken by copy as it is hashed (the build chroot wrote it, and may still be writing
+            # beside it): the cache holds the host's own file, under the digest of its bytes.
+            incoming = self.cache.root / "incoming"  # the host's: build chroots see the cache read-only
+            incoming.mkdir(parents=True, exist_ok=True)
+            taken = Path(tempfile.mkdtemp(dir=incoming)) / built.name
+            digest = take(built, taken, self.target.environment.scratch)
             path = self.cache.wheel_path(a.name, a.version, self.target.interpreter, digest, built.name)
             path.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(built), path)
+            os.replace(taken, path)
+            taken.parent.rmdir()
             self.cache.write_json(record_path, {"filename": built.name, "sha256": digest, "sdist": a.filename})
         finally:
             shutil.rmtree(work, ignore_errors=True)

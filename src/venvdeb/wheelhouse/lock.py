@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..environment import Target
 from ..errors import VenvdebError
-from ..files import write_atomic
+from ..files import write_atomic, take
 from ..http import Client
 from ..model import Point, Release, overrides
 from ..model.constraints import parse
@@ -34,11 +34,6 @@ def compile_argv(target: Target, req_in: Path, output: Path, constraint: str | N
     if constraint:
         argv += ["--constraint", constraint]
     return argv + [str(req_in)]
-
-
-def ensure_pip_tools(target: Target) -> None:
-    if not (target.bin / "pip-compile").exists():
-        target.pip_run([target.env_python, "-m", "pip", "install", "--quiet", "pip-tools"], check=True)
 
 
 def entries(text: str) -> dict[str, str]:
@@ -92,10 +87,10 @@ def compile_lock(point: Point, target: Target, constraint: str | None, work_root
     if c.overrides and not constraint:
         raise VenvdebError(f"{point.path}: key 'constraints.overrides': overrides apply to the upstream "
                            "constraints the lock is compiled under", hint="give them with --constraint")
-    ensure_pip_tools(target)
+    target.build_environment(log)  # pip-tools is in the pinned toolchain
     # pip-compile records the paths it was given in the lock's annotations: compile in a scratch
     # directory with stable relative names, so no path of this machine ends up in the lock.
-    # The scratch directory is under work_root (the cache), which a chroot target sees too.
+    # The scratch directory is under work_root (the build chroot's scratch, which it may write).
     work_root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="lock-", dir=work_root) as scratch:
         work = Path(scratch)
@@ -121,7 +116,10 @@ def compile_lock(point: Point, target: Target, constraint: str | None, work_root
         if result.returncode != 0:
             raise VenvdebError(f"pip-compile failed for release {point.name} on {point.distribution}:\n"
                                f"{result.stderr[-3000:]}", hint="nothing was written; see what pip-compile said above")
-        compiled = output.read_text()
+        with tempfile.TemporaryDirectory() as host_only:  # a regular file the chroot wrote, never a link to one of the host's
+            taken = Path(host_only) / output.name
+            take(output, taken, target.environment.scratch)
+            compiled = taken.read_text()
         if extend:
             compiled = union(extend[1], compiled, extend[0], point.distribution)
     return roots, compiled

@@ -44,7 +44,8 @@ class SdistBuilder:
                 # Old setup.py files import pkg_resources, which setuptools 81 removed: cap the
                 # isolated build environment's setuptools for this one build.
                 legacy = work / "legacy-setuptools.txt"
-                legacy.write_text(LEGACY_SETUPTOOLS + "\n")
+                with open(legacy, "x") as constraint:  # never through a link the failed build left there
+                    constraint.write(LEGACY_SETUPTOOLS + "\n")
                 code, retry = self._run([*argv[:-1], "--build-constraint", str(legacy), argv[-1]], env, out)
                 log += f"\n--- retried with {LEGACY_SETUPTOOLS} (the sdist imports pkg_resources) ---\n{retry}"
             self.log_dir.mkdir(parents=True, exist_ok=True)
