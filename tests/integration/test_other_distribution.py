@@ -26,19 +26,35 @@ TARGET = "trixie"
 def other_than_the_host():
     if Host().distribution == TARGET:
         pytest.skip(f"this host is {TARGET}: the target must be another distribution")
+    if Host().distribution not in ("bookworm", "trixie"):
+        pytest.skip("the host's own distribution must be one venvdeb builds for")
 
 
-def test_a_chroot_of_the_target_runs_its_interpreter_and_sees_the_cache(cache_dir):
-    marker = cache_dir / "tmp" / "written-inside"
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    with for_build(TARGET, "test", cache_dir) as env:
-        assert isinstance(env, Chroot) and env.distribution == TARGET
+WRITE = "import sys; open(sys.argv[1], 'w').write('inside')"
+
+
+@pytest.mark.parametrize("distribution", [TARGET, Host().distribution])
+def test_a_build_chroot_reads_the_cache_and_writes_only_its_scratch(cache_dir, distribution):
+    """Every build runs in a chroot, for the host's own distribution too: it reads the cache,
+    cannot write it, and writes its scratch directory, which goes with it."""
+    seen = cache_dir / "seen-inside"
+    seen.parent.mkdir(parents=True, exist_ok=True)
+    seen.write_text("the host's")
+    with for_build(distribution, "test", cache_dir) as env:
+        assert isinstance(env, Chroot) and env.distribution == distribution
         version = env.run(["/usr/bin/python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], check=True)
-        assert version.stdout.strip() == "3.13"
-        env.run(["/usr/bin/python3", "-c", f"open({str(marker)!r}, 'w').write('inside')"], check=True)
-        root = env.root
-    assert marker.read_text() == "inside"  # the bound cache is the host's, and outlives the chroot
-    assert not root.exists()
+        assert version.stdout.strip() == {"bookworm": "3.11", "trixie": "3.13"}[distribution]
+        assert env.run(["cat", str(seen)], check=True).stdout == "the host's"
+        planted = env.run(["/usr/bin/python3", "-c", WRITE, str(cache_dir / "planted")])
+        assert planted.returncode != 0 and "Read-only file system" in planted.stderr
+        # The mount's own flag, locked: the chroot's root cannot make it writable again.
+        remount = env.run(["mount", "-o", "remount,bind,rw", str(cache_dir)])
+        assert remount.returncode != 0 and env.run(["/usr/bin/python3", "-c", WRITE, str(cache_dir / "planted")]).returncode
+        env.run(["/usr/bin/python3", "-c", WRITE, str(env.scratch / "work")], check=True)
+        assert (env.scratch / "work").read_text() == "inside"  # the host sees the scratch directory
+        root, scratch = env.root, env.scratch
+    assert not (cache_dir / "planted").exists()
+    assert not root.exists() and not scratch.exists()
 
 
 def test_a_release_for_the_target_builds_and_smokes_in_its_chroots(make_root, tmp_path, cache_dir):
