@@ -11,7 +11,7 @@ DEBIAN_PACKAGES := debhelper dh-virtualenv dpkg-dev devscripts lintian fakeroot 
 	python3 python3-venv python3-dev pkg-config zstd git gnupg reprepro mmdebstrap sbuild uidmap \
 	ca-certificates chromium chromium-driver sudo postgresql
 
-.PHONY: setup system venv lock reference test-fleet demo master master-stop test test-unit bench bench-all bench-service bench-pipeline bench-buildbot bench-chroot bench-matrix bench-fleet bench-buildbot-cli bench-constraints-bump clean
+.PHONY: setup system venv lock reference test-fleet demo master master-stop test test-unit bench bench-all bench-service bench-pipeline bench-buildbot bench-chroot bench-isolation bench-matrix bench-fleet bench-buildbot-cli bench-constraints-bump clean
 
 setup: system venv
 
@@ -109,6 +109,12 @@ bench-constraints-bump: setup
 
 bench-chroot: setup
 	$(BIN)/python bench/chroot_build.py
+
+# The host's own distribution built in a chroot (this checkout) against on the host (BASELINE:
+# the last commit whose builds ran there), side by side in one run.
+BASELINE ?= e78f2c1
+bench-isolation: setup
+	$(BIN)/python bench/isolation.py $(BASELINE)
 
 # The releases (default: the newest) at each distribution, cold cache then warm.
 bench-matrix: setup
