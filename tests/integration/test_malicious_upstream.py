@@ -11,7 +11,7 @@ Wherever the upstream code runs it tries four attacks, and carries on:
 
 1. write a file on the host, in this test's directory;
 2. read the repository's signing key, from this test's GnuPG home;
-3. plant a file in venvdeb's cache (its build environment, which the host runs later);
+3. plant a file in venvdeb's cache, among the wheels the host packs into every wheelhouse;
 4. reach the repository's HTTP server on the host's 127.0.0.1, directly and through venvdeb's
    egress proxy.
 
@@ -112,7 +112,7 @@ def test_upstream_code_tries_every_attack_where_it_runs_and_none_reaches_the_hos
                                                                                    repository_server):
     port, requests = repository_server
     targets = malicious.Targets(host_dir=tmp_path / "host-files", gnupghome=tmp_path / "gnupg",
-                                cache_plant_dir=cache_dir / "buildenv", repo_port=port, server_says=SERVER_SAYS,
+                                cache_plant_dir=cache_dir / "wheels", repo_port=port, server_says=SERVER_SAYS,
                                 token=uuid.uuid4().hex[:12])
     files = tmp_path / "index"
     malicious.sdist(targets, files)
@@ -127,14 +127,12 @@ def test_upstream_code_tries_every_attack_where_it_runs_and_none_reaches_the_hos
             service = root / "services" / "svc.toml"
             service.write_text(service.read_text().replace('smoke_commands = ["svc --version"]',
                                                            'smoke_commands = ["evil-build --version", "evil-marks"]'))
-            proc = in_a_new_repository(root, tmp_path, cache_dir, "pipeline", RELEASE, "--no-piuparts", "--json")
+            proc = in_a_new_repository(root, tmp_path, cache_dir, "pipeline", RELEASE, "--no-piuparts")
 
-        # The service works: both distributions' packages built and passed their gates, smoke's
-        # evil-marks among them (the .pth ran in smoke, tried everything, and ran in no
-        # maintainer script).
-        assert proc.returncode == 0, proc.stderr[-6000:]
-        result = json.loads(proc.stdout)
-        assert result["passed"] and sorted(result["distributions"]) == sorted(DISTRIBUTIONS)
+        # The service works: the pipeline passed at both distributions (it exits 0 only then),
+        # and each package's gates, as the repository records them, include smoke's evil-marks
+        # (the .pth ran in smoke, tried everything, and ran in no maintainer script).
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
         gates = tmp_path / "repo" / "gates"
         for distribution in DISTRIBUTIONS:
             record = json.loads(one(gates.glob(f"venv-svc_1.0-deb{DEBIAN_RELEASES[distribution]}u*.json")).read_text())
@@ -159,7 +157,8 @@ def test_upstream_code_tries_every_attack_where_it_runs_and_none_reaches_the_hos
             if "reached" in marks["reach_repository"]:
                 breaches.append(f"{label} reached the repository's server: {marks['reach_repository']}")
         if targets.host_dir.exists():
-            breaches.append(f"written on the host, in {targets.host_dir}: by {sorted(p.name for p in targets.host_dir.iterdir())}")
+            breaches.append(f"written on the host, in {targets.host_dir}: "
+                            f"by {sorted(p.name for p in targets.host_dir.iterdir())}")
         planted = sorted(p.name for p in targets.cache_plant_dir.glob(f"evil-planted-{targets.token}-*"))
         if planted:
             breaches.append(f"planted in the cache's {targets.cache_plant_dir}: {planted}")

@@ -12,6 +12,7 @@ other build, and never the host, runs anything from it; it goes with the chroot.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
@@ -22,6 +23,14 @@ from ..errors import ToolError, VenvdebError
 from .base import Environment
 
 TOOLCHAIN = Path(__file__).with_name("toolchain.txt")
+
+
+def toolchain() -> dict:
+    """The pinned toolchain, as a wheelhouse records what built its wheels: its lock's sha256
+    and its pins."""
+    text = TOOLCHAIN.read_text()
+    pins = sorted(line.split()[0] for line in text.splitlines() if line and not line[0].isspace() and "==" in line)
+    return {"sha256": hashlib.sha256(text.encode()).hexdigest(), "pins": pins}
 
 # Wheels built from source (sdists, git checkouts) get fixed timestamps, so a rebuild gives the
 # same archive: 1980-01-01, the earliest time a zip can hold.

@@ -69,12 +69,15 @@ class Manifest:
     wheels: tuple[WheelItem, ...] = field(default_factory=tuple)
     # The release's constraint overrides in force: [{"name", "version", "reason"}] (model/overrides.py).
     overrides: tuple[dict, ...] = ()
+    # What built its wheels from source (origin "built"): {"sha256" of the toolchain's lock, its "pins"}.
+    toolchain: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {"release": self.release, "package": self.package, "version": self.version,
                 "interpreter": self.interpreter, "python": self.python, "constraints": self.constraints,
                 "constraints_sha256": self.constraints_sha256, "wheels": [w.as_dict() for w in self.wheels]} | (
-                    {"overrides": list(self.overrides)} if self.overrides else {})
+                    {"overrides": list(self.overrides)} if self.overrides else {}) | (
+                    {"toolchain": self.toolchain} if self.toolchain else {})
 
     def to_json(self) -> str:
         return json.dumps(self.as_dict(), indent=1, sort_keys=True) + "\n"
@@ -86,7 +89,7 @@ class Manifest:
             return cls(release=data.get("release", ""), package=data["package"], version=data["version"],
                        interpreter=data["interpreter"], python=data.get("python", ""),
                        constraints=data.get("constraints", ""), constraints_sha256=data.get("constraints_sha256", ""),
-                       overrides=tuple(data.get("overrides", ())),
+                       overrides=tuple(data.get("overrides", ())), toolchain=data.get("toolchain") or {},
                        wheels=tuple(WheelItem.from_dict(w) for w in data["wheels"]))
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise VenvdebError(f"{where}: not a wheelhouse manifest ({type(exc).__name__}: {exc})",

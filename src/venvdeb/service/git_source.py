@@ -18,7 +18,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 from ..environment import Target
-from ..environment.python import BUILD_EPOCH
+from ..environment.python import BUILD_EPOCH, toolchain
 from ..errors import Rejected, ToolError, VenvdebError
 from ..files import sha256_file, take, write_atomic
 from ..model import Point
@@ -71,11 +71,13 @@ RECORD = "wheel.json"  # the built wheel's name and sha256, as the host took it
 
 
 def _verified_wheels(built: Path) -> list[Path]:
-    """The wheel built before for this commit, if its bytes are still those the host recorded."""
+    """The wheel built before for this commit, if its bytes are still those the host recorded,
+    and the toolchain that built it the one in force."""
     try:
         record = json.loads((built / RECORD).read_text())
         wheel = built / Path(record["filename"]).name
-        return [wheel] if wheel.is_file() and not wheel.is_symlink() and sha256_file(wheel) == record["sha256"] else []
+        same = record.get("toolchain") == toolchain()["sha256"]  # built by the toolchain in force, as recorded
+        return [wheel] if same and wheel.is_file() and not wheel.is_symlink() and sha256_file(wheel) == record["sha256"] else []
     except (OSError, ValueError, KeyError, TypeError):
         return []
 
@@ -108,7 +110,8 @@ def checkout(cache_dir: Path, target: Target, url: str, branch: str, where: str)
                 shutil.rmtree(built)  # a wheel whose digest no longer matched: built again
             built.mkdir(parents=True)
             digest = take(found[0], built / found[0].name, target.environment.scratch)
-            write_atomic(built / RECORD, json.dumps({"filename": found[0].name, "sha256": digest}).encode())
+            write_atomic(built / RECORD, json.dumps({"filename": found[0].name, "sha256": digest,
+                                                     "toolchain": toolchain()["sha256"]}).encode())
             wheels = [built / found[0].name]
         finally:
             shutil.rmtree(work, ignore_errors=True)

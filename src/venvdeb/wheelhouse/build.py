@@ -20,6 +20,7 @@ from packaging.utils import parse_wheel_filename
 
 from .. import deb
 from ..environment import Environment, Target, prepare
+from ..environment.python import toolchain
 from ..errors import PackageFailure, ProviderFailure, VenvdebError, WheelhouseFailed
 from ..files import checksum_file, record_checksum, take, write_atomic
 from ..http import Client, NotFound
@@ -94,9 +95,12 @@ def content_digest(point: Point, items: list[WheelItem], constraints_text: str, 
                          "distribution": point.distribution, "architecture": arch,
                          "maintainer": point.maintainer, "constraints": constraints_label(point),
                          "wheels": [(i.file, i.sha256) for i in items]}
-                        # (a release without overrides keeps the digest it had before they existed)
+                        # (a release without overrides keeps the digest it had before they existed,
+                        # and one with no wheel built from source, before toolchains were recorded)
                         | ({"overrides": [o.as_dict() for o in point.constraints.overrides]}
-                           if point.constraints.overrides else {}), sort_keys=True).encode())
+                           if point.constraints.overrides else {})
+                        | ({"toolchain": toolchain()["sha256"]} if any(i.origin == "built" for i in items) else {}),
+                        sort_keys=True).encode())
     h.update(constraints_text.encode())
     skeleton = wheelhouse_builder() / "debian"
     for f in sorted(skeleton.rglob("*")):
@@ -235,7 +239,8 @@ def _package(point: Point, target: Target, cons, wheels: list[Materialized], opt
         release=point.name, package=point.wheelhouse_package, version=entry.version,
         interpreter=target.interpreter, python=target.version, constraints=constraints_label(point),
         constraints_sha256=cons.sha256, wheels=tuple(items),
-        overrides=tuple(o.as_dict() for o in point.constraints.overrides)).to_json()
+        overrides=tuple(o.as_dict() for o in point.constraints.overrides),
+        toolchain=toolchain() if any(i.origin == "built" for i in items) else {}).to_json()
     (payload / "manifest.json").write_text(manifest_json)
     context = {
         "package": point.wheelhouse_package, "maintainer": point.maintainer, "release": point.name,

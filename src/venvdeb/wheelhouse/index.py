@@ -22,6 +22,7 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import Version
 
 from ..environment import Target
+from ..environment.python import toolchain
 from ..errors import ProviderFailure
 from ..files import take, write_atomic
 from ..http import Client, NotFound
@@ -160,7 +161,9 @@ class IndexProvider:
     def _built(self, a: Artifact) -> Materialized:
         record_path = self.cache.build_record(self.target.interpreter, a.sha256)
         record = self.cache.read_json(record_path)
-        if record:
+        # A wheel built by another toolchain than the pinned one is built again: the manifest
+        # says which toolchain built each wheel, and must be true.
+        if record and record.get("toolchain") == toolchain()["sha256"]:
             path = self.cache.wheel_path(a.name, a.version, self.target.interpreter, record["sha256"], record["filename"])
             if self.cache.verified(path, record["sha256"]):
                 return Materialized(a.name, a.version, path, record["sha256"], path.stat().st_size, "built", a)
@@ -184,7 +187,8 @@ class IndexProvider:
             path.parent.mkdir(parents=True, exist_ok=True)
             os.replace(taken, path)
             taken.parent.rmdir()
-            self.cache.write_json(record_path, {"filename": built.name, "sha256": digest, "sdist": a.filename})
+            self.cache.write_json(record_path, {"filename": built.name, "sha256": digest, "sdist": a.filename,
+                                                "toolchain": toolchain()["sha256"]})
         finally:
             shutil.rmtree(work, ignore_errors=True)
         return Materialized(a.name, a.version, path, digest, path.stat().st_size, "built", a)

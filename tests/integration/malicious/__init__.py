@@ -40,7 +40,7 @@ class Targets:
 
     host_dir: Path  # attack 1: it writes a file here (named after the run), which must not appear
     gnupghome: Path  # attack 2: it reads the repository's signing key from here
-    cache_plant_dir: Path  # attack 3: it plants a file here (in --cache-dir), which must not appear
+    cache_plant_dir: Path  # attack 3: it plants a file here (in --cache-dir's wheels/), which must not appear
     repo_port: int  # attack 4: the repository's HTTP server on 127.0.0.1
     server_says: str  # what that server answers to /evil/..., so a reply from it is known
     token: str  # in the names of what it leaves: this test's, and no other's

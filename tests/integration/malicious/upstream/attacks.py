@@ -72,7 +72,7 @@ def read_key(t, label):
 
 
 def plant_in_cache(t, label):
-    """A file in the build environment of venvdeb's cache, which the host runs later."""
+    """A file among the wheels of venvdeb's cache, which the host packs into every wheelhouse."""
     os.makedirs(t["cache_plant_dir"], exist_ok=True)
     path = os.path.join(t["cache_plant_dir"], "evil-planted-%s-%s" % (t["token"], label))
     with open(path, "w") as f:

@@ -47,7 +47,8 @@ def report():
             problems.append("the .pth read the signing key: " + run["read_key"])
         if "reached" in run.get("reach_repository", ""):
             problems.append("the .pth reached the repository's server: " + run["reach_repository"])
-    problems += ["the .pth ran in a maintainer script, as root: " + who for who in found if who.startswith("maintscript-")]
+    problems += ["the .pth ran in a maintainer script, as root: " + who
+                 for who in found if who.startswith("maintscript-")]
     for problem in problems:
         print(problem)
     sys.exit(1 if problems else 0)
