@@ -37,7 +37,8 @@ SMOKE_PACKAGES = ("python3", "adduser", "systemd", "ca-certificates")
 # the interpreter's venv and headers for sdists (the release adds its own build_depends), and
 # sudo's visudo, which checks the sudoers file of a service with privileged helpers.
 # python3-packaging: the target interpreter is probed with the distribution's own (python.py).
-BUILD_PACKAGES = ("build-essential", "ca-certificates", "debhelper", "dh-virtualenv", "dpkg-dev", "fakeroot",
+# git: pbr asks a checkout's history for its version (git-sourced services are built in the chroot).
+BUILD_PACKAGES = ("build-essential", "ca-certificates", "debhelper", "dh-virtualenv", "dpkg-dev", "fakeroot", "git",
                   "pkg-config", "python3-dev", "python3-packaging", "python3-venv", "sudo")
 DEFAULT_MAX_AGE = 7 * 24 * 3600
 UNSTABLE = ("sid", "unstable", "experimental")

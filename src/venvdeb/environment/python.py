@@ -15,7 +15,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,6 +71,8 @@ class Target:
     version: str  # e.g. 3.11.2
     platform: str
     environment: Environment
+    log: Callable[[str], None] = field(default=lambda message: print(message, file=sys.stderr), repr=False,
+                                       compare=False)
     _made: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
@@ -85,11 +89,11 @@ class Target:
         self.build_environment()
         return str(self.bin / "python")
 
-    def build_environment(self, log=print) -> Path:
+    def build_environment(self) -> Path:
         """The build environment, made once (sdist builds ask for it from several threads)."""
         with self._made:
             if not (self.env_dir / "made").is_file():
-                make_build_environment(self.environment, self.python, self.env_dir, log)
+                make_build_environment(self.environment, self.python, self.env_dir, self.log)
         return self.env_dir
 
     def tag_rank(self) -> dict[str, int]:
@@ -110,7 +114,7 @@ def toolchain_argv(env_dir: Path, toolchain: str) -> list[str]:
             "--only-binary", ":all:", "--no-deps", "-r", toolchain]
 
 
-def make_build_environment(environment: Environment, python: str, env_dir: Path, log=print) -> None:
+def make_build_environment(environment: Environment, python: str, env_dir: Path, log) -> None:
     log(f"build environment: {env_dir}, from {python} and the pinned toolchain")
     toolchain = environment.stage(TOOLCHAIN)
     for argv in (venv_argv(python, env_dir), toolchain_argv(env_dir, toolchain)):
@@ -123,7 +127,7 @@ def make_build_environment(environment: Environment, python: str, env_dir: Path,
     environment.write(env_dir / "made", b"")
 
 
-def prepare(environment: Environment, python: str, cache_dir: Path | None = None, log=print) -> Target:
+def prepare(environment: Environment, python: str, cache_dir: Path | None = None, log=None) -> Target:
     """The target interpreter of ``environment``, probed (its build environment is made when a
     build first needs it). ``cache_dir`` is no longer used: nothing of a target is kept."""
     try:
@@ -138,4 +142,5 @@ def prepare(environment: Environment, python: str, cache_dir: Path | None = None
         )
     data = json.loads(proc.stdout)
     return Target(python=python, markers=data["markers"], tags=tuple(data["tags"]), interpreter=data["interpreter"],
-                  version=data["version"], platform=data["platform"], environment=environment)
+                  version=data["version"], platform=data["platform"], environment=environment,
+                  **({"log": log} if log else {}))

@@ -87,7 +87,7 @@ def compile_lock(point: Point, target: Target, constraint: str | None, work_root
     if c.overrides and not constraint:
         raise VenvdebError(f"{point.path}: key 'constraints.overrides': overrides apply to the upstream "
                            "constraints the lock is compiled under", hint="give them with --constraint")
-    target.build_environment(log)  # pip-tools is in the pinned toolchain
+    target.build_environment()  # pip-tools is in the pinned toolchain
     # pip-compile records the paths it was given in the lock's annotations: compile in a scratch
     # directory with stable relative names, so no path of this machine ends up in the lock.
     # The scratch directory is under work_root (the build chroot's scratch, which it may write).
