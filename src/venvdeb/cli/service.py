@@ -39,9 +39,10 @@ def register(sub) -> None:
     b.add_argument("--install-build-deps", action="store_true",
                    help="apt-get install the host's build tools (dh-virtualenv, debhelper) if missing")
     b.add_argument("--wheelhouse-deb", type=Path, help="the wheelhouse .deb to build against (default: the latest built)")
-    b.add_argument("--isolation", choices=("host", "sbuild"), default="host",
-                   help="host: build here, after installing the Build-Depends (default); sbuild: in a clean "
-                   "chroot with sbuild's unshare mode, the wheelhouse taken from a local repository")
+    b.add_argument("--isolation", type=_isolation, choices=("chroot", "sbuild"), default="chroot",
+                   help="chroot: venvdeb's clean chroot of the distribution, the build tools in its image "
+                   "(default); sbuild: Debian's sbuild in its unshare mode, the wheelhouse taken from a "
+                   "local repository")
     b.add_argument("--plan", action="store_true",
                    help="build nothing: say which upstream version the package is of and whether it would be "
                    "skipped (a farm's master then chooses the version)")
@@ -51,6 +52,11 @@ def register(sub) -> None:
                    help="build nothing when the service's closure (its wheels, by sha256) and its packaging (service "
                    "file, version, templates) are those of its last build")
     options.dirs(b)
+
+
+def _isolation(value: str) -> str:
+    # "host" named the default before every build ran in a chroot: it still means the default.
+    return "chroot" if value == "host" else value
 
 
 def render(args) -> RenderResult:

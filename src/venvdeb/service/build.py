@@ -53,7 +53,7 @@ class BuildOptions:
     reason: str = "Rebuild."
     install_build_deps: bool = False
     wheelhouse_deb: Path | None = None
-    isolation: str = "host"  # or "sbuild": a clean chroot, see sbuild.py
+    isolation: str = "chroot"  # the build environment (a clean chroot), or "sbuild": Debian's, see sbuild.py
     # A build triggered by a new wheelhouse: skipped when neither the service's closure (its wheels,
     # by sha256) nor its packaging changed since the package's last build.
     only_if_changed: bool = False
@@ -263,7 +263,7 @@ def render_only(point: Point, service: Service, output: Path, reason: str, cache
 def build(point: Point, service: Service, options: BuildOptions, environment: Environment,
           log=print) -> BuildResult:
     started = time.monotonic()
-    if options.isolation == "host":
+    if options.isolation == "chroot":
         deb.ensure_installed(environment, HOST_BUILD_DEPENDS, options.install_build_deps,
                              "building service packages", log)
     prepared = prepare_build(point, service, options, environment, log, reserve=True)
