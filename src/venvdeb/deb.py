@@ -19,7 +19,7 @@ from debian.deb822 import Deb822
 
 from .environment import Environment
 from .errors import Rejected, ToolError, VenvdebError
-from .progress import activity
+from .progress import activity, say
 
 APT_VARIABLES = {"DEBIAN_FRONTEND": "noninteractive"}
 
@@ -57,7 +57,7 @@ def missing(environment: Environment, packages: list[str]) -> list[str]:
     return [p for p in packages if p not in installed]
 
 
-def ensure_installed(environment: Environment, packages: list[str], install: bool, where: str, log=print) -> None:
+def ensure_installed(environment: Environment, packages: list[str], install: bool, where: str, log=say) -> None:
     """Check that ``packages`` are installed; install the missing ones with apt when ``install``."""
     absent = missing(environment, list(packages))
     if not absent:

@@ -32,7 +32,7 @@ from .gates import lint
 from .gates.smoke import AptSuite, Smoke
 from .model import Point, Service
 from .model.results import LintResult, PipelineResult, SmokeResult, Stage, WheelhouseResult
-from .progress import Progress
+from .progress import Progress, say
 from .repository import Repository, serving
 from .service import git_source
 from .service.build import BuildOptions, build
@@ -63,7 +63,7 @@ def build_wheelhouse(point: Point, options: wheelhouse.Options, environment: Env
 
 
 def smoke(point: Point, service: Service, repo: Repository, image: images.Image, deb: Path | None = None,
-          log=print, piuparts: bool = True, beside: dict[str, Path] | None = None) -> SmokeResult:
+          log=say, piuparts: bool = True, beside: dict[str, Path] | None = None) -> SmokeResult:
     """Smoke ``deb`` against the release's staging suite, served on 127.0.0.1 for the chroot's
     apt, upgrading from staging's earlier version when it has one; with no ``deb``, install the
     package by name from staging, as an operator does. The services its smoke brings up beside
@@ -92,7 +92,7 @@ def beside_first(point: Point, services: list[str]) -> list[str]:
 
 
 def run(point: Point, services: list[str], repo: Repository, options: BuildOptions,
-        wheelhouse_options: wheelhouse.Options, environment, log=print,
+        wheelhouse_options: wheelhouse.Options, environment, log=say,
         piuparts: bool = True) -> PipelineResult:
     """Every stage of ``services`` at ``point``: the wheelhouse, then each package built while the
     gates of the ones before it run; published to staging only if every gate passed.

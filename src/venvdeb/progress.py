@@ -175,6 +175,12 @@ def configure(verbosity: int = NORMAL, stream=None) -> None:
     _reporter = Reporter(verbosity, stream, live=stream.isatty())
 
 
+def say(message: str) -> None:
+    """A stage's message for a person: to the process's reporter (stderr), never stdout, which
+    is the JSON's. What every stage's ``log`` defaults to."""
+    _reporter.message(message)
+
+
 def activity(label: str, log: Path | None = None):
     """A context manager for a long step: shown while it runs, one line when it ends (``label:
     done in 12.3 s``, or ``FAILED after``); when the body raises, the tail of ``log`` (if given and

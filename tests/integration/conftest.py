@@ -254,6 +254,8 @@ def _farm(make_root, tmp_path, cache_dir, upstream, smoke: bool, settings: str =
     try:
         password = farm.ensure_secrets()
         farm.create()
+        if git_url:
+            seed_build_images(cache_dir, [base / f"worker-{w}" / "home" / ".cache" / "venvdeb" for w in workers])
         farm.start()
         api = farm.api()
         assert api.url.startswith("https://")
@@ -267,6 +269,18 @@ def _farm(make_root, tmp_path, cache_dir, upstream, smoke: bool, settings: str =
         log = base / "master" / "twistd.log"
         if log.exists():
             print(log.read_text()[-4000:])
+
+
+def seed_build_images(cache_dir: Path, caches: list[Path]) -> None:
+    """Each worker's own cache starts with a copy of the bookworm build image (as a build host is
+    provisioned with one), so that the test spends its time on builds, not on mmdebstrap: the
+    workers still share nothing (a copy each), and each unpacks and uses its own."""
+    from venvdeb.environment import images
+
+    made = images.build("bookworm", cache_dir).ensure()
+    for cache in caches:
+        (cache / "chroots").mkdir(parents=True, exist_ok=True)
+        shutil.copy2(made, cache / "chroots" / made.name)
 
 
 def in_a_new_repository(root: Path, tmp_path: Path, cache_dir: Path, *args: str) -> subprocess.CompletedProcess:

@@ -148,17 +148,23 @@ def test_horizon_built_twice_is_the_same_bytes(built, tmp_path, cache_dir):
     import shutil
     import time
 
-    from venvdeb.environment import Host
-    from venvdeb.service.build import build_tree
+    from pathlib import Path
+
+    from venvdeb.environment import for_build
+    from venvdeb.service.build import BuildOptions, build_tree, ensure_wheelhouse
 
     rendered = tmp_path / "rendered"
     # The module's build directories (<tmp>/out/2025.2/<deb>): its wheelhouse and ledgers.
     run("render", "2025.2", "horizon", "--dist", "bookworm", "-o", str(rendered), root=PROJECT / "packaging",
         tmp=built["horizon"].parents[2], cache=cache_dir)
+    options = BuildOptions(cache_dir=cache_dir, out_dir=built["horizon"].parent, state_dir=tmp_path / "state")
     debs = []
-    for where in ("a/deep/dir", "b"):
-        tree = tmp_path / where / "venv-horizon-25.5.2"
-        shutil.copytree(rendered, tree, symlinks=True)
-        debs.append(build_tree(Host(), tree, cache_dir, tmp_path / f"{where.replace('/', '-')}.log"))
-        time.sleep(1.1)
+    with for_build("bookworm", "test", cache_dir) as env:  # one build chroot, the tree at two paths in it
+        ensure_wheelhouse(RELEASE, options, env, log=print)
+        for where in ("a/deep/dir", "b"):
+            tree = env.scratch / where / "venv-horizon-25.5.2"
+            shutil.copytree(rendered, tree, symlinks=True)
+            made = build_tree(env, tree, cache_dir, tmp_path / f"{where.replace('/', '-')}.log")
+            debs.append(Path(shutil.copy(made, tmp_path / f"{where.replace('/', '-')}.deb")))
+            time.sleep(1.1)
     assert debs[0].read_bytes() == debs[1].read_bytes()

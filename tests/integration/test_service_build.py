@@ -82,7 +82,8 @@ def test_service_package_matches_its_declaration(tiny, tmp_path, cache_dir):
     assert {"charset-normalizer", "requests", "urllib3", "idna", "certifi"} <= installed
 
     # The SBOM and the copyright name every bundled distribution, with the wheelhouse's hashes.
-    manifest = json.loads((Path("/usr/share/venvdeb/wheelhouse/s1/manifest.json")).read_text())
+    # (the build installed the wheelhouse in its chroot, not on this host: its manifest as the wheelhouse build wrote it)
+    manifest = json.loads(next((tmp_path / "out" / "s1").glob("test-wheelhouse-s1_*.manifest.json")).read_text())
     sha = {w["name"]: w["sha256"] for w in manifest["wheels"]}
     sbom = json.loads((tree / "usr/share/doc/venv-svc/sbom.cdx.json").read_text())
     assert sbom["bomFormat"] == "CycloneDX"
@@ -141,23 +142,30 @@ def _changelog(deb: Path, tmp: Path) -> str:
 
 
 def test_same_source_gives_the_same_bytes(tiny, tmp_path, cache_dir):
-    from venvdeb.environment import Host
-    from venvdeb.service.build import build_tree
+    from venvdeb.environment import for_build
+    from venvdeb.model import load_release
+    from venvdeb.service.build import BuildOptions, build_tree, ensure_wheelhouse
 
-    # Install the wheelhouse: the first build does, as a Build-Depends.
     run("build", "s1", "svc", root=tiny, tmp=tmp_path, cache=cache_dir)
     rendered = tmp_path / "rendered"
     run("render", "s1", "svc", "-o", str(rendered), root=tiny, tmp=tmp_path, cache=cache_dir)
+    point = load_release(tiny, "s1").at("bookworm")
+    options = BuildOptions(cache_dir=cache_dir, out_dir=tmp_path / "out" / "s1", state_dir=tmp_path / "state")
     debs = []
-    for where in ("a/deep/dir", "b"):
-        tree = tmp_path / where / "venv-svc-3.4.2"
-        shutil.copytree(rendered, tree, symlinks=True)
-        debs.append(build_tree(Host(), tree, cache_dir, tmp_path / f"{where.replace('/', '-')}.log"))
-        time.sleep(1.1)
-    assert debs[0].name == debs[1].name and debs[0].name.startswith("venv-svc_3.4.2-deb12u2_")
+    with for_build("bookworm", "test", cache_dir) as env:  # one build chroot, the tree at two paths in it
+        ensure_wheelhouse(point, options, env, log=print)
+        for where in ("a/deep/dir", "b"):
+            tree = env.scratch / where / "venv-svc-3.4.2"
+            shutil.copytree(rendered, tree, symlinks=True)
+            built = build_tree(env, tree, cache_dir, tmp_path / f"{where.replace('/', '-')}.log")
+            debs.append(shutil.copy(built, tmp_path / f"{where.replace('/', '-')}-{built.name}"))
+            time.sleep(1.1)
+    debs = [Path(d) for d in debs]
+    assert debs[0].name.split("-", 1)[1] == debs[1].name.split("-", 1)[1]
+    assert "venv-svc_3.4.2-deb12u2_" in debs[0].name
     assert debs[0].read_bytes() == debs[1].read_bytes()
     data = subprocess.run(["dpkg-deb", "--fsys-tarfile", str(debs[0])], capture_output=True, check=True).stdout
-    assert str(tmp_path).encode() not in data
+    assert str(tmp_path).encode() not in data and b"venvdeb-chroot-" not in data
 
 
 def test_requirement_missing_from_the_wheelhouse(tiny, tmp_path, cache_dir):

@@ -20,6 +20,7 @@ from .chroot import Chroot
 from .host import Host
 from .images import Image
 from .python import Target, prepare
+from ..progress import say
 
 __all__ = ["Chroot", "Environment", "Host", "Image", "Target", "for_build", "images", "prepare"]
 
@@ -29,7 +30,7 @@ PYPI = {("pypi.org", 443), ("files.pythonhosted.org", 443)}
 
 
 @contextmanager
-def for_build(distribution: str, where: str, cache_dir: Path, packages: tuple[str, ...] = (), log=print,
+def for_build(distribution: str, where: str, cache_dir: Path, packages: tuple[str, ...] = (), log=say,
               index_url: str = "https://pypi.org/simple"):
     """The environment a build for ``distribution`` runs in: a clean chroot of it (made with the
     build tools and ``packages``), whichever distribution this host is, since a build runs

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import ToolError
-from ..progress import activity, tail
+from ..progress import activity, tail, say
 from . import chroot, egress, idmap, rootfs
 from .host import Host
 
@@ -88,7 +88,7 @@ class Image:
             return False
         return self.max_age is None or time.time() - self.path.stat().st_mtime < self.max_age
 
-    def ensure(self, log=print, log_file: Path | None = None) -> Path:
+    def ensure(self, log=say, log_file: Path | None = None) -> Path:
         """The tarball, made (or remade when too old) as needed. mmdebstrap's output goes to
         ``log_file`` when given (a build's log), else to a log beside the image."""
         if self.current():
@@ -120,7 +120,7 @@ class Image:
         return self.path
 
     @contextmanager
-    def fresh(self, log=print, work_dir: Path | None = None, binds: tuple[Path, ...] = (),
+    def fresh(self, log=say, work_dir: Path | None = None, binds: tuple[Path, ...] = (),
               egress: set[tuple[str, int]] | None = None, proxy_variables: bool = False, hides: tuple[Path, ...] = (),
               read_only: tuple[Path, ...] = (), scratch: bool = False):
         """A clean chroot environment unpacked from this image (made first if need be), with
@@ -131,7 +131,7 @@ class Image:
             yield environment
 
     @contextmanager
-    def tree(self, log=print):
+    def tree(self, log=say):
         """This image's unpacked tree (made first if need be), held while the block runs; its
         files are the chroots' user namespace's (idmap.py). Not to be written."""
         with rootfs.shared_tree(self.ensure(log), idmap.subordinate_range()[0]) as tree:

@@ -28,7 +28,7 @@ from ..environment import Environment, Image, images
 from ..http import free_port
 from ..model import Point, Service
 from ..model.results import Check, SmokeResult
-from ..progress import activity
+from ..progress import activity, say
 from . import api_check, piuparts
 
 KEYRING_IN_CHROOT = "/etc/apt/keyrings/venvdeb.gpg"
@@ -86,7 +86,7 @@ print(f"loaded {len(results)} entry points, each in its own process")
 class Smoke:
     """Smoke tests of one service's package, each in a fresh chroot unpacked from ``image``."""
 
-    def __init__(self, point: Point, service: Service, image: Image, suite: AptSuite, log=print,
+    def __init__(self, point: Point, service: Service, image: Image, suite: AptSuite, log=say,
                  piuparts: bool = True, beside: dict[str, Path | None] | None = None):
         self.point, self.service, self.image, self.suite, self.log = point, service, image, suite, log
         self.piuparts = piuparts  # False: a quicker smoke, for a loop of changes; never what publishes a release

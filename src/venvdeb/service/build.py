@@ -40,6 +40,7 @@ from . import git_source
 from .installed import Wheelhouse, closure
 from .render import TEMPLATES, RenderInputs, render, used_templates
 from .sbuild import build_in_sbuild
+from ..progress import say
 
 # What building any service package needs on the host, besides the wheelhouse.
 HOST_BUILD_DEPENDS = ["debhelper", "dh-virtualenv", "dpkg-dev", "python3-venv", "fakeroot"]
@@ -156,7 +157,7 @@ def homepage_of(git: str) -> str | None:
 
 
 def prepare_build(point: Point, service: Service, options: BuildOptions, environment: Environment,
-                  log=print, reserve: bool = False) -> Prepared:
+                  log=say, reserve: bool = False) -> Prepared:
     """Everything a build needs before anything is built: validated, resolved, versioned.
     ``reserve``: the version is taken in the ledger for this build (release it if it adds nothing)."""
     target = prepare(environment, point.python, options.cache_dir, log=log)
@@ -233,7 +234,7 @@ def given_version(version: str, upstream: str, service: Service) -> str:
     return version
 
 
-def plan(point: Point, service: Service, options: BuildOptions, environment: Environment, log=print) -> PlanResult:
+def plan(point: Point, service: Service, options: BuildOptions, environment: Environment, log=say) -> PlanResult:
     """What a build would make, without building: the upstream version its package version must
     start with (so that a farm's master can choose the version), and whether it would be skipped."""
     prepared = prepare_build(point, service, options, environment, log)
@@ -261,7 +262,7 @@ def render_only(point: Point, service: Service, output: Path, reason: str, cache
 
 
 def build(point: Point, service: Service, options: BuildOptions, environment: Environment,
-          log=print) -> BuildResult:
+          log=say) -> BuildResult:
     started = time.monotonic()
     if options.isolation == "chroot":
         deb.ensure_installed(environment, HOST_BUILD_DEPENDS, options.install_build_deps,

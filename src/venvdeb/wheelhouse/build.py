@@ -29,7 +29,7 @@ from ..model.closure import Resolver
 from ..model.ledger import Ledger, ledger_file
 from ..model.manifest import Manifest, WheelItem, wheel_dir
 from ..model.results import WheelhouseResult
-from ..progress import Progress
+from ..progress import Progress, say
 from ..resources import wheelhouse_builder
 from . import package as wheelhouse_deb
 from .cache import Cache
@@ -117,7 +117,7 @@ class Checked:
     moves: tuple
 
 
-def preflight(point: Point, options: Options, client: Client | None = None, log=print) -> Checked:
+def preflight(point: Point, options: Options, client: Client | None = None, log=say) -> Checked:
     """Every check of the input that needs no build environment: run before one is made, so that
     bad input is named at once and nothing is written (no chroot, no cache)."""
     client = client or Client()

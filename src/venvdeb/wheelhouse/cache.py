@@ -24,13 +24,14 @@ import json
 from pathlib import Path
 
 from ..files import sha256_file, write_atomic
+from ..progress import say
 
 
 DOWNLOADED = "downloaded"  # the interpreter part of a downloaded wheel's path: any of them
 
 
 class Cache:
-    def __init__(self, root: Path, log=print):
+    def __init__(self, root: Path, log=say):
         self.root = Path(root)
         self.log = log
 
