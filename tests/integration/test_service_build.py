@@ -158,10 +158,11 @@ def test_same_source_gives_the_same_bytes(tiny, tmp_path, cache_dir):
             tree = env.scratch / where / "venv-svc-3.4.2"
             shutil.copytree(rendered, tree, symlinks=True)
             built = build_tree(env, tree, cache_dir, tmp_path / f"{where.replace('/', '-')}.log")
-            debs.append(shutil.copy(built, tmp_path / f"{where.replace('/', '-')}-{built.name}"))
+            kept = tmp_path / "built" / where  # out of the chroot's scratch, which goes with it
+            kept.mkdir(parents=True)
+            debs.append(Path(shutil.copy(built, kept / built.name)))
             time.sleep(1.1)
-    debs = [Path(d) for d in debs]
-    assert debs[0].name.split("-", 1)[1] == debs[1].name.split("-", 1)[1]
+    assert debs[0].name == debs[1].name
     assert "venv-svc_3.4.2-deb12u2_" in debs[0].name
     assert debs[0].read_bytes() == debs[1].read_bytes()
     data = subprocess.run(["dpkg-deb", "--fsys-tarfile", str(debs[0])], capture_output=True, check=True).stdout
