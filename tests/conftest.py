@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import textwrap
 import threading
 from contextlib import contextmanager
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from venvdeb.wheelhouse.index import PEP691
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -24,6 +28,41 @@ def http_server(handler):
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def package_index(projects):
+    """A PEP 691 package index on 127.0.0.1 of ``projects()`` (project name -> {file name: bytes}),
+    asked at each request (a test may publish more as it goes), every file with its sha256;
+    yields the index's URL."""
+    class Index(BaseHTTPRequestHandler):
+        def do_GET(self):
+            published = projects()
+            name = self.path.removeprefix("/simple/").rstrip("/")
+            files = {f: data for found in published.values() for f, data in found.items()}
+            if self.path.startswith("/simple/") and name in published:
+                port = self.server.server_address[1]
+                body = json.dumps({"meta": {"api-version": "1.0"}, "name": name, "files": [
+                    {"filename": f, "url": f"http://127.0.0.1:{port}/files/{f}",
+                     "hashes": {"sha256": hashlib.sha256(data).hexdigest()}, "requires-python": None, "yanked": False}
+                    for f, data in sorted(published[name].items())]}).encode()
+                kind = PEP691
+            elif self.path.startswith("/files/") and self.path[7:] in files:
+                body, kind = files[self.path[7:]], "application/octet-stream"
+            else:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    with http_server(Index) as port:
+        yield f"http://127.0.0.1:{port}/simple"
 
 
 def write(path: Path, text: str) -> Path:

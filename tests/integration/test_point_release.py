@@ -9,16 +9,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import json
 import subprocess
 import zipfile
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 
-from tests.conftest import http_server
-from venvdeb.wheelhouse.index import PEP691
+from tests.conftest import package_index as serve_index
 
 pytestmark = [pytest.mark.integration, pytest.mark.network]
 
@@ -47,34 +44,9 @@ def wheel(version: str) -> tuple[str, bytes]:
     return f"{PROJECT}-{version}-py3-none-any.whl", out.getvalue()
 
 
-@contextmanager
 def package_index(published: dict[str, bytes]):
     """A PEP 691 index of ``published`` (file name -> bytes, changed by the test as it goes)."""
-    class Index(BaseHTTPRequestHandler):
-        def do_GET(self):
-            if self.path == f"/simple/{PROJECT}/":
-                port = self.server.server_address[1]
-                body = json.dumps({"meta": {"api-version": "1.0"}, "name": PROJECT, "files": [
-                    {"filename": name, "url": f"http://127.0.0.1:{port}/files/{name}",
-                     "hashes": {"sha256": hashlib.sha256(data).hexdigest()}, "requires-python": None, "yanked": False}
-                    for name, data in sorted(published.items())]}).encode()
-                kind = PEP691
-            elif self.path.startswith("/files/") and self.path[7:] in published:
-                body, kind = published[self.path[7:]], "application/octet-stream"
-            else:
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    with http_server(Index) as port:
-        yield f"http://127.0.0.1:{port}/simple"
+    return serve_index(lambda: {PROJECT: dict(published)})
 
 
 def changelog(deb: str) -> str:

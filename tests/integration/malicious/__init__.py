@@ -20,13 +20,10 @@ import io
 import json
 import tarfile
 import zipfile
-from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-from tests.conftest import http_server
-from venvdeb.wheelhouse.index import PEP691
+from tests.conftest import package_index as serve_index
 
 UPSTREAM = Path(__file__).parent / "upstream"
 ATTACKS = ("write_host_file", "read_key", "plant_in_cache", "reach_repository")
@@ -111,34 +108,8 @@ def wheel(targets: Targets, dest: Path) -> Path:
 PROJECTS = {"evil-build": "evil-build-1.0.tar.gz", "evil-pth": "evil_pth-1.0-py3-none-any.whl"}
 
 
-@contextmanager
 def package_index(files: Path):
     """A PEP 691 index on 127.0.0.1 of the two projects, from their files in ``files``, each with
     its sha256 as the index states it; yields the index URL."""
-    class Index(BaseHTTPRequestHandler):
-        def do_GET(self):
-            name = self.path.removeprefix("/simple/").rstrip("/")
-            if self.path.startswith("/simple/") and name in PROJECTS:
-                filename = PROJECTS[name]
-                port = self.server.server_address[1]
-                body = json.dumps({"meta": {"api-version": "1.0"}, "name": name, "files": [{
-                    "filename": filename, "url": f"http://127.0.0.1:{port}/files/{filename}",
-                    "hashes": {"sha256": hashlib.sha256((files / filename).read_bytes()).hexdigest()},
-                    "requires-python": None, "yanked": False}]}).encode()
-                kind = PEP691
-            elif self.path.startswith("/files/") and self.path[7:] in PROJECTS.values():
-                body, kind = (files / self.path[7:]).read_bytes(), "application/octet-stream"
-            else:
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    with http_server(Index) as port:
-        yield f"http://127.0.0.1:{port}/simple"
+    published = {name: {filename: (files / filename).read_bytes()} for name, filename in PROJECTS.items()}
+    return serve_index(lambda: published)
