@@ -41,6 +41,9 @@ lock: venv
 	  --strip-extras --no-emit-index-url --no-emit-find-links --output-file requirements.txt pyproject.toml
 	cd src/venvdeb/environment && PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= $(CURDIR)/$(BIN)/pip-compile --quiet --upgrade \
 	  --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links --output-file toolchain.txt toolchain.in
+	cd tests/integration/build-lock && PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= $(CURDIR)/$(BIN)/pip-compile --quiet --upgrade \
+	  --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links --no-emit-options --pip-args="--only-binary :all:" \
+	  --output-file build.txt build.in
 
 SERVICES ?= nova glance keystone placement neutron cinder horizon openstackclient
 

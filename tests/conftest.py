@@ -71,6 +71,8 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
+BUILD_LOCK = Path(__file__).parent / "integration" / "build-lock"
+
 RELEASE = """
 name = "{name}"
 distribution = "bookworm"
@@ -81,6 +83,7 @@ build_depends = {build_depends}
 [constraints]
 kind = "upper-constraints"
 path = "upper-constraints.txt"
+build_lock = "locks/build.txt"
 
 [suites]
 staging = "bookworm-{name}-staging"
@@ -111,6 +114,9 @@ def make_root(tmp_path):
              build_depends=(), service_extra: str = "", scripts=("svc",)) -> Path:
         root = tmp_path / "packaging"
         write(root / "upper-constraints.txt", constraints)
+        for lock in BUILD_LOCK.iterdir():  # what builds sdists: make lock compiles it
+            (root / "locks").mkdir(parents=True, exist_ok=True)
+            (root / "locks" / lock.name).write_bytes(lock.read_bytes())
         write(root / "releases" / f"{name}.toml", RELEASE.format(
             name=name, services=toml_list(services), build_depends=toml_list(build_depends), extra=release_extra))
         for svc, (pypi, version) in services.items():

@@ -6,7 +6,14 @@ from .. import environment
 from ..model import list_releases, load_release
 from ..model.results import LockResult, ReleaseSummary, ValidateResult
 from ..wheelhouse import service_versions
-from ..wheelhouse.lock import compile_lock, write_lock
+from ..errors import VenvdebError
+from ..http import Client
+from ..model.constraints import parse
+from ..service import git_source
+from ..model import build_lock
+from ..wheelhouse.build import load_constraints
+from ..wheelhouse.cache import Cache
+from ..wheelhouse.lock import build_requirements, compile_build_lock, compile_lock, write_build_lock, write_lock
 from . import options
 from .options import RELEASE_HELP, say, stderr
 
@@ -20,9 +27,13 @@ def register(sub) -> None:
     lk = options.command(sub, "lock", lock, help="compile a release's pip-tools lock",
                          description="Write the release's requirements.in from its services and compile it "
                          "with pip-compile --generate-hashes, for the target interpreter of each of its "
-                         "distributions; the lock is written only once all of them compiled.")
+                         "distributions; then its build lock (constraints.build_lock), from the build "
+                         "requirements its sdists and git checkouts declare. The locks are written only "
+                         "once all of them compiled.")
     lk.add_argument("release", help=RELEASE_HELP)
     lk.add_argument("--constraint", help="an upper-constraints file or URL to compile under")
+    lk.add_argument("--build-only", action="store_true",
+                    help="compile only the build lock (constraints.build_lock), for the release's current pins")
     options.cache_dir(lk)
 
 
@@ -39,16 +50,42 @@ def validate(args) -> ValidateResult:
 
 def lock(args) -> LockResult:
     release = load_release(args.packaging, args.release)
-    service_versions.check(release)  # every distribution's, before a chroot is made
-    compiled_for, text, roots = [], None, ""
+    c = release.constraints
+    runtime = c.kind == "lock" and not args.build_only
+    if not runtime and c.build_lock is None:
+        key = "build_lock" if args.build_only else "kind"
+        raise VenvdebError(f"{release.path}: key 'constraints.{key}': release {release.name} has "
+                           f"{'no build lock' if args.build_only else 'no lock'} to compile",
+                           hint=f"set build_lock = \"locks/{release.name}-build.txt\" in [constraints]")
+    if runtime:
+        service_versions.check(release)  # every distribution's, before a chroot is made
+    compiled_for, text, roots, build_text, wanted = [], None, "", None, {}
     for point in release.points():  # one lock for all of them: see wheelhouse/lock.py
         with options.build_environment(point, args.cache_dir) as env:
             target = environment.prepare(env, point.python, args.cache_dir)
-            roots, text = compile_lock(point, target, args.constraint, env.scratch,
-                                       extend=(compiled_for[-1], text) if text else None, log=stderr)
-        stderr(f"{release.constraints.path}: compiled for {point.distribution} ({target.interpreter})")
+            if runtime:
+                roots, text = compile_lock(point, target, args.constraint, env.scratch,
+                                           extend=(compiled_for[-1], text) if text else None, log=stderr)
+                stderr(f"{c.path}: compiled for {point.distribution} ({target.interpreter})")
+            if c.build_lock is not None:
+                if runtime:  # the sdists of the lock just compiled
+                    cons, moves = parse(text, str(c.path)), ()
+                else:
+                    cons = load_constraints(point, Cache(args.cache_dir, log=stderr), Client())
+                    moves = () if c.kind == "lock" else c.overrides
+                for req, who in build_requirements(point, target, cons, moves, args.cache_dir,
+                                                   git_source.declared_build_requires(point, args.cache_dir),
+                                                   log=stderr).items():
+                    wanted.setdefault(req, set()).update(who)
+                build_text = compile_build_lock(point, target, build_lock.requirements_in(point, wanted), env.scratch,
+                                                extend=(compiled_for[-1], build_text) if build_text else None)
+                stderr(f"{c.build_lock}: compiled for {point.distribution} ({target.interpreter})")
         compiled_for.append(point.distribution)
-    # Written only once every distribution compiled: a failure leaves the lock as it was.
-    path = write_lock(release, roots, text)
-    say(args, f"{path}: written, for {', '.join(compiled_for)}")
-    return LockResult(str(path), compiled_for)
+    # Written only once every distribution compiled: a failure leaves the locks as they were.
+    path = write_lock(release, roots, text) if runtime else None
+    built = write_build_lock(release, build_lock.requirements_in(release.points()[0], wanted), build_text) \
+        if c.build_lock is not None else None
+    for written in (path, built):
+        if written:
+            say(args, f"{written}: written, for {', '.join(compiled_for)}")
+    return LockResult(str(path or ""), compiled_for, build_lock=str(built or ""))

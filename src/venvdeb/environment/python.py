@@ -4,17 +4,20 @@ Wheels are chosen and built for the distribution's own interpreter (``/usr/bin/p
 Debian), never for whatever ``python3`` happens to be first on PATH. It is probed as it is, with
 the distribution's own ``packaging`` (python3-packaging, in every build image), isolated (-I).
 
-The build environment (a venv of it with pip, setuptools, wheel, build and pip-tools) is made
-only when something is to be built from source, in the environment's scratch directory, from the
-pinned toolchain (toolchain.txt: versions and hashes, wheels only). It is the build's own: no
-other build, and never the host, runs anything from it; it goes with the chroot.
+Two kinds of environment are made of it, in the environment's scratch directory, each from a
+lock of versions and hashes installed from wheels only; never the host runs anything from them,
+and they go with the chroot:
+
+- the toolchain (toolchain.txt: pip-tools and what it needs), which compiles locks;
+- a build's own environment, made for each wheel built from source from the release's build
+  lock alone (model/build_lock.py), in which pip builds with its isolation off.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
+import subprocess
 import sys
 import threading
 from collections.abc import Callable
@@ -26,13 +29,6 @@ from .base import Environment
 
 TOOLCHAIN = Path(__file__).with_name("toolchain.txt")
 
-
-def toolchain() -> dict:
-    """The pinned toolchain, as a wheelhouse records what built its wheels: its lock's sha256
-    and its pins."""
-    text = TOOLCHAIN.read_text()
-    pins = sorted(line.split()[0] for line in text.splitlines() if line and not line[0].isspace() and "==" in line)
-    return {"sha256": hashlib.sha256(text.encode()).hexdigest(), "pins": pins}
 
 # Wheels built from source (sdists, git checkouts) get fixed timestamps, so a rebuild gives the
 # same archive: 1980-01-01, the earliest time a zip can hold.
@@ -112,6 +108,41 @@ def toolchain_argv(env_dir: Path, toolchain: str) -> list[str]:
     """The pinned toolchain, verified by hash, from wheels only: installing it runs no code of it."""
     return [str(env_dir / "bin" / "python"), "-m", "pip", "install", "--quiet", "--require-hashes",
             "--only-binary", ":all:", "--no-deps", "-r", toolchain]
+
+
+def install_argv(env_dir: Path, lock: str) -> list[str]:
+    """The build lock into a build's environment: verified by hash, from wheels only."""
+    return [str(env_dir / "bin" / "python"), "-m", "pip", "install", "--quiet", "--require-hashes",
+            "--only-binary", ":all:", "--no-deps", "-r", lock]
+
+
+def wheel_argv(env_dir: Path, source: Path, out_dir: Path) -> list[str]:
+    return [str(env_dir / "bin" / "python"), "-m", "pip", "wheel", "--no-deps", "--no-cache-dir",
+            "--no-build-isolation", "--check-build-dependencies", "--wheel-dir", str(out_dir), str(source)]
+
+
+def build_wheel(target: Target, lock: str, label: str, source: Path, work: Path, env: dict,
+                timeout: int = 1800) -> tuple[int, str, Path]:
+    """Build ``source`` (an sdist, or a checkout) under ``work``, the build's own directory, in a
+    fresh environment made from the build lock ``lock`` (its text; ``label`` names it): (pip's
+    exit status, its output, the directory the wheel is in)."""
+    env_dir, out, staged = work / "env", work / "out", work / "build-lock.txt"
+    # Written afresh for each build, in its directory ("x": never through a link planted there).
+    with open(staged, "x") as f:
+        f.write(lock)
+    log = ""
+    for argv in (venv_argv(target.python, env_dir), install_argv(env_dir, str(staged))):
+        result = target.environment.run(argv, setenv=pip_variables(), unset=PIP_UNSET, timeout=timeout)
+        log += f"$ {' '.join(argv)}\n{result.stdout}{result.stderr}"
+        if result.returncode != 0:
+            return result.returncode, log + f"\nthe build environment could not be made from {label}\n", out
+    argv = wheel_argv(env_dir, source, out)
+    try:
+        result = target.environment.run(argv, setenv=pip_variables(env), unset=PIP_UNSET, cwd=work,
+                                        timeout=timeout)
+        return result.returncode, log + f"$ {' '.join(argv)}\n{result.stdout}{result.stderr}", out
+    except subprocess.TimeoutExpired as exc:
+        return -1, f"{log}{exc.stdout or ''}{exc.stderr or ''}\ntimed out after {timeout}s", out
 
 
 def make_build_environment(environment: Environment, python: str, env_dir: Path, log) -> None:

@@ -3,6 +3,7 @@ runs; and the data one stage hands to the next (the wheelhouse manifest, the sta
 
 - release.py, service.py, schema.py: the packaging root's TOML files, validated whole;
 - constraints.py: pins from upper-constraints or a pip-tools lock;
+- build_lock.py: what builds a release's wheels from source, and what its sdists declare;
 - closure.py: what a service needs under those pins (walked over the index or a manifest);
 - wheelmeta.py: what a wheel says of itself;
 - manifest.py: the wheelhouse's manifest; results.py: the stages' JSON results;

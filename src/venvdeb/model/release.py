@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.requirements import InvalidRequirement, Requirement
+
 from ..errors import ModelError
 from . import overrides as constraint_overrides
 from .overrides import Override
@@ -29,6 +31,17 @@ def _https_url(value) -> str | None:
     if not (value.startswith("https://") or value.startswith("http://127.0.0.1")):
         return f"{value!r} must be an https:// URL"
     return None
+
+
+def _requirements(value) -> str | None:
+    """PEP 508 requirements, as pip-compile reads them."""
+    bad = []
+    for item in value:
+        try:
+            Requirement(item)
+        except InvalidRequirement:
+            bad.append(repr(item))
+    return f"{', '.join(bad)}: not a requirement (PEP 508, e.g. 'cython>=3')" if bad else None
 
 
 def _known_distributions(value) -> str | None:
@@ -75,6 +88,14 @@ CONSTRAINTS_SCHEMA = {
                                     "(required with kind = 'lock')."),
     "overrides": Key(dict, default={}, doc="Single pins the release moves, one table per package: "
                                            "[constraints.overrides.<package>] (below)."),
+    "build_lock": Key(str, check=matches(r".+\.txt", "a path ending in .txt"),
+                      doc="The build lock, relative to the packaging root: what builds the release's sdists "
+                          "and git checkouts (pip, setuptools, wheel, build and every sdist's build "
+                          "requirements), pinned with hashes by 'venvdeb lock'; its pip-tools input is "
+                          "beside it, with .in. Without one, nothing is built from source."),
+    "build_requires": Key(list, items=str, check=all_of(unique, _requirements), default=(),
+                          doc="Build requirements the build lock holds besides those the sdists declare: "
+                              "what an sdist asks for only as it builds."),
 }
 
 RELEASE_SCHEMA = {
@@ -125,6 +146,13 @@ class ConstraintsSource:
     sha256: str | None = None
     requirements_in: Path | None = None
     overrides: tuple[Override, ...] = ()
+    build_lock: Path | None = None
+    build_requires: tuple[str, ...] = ()
+
+    @property
+    def build_requirements_in(self) -> Path | None:
+        """The build lock's pip-tools input, beside it."""
+        return self.build_lock.with_suffix(".in") if self.build_lock else None
 
     def describe(self) -> str:
         return str(self.path) if self.path else str(self.url)
@@ -279,6 +307,8 @@ def load_release(root: Path, name: str) -> Release:
             sha256=c.get("sha256"),
             requirements_in=(root / c["requirements_in"]) if "requirements_in" in c else None,
             overrides=constraint_overrides.from_table(get(c, CONSTRAINTS_SCHEMA, "overrides")),
+            build_lock=(root / c["build_lock"]) if "build_lock" in c else None,
+            build_requires=tuple(get(c, CONSTRAINTS_SCHEMA, "build_requires")),
         ),
         path=path,
         root=root,

@@ -114,10 +114,11 @@ class ValidateResult(Result):
 
 @dataclass
 class LockResult(Result):
-    """`venvdeb lock`: the lock written, and the distributions it was compiled for."""
+    """`venvdeb lock`: the locks written, and the distributions they were compiled for."""
 
     lock: str
     distributions: list[str]
+    build_lock: str = ""  # the build lock written, if the release has one
 
 
 # -- the wheelhouse ---------------------------------------------------------------------------------

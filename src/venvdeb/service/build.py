@@ -169,7 +169,7 @@ def prepare_build(point: Point, service: Service, options: BuildOptions, environ
     roots = [Root(r, f"service {service.name} ({service.path.name})") for r in service.root_requirements()]
     extra, own_wheel, reason, built_from = {}, None, options.reason, None
     if service.source.git:
-        co = git_source.checkout(options.cache_dir, target, service.source.git, service.source.branch,
+        co = git_source.checkout(options.cache_dir, target, point, service.source.git, service.source.branch,
                                  str(service.path))
         own_wheel = co.wheel
         name, version = wheel_name_version(co.wheel)

@@ -18,10 +18,10 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 from ..environment import Target
-from ..environment.python import BUILD_EPOCH, toolchain
+from ..environment.python import BUILD_EPOCH, build_wheel
 from ..errors import Rejected, ToolError, VenvdebError
 from ..files import sha256_file, take, write_atomic
-from ..model import Point
+from ..model import Point, build_lock
 from ..model.wheelmeta import metadata, requires_dist
 
 
@@ -70,19 +70,19 @@ def mirror(cache_dir: Path, url: str) -> Path:
 RECORD = "wheel.json"  # the built wheel's name and sha256, as the host took it
 
 
-def _verified_wheels(built: Path) -> list[Path]:
+def _verified_wheels(built: Path, lock: build_lock.BuildLock) -> list[Path]:
     """The wheel built before for this commit, if its bytes are still those the host recorded,
     and the toolchain that built it the one in force."""
     try:
         record = json.loads((built / RECORD).read_text())
         wheel = built / Path(record["filename"]).name
-        same = record.get("toolchain") == toolchain()["sha256"]  # built by the toolchain in force, as recorded
+        same = record.get("toolchain") == lock.sha256  # built by the release's build lock, as recorded
         return [wheel] if same and wheel.is_file() and not wheel.is_symlink() and sha256_file(wheel) == record["sha256"] else []
     except (OSError, ValueError, KeyError, TypeError):
         return []
 
 
-def checkout(cache_dir: Path, target: Target, url: str, branch: str, where: str) -> Checkout:
+def checkout(cache_dir: Path, target: Target, point: Point, url: str, branch: str, where: str) -> Checkout:
     repo = mirror(cache_dir, url)
     try:
         commit = _git("--git-dir", str(repo), "rev-parse", "--verify", f"refs/heads/{branch}^{{commit}}")
@@ -91,7 +91,8 @@ def checkout(cache_dir: Path, target: Target, url: str, branch: str, where: str)
     subject = _git("--git-dir", str(repo), "log", "-1", "--format=%s", commit)
     epoch = int(_git("--git-dir", str(repo), "log", "-1", "--format=%ct", commit))
     built = Path(cache_dir) / "gitwheels" / target.interpreter / commit
-    wheels = _verified_wheels(built)
+    lock = build_lock.of(point)
+    wheels = _verified_wheels(built, lock)
     if not wheels:
         # In the build chroot's scratch directory: the wheel is taken from there, by copy and digest.
         work = Path(tempfile.mkdtemp(dir=target.environment.scratch, prefix="git-"))
@@ -99,23 +100,43 @@ def checkout(cache_dir: Path, target: Target, url: str, branch: str, where: str)
             src = work / "src"
             # A full local clone: pbr reads the history and tags for the version.
             _git("clone", "--quiet", "--branch", branch, str(repo), str(src))
-            out = work / "out"
-            result = target.pip_run([target.env_python, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(out),
-                                     str(src)], {"SOURCE_DATE_EPOCH": str(max(epoch, int(BUILD_EPOCH)))})
+            code, log, out = build_wheel(target, lock.text, lock.label, src, work,
+                                         {"SOURCE_DATE_EPOCH": str(max(epoch, int(BUILD_EPOCH)))})
             found = sorted(out.glob("*.whl")) if out.is_dir() else []
-            if result.returncode != 0 or len(found) != 1:
-                raise Rejected(f"{where}: building a wheel from {url} {branch} ({commit[:12]}) failed:\n"
-                                   f"{(result.stdout + result.stderr)[-2000:]}")
+            if code != 0 or len(found) != 1:
+                lacking = build_lock.missing(point, log, f"{url} {branch} ({commit[:12]})")
+                if lacking:
+                    raise VenvdebError(f"{where}: {lacking[0]}",
+                                       hint=lacking[1])
+                raise Rejected(f"{where}: building a wheel from {url} {branch} ({commit[:12]}) failed:\n{log[-2000:]}")
             if built.exists():
                 shutil.rmtree(built)  # a wheel whose digest no longer matched: built again
             built.mkdir(parents=True)
             digest = take(found[0], built / found[0].name, target.environment.scratch)
             write_atomic(built / RECORD, json.dumps({"filename": found[0].name, "sha256": digest,
-                                                     "toolchain": toolchain()["sha256"]}).encode())
+                                                     "toolchain": lock.sha256}).encode())
             wheels = [built / found[0].name]
         finally:
             shutil.rmtree(work, ignore_errors=True)
     return Checkout(url=url, branch=branch, commit=commit, subject=subject, epoch=epoch, wheel=wheels[0])
+
+
+def declared_build_requires(point: Point, cache_dir: Path) -> dict[str, list[str]]:
+    """Per git-sourced service (as who asks, with its commit), the build requirements its
+    checkout's pyproject.toml declares, read from the mirror: what the build lock needs for it."""
+    found = {}
+    for service in point.services:
+        if service.source.git:
+            repo = mirror(cache_dir, service.source.git)
+            commit = _git("--git-dir", str(repo), "rev-parse", "--verify",
+                          f"refs/heads/{service.source.branch}^{{commit}}")
+            names = _git("--git-dir", str(repo), "ls-tree", "--name-only", commit).splitlines()
+            data = (subprocess.run(["git", *GIT_SAFE, "--git-dir", str(repo), "show", f"{commit}:pyproject.toml"],
+                                   capture_output=True, env={**os.environ, **GIT_ENV}, check=True).stdout
+                    if "pyproject.toml" in names else None)
+            found[f"{service.name} (git {service.source.branch})"] = build_lock.from_pyproject(
+                data, f"{service.source.git} {commit[:12]}")
+    return found
 
 
 def checkouts(point: Point, target: Target, cache_dir: Path) -> dict[str, tuple[str, list[Requirement]]]:
@@ -124,6 +145,6 @@ def checkouts(point: Point, target: Target, cache_dir: Path) -> dict[str, tuple[
     found = {}
     for service in point.services:
         if service.source.git:
-            co = checkout(cache_dir, target, service.source.git, service.source.branch, str(service.path))
+            co = checkout(cache_dir, target, point, service.source.git, service.source.branch, str(service.path))
             found[service.name] = (f"service {service.name} (git {co.commit[:12]})", requires_dist(metadata(co.wheel)))
     return found

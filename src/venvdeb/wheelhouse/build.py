@@ -20,7 +20,6 @@ from packaging.utils import parse_wheel_filename
 
 from .. import deb
 from ..environment import Environment, Target, prepare
-from ..environment.python import toolchain
 from ..errors import PackageFailure, ProviderFailure, VenvdebError, WheelhouseFailed
 from ..files import checksum_file, record_checksum, take, write_atomic
 from ..http import Client, NotFound
@@ -34,6 +33,7 @@ from ..resources import wheelhouse_builder
 from . import package as wheelhouse_deb
 from .cache import Cache
 from .index import IndexProvider, Materialized
+from ..model import build_lock
 from . import series, service_versions
 from .roots import check_lock_fresh, roots
 from .sdist import SdistBuilder
@@ -99,7 +99,8 @@ def content_digest(point: Point, items: list[WheelItem], constraints_text: str, 
                         # and one with no wheel built from source, before toolchains were recorded)
                         | ({"overrides": [o.as_dict() for o in point.constraints.overrides]}
                            if point.constraints.overrides else {})
-                        | ({"toolchain": toolchain()["sha256"]} if any(i.origin == "built" for i in items) else {}),
+                        | ({"toolchain": build_lock.of(point).sha256} if any(i.origin == "built" for i in items)
+                           else {}),
                         sort_keys=True).encode())
     h.update(constraints_text.encode())
     skeleton = wheelhouse_builder() / "debian"
@@ -152,7 +153,7 @@ def build(point: Point, options: Options, environment: Environment, progress: Pr
     work = Path(tempfile.mkdtemp(dir=work_root, prefix=f"wheelhouse-{point.name}-"))
     stats: dict = {}
     try:
-        builder = SdistBuilder(target, log_dir=options.out_dir / "logs" / point.distribution)
+        builder = SdistBuilder(target, point, log_dir=options.out_dir / "logs" / point.distribution)
         provider = IndexProvider(point.index_url, target, cache, client, builder, work, stats)
         pins = series.follow(point, pins, provider.versions, progress.log)
         resolver = Resolver(pins, target.markers, provider, constraints_origin=cons.origin,
@@ -240,7 +241,7 @@ def _package(point: Point, target: Target, cons, wheels: list[Materialized], opt
         interpreter=target.interpreter, python=target.version, constraints=constraints_label(point),
         constraints_sha256=cons.sha256, wheels=tuple(items),
         overrides=tuple(o.as_dict() for o in point.constraints.overrides),
-        toolchain=toolchain() if any(i.origin == "built" for i in items) else {}).to_json()
+        toolchain=build_lock.of(point).record() if any(i.origin == "built" for i in items) else {}).to_json()
     (payload / "manifest.json").write_text(manifest_json)
     context = {
         "package": point.wheelhouse_package, "maintainer": point.maintainer, "release": point.name,

@@ -22,7 +22,6 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import Version
 
 from ..environment import Target
-from ..environment.python import toolchain
 from ..errors import ProviderFailure
 from ..files import take, write_atomic
 from ..http import Client, NotFound
@@ -50,7 +49,7 @@ class Materialized:
 
 class IndexProvider:
     def __init__(self, index_url: str, target: Target, cache: Cache, client: Client,
-                 builder: SdistBuilder, work: Path, stats: dict | None = None):
+                 builder: SdistBuilder | None, work: Path | None, stats: dict | None = None):
         self.index_url = index_url.rstrip("/")
         self.target = target
         self.cache = cache
@@ -161,17 +160,14 @@ class IndexProvider:
     def _built(self, a: Artifact) -> Materialized:
         record_path = self.cache.build_record(self.target.interpreter, a.sha256)
         record = self.cache.read_json(record_path)
-        # A wheel built by another toolchain than the pinned one is built again: the manifest
-        # says which toolchain built each wheel, and must be true.
-        if record and record.get("toolchain") == toolchain()["sha256"]:
+        # A wheel built by another build lock than the release's is built again: the manifest
+        # says which toolchain built the wheels, and must be true.
+        lock = self.builder.lock
+        if record and record.get("toolchain") == lock.sha256:
             path = self.cache.wheel_path(a.name, a.version, self.target.interpreter, record["sha256"], record["filename"])
             if self.cache.verified(path, record["sha256"]):
                 return Materialized(a.name, a.version, path, record["sha256"], path.stat().st_size, "built", a)
-        sdist = self.cache.sdist_path(a.sha256, a.filename)
-        if not self.cache.verified(sdist, a.sha256):
-            self.client.download(a.url, sdist, a.sha256)
-            self._count("downloads")
-            self._count("downloaded_bytes", sdist.stat().st_size)
+        sdist = self.sdist(a)
         work = Path(tempfile.mkdtemp(dir=self.work, prefix="sdist-"))
         try:
             built = self.builder.build(a.name, a.version, sdist, work)
@@ -188,10 +184,19 @@ class IndexProvider:
             os.replace(taken, path)
             taken.parent.rmdir()
             self.cache.write_json(record_path, {"filename": built.name, "sha256": digest, "sdist": a.filename,
-                                                "toolchain": toolchain()["sha256"]})
+                                                "toolchain": lock.sha256})
         finally:
             shutil.rmtree(work, ignore_errors=True)
         return Materialized(a.name, a.version, path, digest, path.stat().st_size, "built", a)
+
+    def sdist(self, a: Artifact) -> Path:
+        """The sdist in the cache, downloaded if need be; its sha256 the index's."""
+        sdist = self.cache.sdist_path(a.sha256, a.filename)
+        if not self.cache.verified(sdist, a.sha256):
+            self.client.download(a.url, sdist, a.sha256)
+            self._count("downloads")
+            self._count("downloaded_bytes", sdist.stat().st_size)
+        return sdist
 
     def _check_built(self, a: Artifact, wheel: Path) -> None:
         name, version, _, tags = parse_wheel_filename(wheel.name)

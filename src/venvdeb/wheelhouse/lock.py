@@ -10,30 +10,40 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..environment import Target
-from ..errors import VenvdebError
+from ..errors import ProviderFailure, VenvdebError
 from ..files import write_atomic, take
 from ..http import Client
 from ..model import Point, Release, overrides
 from ..model.constraints import parse
+from ..model import build_lock
+from .cache import Cache
+from .index import IndexProvider
 from .roots import requirements_in
-from .sdist import LEGACY_SETUPTOOLS
 
 
 # Old setup.py files import pkg_resources, which setuptools 81 removed (horizon's XStatic sdists
 # do): pip-compile only asks sdists for their metadata, which a capped setuptools gives as well.
 BUILD_CONSTRAINTS = "build-constraints.txt"
+LEGACY_SETUPTOOLS = "setuptools<81"
 
 
-def compile_argv(target: Target, req_in: Path, output: Path, constraint: str | None) -> list[str]:
+def compile_argv(target: Target, req_in: Path, output: Path, constraint: str | None,
+                 pip_args: str = f"--build-constraint {BUILD_CONSTRAINTS}") -> list[str]:
     argv = [str(target.bin / "pip-compile"), "--quiet", "--generate-hashes", "--allow-unsafe",
             "--strip-extras", "--no-header", "--annotation-style=line", "--resolver=backtracking",
-            f"--pip-args=--build-constraint {BUILD_CONSTRAINTS}", "--output-file", str(output)]
+            f"--pip-args={pip_args}", "--output-file", str(output)]
     if constraint:
         argv += ["--constraint", constraint]
     return argv + [str(req_in)]
+
+
+# A build environment is installed from wheels only (nothing of it runs as it is installed): the
+# build lock is compiled from wheels only, so that a requirement with none is named now.
+BUILD_LOCK_PIP_ARGS = "--only-binary :all:"
 
 
 def entries(text: str) -> dict[str, str]:
@@ -111,15 +121,8 @@ def compile_lock(point: Point, target: Target, constraint: str | None, work_root
             output.write_text(extend[1])
         elif c.path.is_file():
             shutil.copyfile(c.path, output)
-        argv = compile_argv(target, Path(c.requirements_in.name), Path(output.name), constraint)
-        result = target.pip_run(argv, cwd=work)
-        if result.returncode != 0:
-            raise VenvdebError(f"pip-compile failed for release {point.name} on {point.distribution}:\n"
-                               f"{result.stderr[-3000:]}", hint="nothing was written; see what pip-compile said above")
-        with tempfile.TemporaryDirectory() as host_only:  # a regular file the chroot wrote, never a link to one of the host's
-            taken = Path(host_only) / output.name
-            take(output, taken, target.environment.scratch)
-            compiled = taken.read_text()
+        compiled = _run(point, target, work, compile_argv(target, Path(c.requirements_in.name), Path(output.name),
+                                                          constraint), output, "pip-compile")
         if extend:
             compiled = union(extend[1], compiled, extend[0], point.distribution)
     return roots, compiled
@@ -130,3 +133,75 @@ def write_lock(release: Release, roots: str, compiled: str) -> Path:
     write_atomic(c.requirements_in, roots.encode())
     write_atomic(c.path, compiled.encode())
     return c.path
+
+
+def _run(point: Point, target: Target, work: Path, argv: list[str], output: Path, what: str) -> str:
+    """Run pip-compile in ``work`` (the build chroot's scratch); the lock it wrote, taken."""
+    result = target.pip_run(argv, cwd=work)
+    if result.returncode != 0:
+        raise VenvdebError(f"{what} failed for release {point.name} on {point.distribution}:\n"
+                           f"{result.stderr[-3000:]}", hint="nothing was written; see what pip-compile said above")
+    with tempfile.TemporaryDirectory() as host_only:  # a regular file the chroot wrote, never a link to one of the host's
+        taken = Path(host_only) / output.name
+        take(output, taken, target.environment.scratch)
+        return taken.read_text()
+
+
+# -- the build lock --------------------------------------------------------------------------------
+
+def build_requirements(point: Point, target: Target, cons, moves, cache_dir: Path,
+                       checkouts: dict[str, list[str]], jobs: int = 16, log=lambda message: None
+                       ) -> dict[str, set[str]]:
+    """Per build requirement, who declares it: every pin of the point's constraints that has no
+    wheel for its interpreter (an sdist the wheelhouse would build), and each git checkout. A pin
+    the index cannot give at all is left to the wheelhouse build, which names it."""
+    provider = IndexProvider(point.index_url, target, Cache(cache_dir, log=log), Client(), None, None)
+    pins = sorted(overrides.apply(cons, moves, point.path, target.markers).values(), key=lambda p: p.name)
+
+    def one(pin):
+        try:
+            artifact = provider.artifact(pin.name, pin.version)
+        except ProviderFailure:
+            return None
+        return artifact if artifact.kind == "sdist" else None
+
+    wanted: dict[str, set[str]] = {}
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        sdists = [a for a in pool.map(one, pins) if a is not None]
+    for artifact in sdists:
+        for req in build_lock.declared(provider.sdist(artifact)):
+            wanted.setdefault(req, set()).add(artifact.filename)
+    for who, reqs in checkouts.items():
+        for req in reqs:
+            wanted.setdefault(req, set()).add(who)
+    log(f"{point.distribution}: {len(sdists)} sdists to build ({', '.join(a.filename for a in sdists) or 'none'})"
+        f"{f' and {len(checkouts)} git checkouts' if checkouts else ''}")
+    return wanted
+
+
+def compile_build_lock(point: Point, target: Target, roots: str, work_root: Path,
+                       extend: tuple[str, str] | None = None) -> str:
+    """Compile the build lock from its input ``roots`` for ``target``; with ``extend``, as
+    compile_lock does: the lock just compiled for another distribution, kept and added to."""
+    c = point.constraints
+    target.build_environment()  # pip-tools is in the pinned toolchain
+    work_root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="build-lock-", dir=work_root) as scratch:
+        work = Path(scratch)
+        req_in, output = work / c.build_requirements_in.name, work / c.build_lock.name
+        req_in.write_text(roots)
+        if extend:
+            output.write_text(extend[1])
+        elif c.build_lock.is_file():
+            shutil.copyfile(c.build_lock, output)
+        argv = compile_argv(target, Path(req_in.name), Path(output.name), None, pip_args=BUILD_LOCK_PIP_ARGS)
+        argv.insert(1, "--no-emit-options")  # the lock is installed with --only-binary all the same
+        compiled = _run(point, target, work, argv, output, "pip-compile of the build lock")
+    return union(extend[1], compiled, extend[0], point.distribution) if extend else compiled
+
+
+def write_build_lock(release: Release, roots: str, compiled: str) -> Path:
+    c = release.constraints
+    write_atomic(c.build_requirements_in, roots.encode())
+    write_atomic(c.build_lock, compiled.encode())
+    return c.build_lock
