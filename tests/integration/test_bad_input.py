@@ -58,7 +58,8 @@ def test_a_service_version_the_index_does_not_have_is_refused_before_anything_ru
                            str(root / "upper-constraints.txt"), "--cache-dir", str(cache_dir)],
                           capture_output=True, text=True)
     assert lock.returncode == 2 and said in lock.stderr, lock.stderr
-    assert sorted(p.name for p in root.iterdir()) == ["releases", "services", "upper-constraints.txt"]
+    assert sorted(p.name for p in root.iterdir()) == ["locks", "releases", "services", "upper-constraints.txt"]
+    assert sorted(p.name for p in (root / "locks").iterdir()) == ["build.in", "build.txt"]  # as make_root wrote them
 
 
 def test_unbuildable_sdist_and_missing_pin_are_both_reported(make_root, venvdeb, tmp_path):

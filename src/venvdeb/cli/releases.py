@@ -52,13 +52,15 @@ def lock(args) -> LockResult:
     release = load_release(args.packaging, args.release)
     c = release.constraints
     runtime = c.kind == "lock" and not args.build_only
+    service_versions.check(release)  # every distribution's, before a chroot is made
+    if c.kind != "lock" and args.constraint:
+        raise VenvdebError(f"{release.path}: key 'constraints.kind': is {c.kind!r}; only a 'lock' is compiled "
+                           "under --constraint", hint=f"'venvdeb lock {release.name}' compiles its build lock alone")
     if not runtime and c.build_lock is None:
         key = "build_lock" if args.build_only else "kind"
         raise VenvdebError(f"{release.path}: key 'constraints.{key}': release {release.name} has "
                            f"{'no build lock' if args.build_only else 'no lock'} to compile",
                            hint=f"set build_lock = \"locks/{release.name}-build.txt\" in [constraints]")
-    if runtime:
-        service_versions.check(release)  # every distribution's, before a chroot is made
     compiled_for, text, roots, build_text, wanted = [], None, "", None, {}
     for point in release.points():  # one lock for all of them: see wheelhouse/lock.py
         with options.build_environment(point, args.cache_dir) as env:

@@ -201,6 +201,11 @@ class IndexProvider:
     def _check_built(self, a: Artifact, wheel: Path) -> None:
         name, version, _, tags = parse_wheel_filename(wheel.name)
         if canonicalize_name(name) != a.name or version != Version(a.version):
-            raise ProviderFailure("build", f"{a.filename} built {wheel.name}, not {a.name} {a.version}")
+            raise ProviderFailure("build", f"{a.filename} built {wheel.name}, not {a.name} {a.version}",
+                                  # pbr's sdists without pbr build as 0.0.0: setup_requires, which only the
+                                  # build itself says, is not in the build lock
+                                  "if the sdist asks for a build requirement only as it builds (setup.py's "
+                                  "setup_requires), add it to constraints.build_requires and run "
+                                  "'venvdeb lock <release> --build-only'")
         if not any(str(t) in self._rank for t in tags):
             raise ProviderFailure("build", f"{a.filename} built {wheel.name}, which the target cannot install")
