@@ -34,12 +34,14 @@ def install_argv(packages: list[str]) -> list[str]:
     return ["apt-get", "install", "--yes", "--no-install-recommends", *packages]
 
 
-def install_debs_argv(debs: Iterable[Path]) -> list[str]:
+def install_debs_argv(debs: Iterable[Path], throwaway: bool = False) -> list[str]:
     """Install local .deb files with apt, which resolves their dependencies from its sources and
     waits for the dpkg lock (another build on this host) instead of failing; --reinstall and
-    --allow-downgrades because the caller decided the content must be installed."""
+    --allow-downgrades because the caller decided the content must be installed. ``throwaway``:
+    the system is a build's chroot, gone with it, so dpkg's fsync of every file protects nothing."""
+    unsafe = ["-o", "DPkg::Options::=--force-unsafe-io"] if throwaway else []
     return ["apt-get", "install", "--yes", "--reinstall", "--allow-downgrades", "--no-install-recommends",
-            "-o", "DPkg::Lock::Timeout=600", *(str(Path(d).resolve()) for d in debs)]
+            "-o", "DPkg::Lock::Timeout=600", *unsafe, *(str(Path(d).resolve()) for d in debs)]
 
 
 def installed_version(environment: Environment, package: str) -> str | None:

@@ -122,7 +122,8 @@ def ensure_wheelhouse(point: Point, options: BuildOptions, environment: Environm
         if not (deb.installed_version(environment, control["Package"]) == control["Version"] and manifest.is_file()
                 and manifest.read_bytes() == manifest_of(wheelhouse_deb, package, install_dir)):
             log(f"installing {wheelhouse_deb.name} (the service's Build-Depends)")
-            result = environment.run(deb.install_debs_argv([environment.stage(wheelhouse_deb)]),
+            # Always a build's own chroot (environment.for_build), thrown away with it.
+            result = environment.run(deb.install_debs_argv([environment.stage(wheelhouse_deb)], throwaway=True),
                                      setenv=deb.APT_VARIABLES)
             if result.returncode != 0:
                 raise ToolError(f"installing {wheelhouse_deb} failed:\n{result.stderr[-1500:]}",
