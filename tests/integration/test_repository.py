@@ -323,3 +323,47 @@ def test_fetch_and_apt_refuse_a_replayed_an_expired_and_another_suites_inrelease
     assert other.returncode != 0
     assert "changed its 'Codename' value from 'bookworm-r1-staging' to 'bookworm-r1'" in other.stderr
     assert still == current
+
+
+def test_publish_refuses_what_was_not_asked_for_and_publishes_nothing(repo, tmp_path):
+    """Issue 25: what a builder hands over is the package, version and architecture asked for, whole,
+    and no larger than allowed; else it is refused, naming what differs, and nothing changes."""
+    asked = ["--package", "venv-svc", "--version", "1.0-deb12u1", "--architecture", "all", "--max-size", "100000"]
+
+    def publish(deb: Path, *expect: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "venvdeb", "repo", "publish", STAGING, str(deb), *expect,
+                               "--repo-dir", str(repo.base), "--gnupghome", str(repo.key.gnupghome)],
+                              capture_output=True, text=True)
+
+    def state() -> dict[str, bytes]:
+        return {str(p.relative_to(repo.base)): p.read_bytes() for p in sorted(repo.base.rglob("*"))
+                if p.is_file() and "db" not in p.relative_to(repo.base).parts[:1]}
+
+    before = state()
+    good = tiny_deb(tmp_path, "venv-svc", "1.0-deb12u1")
+    truncated = tmp_path / "truncated.deb"
+    truncated.write_bytes(good.read_bytes()[:-200])
+    # Well-formed, and of the name and version asked for, but with 150 kB that do not compress.
+    big = tmp_path / "big"
+    tiny_deb(big, "venv-svc", "1.0-deb12u1", payload="big")
+    (big / "venv-svc-1.0-deb12u1-big" / "usr" / "share" / "venv-svc" / "noise").write_bytes(os.urandom(150000))
+    oversized = tmp_path / "oversized.deb"
+    subprocess.run(["dpkg-deb", "--root-owner-group", "-b", str(big / "venv-svc-1.0-deb12u1-big"), str(oversized)],
+                   check=True, capture_output=True)
+    refused = {
+        "another package": (tiny_deb(tmp_path, "libc6", "1.0-deb12u1"), "Package is 'libc6', not 'venv-svc'"),
+        "another version": (tiny_deb(tmp_path, "venv-svc", "9.9-deb12u1"), "Version is '9.9-deb12u1', not '1.0-deb12u1'"),
+        "truncated": (truncated, "not a whole Debian package"),
+    }
+    for what, (deb, said) in refused.items():
+        proc = publish(deb, *asked)
+        assert proc.returncode == 1 and said in proc.stderr, (what, proc.stderr)
+    # An oversized one is refused for its size before it is read (it is well-formed otherwise).
+    proc = publish(oversized, *asked)
+    assert proc.returncode == 1 and f"{oversized.stat().st_size} bytes, more than the 100000" in proc.stderr
+    assert repo.list(STAGING) == [] and state() == before  # nothing published, nothing of the repository changed
+
+    proc = publish(good, *asked)
+    assert proc.returncode == 0, proc.stderr
+    assert [vars(p) for p in repo.list(STAGING)] == [{"package": "venv-svc", "version": "1.0-deb12u1",
+                                                      "architecture": "all"}]

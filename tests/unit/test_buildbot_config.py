@@ -101,7 +101,7 @@ def test_builders_and_schedulers_come_from_packaging(root):
     # changelog entry to the ledger after publishing. No lock: builds of one package run at once.
     assert step_names == ["repository-keyring", "fetch-wheelhouse", "ledger-from-master", "plan", "version", "build",
                           "upload-deb", "gates", "upload-lint-result", "record-gate", "publish", "ledger-to-master",
-                          "record-build"]
+                          "record-build", "remove-uploads"]
     assert config["builders"][1].locks == [] and config["builders"][0].locks
     # The tmp packaging root is in no git checkout: its constraints have no poller.
     assert [p._config_args[0] for p in config["change_source"]] == ["/srv/git/gitsvc.git"]
@@ -209,7 +209,7 @@ def test_settings_file_and_environment(root):
     assert "smoke" not in step_names
     assert step_names == ["repository-keyring", "fetch-wheelhouse", "ledger-from-master", "plan", "version", "build",
                           "lintian", "upload-deb", "upload-lint-result", "record-gate", "publish", "ledger-to-master",
-                          "record-build"]
+                          "record-build", "remove-uploads"]
     # Every step that runs the target's interpreter is pinned to the builder's distribution.
     build = next(s for s in config["builders"][1].factory.steps if s.kwargs.get("name", s.step_class.name) == "build")
     assert build.kwargs["extra_args"][-2:] == ["--dist", "bookworm"]
@@ -314,31 +314,38 @@ def _git(*args, cwd):
 
 
 def test_a_packaging_root_in_git_is_checked_out_by_every_build_at_its_revision(root):
-    """The packaging in a git repository: builds check it out on the worker and send the master a
-    copy; commits rebuild what they touch."""
+    """The packaging in a git repository: builds check it out on the master, from the master's own
+    mirror, then on the worker at the commit the master chose; commits rebuild what they touch."""
     _git("init", "-q", "-b", "main", cwd=root)
     _git("add", "packaging", cwd=root)
     _git("commit", "-q", "-m", "Packaging", cwd=root)
     config = make_config(root, {})
     builders = {b.name: b for b in config["builders"]}
     steps = {b: [s.kwargs.get("name", s.step_class.name) for s in builders[b].factory.steps] for b in builders}
-    assert steps["r1-bookworm-venv-svc"][:3] == ["packaging", "packaging-to-master", "repository-keyring"]
-    assert steps["wheelhouse-r1-bookworm"][:2] == ["packaging", "packaging-to-master"]
+    assert steps["r1-bookworm-venv-svc"][:3] == ["packaging-on-master", "packaging", "repository-keyring"]
+    assert steps["wheelhouse-r1-bookworm"][:2] == ["packaging-on-master", "packaging"]
     # Repository actions are not builds of a revision: they read the master's packaging.
     assert steps["promote-r1-bookworm"] == ["promote"]
-    checkout = builders["r1-bookworm-venv-svc"].factory.steps[0]
-    assert checkout.kwargs["source"] == settings_mod.PackagingSource(str(root), "main", "packaging")
+    on_master, checkout = builders["r1-bookworm-venv-svc"].factory.steps[:2]
+    assert checkout.kwargs["source"] == on_master.kwargs["source"] == \
+        settings_mod.PackagingSource(str(root), "main", "packaging")
+    assert on_master.kwargs["mirrors"] == root / "var" / "buildbot" / "packaging-mirrors"
+    assert render(on_master.kwargs["dest"], buildername="b", buildnumber=7) == \
+        str(root / "var" / "buildbot" / "uploads" / "b" / "7" / "packaging-src")
     by_name = {s.kwargs.get("name", s.step_class.name): s for s in builders["r1-bookworm-venv-svc"].factory.steps}
     build = by_name["build"].kwargs
     assert build["packaging"] == "packaging-src/packaging"
-    assert render(build["packaging_commit"], got_revision="0123456789abcdef") == "0123456789abcdef"
+    # The commit the master chose, not what the worker says it checked out.
+    assert render(build["packaging_commit"], packaging_commit="0123456789abcdef",
+                  got_revision="fedcba") == "0123456789abcdef"
     gates = by_name["gates"].kwargs
     assert render(gates["master_packaging"], buildername="b", buildnumber=7) == \
-        str(root / "var" / "buildbot" / "uploads" / "b" / "7" / "packaging")
-    assert render(by_name["publish"].kwargs["packaging"], buildername="b", buildnumber=7).endswith("/b/7/packaging")
+        str(root / "var" / "buildbot" / "uploads" / "b" / "7" / "packaging-src" / "packaging")
+    assert render(by_name["publish"].kwargs["packaging"], buildername="b", buildnumber=7).endswith(
+        "/b/7/packaging-src/packaging")
     # The wheelhouse build hands the services it triggers the commit it read.
     trigger = next(s for s in builders["wheelhouse-r1-bookworm"].factory.steps if s.kwargs.get("name") == "rebuild-services")
-    assert render(trigger.kwargs["set_properties"]["packaging_revision"], got_revision="abc1234") == "abc1234"
+    assert render(trigger.kwargs["set_properties"]["packaging_revision"], packaging_commit="abc1234") == "abc1234"
     names = {s.name: s for s in config["schedulers"]}
     service = kw(names["packaging_r1_bookworm_svc"])
     assert names["packaging_r1_bookworm_svc"].builderNames == ["r1-bookworm-venv-svc"]

@@ -175,11 +175,14 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         return self.run_step()
 
     def test_publish_runs_on_the_master(self):
-        self.setup_step(steps.Publish(suite="bookworm-r1-staging", deb="/m/up/x.deb", venvdeb=["venvdeb"],
+        self.setup_step(steps.Publish(suite="bookworm-r1-staging", deb="/m/up/x.deb", package="venv-svc",
+                                      version="1.0-1", max_size="1024", venvdeb=["venvdeb"],
                                       extra_args=["--repo-dir", "/m/repo"]))
+        # The package and version the master asked for: publish refuses anything else.
         self.expect_commands(
-            ExpectMasterShell(["venvdeb", "repo", "publish", "bookworm-r1-staging", "/m/up/x.deb", "--repo-dir",
-                               "/m/repo", "--json"])
+            ExpectMasterShell(["venvdeb", "repo", "publish", "bookworm-r1-staging", "/m/up/x.deb", "--package",
+                               "venv-svc", "--max-size", "1024", "--version", "1.0-1", "--repo-dir", "/m/repo",
+                               "--json"])
             .stdout(out({"published": [{"suite": "bookworm-r1-staging", "package": "venv-svc",
                                         "version": "1.0-1", "published": True}]}).encode())
             .exit(0))
@@ -250,9 +253,9 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
                                     "2 suites valid until Wed, 08 Jul 2026 04:00:00 UTC")
 
     def test_publish_refused(self):
-        self.setup_step(steps.Publish(suite="s", deb="x.deb"))
+        self.setup_step(steps.Publish(suite="s", deb="x.deb", package="venv-svc", max_size="9"))
         self.expect_commands(
-            ExpectMasterShell(["venvdeb", "repo", "publish", "s", "x.deb", "--json"])
+            ExpectMasterShell(["venvdeb", "repo", "publish", "s", "x.deb", "--package", "venv-svc", "--max-size", "9", "--json"])
             .stdout(out({"error": "VenvdebError", "message": "s already has venv-svc 1.0-1 with different bytes",
                          "hint": None}).encode())
             .exit(1))
@@ -260,9 +263,9 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         return self.run_step()
 
     def test_a_repository_tool_that_failed_on_the_master_is_an_exception(self):
-        self.setup_step(steps.Publish(suite="s", deb="x.deb"))
+        self.setup_step(steps.Publish(suite="s", deb="x.deb", package="venv-svc", max_size="9"))
         self.expect_commands(
-            ExpectMasterShell(["venvdeb", "repo", "publish", "s", "x.deb", "--json"])
+            ExpectMasterShell(["venvdeb", "repo", "publish", "s", "x.deb", "--package", "venv-svc", "--max-size", "9", "--json"])
             .stdout(out({"error": "ToolError", "message": "reprepro includedeb failed in /m/repo", "hint": None}).encode())
             .exit(3))
         self.expect_outcome(result=EXCEPTION, state_string="publish: reprepro includedeb failed in /m/repo")
@@ -285,9 +288,9 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         return done
 
     def test_a_model_error_names_the_file_and_its_first_problem(self):
-        self.setup_step(steps.Publish(suite="s", deb="x.deb"))
+        self.setup_step(steps.Publish(suite="s", deb="x.deb", package="venv-svc", max_size="9"))
         self.expect_commands(
-            ExpectMasterShell(["venvdeb", "repo", "publish", "s", "x.deb", "--json"])
+            ExpectMasterShell(["venvdeb", "repo", "publish", "s", "x.deb", "--package", "venv-svc", "--max-size", "9", "--json"])
             .stdout(out({"error": "ModelError", "file": "/p/services/svc.toml",
                          "problems": ["key 'wsgi[0].port': 70000 is not a TCP port (1-65535)"]}).encode())
             .exit(1))

@@ -1,13 +1,16 @@
-"""The packaging, checked out on the worker at the revision a build is for.
+"""The packaging at the revision a build is for: the master's own checkout, and the worker's.
 
-A worker shares no directory with the master: every build clones (then fetches) the packaging
-repository and checks out
+The master reads no code or configuration a worker sends: at the start of every build it checks
+the packaging out itself, from its own mirror of the packaging repository (step
+``packaging-on-master``), for its steps (smoke, publish) to read; the worker then checks out the
+very commit the master chose (step ``packaging``). The commit is
 
 - the commit a wheelhouse build handed to the service builds it triggered (``packaging_revision``),
   so a wheelhouse and the services built against it read the same packaging;
 - else the commit that triggered the build, when it is a commit of the packaging repository;
 - else (forced, or triggered by another repository: a constraints repository, a service's
-  upstream branch, a point release) the head of the packaging branch.
+  upstream branch, a point release) the head of the packaging branch, as the master's mirror has
+  it once fetched.
 
 Buildbot's own Git step would check out the triggering commit whatever repository it came from;
 only the choice of revision is ours.
@@ -15,8 +18,20 @@ only the choice of revision is ours.
 
 from __future__ import annotations
 
-from buildbot.plugins import steps
+import fcntl
+import os
+import shutil
+import subprocess
+from pathlib import Path
 
+from twisted.internet import defer, threads
+
+from buildbot.plugins import steps
+from buildbot.process import buildstep
+from buildbot.process.results import FAILURE, SUCCESS
+
+from ..errors import ToolError
+from ..service.git_source import GIT_ENV, GIT_SAFE, mirror
 from .settings import PackagingSource
 
 CHECKOUT = "packaging-src"  # below the build's working directory on the worker
@@ -47,7 +62,71 @@ class PackagingCheckout(steps.Git):
                          workdir=f"build/{CHECKOUT}", haltOnFailure=True, logEnviron=False, **kwargs)
 
     def run(self):
-        stamp = self.build.getSourceStamp(self.codebase)
+        # The commit the master checked out for itself (packaging-on-master): the worker's is the same.
+        return self.run_vc(self.branch, self.getProperty("packaging_commit"), None)
+
+
+def _git(*args: str) -> str:
+    """git reading no configuration but its own, running no hook (as the service stage's)."""
+    result = subprocess.run(["git", *GIT_SAFE, *args], capture_output=True, text=True, env={**os.environ, **GIT_ENV})
+    if result.returncode != 0:
+        raise ToolError(f"git {' '.join(args)} failed: {result.stderr.strip()[-1000:]}")
+    return result.stdout.strip()
+
+
+def mirror_of(mirrors: Path, repo: str) -> Path:
+    """The master's bare mirror of ``repo``, brought up to date, one build at a time (the
+    service stage's mirror, in the master's own directory)."""
+    Path(mirrors).mkdir(parents=True, exist_ok=True)
+    with open(Path(mirrors) / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return mirror(Path(mirrors), repo)
+
+
+def checkout_on_master(source: PackagingSource, revision: str | None, mirrors: Path, dest: Path) -> str:
+    """The packaging at ``revision`` (else the head of the source's branch) in ``dest``, from the
+    master's own mirror; the commit."""
+    mirror = mirror_of(mirrors, source.repo)
+    wanted = revision or f"refs/heads/{source.branch}"
+    try:
+        commit = _git("--git-dir", str(mirror), "rev-parse", "--verify", "--end-of-options", f"{wanted}^{{commit}}")
+    except ToolError:
+        raise ToolError(f"{source.repo} has no commit {wanted}") from None
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    _git("clone", "--quiet", "--shared", "--no-checkout", str(mirror), str(dest))
+    _git("-C", str(dest), "checkout", "--quiet", "--detach", commit)
+    return commit
+
+
+class MasterCheckout(buildstep.BuildStep):
+    """The master's own checkout of the packaging, for its steps (smoke, publish), in ``dest``;
+    property ``packaging_commit`` says which commit, for the worker to check out too."""
+
+    name = "packaging-on-master"
+    description = "checking out the packaging on the master"
+    haltOnFailure = True
+    renderables = ("dest",)
+
+    def __init__(self, source: PackagingSource, mirrors: Path, dest, **kwargs):
+        self.source, self.mirrors, self.dest = source, Path(mirrors), dest
+        super().__init__(**kwargs)
+
+    @defer.inlineCallbacks
+    def run(self):
+        stamp = self.build.getSourceStamp("")
         revision = revision_to_build(self.getProperty("packaging_revision"), stamp and stamp.repository,
-                                     stamp and stamp.revision, self.repourl)
-        return self.run_vc(self.branch, revision, None)
+                                     stamp and stamp.revision, self.source.repo)
+        log = yield self.addLog("stdio")
+        try:
+            commit = yield threads.deferToThread(checkout_on_master, self.source, revision, self.mirrors,
+                                                 Path(self.dest))
+        except ToolError as exc:
+            yield log.addStderr(exc.message + "\n")
+            self.descriptionDone = "packaging: checkout failed"
+            return FAILURE
+        yield log.addStdout(f"{self.source.repo} at {commit}, in {self.dest}\n")
+        self.setProperty("packaging_commit", commit, self.name)
+        self.descriptionDone = f"packaging at {commit[:12]}"
+        return SUCCESS

@@ -18,12 +18,13 @@ from buildbot.plugins import steps, util
 from ..model.ledger import ledger_file
 from ..repository.reprepro import KEYRING
 from . import steps as venvdeb_steps
-from .checkout import PackagingCheckout, worker_root
+from .checkout import MasterCheckout, PackagingCheckout, worker_root
 from .settings import Settings, packaging_source
 
 WORKER_STATE = "var/state"  # relative to the build directory on the worker
 WORKER_OUT = "out"
 LINT_RESULT = "lint.json"  # written by the worker's lint step, recorded by the master
+MB = 1024 * 1024
 
 
 @util.renderer
@@ -52,9 +53,11 @@ class Stages:
         self.settings = settings
         self.source = packaging_source(settings)
         if self.source:
-            # Each build's own checkout: the worker's, and the copy of it it sends the master.
+            # Each build's own checkouts: the worker's, and the master's own (never a worker's copy).
             self.packaging = worker_root(self.source)
-            self.master_packaging = self.build_file("packaging")
+            self.master_checkout = self.build_file("packaging-src")
+            self.master_packaging = (self.master_checkout if self.source.subdir == "."
+                                     else self.build_file(f"packaging-src/{self.source.subdir}"))
         else:
             self.packaging = self.master_packaging = str(settings.path(settings.packaging))
         self.master_args = ["--repo-dir", str(settings.path(settings.repo_dir)),
@@ -73,20 +76,21 @@ class Stages:
                                 + f"/%(prop:buildername)s/%(prop:buildnumber)s/{name}")
 
     def checkout(self) -> list:
-        """The packaging at the build's revision on the worker, and a copy of it on the master
-        for the master's steps (smoke, publish): nothing is read from the master's checkout."""
+        """The packaging at the build's revision: the master's own checkout (for its steps: smoke,
+        publish), then the worker's, of the commit the master chose. The master reads nothing of
+        the worker's, and nothing of its long-lived checkout, which only says which builders exist."""
         if not self.source:
             return []
-        return [PackagingCheckout(source=self.source),
-                steps.DirectoryUpload(name="packaging-to-master", workersrc=self.packaging,
-                                      masterdest=self.master_packaging, haltOnFailure=True)]
+        return [MasterCheckout(source=self.source, mirrors=self.settings.path(self.settings.packaging_mirrors),
+                               dest=self.master_checkout),
+                PackagingCheckout(source=self.source)]
 
     def worker_step(self, cls, **kwargs):
         return cls(venvdeb=list(self.settings.venvdeb), packaging=self.packaging, **kwargs)
 
     def builds(self, cls, **kwargs):
         """A step that makes a package: its changelog names the packaging commit checked out."""
-        commit = util.Property("got_revision", default=None) if self.source else None
+        commit = util.Property("packaging_commit", default=None) if self.source else None
         return self.worker_step(cls, packaging_commit=commit, **kwargs)
 
     def master_step(self, cls, extra=(), packaging=None, **kwargs):
@@ -114,15 +118,24 @@ class Stages:
         return [steps.FileUpload(name="ledger-to-master", workersrc=f"{WORKER_STATE}/{ledger_name(release, package)}",
                                  masterdest=mine, mode=0o644, haltOnFailure=True, **kwargs),
                 self.master_step(venvdeb_steps.RecordBuild, extra=self.point(release) + self.master_state,
-                                 release=release.name, package=package, version=util.Property("version"),
+                                 release=release.name, package=package, version=util.Property("reserved_version"),
                                  ledger=mine, **kwargs)]
 
     def upload_dest(self):
-        return self.build_file("%(prop:deb_file)s")
+        # A name of the master's: the worker's file name is the worker's to choose.
+        return self.build_file("upload.deb")
 
     def upload(self, **kwargs):
+        # maxsize is the master's: its writer stops there, whatever the worker sends (publish then
+        # refuses what is left, which is not a whole package).
         return steps.FileUpload(name="upload-deb", workersrc=util.Property("deb"), masterdest=self.upload_dest(),
-                                mode=0o644, haltOnFailure=True, **kwargs)
+                                maxsize=self.settings.max_upload_mb * MB, mode=0o644, haltOnFailure=True, **kwargs)
+
+    def remove_uploads(self):
+        """What the worker uploaded for this build goes once the build ends, published or refused."""
+        return steps.MasterShellCommand(name="remove-uploads", command=["rm", "-rf", self.build_file("")],
+                                        alwaysRun=True, flunkOnFailure=False, warnOnFailure=True,
+                                        hideStepIf=lambda results, step: results == util.SUCCESS)
 
     def lint_result_dest(self):
         return self.build_file("lint.json")
@@ -134,8 +147,11 @@ class Stages:
                 self.master_step(venvdeb_steps.RecordGate, deb=self.upload_dest(), gate="lint",
                                  result=self.lint_result_dest(), **kwargs)]
 
-    def publish(self, release, **kwargs):
-        return self.master_step(venvdeb_steps.Publish, suite=release.staging_suite, deb=self.upload_dest(), **kwargs)
+    def publish(self, release, package: str, version=None, **kwargs):
+        """The upload into staging, if it is ``package`` (at the ``version`` the master reserved)."""
+        return self.master_step(venvdeb_steps.Publish, suite=release.staging_suite, deb=self.upload_dest(),
+                                package=package, version=version, max_size=str(self.settings.max_upload_mb * MB),
+                                **kwargs)
 
 
 def wheelhouse_factory(settings: Settings, release, trigger: str) -> util.BuildFactory:
@@ -147,7 +163,7 @@ def wheelhouse_factory(settings: Settings, release, trigger: str) -> util.BuildF
                        extra_args=s.worker_dirs + s.point(release)))
     f.addStep(s.worker_step(venvdeb_steps.Lint, deb=util.Property("deb"), fail_on=list(release.lint_fail_on)))
     f.addStep(s.upload())
-    f.addStep(s.publish(release))
+    f.addStep(s.publish(release, release.wheelhouse_package))
     f.addStep(s.ledger_up(release, release.wheelhouse_package))
     # Every service of the release is rebuilt against a new wheelhouse when the build was asked
     # to (a constraints change, the nightly, or the force form's checkbox).
@@ -157,10 +173,11 @@ def wheelhouse_factory(settings: Settings, release, trigger: str) -> util.BuildF
         # Each service builds only if its closure or its packaging changed; the others show as
         # skipped, with the reason.
         # ... and from the packaging commit this build read.
-        set_properties={"only_if_changed": True, "packaging_revision": util.Property("got_revision", default=None),
+        set_properties={"only_if_changed": True, "packaging_revision": util.Property("packaging_commit", default=None),
                         "reason": util.Interpolate(
             "Rebuilt against %(prop:wheelhouse_package)s %(prop:wheelhouse_version)s (%(kw:why)s)",
             why=build_reason)}))
+    f.addStep(s.remove_uploads())
     return f
 
 
@@ -200,8 +217,9 @@ def service_factory(settings: Settings, release, service) -> util.BuildFactory:
                                 extra_args=["--output", LINT_RESULT], **built))
         f.addStep(s.upload(**built))
     f.addSteps(s.record_lint(**built))
-    f.addStep(s.publish(release, **built))
+    f.addStep(s.publish(release, service.package, version=util.Property("reserved_version"), **built))
     f.addSteps(s.record_build(release, service.package, **built))
+    f.addStep(s.remove_uploads())
     return f
 
 

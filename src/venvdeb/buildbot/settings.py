@@ -121,7 +121,12 @@ class Settings:
     gnupghome: str = setting("var/gnupg", "The GnuPG home with the signing key.")
     state_dir: str = setting("var/state", "The version ledgers.")
     cache_dir: str = setting("~/.cache/venvdeb", "The content-addressed cache.")
-    upload_dir: str = setting("var/buildbot/uploads", "Where workers' packages are uploaded to the master.")
+    upload_dir: str = setting("var/buildbot/uploads", "Where workers' packages are uploaded to the master (each "
+                                                      "build's removed when the build ends).")
+    packaging_mirrors: str = setting("var/buildbot/packaging-mirrors", "The master's own mirrors of the packaging "
+                                                                     "repository, which its checkouts come from.")
+    max_upload_mb: int = setting(1024, "The largest package a worker may upload, in MiB: the master stops writing "
+                                       "there, and publishes nothing larger.")
     releases: dict = field(default_factory=dict)  # release name -> {constraints_repo, ...}
 
     def path(self, value: str) -> Path:

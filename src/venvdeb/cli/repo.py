@@ -13,7 +13,8 @@ from ..files import sha256_file, verify_checksum
 from ..model import list_releases, load_release
 from ..model.results import (GateRecorded, InitResult, ListResult, PromoteResult, PublishResult, RefreshResult,
                              RollbackResult, SourcesResult, VersionResult)
-from ..repository import KEYRING, reserve, server
+from ..repository import KEYRING, reserve, server, upload
+from ..repository.upload import Expected
 from . import options
 from .options import PACKAGE_HELP, RELEASE_HELP, SUITE_HELP, say
 
@@ -34,6 +35,12 @@ def register(sub) -> None:
     pub = action("publish", publish, help="include packages in a suite (idempotent; a changed version is refused)")
     pub.add_argument("suite", help=SUITE_HELP)
     pub.add_argument("debs", nargs="+", type=Path)
+    asked = pub.add_argument_group("what every package must be (each one given is checked before anything is "
+                                   "published; the farm's master gives them for a worker's upload)")
+    asked.add_argument("--package", help="its Package")
+    asked.add_argument("--version", dest="expect_version", metavar="VERSION", help="its Version")
+    asked.add_argument("--architecture", help="its Architecture")
+    asked.add_argument("--max-size", type=int, metavar="BYTES", help="its largest size")
 
     pro = action("promote", promote, help="copy a package version from staging to production, if its gates passed")
     pro.add_argument("release", help=RELEASE_HELP)
@@ -106,8 +113,12 @@ def init(args) -> InitResult:
 
 
 def publish(args) -> PublishResult:
-    for deb in args.debs:  # a broken or missing file is named before anything is published
-        verify_checksum(deb)
+    expected = Expected(args.package, args.expect_version, args.architecture, args.max_size)
+    for deb in args.debs:  # a broken, missing or other file is named before anything is published
+        if expected == Expected() or not deb.is_file():
+            verify_checksum(deb)  # a package of one's own: named, with the command that builds it again
+        else:
+            upload.check(deb, expected)  # a builder's: refused, whatever is wrong with it
     repo = options.repository(args)
     result = PublishResult([repo.publish(args.suite, deb) for deb in args.debs])
     for p in result.published:

@@ -106,12 +106,23 @@ def _bytes(data) -> bytes:
 
 
 class Publish(VenvdebMasterStep):
-    """``venvdeb repo publish <suite> <deb>`` on the master: one writer for the repository."""
+    """``venvdeb repo publish <suite> <deb> --package P [--version V] --max-size N`` on the master:
+    one writer for the repository, which publishes a worker's upload only if it is the package
+    (and the version) the master asked for."""
 
     name = "publish"
     subcommand = ("repo", "publish")
     result_class = PublishResult
-    required = ("suite", "deb")
+    required = ("suite", "deb", "package", "max_size")
+    renderables = ("version",)
+
+    def __init__(self, version=None, **kwargs):
+        self.version = version  # the version the master reserved; none for a wheelhouse (its content's)
+        super().__init__(**kwargs)
+
+    def arguments(self):
+        return [self.suite, self.deb, "--package", self.package, "--max-size", self.max_size,
+                *(["--version", self.version] if self.version else [])]
 
     def record(self, result: PublishResult):
         self.set_property("published", [p.text() for p in result.new()])
@@ -132,6 +143,8 @@ class ReserveVersion(VenvdebMasterStep):
 
     def record(self, result: VersionResult):
         self.set_property("version", result.version)
+        # The master's own: what the worker's upload must be, whatever a worker's step sets later.
+        self.set_property("reserved_version", result.version)
         return f"{result.package} {result.version}: taken"
 
 
