@@ -15,7 +15,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from debian.changelog import Changelog
-from debian.deb822 import Deb822
+from debian.deb822 import Deb822, PkgRelation
 
 from .environment import Environment
 from .errors import Rejected, ToolError, VenvdebError
@@ -32,22 +32,6 @@ def query_argv(packages: list[str]) -> list[str]:
 
 def install_argv(packages: list[str]) -> list[str]:
     return ["apt-get", "install", "--yes", "--no-install-recommends", *packages]
-
-
-def install_debs_argv(debs: Iterable[Path], throwaway: bool = False) -> list[str]:
-    """Install local .deb files with apt, which resolves their dependencies from its sources and
-    waits for the dpkg lock (another build on this host) instead of failing; --reinstall and
-    --allow-downgrades because the caller decided the content must be installed. ``throwaway``:
-    the system is a build's chroot, gone with it, so dpkg's fsync of every file protects nothing."""
-    unsafe = ["-o", "DPkg::Options::=--force-unsafe-io"] if throwaway else []
-    return ["apt-get", "install", "--yes", "--reinstall", "--allow-downgrades", "--no-install-recommends",
-            "-o", "DPkg::Lock::Timeout=600", *unsafe, *(str(Path(d).resolve()) for d in debs)]
-
-
-def installed_version(environment: Environment, package: str) -> str | None:
-    result = environment.run(["dpkg-query", "-W", "-f", "${db:Status-Status} ${Version}", package])
-    status = result.stdout.split()
-    return status[1] if result.returncode == 0 and status[:1] == ["installed"] and len(status) > 1 else None
 
 
 def missing(environment: Environment, packages: list[str]) -> list[str]:
@@ -144,21 +128,36 @@ def buildpackage_argv(checked_build_depends: bool = False) -> list[str]:
     return ["dpkg-buildpackage", "-b", "-us", "-uc", "--no-pre-clean", *(["-d"] if checked_build_depends else [])]
 
 
-def check_build_depends(environment: Environment, tree: Path) -> None:
-    missing_ = environment.run(["dpkg-checkbuilddeps"], cwd=tree)
+def check_build_depends(environment: Environment, tree: Path, provided: Iterable[str] = ()) -> None:
+    """dpkg-checkbuilddeps for the tree's Build-Depends, but those on ``provided`` packages, which
+    the build has without dpkg knowing (the wheelhouse, read-only from the cache)."""
+    argv = ["dpkg-checkbuilddeps"]
+    if provided:
+        argv += ["-d", build_depends_without(tree, set(provided))]
+    missing_ = environment.run(argv, cwd=tree)
     if missing_.returncode != 0:
         raise VenvdebError(f"{tree.name}: {missing_.stderr.strip()}", hint="install them, or pass --install-build-deps")
 
 
+def build_depends_without(tree: Path, provided: set[str]) -> str:
+    """The source's Build-Depends, as debian/control says them, without the relations on ``provided``."""
+    with open(tree / "debian" / "control") as f:
+        source = next(Deb822.iter_paragraphs(f))
+    relations = PkgRelation.parse_relations(source.get("Build-Depends", ""))
+    kept = [alternatives for alternatives in relations if not any(r["name"] in provided for r in alternatives)]
+    return PkgRelation.str(kept)
+
+
 def buildpackage(environment: Environment, tree: Path, log_file: Path, *, setenv: dict | None = None,
-                 unset: Iterable[str] = (), check_depends: bool = False, hint: str | None = None) -> Path:
+                 unset: Iterable[str] = (), check_depends: bool = False, hint: str | None = None,
+                 provided: Iterable[str] = ()) -> Path:
     """dpkg-buildpackage in a rendered tree, its files dated by the changelog; the one .deb it
     wrote beside the tree (a debug package is not shipped)."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     epoch = changelog_epoch(tree)
     clamp_mtimes(tree, epoch)
     if check_depends:
-        check_build_depends(environment, tree)
+        check_build_depends(environment, tree, provided)
     # MAKEFLAGS: a caller's make jobserver would make the build depend on who started it.
     variables = {"SOURCE_DATE_EPOCH": str(epoch), "LC_ALL": "C.UTF-8", "TZ": "UTC", **(setenv or {})}
     with activity(f"{package_version(tree)}: dpkg-buildpackage", log_file):

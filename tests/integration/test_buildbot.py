@@ -48,9 +48,11 @@ def test_forced_and_polled_builds_publish_to_staging(farm, tmp_path, upstream):
     assert build["properties"]["wheelhouse_package"][0] == "test-wheelhouse-b1"
     assert build["properties"]["wheelhouse_version"][0] == "1+deb12"
     assert [name for name, _ in api.steps(build)] == [
-        "worker_preparation", "locks_acquire", "packaging", "packaging-to-master", "ledger-from-master", "wheelhouse",
+        "worker_preparation", "locks_acquire", "packaging-on-master", "packaging", "ledger-from-master", "wheelhouse",
         "lintian", "upload-deb", "publish",
-        "ledger-to-master", "rebuild-services"]
+        "ledger-to-master", "rebuild-services", "remove-uploads"]
+    # The build's uploads are gone once it ended (here, published).
+    assert not (tmp_path / "uploads" / "wheelhouse-b1-bookworm" / str(build["number"])).exists()
     assert staging(tmp_path) == {"test-wheelhouse-b1": "1+deb12"}
     # Anyone may read logs: a worker's environment (its secrets) is not in them.
     log = anonymous.log_text(build, "wheelhouse")
@@ -63,7 +65,8 @@ def test_forced_and_polled_builds_publish_to_staging(farm, tmp_path, upstream):
     # Forced: the packaging branch's head, checked out on the worker.
     head = subprocess.run(["git", "--git-dir", str(tmp_path / "packaging.git"), "rev-parse", "master"],
                           capture_output=True, text=True, check=True).stdout.strip()
-    assert props["got_revision"] == head
+    # The master chose the commit and checked it out itself; the worker checked out the same one.
+    assert props["packaging_commit"] == props["got_revision"] == head
     assert props["version"] == "1.0.1~~dev2-deb12u1" and props["wheelhouse_version"] == "1+deb12"
     # (No Homepage: the upstream is a repository on this machine, which lintian took for a bad one.)
     assert props["lintian_error"] == 0 and props["lintian_warning"] == 0
@@ -75,7 +78,7 @@ def test_forced_and_polled_builds_publish_to_staging(farm, tmp_path, upstream):
     assert gates["lint"]["passed"] is True
     assert gates["lint"]["packages"][0]["counts"]["info"] == props["lintian_info"]
     # The force form's reason went into debian/changelog.
-    deb = next((tmp_path / "uploads" / "b1-bookworm-venv-gitsvc").rglob("*.deb"))
+    deb = published(tmp_path, "venv-gitsvc", props["version"])
     assert b"CVE-2026-0001" in _changelog(deb, tmp_path)
     # The master keeps the ledger: the next build, on any worker, continues from it.
     assert (tmp_path / "state" / "b1" / "bookworm" / "venv-gitsvc.ledger.json").is_file()
@@ -118,14 +121,20 @@ def test_forced_and_polled_builds_publish_to_staging(farm, tmp_path, upstream):
                    "the build of the packaging commit")
     assert new[0]["results"] == SUCCESS, api.steps(new[0])
     props = {k: v[0] for k, v in new[0]["properties"].items()}
-    assert props["scheduler"] == "packaging_b1_bookworm_gitsvc" and props["got_revision"] == commit
+    assert props["scheduler"] == "packaging_b1_bookworm_gitsvc" and props["packaging_commit"] == commit
     assert props["version"] == "1.0.1~~dev5-deb12u2"
-    deb = next((tmp_path / "uploads" / "b1-bookworm-venv-gitsvc" / str(props["buildnumber"])).glob("*.deb"))
+    deb = published(tmp_path, "venv-gitsvc", props["version"])
     control = subprocess.run(["dpkg-deb", "-f", str(deb), "Description"], capture_output=True, text=True).stdout
     assert control.startswith("Service from a reviewed stable branch")
     assert f"Packaging at commit {commit}.".encode() in _changelog(deb, tmp_path / "packaging-commit")
     assert 'reviewed stable branch' not in (tmp_path / "packaging" / "services" / "gitsvc.toml").read_text()
     assert len(api.builds("wheelhouse-b1-bookworm")) == wheelhouses
+
+
+def published(tmp_path: Path, package: str, version: str) -> Path:
+    """The package as the repository has it (the build's upload is removed when the build ends)."""
+    [deb] = (tmp_path / "repo" / "pool").rglob(f"{package}_{version.split(':')[-1]}_*.deb")
+    return deb
 
 
 def _changelog(deb: Path, tmp_path: Path) -> bytes:
@@ -199,7 +208,7 @@ def test_workers_that_share_nothing_build_at_once_and_rebuild_only_what_a_constr
     rebuilt, skipped = next_build("b1-bookworm-venv-gitsvc"), next_build("b1-bookworm-venv-cn")
     assert rebuilt["results"] == SUCCESS, api.steps(rebuilt)
     assert rebuilt["properties"]["version"][0] == "1.0.1~~dev2-deb12u3"
-    deb = next((tmp_path / "uploads" / "b1-bookworm-venv-gitsvc" / str(rebuilt["number"])).glob("*.deb"))
+    deb = published(tmp_path, "venv-gitsvc", rebuilt["properties"]["version"][0])
     assert b"Update idna 3.10 -> 3.9." in _changelog(deb, tmp_path / "idna")
     plan = next(s for s in api.get(f"builds/{skipped['buildid']}/steps")["steps"] if s["name"] == "plan")
     assert plan["results"] == SKIPPED and skipped["results"] == SKIPPED

@@ -1,7 +1,8 @@
 """`venvdeb build`: a service's dh-virtualenv package, from its wheelhouse alone.
 
-1. the wheelhouse .deb of the release is installed in the build environment (it is a
-   Build-Depends, at its exact version), and the service's closure is walked over its manifest;
+1. the wheelhouse .deb of the release is in the build environment (it is a Build-Depends, at
+   its exact version: its payload, unpacked once into the cache, read-only), and the service's
+   closure is walked over its manifest;
 2. the next version and changelog entry come from the service's ledger;
 3. the source tree is rendered from templates/ into a temporary directory and built with
    dpkg-buildpackage; dh_virtualenv installs with --no-index from the wheelhouse, every
@@ -11,7 +12,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import re
@@ -29,7 +29,7 @@ from .. import deb
 from ..environment import Environment, prepare
 from ..environment.python import PIP_UNSET
 from ..errors import ToolError, VenvdebError
-from ..files import checksum_file, record_checksum, take, verify_checksum
+from ..files import checksum_file, record_checksum, sha256_file, take, verify_checksum
 from ..model import Point, Service
 from ..model.closure import Root
 from ..model.ledger import Ledger, ledger_file
@@ -108,27 +108,56 @@ def wheelhouse_from_deb(point: Point, options: BuildOptions, work: Path) -> Whee
 
 
 def ensure_wheelhouse(point: Point, options: BuildOptions, environment: Environment, log) -> Wheelhouse:
-    """Install the wheelhouse .deb in the build environment if it is not there at that version."""
+    """The wheelhouse in the build's chroot, where the service's debian/rules reads it: its
+    payload, unpacked once per .deb by the host into the cache, which the chroot sees read-only
+    (a link at its install directory leads there); installing 160 MB with dpkg into every fresh
+    chroot cost a build seconds. dpkg-buildpackage is then told the Build-Depends on it holds."""
     wheelhouse_deb = latest_wheelhouse_deb(point, options)
     install_dir = "/" + wheel_dir(point.name)
     package = DebFile(str(wheelhouse_deb))
-    control = package.debcontrol()
-    manifest = environment.path(install_dir) / "manifest.json"
-    # Builds of several services may run at once on one host (two Buildbot workers): one installs.
-    options.cache_dir.mkdir(parents=True, exist_ok=True)
-    with open(options.cache_dir / "dpkg-install.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        # The version alone is not enough: the manifest says what is inside.
-        if not (deb.installed_version(environment, control["Package"]) == control["Version"] and manifest.is_file()
-                and manifest.read_bytes() == manifest_of(wheelhouse_deb, package, install_dir)):
-            log(f"installing {wheelhouse_deb.name} (the service's Build-Depends)")
-            # Always a build's own chroot (environment.for_build), thrown away with it.
-            result = environment.run(deb.install_debs_argv([environment.stage(wheelhouse_deb)], throwaway=True),
-                                     setenv=deb.APT_VARIABLES)
-            if result.returncode != 0:
-                raise ToolError(f"installing {wheelhouse_deb} failed:\n{result.stderr[-1500:]}",
-                                   hint="run as root" if os.geteuid() != 0 else "apt-get's message above says why")
-    return Wheelhouse.load(manifest.parent, install_dir)
+    payload = unpacked(wheelhouse_deb, package, install_dir, options.cache_dir)
+    # The manifest the host unpacked is the one the wheelhouse build left beside the .deb.
+    if (payload / "manifest.json").read_bytes() != manifest_of(wheelhouse_deb, package, install_dir):
+        raise VenvdebError(f"{wheelhouse_deb}: its manifest is not the one its build recorded beside it",
+                           hint=f"build it again: venvdeb wheelhouse build {point.name} --dist {point.distribution}")
+    log(f"{wheelhouse_deb.name}: at {install_dir} (the service's Build-Depends), read-only")
+    for argv in (["mkdir", "-p", str(Path(install_dir).parent)], ["ln", "-sfn", str(payload), install_dir]):
+        environment.run(argv, check=True)
+    return Wheelhouse.load(payload, install_dir)
+
+
+def unpacked(wheelhouse_deb: Path, package: DebFile, install_dir: str, cache_dir: Path) -> Path:
+    """The wheelhouse's payload (its wheels, SHA256SUMS, manifest.json, constraints.txt) under
+    ``<cache>/wheelhouses/<the .deb's sha256>``, unpacked by the host once: regular files of the
+    install directory only, each written new (a link in the archive, or a name leading elsewhere,
+    is refused), moved into place when complete."""
+    digest = sha256_file(wheelhouse_deb)
+    final = Path(cache_dir) / "wheelhouses" / digest
+    if (final / "manifest.json").is_file():
+        return final
+    final.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(dir=final.parent, prefix=".unpack-"))
+    try:
+        prefix = install_dir.strip("/") + "/"
+        for member in package.data.tgz():
+            name = member.name.removeprefix("./")
+            if not name.startswith(prefix) or member.isdir():
+                continue
+            inside = name[len(prefix):]
+            if not member.isfile() or not inside or "/" in inside or inside in (".", ".."):
+                raise VenvdebError(f"{wheelhouse_deb}: {member.name} is not a file of the wheelhouse's own")
+            with package.data.tgz().extractfile(member) as src, open(work / inside, "xb") as dest:
+                shutil.copyfileobj(src, dest)
+        if not (work / "manifest.json").is_file():
+            raise VenvdebError(f"{wheelhouse_deb}: no {install_dir}/manifest.json: not a venvdeb wheelhouse")
+        try:
+            work.rename(final)
+        except OSError:  # another build unpacked it meanwhile
+            if not (final / "manifest.json").is_file():
+                raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return final
 
 
 def manifest_of(deb: Path, package: DebFile, install_dir: str) -> bytes:
@@ -293,7 +322,8 @@ def _build(prepared: Prepared, point: Point, service: Service, options: BuildOpt
             built = build_in_sbuild(tree, latest_wheelhouse_deb(point, options), point.distribution,
                                     options.cache_dir, log_file)
         else:
-            built = build_tree(environment, tree, options.cache_dir, log_file)
+            built = build_tree(environment, tree, options.cache_dir, log_file,
+                               provided=(inputs.wheelhouse.package,))
         final = options.out_dir / built.name
         checksum_file(final).unlink(missing_ok=True)  # never an old file's checksum beside new bytes
         record_checksum(final, take(built, final, environment.scratch))
@@ -337,7 +367,9 @@ def build_variables(environment: Environment, cache_dir: Path) -> dict:
             "UV_CACHE_DIR": str(Path(environment.scratch) / "uv"), "UV_NO_CONFIG": "1"}
 
 
-def build_tree(environment: Environment, tree: Path, cache_dir: Path, log_file: Path) -> Path:
-    """dpkg-buildpackage in a rendered tree, its Build-Depends checked first; the .deb it wrote beside the tree."""
+def build_tree(environment: Environment, tree: Path, cache_dir: Path, log_file: Path,
+               provided: tuple[str, ...] = ()) -> Path:
+    """dpkg-buildpackage in a rendered tree, its Build-Depends checked first (but those on
+    ``provided``, which the build has without dpkg: the wheelhouse); the .deb it wrote beside the tree."""
     return deb.buildpackage(environment, tree, log_file, setenv=build_variables(environment, cache_dir),
-                            unset=PIP_UNSET, check_depends=True)
+                            unset=PIP_UNSET, check_depends=True, provided=provided)
