@@ -107,7 +107,7 @@ def test_gates_overlap_promotion_and_rollback_and_a_stopped_build_stops_the_mast
     names = [s["name"] for s in steps]
     assert names[names.index("build"):] == [
         "build", "upload-deb", "gates", "upload-lint-result", "record-gate", "publish", "ledger-to-master",
-        "record-build"]
+        "record-build", "remove-uploads"]
     gates = next(s for s in steps if s["name"] == "gates")
     assert gates["state_string"].startswith("lintian passed: 0 error") and "; smoke passed: " in gates["state_string"]
     logs = {log["name"] for log in api.get(f"steps/{gates['stepid']}/logs")["logs"]}
