@@ -9,6 +9,7 @@ import json
 import pytest
 from twisted.trial import unittest
 
+from buildbot.plugins import util
 from buildbot import config
 from buildbot.process.properties import Property
 from buildbot.process.results import EXCEPTION, FAILURE, SKIPPED, SUCCESS
@@ -176,8 +177,11 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
 
     def test_publish_runs_on_the_master(self):
         self.setup_step(steps.Publish(suite="bookworm-r1-staging", deb="/m/up/x.deb", package="venv-svc",
-                                      version="1.0-1", max_size="1024", venvdeb=["venvdeb"],
+                                      version=util.Property("reserved_version"), max_size="1024", venvdeb=["venvdeb"],
                                       extra_args=["--repo-dir", "/m/repo"]))
+        # The version the master reserved, whatever a worker's step set "version" to since.
+        self.build.setProperty("reserved_version", "1.0-1", "version")
+        self.build.setProperty("version", "9.9-1", "build")
         # The package and version the master asked for: publish refuses anything else.
         self.expect_commands(
             ExpectMasterShell(["venvdeb", "repo", "publish", "bookworm-r1-staging", "/m/up/x.deb", "--package",

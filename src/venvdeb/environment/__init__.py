@@ -38,8 +38,8 @@ def for_build(distribution: str, where: str, cache_dir: Path, packages: tuple[st
     host must not. Under a user namespace, it sees ``cache_dir`` read-only at the same path, and
     writes only in its scratch directory (``environment.scratch``), from which the host takes
     what it keeps, by copy and with a digest of its own (files.take). Its commands reach
-    Debian's mirror and the package index (pip's build isolation fetches build requirements of
-    sdists) through the egress proxy, and nothing else.
+    Debian's mirror and the package index (an sdist build's environment is installed from the
+    build lock) through the egress proxy, and nothing else.
 
     ``where`` names the file and key that asked for the distribution, for the message.
     """

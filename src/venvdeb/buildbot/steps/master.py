@@ -32,16 +32,17 @@ class VenvdebMasterStep(_JsonResult, buildstep.BuildStep):
     # The step's own arguments, by keyword, each required and each renderable: the command's
     # arguments in this order unless arguments() says otherwise.
     required: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()  # renderable arguments too, which a step may do without (None)
     renderables = ("packaging",)  # Buildbot adds up the renderables of a step's classes
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        cls.renderables = cls.required
+        cls.renderables = cls.required + cls.optional
 
     def __init__(self, venvdeb=None, packaging=None, extra_args=None, env=None, **kwargs):
         own = {name: kwargs.pop(name, None) for name in self.required}
         _require(self, **own)
-        for name, value in own.items():
+        for name, value in {**own, **{name: kwargs.pop(name, None) for name in self.optional}}.items():
             setattr(self, name, value)
         self._check_common(venvdeb, packaging, extra_args)
         if env is not None:
@@ -114,11 +115,7 @@ class Publish(VenvdebMasterStep):
     subcommand = ("repo", "publish")
     result_class = PublishResult
     required = ("suite", "deb", "package", "max_size")
-    renderables = ("version",)
-
-    def __init__(self, version=None, **kwargs):
-        self.version = version  # the version the master reserved; none for a wheelhouse (its content's)
-        super().__init__(**kwargs)
+    optional = ("version",)  # the version the master reserved; none for a wheelhouse (its content's)
 
     def arguments(self):
         return [self.suite, self.deb, "--package", self.package, "--max-size", self.max_size,
