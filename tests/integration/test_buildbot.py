@@ -218,3 +218,49 @@ def test_workers_that_share_nothing_build_at_once_and_rebuild_only_what_a_constr
     time.sleep(8)
     assert {b: len(api.builds(b)) - n for b, n in builds_before.items()} == {
         "wheelhouse-b1-bookworm": 1, "b1-bookworm-venv-gitsvc": 1, "b1-bookworm-venv-cn": 1}
+
+
+def test_a_worker_connects_only_over_tls_to_the_certificate_it_pins(farm, tmp_path):
+    """Issue 25: the worker port speaks PB over TLS alone, and a worker trusts only the master's
+    certificate. With the legitimate worker stopped, two with its name and password fail to
+    connect: one over plain TCP, one over TLS that pins another certificate. The legitimate one
+    then connects again (the wait was long enough for a connection)."""
+    from venvdeb.buildbot import tls
+
+    farm_, api, _ = farm
+    s = farm_.settings
+    password = s.secrets().workers["local"]
+
+    def connected() -> bool:
+        return any(w["name"] == "local" and w["connected_to"] for w in api.get("workers")["workers"])
+
+    def worker(*argv: str) -> None:
+        subprocess.run([farm_.bin("buildbot-worker"), *argv], check=True, capture_output=True)
+
+    legitimate = farm_.base / "worker-local"
+    worker("stop", str(legitimate))
+    api.wait(lambda: not connected(), 60, "the worker to go")
+    other = tls.ensure_certificate(tmp_path / "other-tls", "127.0.0.1")[0]
+    (tmp_path / "other-trust").mkdir()
+    (tmp_path / "other-trust" / "other.pem").write_bytes(other.read_bytes())
+    rogues = {
+        "plain-tcp": [],
+        "other-certificate": ["--connection-string",
+                              tls.worker_connection("127.0.0.1", s.worker_port, tmp_path / "other-trust")],
+    }
+    for name, how in rogues.items():
+        basedir = tmp_path / f"rogue-{name}"
+        worker("create-worker", "--quiet", "--maxdelay=2", str(basedir), f"127.0.0.1:{s.worker_port}", "local",
+               password, *how)
+        worker("start", str(basedir))
+        try:
+            time.sleep(10)  # several attempts (--maxdelay 2)
+            assert not connected(), f"the {name} worker connected"
+            log = (basedir / "twistd.log").read_text()
+            assert "Connecting to 127.0.0.1" in log or "connecting" in log.lower(), log[-2000:]
+            if name == "other-certificate":
+                assert "certificate verify failed" in log, log[-2000:]
+        finally:
+            worker("stop", str(basedir))
+    worker("start", str(legitimate))
+    api.wait(connected, 60, "the legitimate worker again")

@@ -13,7 +13,7 @@ from pathlib import Path
 from buildbot.plugins import util, worker
 
 from ..model import list_releases, load_release
-from . import factories, point_releases, schedulers, settings as settings_mod, www
+from . import factories, point_releases, schedulers, settings as settings_mod, tls, www
 from .secrets_file import SecretsFile
 
 
@@ -68,7 +68,9 @@ def make_config(root: Path, environ: dict | None = None) -> dict:
         "workers": [worker.Worker(name, util.Secret(f"workers/{name}") if name in secrets.workers
                                   else settings_mod.worker_password(secrets, name), max_builds=1)
                     for name in settings.workers] + [worker.LocalWorker(MASTER_WORKER)],
-        "protocols": {"pb": {"port": f"tcp:{settings.worker_port}:interface={settings.worker_host}"}},
+        # TLS only: a worker pins the certificate (tls_dir/workers/cert.pem); plain PB is refused.
+        "protocols": {"pb": {"port": tls.worker_port(settings.worker_port, settings.worker_host,
+                                                      settings.path(settings.tls_dir))}},
         "builders": all_builders,
         "schedulers": all_schedulers,
         "change_source": watches.pollers(settings) + point_releases.pollers(settings, points, schedulers.point_name),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..repository.signing import stop_agent
-from . import settings as settings_mod
+from . import settings as settings_mod, tls
 
 PROJECT = Path(__file__).resolve().parents[3]
 
@@ -93,11 +94,17 @@ class Farm:
             run([self.bin("buildbot"), "create-master", "--quiet", "--config", str(self.root / "master.cfg"),
                  "--db", s.db_url, str(master)], env)
         secrets_ = s.secrets()
+        # The worker port's certificate, which each worker pins: a copy in the worker's own directory.
+        cert, _ = tls.ensure_certificate(s.path(s.tls_dir) / tls.WORKERS, s.worker_host)
         for name in self.workers:
             basedir = self.base / f"worker-{name}"
             if not (basedir / "buildbot.tac").exists():
+                trust = basedir / "master-certificate"
+                trust.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(cert, trust / "master.pem")
                 run([self.bin("buildbot-worker"), "create-worker", "--quiet", "--umask=0o022", str(basedir),
-                     f"{s.worker_host}:{s.worker_port}", name, secrets_.workers[name]], env)
+                     f"{s.worker_host}:{s.worker_port}", name, secrets_.workers[name],
+                     "--connection-string", tls.worker_connection(s.worker_host, s.worker_port, trust)], env)
 
     def start(self) -> None:
         s = self.settings

@@ -1,6 +1,8 @@
-"""The web UI's TLS certificate: self-signed, made the first time the master's configuration is
-loaded (make master), for the address it listens on. Operators with a certificate of their own
-put it (and its key) in the same two files; a reverse proxy is the other way (docs/farm.md)."""
+"""The master's TLS certificates: self-signed, made the first time the master's configuration is
+loaded (make master), for the address each listens on: the web UI's (in tls_dir), and the worker
+port's (in tls_dir/workers), which every worker pins: it trusts that certificate and no other.
+Operators with a certificate of their own put it (and its key) in the same two files; a reverse
+proxy is the other way for the web UI (docs/farm.md)."""
 
 from __future__ import annotations
 
@@ -63,3 +65,23 @@ def ensure_certificate(where: Path, host: str) -> tuple[Path, Path]:
                                             serialization.NoEncryption()), mode=0o600)
     write_atomic(cert, certificate.public_bytes(serialization.Encoding.PEM))
     return cert, key
+
+
+WORKERS = "workers"  # below tls_dir: the worker port's pair, apart from the web UI's (another host)
+
+
+def _escape(value: str) -> str:
+    """A value in a Twisted endpoint description, where ':', '=' and '\\' separate."""
+    return value.replace("\\", "\\\\").replace(":", "\\:").replace("=", "\\=")
+
+
+def worker_port(port: int, host: str, tls_dir: Path) -> str:
+    """The master's worker port: PB over TLS only, with the worker port's certificate."""
+    cert, key = ensure_certificate(tls_dir / WORKERS, host)
+    return f"ssl:{port}:interface={_escape(host)}:privateKey={_escape(str(key))}:certKey={_escape(str(cert))}"
+
+
+def worker_connection(host: str, port: int, trust: Path) -> str:
+    """How a worker connects: TLS to ``host``, trusting only the certificates in the directory
+    ``trust`` (the master's, copied there), its name checked against the certificate's."""
+    return f"tls:host={_escape(host)}:port={port}:trustRoots={_escape(str(trust))}"
