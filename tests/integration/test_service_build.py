@@ -153,11 +153,12 @@ def test_same_source_gives_the_same_bytes(tiny, tmp_path, cache_dir):
     options = BuildOptions(cache_dir=cache_dir, out_dir=tmp_path / "out" / "s1", state_dir=tmp_path / "state")
     debs = []
     with for_build("bookworm", "test", cache_dir) as env:  # one build chroot, the tree at two paths in it
-        ensure_wheelhouse(point, options, env, log=print)
+        wheelhouse = ensure_wheelhouse(point, options, env, log=print)
         for where in ("a/deep/dir", "b"):
             tree = env.scratch / where / "venv-svc-3.4.2"
             shutil.copytree(rendered, tree, symlinks=True)
-            built = build_tree(env, tree, cache_dir, tmp_path / f"{where.replace('/', '-')}.log")
+            built = build_tree(env, tree, cache_dir, tmp_path / f"{where.replace('/', '-')}.log",
+                               provided=(wheelhouse.package,))
             kept = tmp_path / "built" / where  # out of the chroot's scratch, which goes with it
             kept.mkdir(parents=True)
             debs.append(Path(shutil.copy(built, kept / built.name)))

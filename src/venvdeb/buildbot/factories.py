@@ -133,9 +133,12 @@ class Stages:
 
     def remove_uploads(self):
         """What the worker uploaded for this build goes once the build ends, published or refused."""
+        # Not in a build skipped for nothing changed (it uploaded nothing): a step that succeeds
+        # would make that build a success again.
         return steps.MasterShellCommand(name="remove-uploads", command=["rm", "-rf", self.build_file("")],
                                         alwaysRun=True, flunkOnFailure=False, warnOnFailure=True,
-                                        hideStepIf=lambda results, step: results == util.SUCCESS)
+                                        doStepIf=lambda step: not step.getProperty("skipped"),
+                                        hideStepIf=lambda results, step: results in (util.SUCCESS, util.SKIPPED))
 
     def lint_result_dest(self):
         return self.build_file("lint.json")
