@@ -250,8 +250,8 @@ def test_a_worker_connects_only_over_tls_to_the_certificate_it_pins(farm, tmp_pa
     }
     for name, how in rogues.items():
         basedir = tmp_path / f"rogue-{name}"
-        worker("create-worker", "--quiet", "--maxdelay=2", str(basedir), f"127.0.0.1:{s.worker_port}", "local",
-               password, *how)
+        worker("create-worker", "--quiet", "--maxdelay=2", *how, str(basedir), f"127.0.0.1:{s.worker_port}", "local",
+               password)
         worker("start", str(basedir))
         try:
             time.sleep(10)  # several attempts (--maxdelay 2)

@@ -102,9 +102,9 @@ class Farm:
                 trust = basedir / "master-certificate"
                 trust.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(cert, trust / "master.pem")
-                run([self.bin("buildbot-worker"), "create-worker", "--quiet", "--umask=0o022", str(basedir),
-                     f"{s.worker_host}:{s.worker_port}", name, secrets_.workers[name],
-                     "--connection-string", tls.worker_connection(s.worker_host, s.worker_port, trust)], env)
+                run([self.bin("buildbot-worker"), "create-worker", "--quiet", "--umask=0o022",
+                     "--connection-string", tls.worker_connection(s.worker_host, s.worker_port, trust),
+                     str(basedir), f"{s.worker_host}:{s.worker_port}", name, secrets_.workers[name]], env)
 
     def start(self) -> None:
         s = self.settings
