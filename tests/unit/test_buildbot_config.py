@@ -82,7 +82,11 @@ def test_builders_and_schedulers_come_from_packaging(root):
     moved = (tls / "cert.pem").read_bytes()
     (tls / "key.pem").write_bytes((tls / "key.pem").read_bytes())  # unchanged key: kept
     assert ensure_certificate(tls, "build.example.org") and (tls / "cert.pem").read_bytes() == moved
-    assert config["protocols"]["pb"]["port"] == "tcp:9989:interface=127.0.0.1"
+    # Workers connect over TLS alone, to the worker port's own certificate (another than the web UI's).
+    workers_tls = root / "var" / "buildbot" / "tls" / "workers"
+    assert config["protocols"]["pb"]["port"] == (f"ssl:9989:interface=127.0.0.1:privateKey={workers_tls / 'key.pem'}"
+                                                 f":certKey={workers_tls / 'cert.pem'}")
+    assert (workers_tls / "cert.pem").read_bytes() != (tls / "cert.pem").read_bytes()
     assert set(config["www"]["plugins"]) == {"waterfall_view", "console_view", "grid_view", "wsgi_dashboards"}
     (page,) = config["www"]["plugins"]["wsgi_dashboards"]
     assert page["name"] == "releases" and [p.name for p in page["app"].points] == ["r1"]
