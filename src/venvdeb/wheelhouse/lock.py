@@ -4,7 +4,10 @@ pip-compile resolves for the interpreter it runs on. A release for bookworm (3.1
 (3.13) needs one lock for both: it is compiled for the first distribution, then again for each
 other one starting from it. pip-compile keeps the pins it is given where they still fit, so the
 second run adds what only the newer interpreter needs (webob needs legacy-cgi on 3.13, which has
-no cgi module), and the lock is the union. A pin that would have to differ is an error."""
+no cgi module), and the lock is the union. A pin that would have to differ is an error.
+
+The release's build lock (model/build_lock.py) is compiled the same way, after the lock, from
+what the sdists of its pins declare (``build_requirements``), from wheels only."""
 
 from __future__ import annotations
 
