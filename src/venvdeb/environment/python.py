@@ -79,14 +79,8 @@ class Target:
     def bin(self) -> Path:
         return self.env_dir / "bin"
 
-    @property
-    def env_python(self) -> str:
-        """The build environment's interpreter, the environment made first if need be."""
-        self.build_environment()
-        return str(self.bin / "python")
-
     def build_environment(self) -> Path:
-        """The build environment, made once (sdist builds ask for it from several threads)."""
+        """The toolchain's environment (pip-tools, for locks), made once, when first asked for."""
         with self._made:
             if not (self.env_dir / "made").is_file():
                 make_build_environment(self.environment, self.python, self.env_dir, self.log)
