@@ -84,7 +84,8 @@ def main() -> None:
     cache_dir = Path.home() / ".cache" / "venvdeb"
     work = Path(tempfile.mkdtemp(prefix="venvdeb-bench-svc-"))
     try:
-        dirs = ["--cache-dir", str(cache_dir), "--out-dir", str(work / "out"), "--state-dir", str(work / "state")]
+        dirs = ["--cache-dir", str(cache_dir), "--out-dir", str(work / "out"), "--state-dir", str(work / "state"),
+                "--dist", "bookworm"]
         packaging = ["--packaging", str(PROJECT / "packaging")]
         venvdeb(*packaging, "wheelhouse", "build", RELEASE, *dirs)
         first, r_first, _ = venvdeb(*packaging, "build", RELEASE, SERVICE, "--reason", "bench: first", *dirs)

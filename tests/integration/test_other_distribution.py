@@ -57,6 +57,19 @@ def test_a_build_chroot_reads_the_cache_and_writes_only_its_scratch(cache_dir, d
     assert not root.exists() and not scratch.exists()
 
 
+def test_commands_enter_one_chroot_at_once(cache_dir):
+    """A wheelhouse's sdist builds run their commands in one chroot at once: each enters with a
+    /proc of its own (a shared directory for the outer /proc, removed and made again by the next
+    command, unmounted it under another's feet: about 15 in 100 such commands failed)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with for_build(Host().distribution, "test", cache_dir) as env:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            results = list(pool.map(lambda _: env.run(["/bin/sh", "-c", "test -r /proc/self/status"]), range(60)))
+    failed = [r.stderr[-300:] for r in results if r.returncode != 0]
+    assert not failed, f"{len(failed)} of 60 failed; the first: {failed[0]}"
+
+
 def test_a_release_for_the_target_builds_and_smokes_in_its_chroots(make_root, tmp_path, cache_dir):
     root = make_root(TINY_UC, {"svc": ("charset-normalizer", "3.4.2")}, name="x1",
                      service_extra=SERVICE_EXTRA, scripts=("normalizer",))

@@ -29,12 +29,12 @@ from __future__ import annotations
 
 import fcntl
 import os
-import shutil
 import signal
 import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import traceback
 
@@ -149,19 +149,16 @@ def own_init(argv: list[str], wd: str) -> int:
     return supervise(run)
 
 
-# Where this process mounts the outer PID namespace's /proc, which it needs for the user
-# namespace's maps: a directory of the host's root, 0700, which the command (whose ids are
-# not the host's root) cannot enter. It has a /proc of its own (own_init).
-OUTER_PROC = "/run/venvdeb-proc"
-
-
-def private_directory(path: str) -> None:
-    """``path`` made afresh as the host's root's, 0700: whatever a command left there goes."""
-    if os.path.islink(path) or os.path.isfile(path):
-        os.unlink(path)
-    elif os.path.isdir(path):
-        shutil.rmtree(path)
-    os.makedirs(path, mode=0o700)
+def outer_proc() -> str:
+    """Where this process mounts the outer PID namespace's /proc, which it needs for the user
+    namespace's maps: a directory of the host's root, 0700, which the command (whose ids are not
+    the host's root) cannot enter; it has a /proc of its own (own_init). A new one for each
+    command: commands enter one chroot at once (a wheelhouse's sdist builds), and one that
+    removed and made again a shared directory would unmount, in the other's namespace, the /proc
+    it had just mounted there (a mount point removed in one namespace goes from all); the other's
+    command could then mount no /proc of its own (EPERM: none fully visible)."""
+    os.makedirs("/run", exist_ok=True)
+    return tempfile.mkdtemp(prefix="venvdeb-proc-", dir="/run")  # O_EXCL: never a planted one
 
 
 def enter(root: str, binds: list[tuple[str, bool]], hides: list[str], egress: str | None) -> tuple[int, socket.socket | None]:
@@ -177,9 +174,9 @@ def enter(root: str, binds: list[tuple[str, bool]], hides: list[str], egress: st
     idmap.detach(".")
     os.chdir("/")
     # From here on every path is the chroot's: a symlink a command planted leads nowhere else.
-    private_directory(OUTER_PROC)
-    idmap.mount_proc(OUTER_PROC)
-    userns = idmap.namespace(OUTER_PROC, base, count)
+    proc = outer_proc()
+    idmap.mount_proc(proc)
+    userns = idmap.namespace(proc, base, count)
     for fd, path, read_only in clones:
         os.makedirs(path, exist_ok=True)
         idmap.attach(idmap.idmapped(fd, path, userns, read_only), path)
