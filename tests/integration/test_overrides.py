@@ -37,7 +37,7 @@ def test_an_override_is_compiled_into_the_lock_and_shown_by_the_wheelhouse(make_
     text = release.read_text()
     start, end = text.index("[constraints]"), text.index("[suites]")
     release.write_text(text[:start] + LOCKED.format(reason=REASON).lstrip() + "\n" + text[end:])
-    (root / "locks").mkdir()
+    (root / "locks").mkdir(exist_ok=True)  # (make_root wrote the build lock there)
     lock = subprocess.run([sys.executable, "-m", "venvdeb", "--packaging", str(root), "lock", "t1", "--constraint",
                            str(root / "upper-constraints.txt"), "--cache-dir", str(cache_dir)],
                           capture_output=True, text=True)
