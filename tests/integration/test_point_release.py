@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import package_index as serve_index
 
-from .test_buildbot import published
+from .test_buildbot import published as in_the_repository
 
 pytestmark = [pytest.mark.integration, pytest.mark.network]
 
@@ -90,7 +90,7 @@ def test_the_farm_builds_the_point_release_its_poller_finds_on_the_index(make_ro
                                "the service build of the point release")[0]
             assert service["results"] == 0, api.steps(service)
             assert service["properties"]["version"][0] == "1.0.1-deb12u1"
-            deb = published(tmp_path, "venv-svc", "1.0.1-deb12u1")  # (the build's upload is gone)
+            deb = in_the_repository(tmp_path, "venv-svc", "1.0.1-deb12u1")  # (the build's upload is gone)
             text = changelog(str(deb))
             assert text.splitlines()[2].strip() == "* New upstream point release 1.0.1.", text
             assert "Update prdemo 1.0.0 -> 1.0.1." in text
