@@ -97,3 +97,31 @@ def test_images_of_each_kind():
     assert one.path != two.path and one.path.parent == Path("/c/chroots")
     assert "libvirt-dev" in two.include and "dh-virtualenv" in one.include and one.variant == "buildd"
     assert images.build("trixie", Path("/c"), ("libvirt-dev",), arch="amd64").path == two.path
+
+
+def test_build_chroots_are_made_in_memory_only_where_a_tmpfs_has_room(tmp_path):
+    from venvdeb.environment import workdir
+
+    shm = tmp_path / "shm"
+    shm.mkdir()
+    tmpfs = tmp_path / "mounts-tmpfs"
+    tmpfs.write_text(f"/dev/vda / ext4 rw 0 0\ntmpfs {shm} tmpfs rw,nosuid,nodev 0 0\n")
+    disk = tmp_path / "mounts-disk"
+    disk.write_text(f"/dev/vda / ext4 rw 0 0\n/dev/vdb {shm} ext4 rw 0 0\n")
+    room = workdir.os.statvfs(shm).f_bavail * workdir.os.statvfs(shm).f_frsize >= workdir.MIN_FREE
+    assert workdir.build_dir({}, shm, tmpfs) == (shm if room else None)
+    assert workdir.build_dir({}, shm, disk) is None  # a disk mounted there is no gain
+    assert workdir.build_dir({}, tmp_path / "absent", tmpfs) is None
+    # The operator's choice wins: a directory, or "" for the temporary directory.
+    assert workdir.build_dir({"VENVDEB_BUILD_DIR": str(tmp_path)}, shm, tmpfs) == tmp_path
+    assert workdir.build_dir({"VENVDEB_BUILD_DIR": ""}, shm, tmpfs) is None
+
+
+def test_the_tmpfs_is_the_last_mount_at_its_place(tmp_path):
+    from venvdeb.environment import workdir
+
+    mounts = tmp_path / "mounts"
+    mounts.write_text("tmpfs /dev/shm tmpfs rw 0 0\n/dev/vdb /dev/shm ext4 rw 0 0\n")
+    assert not workdir.is_tmpfs(Path("/dev/shm"), mounts)
+    mounts.write_text("/dev/vdb /dev/shm ext4 rw 0 0\ntmpfs /dev/shm tmpfs rw 0 0\n")
+    assert workdir.is_tmpfs(Path("/dev/shm"), mounts)

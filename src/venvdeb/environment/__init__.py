@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import VenvdebError
-from . import egress, images
+from . import egress, images, workdir
 from .base import Environment
 from .chroot import Chroot
 from .host import Host
@@ -37,7 +37,8 @@ def for_build(distribution: str, where: str, cache_dir: Path, packages: tuple[st
     upstream code (sdists' builds, a service's build commands, any .pth its wheels ship) and the
     host must not. Under a user namespace, it sees ``cache_dir`` read-only at the same path, and
     writes only in its scratch directory (``environment.scratch``), from which the host takes
-    what it keeps, by copy and with a digest of its own (files.take). Its commands reach
+    what it keeps, by copy and with a digest of its own (files.take). The chroot is made in
+    memory where the machine has room (workdir.py). Its commands reach
     Debian's mirror and the package index (an sdist build's environment is installed from the
     build lock) through the egress proxy, and nothing else.
 
@@ -56,6 +57,6 @@ def for_build(distribution: str, where: str, cache_dir: Path, packages: tuple[st
     hidden = (Path(cache_dir) / "chroots", Path(cache_dir) / "sbuild")
     for path in hidden:  # --hide covers what exists: made now, so nothing can appear there unseen
         path.mkdir(parents=True, exist_ok=True)
-    with image.fresh(log, read_only=(Path(cache_dir),), scratch=True, egress=reachable, proxy_variables=True,
-                     hides=hidden) as chroot:
+    with image.fresh(log, work_dir=workdir.build_dir(), read_only=(Path(cache_dir),), scratch=True,
+                     egress=reachable, proxy_variables=True, hides=hidden) as chroot:
         yield chroot

@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -36,7 +37,7 @@ from ..model.ledger import Ledger, ledger_file
 from ..model.manifest import WheelItem, wheel_dir
 from ..model.results import BuildResult, PlanResult, RenderResult
 from ..model.versions import debian_upstream, next_version
-from . import git_source
+from . import git_source, sbom
 from .installed import Wheelhouse, closure
 from .render import TEMPLATES, RenderInputs, render, used_templates
 from .sbuild import build_in_sbuild
@@ -121,8 +122,8 @@ def ensure_wheelhouse(point: Point, options: BuildOptions, environment: Environm
         raise VenvdebError(f"{wheelhouse_deb}: its manifest is not the one its build recorded beside it",
                            hint=f"build it again: venvdeb wheelhouse build {point.name} --dist {point.distribution}")
     log(f"{wheelhouse_deb.name}: at {install_dir} (the service's Build-Depends), read-only")
-    for argv in (["mkdir", "-p", str(Path(install_dir).parent)], ["ln", "-sfn", str(payload), install_dir]):
-        environment.run(argv, check=True)
+    environment.run(["sh", "-ec", 'mkdir -p "${2%/*}"; ln -sfn "$1" "$2"', "link", str(payload), install_dir],
+                    check=True)
     return Wheelhouse.load(payload, install_dir)
 
 
@@ -294,6 +295,9 @@ def render_only(point: Point, service: Service, output: Path, reason: str, cache
 def build(point: Point, service: Service, options: BuildOptions, environment: Environment,
           log=say) -> BuildResult:
     started = time.monotonic()
+    # Rendering validates the SBOM; the validator's import costs most of a second of CPU, done
+    # meanwhile, while this thread mostly waits on the chroot's commands.
+    threading.Thread(target=sbom.validator, daemon=True).start()
     if options.isolation == "chroot":
         deb.ensure_installed(environment, HOST_BUILD_DEPENDS, options.install_build_deps,
                              "building service packages", log)

@@ -9,18 +9,28 @@ written.
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 
 from cyclonedx import spdx
-from cyclonedx.schema import SchemaVersion
-from cyclonedx.validation.json import JsonStrictValidator
 
 from .. import __version__
 from ..errors import VenvdebError
 from ..model.manifest import WheelItem
 
 NAMESPACE = uuid.UUID("6f0c4a36-5b1e-4c8e-9a57-0d3c1f1b9e21")  # venvdeb's, for uuid5
+
+
+@functools.cache
+def validator():
+    """CycloneDX 1.5's strict JSON validator. Importing it takes 0.8 s (jsonschema's IRI format
+    checker builds its grammar at import), so it is imported when first needed, not by every
+    venvdeb command; a build warms it while its chroot is made (see service/build.py)."""
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    return JsonStrictValidator(SchemaVersion.V1_5)
 
 
 def purl(name: str, version: str) -> str:
@@ -65,7 +75,7 @@ def cyclonedx(package: str, version: str, closure: list[WheelItem]) -> str:
     }
     serial = uuid.uuid5(NAMESPACE, json.dumps(body, sort_keys=True))
     text = json.dumps({"serialNumber": f"urn:uuid:{serial}", **body}, indent=1, sort_keys=True) + "\n"
-    error = JsonStrictValidator(SchemaVersion.V1_5).validate_str(text)
+    error = validator().validate_str(text)
     if error is not None:
         raise VenvdebError(f"{package} {version}: the SBOM does not validate against CycloneDX 1.5: {error}")
     return text
