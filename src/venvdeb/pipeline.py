@@ -34,9 +34,11 @@ from .model import Point, Service
 from .model.results import LintResult, PipelineResult, SmokeResult, Stage, WheelhouseResult
 from .progress import Progress, say
 from .repository import Repository, serving
+from .repository import gates as required_gates
 from .service import git_source
 from .service.build import BuildOptions, build
 from .wheelhouse.roots import check_lock_fresh
+from .wheelhouse.verify import verify as verify_wheelhouse
 
 
 class Stopped(Exception):
@@ -120,13 +122,14 @@ class _Run:
                                               checked=wheelhouse.preflight(point, wheelhouse_options)),
                             detail=lambda r: f"version {r.version}, {r.wheels} wheels")
             wh_deb = Path(wh.deb)
-            self.stage(point.wheelhouse_package, "lint", lambda: self.lint(point.wheelhouse_package, wh_deb),
-                       passed=lambda r: r.passed, detail=lambda r: r.summary())
+            self.wheelhouse_gates(wh_deb, wh.version)
             self.to_publish.append(wh_deb)
             # The services build against this wheelhouse: their options are a copy that says so.
             self.services(services, replace(options, wheelhouse_deb=wh_deb), image)
-            published = self.stage("*", "publish", lambda: [self.repo.publish(point.staging_suite, d)
-                                                            for d in self.to_publish],
+            published = self.stage("*", "publish", lambda: [
+                self.repo.publish(point.staging_suite, d, required_gates.WHEELHOUSE if d == wh_deb
+                                  else required_gates.SERVICE)
+                for d in self.to_publish],
                                    detail=lambda r: f"{len([p for p in r if p.published])} new of {len(r)} "
                                                     f"to {point.staging_suite}")
             self.result.published = published
@@ -186,6 +189,21 @@ class _Run:
         if not ok:
             raise Stopped()
         return value
+
+    def wheelhouse_gates(self, deb: Path, version: str) -> None:
+        """The wheelhouse's gates, each recorded for its bytes whatever it found: lint, and its
+        wheels against their manifest and the index."""
+        package, digest = self.point.wheelhouse_package, sha256_file(deb)
+        linted = self.stage(package, "lint", lambda: self.lint(package, deb), record=False)
+        self.repo.record_gate(package, version, "lint", linted.as_dict(), digest)
+        self.stage(package, "lint", lambda: linted, passed=lambda r: r.passed, detail=lambda r: r.summary())
+        verified = self.stage(package, "verify", lambda: verify_wheelhouse(self.point, deb), record=False)
+        self.repo.record_gate(package, version, "verify", verified.as_dict(), digest)
+        for failure in verified.failures:
+            self.log(f"pipeline: {package}: verify: {failure}")
+        self.stage(package, "verify", lambda: verified, passed=lambda r: r.passed,
+                   detail=lambda r: f"{r.wheels} wheels: the manifest's, and the index's" if r.passed
+                   else f"{len(r.failures)} wheel(s) not as published: {r.failures[0]}")
 
     def lint(self, package: str, deb: Path) -> LintResult:
         # The table says which gate failed; the failing tags say why, in the plain output too.

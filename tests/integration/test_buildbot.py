@@ -3,7 +3,7 @@
 The release's one service comes from a local bare git repository's stable branch, so a commit
 there must start its build (GitPoller -> SingleBranchScheduler). Smoke tests are off (they need an
 mmdebstrap chroot; tests/integration/test_pipeline.py covers them): the stages here are
-wheelhouse, fetch, build, lintian, upload, publish on the master.
+wheelhouse, fetch, build, upload; lintian (and a wheelhouse's verify) and publish on the master.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from venvdeb.files import sha256_file
 from venvdeb.repository import Repository
 from venvdeb.repository.signing import Key, fingerprints
 from .conftest import git
@@ -49,8 +50,15 @@ def test_forced_and_polled_builds_publish_to_staging(farm, tmp_path, upstream):
     assert build["properties"]["wheelhouse_version"][0] == "1+deb12"
     assert [name for name, _ in api.steps(build)] == [
         "worker_preparation", "locks_acquire", "packaging-on-master", "packaging", "ledger-from-master", "wheelhouse",
-        "lintian", "upload-deb", "publish",
+        "upload-deb", "lintian", "verify", "publish",
         "ledger-to-master", "rebuild-services", "remove-uploads"]
+    # The master gated the upload itself, each gate recorded for its bytes: what publish required.
+    home = tmp_path / "gnupg"
+    repo = Repository(tmp_path / "repo", Key(home, fingerprints(home)[0]))
+    recorded = repo.gates("test-wheelhouse-b1", "1+deb12")
+    assert recorded["lint"]["passed"] is True and recorded["verify"]["passed"] is True
+    assert recorded["verify"]["wheels"] == recorded["verify"]["downloaded"] + recorded["verify"]["built"] > 0
+    assert recorded["sha256"] == sha256_file(published(tmp_path, "test-wheelhouse-b1", "1+deb12"))
     # The build's uploads are gone once it ended (here, published).
     assert not (tmp_path / "uploads" / "wheelhouse-b1-bookworm" / str(build["number"])).exists()
     assert staging(tmp_path) == {"test-wheelhouse-b1": "1+deb12"}
@@ -72,11 +80,11 @@ def test_forced_and_polled_builds_publish_to_staging(farm, tmp_path, upstream):
     assert props["lintian_error"] == 0 and props["lintian_warning"] == 0
     assert props["deb_size"] > 0
     assert staging(tmp_path) == {"test-wheelhouse-b1": "1+deb12", "venv-gitsvc": "1.0.1~~dev2-deb12u1"}
-    # The worker's lintian result is recorded on the master, for `repo promote`.
-    home = tmp_path / "gnupg"
-    gates = Repository(tmp_path / "repo", Key(home, fingerprints(home)[0])).gates("venv-gitsvc", "1.0.1~~dev2-deb12u1")
-    assert gates["lint"]["passed"] is True
-    assert gates["lint"]["packages"][0]["counts"]["info"] == props["lintian_info"]
+    # The master's lintian result, recorded for `repo publish` (a farm without smoke: lint alone)
+    # and `repo promote`.
+    gates = repo.gates("venv-gitsvc", "1.0.1~~dev2-deb12u1")
+    assert gates["lint"]["passed"] is True and "smoke" not in gates
+    assert gates["lint"]["counts"].get("info", 0) == props["lintian_info"]
     # The force form's reason went into debian/changelog.
     deb = published(tmp_path, "venv-gitsvc", props["version"])
     assert b"CVE-2026-0001" in _changelog(deb, tmp_path)

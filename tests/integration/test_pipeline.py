@@ -143,8 +143,7 @@ def test_lintian_error_publishes_nothing_and_staging_keeps_its_state(setup):
 
 
 def test_smoke_and_lint_results_recorded_one_by_one(setup, tmp_path):
-    """Gates that ran elsewhere (a Buildbot worker, the master) are recorded with --record and
-    `repo record-gate`; promote needs both."""
+    """Each gate records its own result for the file it checked (--record): promote needs both."""
     root, venvdeb, repo = setup
     venvdeb("pipeline", "p1")
     repo.gates_path("venv-svc", "3.4.2-deb12u1").unlink()
@@ -153,10 +152,7 @@ def test_smoke_and_lint_results_recorded_one_by_one(setup, tmp_path):
     assert repo.gates("venv-svc", "3.4.2-deb12u1")["smoke"]["passed"] is True
     code, error, err = venvdeb("repo", "promote", "p1", "venv-svc", "3.4.2-deb12u1", check=False)
     assert code == 1 and "gate(s) not passed: lint" in err
-    lint_json = tmp_path / "lint.json"
-    subprocess.run([sys.executable, "-m", "venvdeb", "lint", str(deb), "--output", str(lint_json)], check=True,
-                   capture_output=True)
-    code, recorded, err = venvdeb("repo", "record-gate", str(deb), "lint", str(lint_json))
-    assert recorded["passed"] is True
+    code, linted, err = venvdeb("lint", str(deb), "--record")
+    assert linted["passed"] is True and repo.gates("venv-svc", "3.4.2-deb12u1")["lint"]["passed"] is True
     code, promoted, err = venvdeb("repo", "promote", "p1", "venv-svc", "3.4.2-deb12u1")
     assert promoted["promoted"] is True

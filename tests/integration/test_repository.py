@@ -19,7 +19,10 @@ from venvdeb.environment import images
 from venvdeb.model import load_release
 from venvdeb.repository import KEYRING, Repository
 from venvdeb.repository import serving
+from venvdeb.repository.gates import SERVICE as SERVICE_GATES
 from venvdeb.repository.signing import make_throwaway, stop_agent
+from venvdeb.files import sha256_file
+from debian.debfile import DebFile
 from venvdeb.gates.smoke import KEYRING_IN_CHROOT
 from venvdeb.deb import sources_entry
 
@@ -45,6 +48,21 @@ def tiny_deb(where: Path, name: str, version: str = "1.0", payload: str = "hello
     return deb
 
 
+def passed_gates(repo: Repository, deb: Path, gates=("lint", "smoke")) -> Path:
+    """The records the gates write for ``deb`` when it passes them: what publish requires. These
+    tests are about the repository; the gates themselves run for real in test_lint_gate.py,
+    test_pipeline.py and the smoke tests."""
+    control = DebFile(str(deb)).debcontrol()
+    for gate in gates:
+        repo.record_gate(control["Package"], control["Version"], gate, {"passed": True}, sha256_file(deb))
+    return deb
+
+
+def stage(repo: Repository, deb: Path):
+    """``deb`` into staging, its gates passed."""
+    return repo.publish(STAGING, passed_gates(repo, deb), SERVICE_GATES)
+
+
 @pytest.fixture
 def repo(tmp_path, make_root):
     root = make_root("six===1.17.0\n", {"svc": ("six", "1.17.0")}, name="r1")
@@ -56,7 +74,9 @@ def repo(tmp_path, make_root):
 
 
 def publish_cli(repo: Repository, deb: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "venvdeb", "repo", "publish", STAGING, str(deb),
+    passed_gates(repo, deb)
+    return subprocess.Popen([sys.executable, "-m", "venvdeb", "--packaging", str(repo.base.parent / "packaging"),
+                             "repo", "publish", STAGING, str(deb),
                              "--repo-dir", str(repo.base), "--gnupghome", str(repo.key.gnupghome)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
 
@@ -78,18 +98,19 @@ def apt_update_in_chroot(repo: Repository, cache_dir: Path, keyring: bytes | Non
 
 def test_publish_is_idempotent_and_a_changed_version_is_refused(repo, tmp_path):
     deb = tiny_deb(tmp_path, "pkg-a")
-    assert repo.publish(STAGING, deb).published is True
-    again = repo.publish(STAGING, deb)
+    assert stage(repo, deb).published is True
+    again = stage(repo, deb)
     assert again.published is False and "same bytes" in again.reason
-    other = tiny_deb(tmp_path, "pkg-a", payload="different")
-    proc = subprocess.run([sys.executable, "-m", "venvdeb", "repo", "publish", STAGING, str(other),
+    other = passed_gates(repo, tiny_deb(tmp_path, "pkg-a", payload="different"))
+    proc = subprocess.run([sys.executable, "-m", "venvdeb", "--packaging", str(tmp_path / "packaging"), "repo",
+                           "publish", STAGING, str(other),
                            "--repo-dir", str(repo.base), "--gnupghome", str(repo.key.gnupghome)],
                           capture_output=True, text=True)
     assert proc.returncode == 2  # a published version is immutable: the input must change
     assert f"{STAGING} already has pkg-a 1.0 with different bytes" in proc.stderr
     assert [vars(p) for p in repo.list(STAGING)] == [{"package": "pkg-a", "version": "1.0", "architecture": "all"}]
     # Two builds ran at once and the later version landed first: the suite keeps it, and says so.
-    older = repo.publish(STAGING, tiny_deb(tmp_path, "pkg-a", "0.9"))
+    older = stage(repo, tiny_deb(tmp_path, "pkg-a", "0.9"))
     assert older.published is False and older.reason == f"{STAGING} has the newer 1.0"
     assert [vars(p) for p in repo.list(STAGING)] == [{"package": "pkg-a", "version": "1.0", "architecture": "all"}]
     assert_consistent(repo)
@@ -118,7 +139,7 @@ def test_twenty_killed_publishes_and_promotions_leave_a_consistent_usable_reposi
     for i in range(20):
         deb = tiny_deb(tmp_path, f"kill-{i}")
         if i % 2:  # promote: staged, gates recorded, then the promotion is killed
-            repo.publish(STAGING, deb)
+            stage(repo, deb)
             for gate in ("lint", "smoke"):
                 repo.record_gate(f"kill-{i}", "1.0", gate, {"passed": True}, sha256_file(deb))
             proc = subprocess.Popen([sys.executable, "-m", "venvdeb", "--packaging", str(tmp_path / "packaging"),
@@ -135,7 +156,7 @@ def test_twenty_killed_publishes_and_promotions_leave_a_consistent_usable_reposi
             pass
         proc.wait()
         survivor = tiny_deb(tmp_path, f"after-{i}")
-        assert repo.publish(STAGING, survivor).published is True
+        assert stage(repo, survivor).published is True
         published.append(f"after-{i}")
         assert_consistent(repo)
     names = {p.package for p in repo.list(STAGING)}
@@ -158,12 +179,12 @@ def test_stale_lock_is_cleared_only_when_no_reprepro_holds_it(repo, tmp_path):
         holder.kill()
         holder.wait()
     assert repo.clear_stale_lock() is True and not lock.exists()
-    assert repo.publish(STAGING, tiny_deb(tmp_path, "pkg-z")).published
+    assert stage(repo, tiny_deb(tmp_path, "pkg-z")).published
     assert_consistent(repo)
 
 
 def test_apt_refuses_a_tampered_packages_file(repo, tmp_path, cache_dir):
-    repo.publish(STAGING, tiny_deb(tmp_path, "pkg-t"))
+    stage(repo, tiny_deb(tmp_path, "pkg-t"))
     assert apt_update_in_chroot(repo, cache_dir).returncode == 0
     packages = repo.base / "dists" / STAGING / "main" / "binary-amd64" / "Packages"
     packages.write_text(packages.read_text().replace("Description: test package pkg-t", "Description: evil"))
@@ -175,7 +196,7 @@ def test_apt_refuses_a_tampered_packages_file(repo, tmp_path, cache_dir):
 
 
 def test_apt_refuses_a_suite_signed_with_another_key(repo, tmp_path, cache_dir):
-    repo.publish(STAGING, tiny_deb(tmp_path, "pkg-k"))
+    stage(repo, tiny_deb(tmp_path, "pkg-k"))
     stranger = make_throwaway(tmp_path / "stranger")
     from venvdeb.repository.signing import gpg
 
@@ -192,7 +213,7 @@ def test_fetch_takes_the_wheelhouse_from_the_signed_suite(repo, tmp_path, make_r
     from venvdeb.repository.fetch import fetch
 
     release = load_release(tmp_path / "packaging", "r1").at("bookworm")
-    repo.publish(STAGING, tiny_deb(tmp_path, release.wheelhouse_package, "3"))
+    stage(repo, tiny_deb(tmp_path, release.wheelhouse_package, "3"))
     with serving(repo.base) as url:
         got = fetch(release, url, repo.base / KEYRING, tmp_path / "fetched")
     assert (got.package, got.version) == (release.wheelhouse_package, "3")
@@ -205,7 +226,7 @@ def test_fetch_refuses_a_tampered_index_and_a_foreign_key(repo, tmp_path):
     from venvdeb.repository.fetch import fetch
 
     release = load_release(tmp_path / "packaging", "r1").at("bookworm")
-    repo.publish(STAGING, tiny_deb(tmp_path, release.wheelhouse_package, "3"))
+    stage(repo, tiny_deb(tmp_path, release.wheelhouse_package, "3"))
     stranger = make_throwaway(tmp_path / "stranger")
     foreign = tmp_path / "foreign.gpg"
     foreign.write_bytes(gpg(stranger.gnupghome, "--export", stranger.fingerprint))
@@ -284,7 +305,7 @@ def test_fetch_and_apt_refuse_a_replayed_an_expired_and_another_suites_inrelease
     from venvdeb.repository.fetch import fetch
 
     release = load_release(tmp_path / "packaging", "r1").at("bookworm")
-    repo.publish(STAGING, tiny_deb(tmp_path, release.wheelhouse_package, "3"))
+    stage(repo, tiny_deb(tmp_path, release.wheelhouse_package, "3"))
     inrelease = repo.base / "dists" / STAGING / "InRelease"
     old = inrelease.read_bytes()
     production = (repo.base / "dists" / "bookworm-r1" / "InRelease").read_bytes()
@@ -331,7 +352,8 @@ def test_publish_refuses_what_was_not_asked_for_and_publishes_nothing(repo, tmp_
     asked = ["--package", "venv-svc", "--version", "1.0-deb12u1", "--architecture", "all", "--max-size", "100000"]
 
     def publish(deb: Path, *expect: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "venvdeb", "repo", "publish", STAGING, str(deb), *expect,
+        return subprocess.run([sys.executable, "-m", "venvdeb", "--packaging", str(tmp_path / "packaging"),
+                               "repo", "publish", STAGING, str(deb), *expect,
                                "--repo-dir", str(repo.base), "--gnupghome", str(repo.key.gnupghome)],
                               capture_output=True, text=True)
 
@@ -339,8 +361,8 @@ def test_publish_refuses_what_was_not_asked_for_and_publishes_nothing(repo, tmp_
         return {str(p.relative_to(repo.base)): p.read_bytes() for p in sorted(repo.base.rglob("*"))
                 if p.is_file() and "db" not in p.relative_to(repo.base).parts[:1]}
 
+    good = passed_gates(repo, tiny_deb(tmp_path, "venv-svc", "1.0-deb12u1"))
     before = state()
-    good = tiny_deb(tmp_path, "venv-svc", "1.0-deb12u1")
     truncated = tmp_path / "truncated.deb"
     truncated.write_bytes(good.read_bytes()[:-200])
     # Well-formed, and of the name and version asked for, but with 150 kB that do not compress.
@@ -367,3 +389,42 @@ def test_publish_refuses_what_was_not_asked_for_and_publishes_nothing(repo, tmp_
     assert proc.returncode == 0, proc.stderr
     assert [vars(p) for p in repo.list(STAGING)] == [{"package": "venv-svc", "version": "1.0-deb12u1",
                                                       "architecture": "all"}]
+
+
+def test_publish_requires_each_gate_passed_for_exactly_its_bytes(repo, tmp_path):
+    """Issue 25: `repo publish` refuses a .deb without passed lint and smoke records for its sha256
+    (a wheelhouse: lint and verify), naming each gate missing and the command that runs it, and
+    publishes nothing."""
+    release = load_release(tmp_path / "packaging", "r1").at("bookworm")
+
+    def publish(deb: Path, *more: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "venvdeb", "--packaging", str(tmp_path / "packaging"),
+                               "repo", "publish", STAGING, str(deb), *more,
+                               "--repo-dir", str(repo.base), "--gnupghome", str(repo.key.gnupghome)],
+                              capture_output=True, text=True)
+
+    deb = tiny_deb(tmp_path, "venv-svc", "1.0-deb12u1")
+    proc = publish(deb)
+    assert proc.returncode == 1
+    assert "venv-svc 1.0-deb12u1 cannot be published to bookworm-r1-staging: lint: not run; smoke: not run" in proc.stderr
+    assert f"venvdeb lint {deb} --record" in proc.stderr
+    passed_gates(repo, deb, ("lint",))
+    repo.record_gate("venv-svc", "1.0-deb12u1", "smoke", {"passed": False}, sha256_file(deb))
+    proc = publish(deb)
+    assert proc.returncode == 1 and "cannot be published to bookworm-r1-staging: smoke: failed" in proc.stderr
+    # Another build of the same version, gated: the records are its, not this file's.
+    passed_gates(repo, tiny_deb(tmp_path, "venv-svc", "1.0-deb12u1", payload="rebuilt"))
+    proc = publish(deb)
+    assert proc.returncode == 1 and "lint: recorded for another file" in proc.stderr
+    assert repo.list(STAGING) == []
+    # The wheelhouse's own gates: lint and verify (smoke means nothing for it).
+    wheelhouse = passed_gates(repo, tiny_deb(tmp_path, release.wheelhouse_package, "3"), ("lint", "smoke"))
+    proc = publish(wheelhouse)
+    assert proc.returncode == 1 and "verify: not run" in proc.stderr
+    assert f"venvdeb wheelhouse verify <release> {wheelhouse} --record" in proc.stderr
+    passed_gates(repo, wheelhouse, ("verify",))
+    assert publish(wheelhouse).returncode == 0
+    # A farm that runs no smoke names the gates it requires: lint alone.
+    passed_gates(repo, deb, ("lint",))
+    assert publish(deb, "--gates", "lint").returncode == 0
+    assert sorted(p.package for p in repo.list(STAGING)) == [release.wheelhouse_package, "venv-svc"]

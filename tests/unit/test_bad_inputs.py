@@ -66,8 +66,10 @@ CASES = [
          "/nonexistent/venv-svc_1_all.deb"),
     case("build with a wheelhouse .deb that is not there", ["build", "t1", "svc", "--wheelhouse-deb", "/nonexistent/w.deb"],
          "/nonexistent/w.deb"),
-    case("record-gate of a result that is not JSON", ["repo", "record-gate", "/nonexistent/x.deb", "lint", "/etc/hostname"],
-         "/nonexistent/x.deb"),
+    case("publish requiring a gate there is not", ["repo", "publish", "s", "/nonexistent/x.deb", "--gates", "lint,review"],
+         "review"),
+    case("verify of a wheelhouse that is not there", ["wheelhouse", "verify", "t1", "/nonexistent/w.deb"],
+         "/nonexistent/w.deb"),
     case("fetch from a URL that is not one", ["wheelhouse", "fetch", "t1", "--repo-url", "not a url"], "not a url"),
 ]
 

@@ -104,7 +104,7 @@ def test_builders_and_schedulers_come_from_packaging(root):
     # The worker plans, the master chooses the version, the worker builds it; the master adds its
     # changelog entry to the ledger after publishing. No lock: builds of one package run at once.
     assert step_names == ["repository-keyring", "fetch-wheelhouse", "ledger-from-master", "plan", "version", "build",
-                          "upload-deb", "gates", "upload-lint-result", "record-gate", "publish", "ledger-to-master",
+                          "upload-deb", "gates", "publish", "ledger-to-master",
                           "record-build", "remove-uploads"]
     assert config["builders"][1].locks == [] and config["builders"][0].locks
     # The tmp packaging root is in no git checkout: its constraints have no poller.
@@ -212,7 +212,7 @@ def test_settings_file_and_environment(root):
     step_names = [s.kwargs.get("name", s.step_class.name) for s in config["builders"][1].factory.steps]
     assert "smoke" not in step_names
     assert step_names == ["repository-keyring", "fetch-wheelhouse", "ledger-from-master", "plan", "version", "build",
-                          "lintian", "upload-deb", "upload-lint-result", "record-gate", "publish", "ledger-to-master",
+                          "upload-deb", "lintian", "publish", "ledger-to-master",
                           "record-build", "remove-uploads"]
     # Every step that runs the target's interpreter is pinned to the builder's distribution.
     build = next(s for s in config["builders"][1].factory.steps if s.kwargs.get("name", s.step_class.name) == "build")
@@ -342,9 +342,11 @@ def test_a_packaging_root_in_git_is_checked_out_by_every_build_at_its_revision(r
     # The commit the master chose, not what the worker says it checked out.
     assert render(build["packaging_commit"], packaging_commit="0123456789abcdef",
                   got_revision="fedcba") == "0123456789abcdef"
+    # The gates run on the master, from its own checkout, on the upload.
     gates = by_name["gates"].kwargs
-    assert render(gates["master_packaging"], buildername="b", buildnumber=7) == \
+    assert render(gates["packaging"], buildername="b", buildnumber=7) == \
         str(root / "var" / "buildbot" / "uploads" / "b" / "7" / "packaging-src" / "packaging")
+    assert render(gates["deb"], buildername="b", buildnumber=7).endswith("/b/7/upload.deb")
     assert render(by_name["publish"].kwargs["packaging"], buildername="b", buildnumber=7).endswith(
         "/b/7/packaging-src/packaging")
     # The wheelhouse build hands the services it triggers the commit it read.

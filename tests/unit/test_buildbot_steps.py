@@ -17,8 +17,8 @@ from buildbot.test.reactor import TestReactorMixin
 from buildbot.test.steps import ExpectMasterShell, ExpectShell, TestBuildStepMixin
 
 from venvdeb.buildbot import steps
-from venvdeb.model.results import (GateRecorded, LintReport, LintResult, PlanResult, PromoteResult, RefreshResult,
-                                   RollbackResult, VersionResult)
+from venvdeb.model.results import (LintReport, LintResult, PlanResult, PromoteResult, RefreshResult, RollbackResult,
+                                   VersionResult, WheelhouseVerified)
 
 V = ["/opt/v/bin/venvdeb", "--packaging", "/p"]
 
@@ -110,11 +110,12 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         self.expect_outcome(result=FAILURE, state_string="wheelhouse failed")
         return self.run_step()
 
-    def test_lint_counts_become_properties(self):
-        self.setup_step(steps.Lint(deb="x.deb"))
+    def test_lint_runs_on_the_master_and_its_counts_become_properties(self):
+        self.setup_step(steps.Lint(deb="/m/up/x.deb", extra_args=["--repo-dir", "/m/repo"]))
         self.expect_commands(
-            Shell(workdir="wkdir", command=["venvdeb", "lint", "x.deb", "--fail-on", "error,warning", "--json"])
-            .stdout(lint_out(*["info"] * 4))
+            ExpectMasterShell(["venvdeb", "lint", "/m/up/x.deb", "--fail-on", "error,warning", "--record",
+                               "--repo-dir", "/m/repo", "--json"])
+            .stdout(lint_out(*["info"] * 4).encode())
             .exit(0))
         self.expect_outcome(result=SUCCESS, state_string="lintian passed: 0 error, 0 warning, 4 info")
         self.expect_property("lintian_info", 4)
@@ -124,8 +125,8 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
     def test_lint_failure_keeps_the_counts(self):
         self.setup_step(steps.Lint(deb="x.deb", fail_on=["error"]))
         self.expect_commands(
-            Shell(workdir="wkdir", command=["venvdeb", "lint", "x.deb", "--fail-on", "error", "--json"])
-            .stdout(lint_out("error", "error", "warning", fail_on=["error"]))
+            ExpectMasterShell(["venvdeb", "lint", "x.deb", "--fail-on", "error", "--record", "--json"])
+            .stdout(lint_out("error", "error", "warning", fail_on=["error"]).encode())
             .exit(1))
         self.expect_outcome(result=FAILURE, state_string="lintian failed: 2 error, 1 warning, 0 info")
         self.expect_property("lintian_error", 2)
@@ -134,11 +135,23 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
     def test_lint_that_could_not_run_says_why_not_zero_tags(self):
         self.setup_step(steps.Lint(deb="x.deb"))
         self.expect_commands(
-            Shell(workdir="wkdir", command=["venvdeb", "lint", "x.deb", "--fail-on", "error,warning", "--json"])
-            .stdout(out({"error": "VenvdebError", "message": "x.deb: no such file", "hint": None}))
+            ExpectMasterShell(["venvdeb", "lint", "x.deb", "--fail-on", "error,warning", "--record", "--json"])
+            .stdout(out({"error": "VenvdebError", "message": "x.deb: no such file", "hint": None}).encode())
             .exit(2))
         self.expect_outcome(result=FAILURE, state_string="lintian: x.deb: no such file")
         self.expect_no_property("lintian_error")
+        return self.run_step()
+
+    def test_verify_runs_on_the_master_and_names_the_first_wheel_not_as_published(self):
+        self.setup_step(steps.Verify(release="r1", deb="/m/up/x.deb"))
+        bad = WheelhouseVerified("w", "3", wheels=2, downloaded=2, built=0, index="https://pypi.org/simple",
+                                 failures=["six-1.16.0-py2.py3-none-any.whl: the index publishes sha256 ab, "
+                                           "the wheelhouse has cd"])
+        self.expect_commands(
+            ExpectMasterShell(["venvdeb", "wheelhouse", "verify", "r1", "/m/up/x.deb", "--record", "--json"])
+            .stdout(out(bad.as_dict()).encode()).exit(1))
+        self.expect_outcome(result=FAILURE, state_string="1 wheel(s) not as published: six-1.16.0-py2.py3-none-any"
+                            ".whl: the index publishes sha256 ab, the wheelhouse has cd")
         return self.run_step()
 
     def test_plan_gives_the_upstream_version(self):
@@ -194,12 +207,16 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         self.expect_property("published", ["venv-svc 1.0-1"])
         return self.run_step()
 
-    def test_record_gate_runs_on_the_master(self):
-        return self.master_succeeds(
-            steps.RecordGate(deb="/m/up/x.deb", gate="lint", result="/m/up/lint.json",
-                             extra_args=["--repo-dir", "/m/repo"]),
-            ["repo", "record-gate", "/m/up/x.deb", "lint", "/m/up/lint.json", "--repo-dir", "/m/repo"],
-            GateRecorded("venv-svc", "1.0-1", "lint", passed=True), "venv-svc 1.0-1: lint passed")
+    def test_publish_names_the_gates_a_farm_without_smoke_requires(self):
+        self.setup_step(steps.Publish(suite="s", deb="/m/up/x.deb", package="venv-svc", max_size="9", gates=["lint"]))
+        self.expect_commands(
+            ExpectMasterShell(["venvdeb", "repo", "publish", "s", "/m/up/x.deb", "--package", "venv-svc",
+                               "--max-size", "9", "--gates", "lint", "--json"])
+            .stdout(out({"published": [{"suite": "s", "package": "venv-svc", "version": "1.0-1",
+                                        "published": True}]}).encode())
+            .exit(0))
+        self.expect_outcome(result=SUCCESS, state_string="s: venv-svc 1.0-1")
+        return self.run_step()
 
     def master_succeeds(self, step, argv: list, result, summary: str, **properties):
         """``step`` runs ``venvdeb <argv> --json`` on the master, which prints ``result`` (a result
@@ -302,15 +319,16 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
             "publish: /p/services/svc.toml: key 'wsgi[0].port': 70000 is not a TCP port (1-65535)"))
         return self.run_step()
 
-    def test_gates_run_lint_on_the_worker_and_smoke_on_the_master_side_by_side(self):
-        self.setup_step(steps.Gates(release="r1", service="svc", deb="out/x.deb", master_deb="/m/up/x.deb",
-                                    lint_args=["--output", "lint.json"], smoke_args=["--record"]))
+    def test_gates_run_lint_and_smoke_on_the_master_side_by_side_each_recorded(self):
+        self.setup_step(steps.Gates(release="r1", service="svc", deb="/m/up/x.deb", lint_args=["--repo-dir", "/m/r"],
+                                    smoke_args=["--repo-dir", "/m/r"]))
         self.expect_commands(
-            Shell(workdir="wkdir", command=["venvdeb", "lint", "out/x.deb", "--fail-on", "error,warning",
-                                                  "--output", "lint.json", "--json"])
-            .log("lint", stdout=lint_out("info", "info"))
+            ExpectMasterShell(["venvdeb", "lint", "/m/up/x.deb", "--fail-on", "error,warning", "--record",
+                               "--repo-dir", "/m/r", "--json"])
+            .stdout(lint_out("info", "info").encode())
             .exit(0),
-            ExpectMasterShell(["venvdeb", "smoke", "r1", "svc", "/m/up/x.deb", "--record", "--json"])
+            ExpectMasterShell(["venvdeb", "smoke", "r1", "svc", "/m/up/x.deb", "--record", "--repo-dir", "/m/r",
+                               "--json"])
             .stdout(out({"passed": True, "checks": [{"name": "pip check", "passed": True}] * 3}).encode())
             .exit(0))
         self.expect_outcome(result=SUCCESS,
@@ -320,13 +338,12 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         return self.run_step()
 
     def test_gates_fail_when_smoke_does_and_say_which_check(self):
-        self.setup_step(steps.Gates(release="r1", service="svc", deb="out/x.deb", master_deb="/m/up/x.deb"))
+        self.setup_step(steps.Gates(release="r1", service="svc", deb="/m/up/x.deb"))
         self.expect_commands(
-            Shell(workdir="wkdir", command=["venvdeb", "lint", "out/x.deb", "--fail-on", "error,warning",
-                                                  "--json"])
-            .log("lint", stdout=lint_out())
+            ExpectMasterShell(["venvdeb", "lint", "/m/up/x.deb", "--fail-on", "error,warning", "--record", "--json"])
+            .stdout(lint_out().encode())
             .exit(0),
-            ExpectMasterShell(["venvdeb", "smoke", "r1", "svc", "/m/up/x.deb", "--json"])
+            ExpectMasterShell(["venvdeb", "smoke", "r1", "svc", "/m/up/x.deb", "--record", "--json"])
             .stdout(out({"passed": False, "checks": [{"name": "keystone-api: GET /v3 gives 200", "passed": False}]})
                     .encode())
             .exit(1))
@@ -343,11 +360,11 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
     lambda: steps.Lint(deb="x.deb", fail_on="error"),
     lambda: steps.Lint(deb="x.deb", fail_on=["fatal"]),
     lambda: steps.Publish(suite="s"),
-    lambda: steps.RecordGate(deb="x.deb", gate="build", result="r.json"),
     lambda: steps.WheelhouseBuild(release="r", venvdeb="venvdeb --verbose"),
     lambda: steps.WheelhouseBuild(release="r", command=["sh", "-c", "true"]),
     lambda: steps.WheelhouseBuild(release="r", logEnviron=True),
-    lambda: steps.Gates(release="r", service="s", deb="d", master_deb="m", logEnviron=True),
+    lambda: steps.Gates(release="r", service="s", deb="d", fail_on=["fatal"]),
+    lambda: steps.Verify(release="r"),
 ])
 def test_bad_arguments_fail_at_checkconfig(make):
     # Outside a config load, config.error raises at once: what checkconfig reports.

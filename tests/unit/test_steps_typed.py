@@ -52,7 +52,7 @@ def json_readers(source: str) -> set[str]:
 
 
 def test_the_scan_covers_every_module_of_the_steps():
-    assert {p.name for p in MODULES} == {"__init__.py", "common.py", "worker.py", "master.py", "both.py"}
+    assert {p.name for p in MODULES} == {"__init__.py", "common.py", "worker.py", "master.py", "gates.py"}
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: p.name)
@@ -71,7 +71,7 @@ def test_only_common_parses_json_in_one_function():
     readers = {path.name: json_readers(path.read_text()) for path in MODULES}
     # `import json` at the top, then json.loads in parse(): nowhere else.
     assert readers == {"__init__.py": set(), "common.py": {"<module>", "parse"}, "worker.py": set(),
-                       "master.py": set(), "both.py": set()}
+                       "master.py": set(), "gates.py": set()}
     tree = ast.parse((STEPS / "common.py").read_text())
     assert len([n for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "loads"]) == 1
     # The reader sees the json module in another function, however it is imported.
@@ -92,17 +92,17 @@ def concrete_steps() -> list[type]:
 
 def commands_read(cls) -> dict[tuple[str, ...], object]:
     """What each command a step runs prints, as the step expects it: the command's words -> class.
-    Gates runs two: lint on the worker, smoke on the master."""
+    Gates runs two: lint and smoke."""
     read = {cls.subcommand + cls.variant: cls.result_class}
-    if hasattr(cls, "master_result_class"):
-        read[cls.master_subcommand] = cls.master_result_class
+    if hasattr(cls, "smoke_result_class"):
+        read[cls.smoke_subcommand] = cls.smoke_result_class
     return read
 
 
 def test_the_walk_finds_every_step():
     assert {c.__name__ for c in concrete_steps()} == {
         "WheelhouseBuild", "WheelhouseFetch", "ServiceBuild", "Plan", "Lint", "Publish", "ReserveVersion",
-        "RecordBuild", "RecordGate", "Promote", "Rollback", "RepoRefresh", "Gates"}
+        "RecordBuild", "Verify", "Promote", "Rollback", "RepoRefresh", "Gates"}
 
 
 @pytest.mark.parametrize("cls", concrete_steps(), ids=lambda c: c.__name__)

@@ -1,8 +1,10 @@
 """Build factories: the stages of a wheelhouse build and of a service build, one step each.
 
-Workers build; the master publishes. A worker uploads its .deb to the master (FileUpload over
-the authenticated worker connection) and a master step runs ``venvdeb repo publish``, so however
-many workers there are, one process writes the repository. Versions are the master's too: a
+Workers build; the master gates and publishes. A worker uploads its .deb to the master (FileUpload
+over the authenticated worker connection); the master runs the gates on that upload itself (lint,
+smoke, a wheelhouse's verify: steps/gates.py), each recorded for its bytes, and ``venvdeb repo
+publish``, which requires them, so however many workers there are, one process writes the
+repository and no worker's word decides what is signed. Versions are the master's too: a
 service build's worker says which upstream version it builds (``venvdeb build --plan``), the master
 takes the next version of it above what the repository has published and what is in flight
 (``venvdeb repo reserve-version``), and the worker builds that; its changelog entry joins the
@@ -23,7 +25,6 @@ from .settings import Settings, packaging_source
 
 WORKER_STATE = "var/state"  # relative to the build directory on the worker
 WORKER_OUT = "out"
-LINT_RESULT = "lint.json"  # written by the worker's lint step, recorded by the master
 MB = 1024 * 1024
 
 
@@ -140,21 +141,17 @@ class Stages:
                                         doStepIf=lambda step: not step.getProperty("skipped"),
                                         hideStepIf=lambda results, step: results in (util.SUCCESS, util.SKIPPED))
 
-    def lint_result_dest(self):
-        return self.build_file("lint.json")
+    def lint(self, release, **kwargs):
+        """lintian on the upload, on the master, recorded for its bytes."""
+        return self.master_step(venvdeb_steps.Lint, deb=self.upload_dest(), fail_on=list(release.lint_fail_on),
+                                **kwargs)
 
-    def record_lint(self, **kwargs):
-        """The worker's lintian result, kept on the master for `repo promote`."""
-        return [steps.FileUpload(name="upload-lint-result", workersrc=LINT_RESULT, masterdest=self.lint_result_dest(),
-                                 mode=0o644, haltOnFailure=True, **kwargs),
-                self.master_step(venvdeb_steps.RecordGate, deb=self.upload_dest(), gate="lint",
-                                 result=self.lint_result_dest(), **kwargs)]
-
-    def publish(self, release, package: str, version=None, **kwargs):
-        """The upload into staging, if it is ``package`` (at the ``version`` the master reserved)."""
+    def publish(self, release, package: str, version=None, gates=None, **kwargs):
+        """The upload into staging, if it is ``package`` (at the ``version`` the master reserved),
+        and its gates (``gates``, else its kind's: repository/gates.py) passed for its bytes."""
         return self.master_step(venvdeb_steps.Publish, suite=release.staging_suite, deb=self.upload_dest(),
                                 package=package, version=version, max_size=str(self.settings.max_upload_mb * MB),
-                                **kwargs)
+                                gates=gates, **kwargs)
 
 
 def wheelhouse_factory(settings: Settings, release, trigger: str) -> util.BuildFactory:
@@ -164,8 +161,10 @@ def wheelhouse_factory(settings: Settings, release, trigger: str) -> util.BuildF
     f.addStep(s.ledger_down(release, release.wheelhouse_package))
     f.addStep(s.builds(venvdeb_steps.WheelhouseBuild, release=release.name,
                        extra_args=s.worker_dirs + s.point(release)))
-    f.addStep(s.worker_step(venvdeb_steps.Lint, deb=util.Property("deb"), fail_on=list(release.lint_fail_on)))
     f.addStep(s.upload())
+    # The gates on the upload, on the master; publish requires both, for its bytes.
+    f.addStep(s.lint(release))
+    f.addStep(s.master_step(venvdeb_steps.Verify, release=release.name, deb=s.upload_dest()))
     f.addStep(s.publish(release, release.wheelhouse_package))
     f.addStep(s.ledger_up(release, release.wheelhouse_package))
     # Every service of the release is rebuilt against a new wheelhouse when the build was asked
@@ -206,21 +205,20 @@ def service_factory(settings: Settings, release, service) -> util.BuildFactory:
     f.addStep(s.master_step(venvdeb_steps.ReserveVersion, extra=s.point(release) + s.master_state, release=release.name,
                             package=service.package, upstream=util.Property("upstream"), **built))
     f.addStep(s.builds(venvdeb_steps.ServiceBuild, version=util.Property("version"), **build, **built))
+    # The package goes to the master, which gates it itself (lint and smoke side by side), from
+    # its own checkout of the packaging; publish requires both, for the upload's bytes.
+    f.addStep(s.upload(**built))
     if settings.smoke:
-        # The package goes to the master first: smoke runs there, beside lintian on the worker.
-        f.addStep(s.upload(**built))
-        f.addStep(s.worker_step(
-            venvdeb_steps.Gates, release=release.name, service=service.name, deb=util.Property("deb"),
-            master_deb=s.upload_dest(), master_packaging=s.master_packaging, fail_on=list(release.lint_fail_on),
-            lint_args=["--output", LINT_RESULT],
-            smoke_args=["--cache-dir", str(settings.path(settings.cache_dir)), "--record", *s.point(release),
-                        *s.master_args, *([] if settings.piuparts else ["--no-piuparts"])], **built))
+        f.addStep(venvdeb_steps.Gates(
+            venvdeb=list(settings.venvdeb), packaging=s.master_packaging, release=release.name,
+            service=service.name, deb=s.upload_dest(), fail_on=list(release.lint_fail_on), lint_args=s.master_args,
+            smoke_args=["--cache-dir", str(settings.path(settings.cache_dir)), *s.point(release), *s.master_args,
+                        *([] if settings.piuparts else ["--no-piuparts"])], **built))
     else:
-        f.addStep(s.worker_step(venvdeb_steps.Lint, deb=util.Property("deb"), fail_on=list(release.lint_fail_on),
-                                extra_args=["--output", LINT_RESULT], **built))
-        f.addStep(s.upload(**built))
-    f.addSteps(s.record_lint(**built))
-    f.addStep(s.publish(release, service.package, version=util.Property("reserved_version"), **built))
+        f.addStep(s.lint(release, **built))
+    # A farm that runs no smoke publishes to staging after lint alone (promotion still needs smoke).
+    f.addStep(s.publish(release, service.package, version=util.Property("reserved_version"),
+                        gates=None if settings.smoke else ["lint"], **built))
     f.addSteps(s.record_build(release, service.package, **built))
     f.addStep(s.remove_uploads())
     return f

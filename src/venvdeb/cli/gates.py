@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from debian.debfile import DebFile
@@ -25,7 +24,9 @@ def register(sub) -> None:
                          "one-line summary per package, or JSON with every tag (severity, tag, package, context).")
     ln.add_argument("debs", nargs="+", type=Path)
     ln.add_argument("--fail-on", default="error,warning", help="severities that fail the gate (default: error,warning)")
-    ln.add_argument("--output", type=Path, help="also write the JSON result to this file (for 'repo record-gate')")
+    ln.add_argument("--record", action="store_true",
+                    help="record each package's result in the repository, for 'repo publish' and 'repo promote'")
+    options.repo_args(ln)
 
     sm = options.command(sub, "smoke", smoke, help="install a package with apt in a clean chroot and test it",
                          description="Unpack a clean chroot of the release's distribution (cached mmdebstrap "
@@ -58,8 +59,11 @@ def lint(args) -> LintReport:
         say(args, package.summary())
         for line in package.failing():
             say(args, f"  {line}")
-    if args.output:
-        args.output.write_text(json.dumps(report.as_dict(), indent=1) + "\n")
+    if args.record:  # each package's own result, for its own bytes: what publish and promote check
+        repo = options.repository(args)
+        for deb, linted in zip(args.debs, report.packages):
+            control = DebFile(str(deb)).debcontrol()
+            repo.record_gate(control["Package"], control["Version"], "lint", linted.as_dict(), sha256_file(deb))
     if not report.passed:
         failed = [Path(p.deb).name for p in report.packages if not p.passed]
         raise Rejected(f"lint gate failed: {', '.join(failed)}", report)

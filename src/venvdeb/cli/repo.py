@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import argparse
 from pathlib import Path
 
 from debian.debfile import DebFile
@@ -11,9 +11,10 @@ from ..deb import sources_entry
 from ..errors import VenvdebError
 from ..files import sha256_file, verify_checksum
 from ..model import list_releases, load_release
-from ..model.results import (GateRecorded, InitResult, ListResult, PromoteResult, PublishResult, RefreshResult,
+from ..model.results import (InitResult, ListResult, PromoteResult, PublishResult, RefreshResult,
                              RollbackResult, SourcesResult, VersionResult)
 from ..repository import KEYRING, reserve, server, upload
+from ..repository import gates as gate_rules
 from ..repository.upload import Expected
 from . import options
 from .options import PACKAGE_HELP, RELEASE_HELP, SUITE_HELP, say
@@ -32,9 +33,15 @@ def register(sub) -> None:
     i = action("init", init, help="write conf/distributions for all releases, sign, export")
     i.add_argument("--make-key", action="store_true", help="make a throwaway signing key if there is none (demo, tests)")
 
-    pub = action("publish", publish, help="include packages in a suite (idempotent; a changed version is refused)")
+    pub = action("publish", publish, help="include packages in a suite, once their gates passed (idempotent)",
+                 description="Include packages in a suite, each only if its gates passed for exactly its bytes "
+                 "(a service package: lint and smoke; a wheelhouse: lint and verify; each recorded by the gate "
+                 "itself, with --record). A published version is immutable: other bytes are refused.")
     pub.add_argument("suite", help=SUITE_HELP)
     pub.add_argument("debs", nargs="+", type=Path)
+    pub.add_argument("--gates", type=gate_list, metavar="GATE,...",
+                     help="the gates required instead of the package's own (lint,smoke or lint,verify): a farm "
+                     "that runs no smoke publishes to staging after lint alone")
     asked = pub.add_argument_group("what every package must be (each one given is checked before anything is "
                                    "published; the farm's master gives them for a worker's upload)")
     asked.add_argument("--package", help="its Package")
@@ -78,13 +85,6 @@ def register(sub) -> None:
     so.add_argument("--url", default="http://127.0.0.1:8080")
     so.add_argument("--keyring", default="/etc/apt/keyrings/venvdeb.gpg")
 
-    rg = action("record-gate", record_gate, help="record a gate's result for a package file (what promote checks)",
-                description="Record the JSON result of 'venvdeb lint' or 'venvdeb smoke' for this .deb, where "
-                "'repo promote' looks for it; for gates that ran elsewhere (a Buildbot worker).")
-    rg.add_argument("deb", type=Path)
-    rg.add_argument("gate", choices=("lint", "smoke"))
-    rg.add_argument("result", type=Path, help="the gate's --json output")
-
     rv = action("reserve-version", reserve_version, help="take the next version of a service package (a farm's master)",
                 description="The next version of PACKAGE at Debian upstream version UPSTREAM, above what the "
                 "release's suites have published and the ledger holds (built or in flight), recorded as in "
@@ -105,6 +105,15 @@ def register(sub) -> None:
         options.state_dir(p, "the ledgers")
 
 
+def gate_list(text: str) -> tuple[str, ...]:
+    gates = tuple(g for g in text.split(",") if g)
+    unknown = [g for g in gates if g not in gate_rules.KNOWN]
+    if unknown or not gates:
+        raise argparse.ArgumentTypeError(f"{unknown[0] if unknown else text!r} is not a gate "
+                                         f"(one of: {', '.join(gate_rules.KNOWN)})")
+    return gates
+
+
 def init(args) -> InitResult:
     repo = options.repository(args, make_key=args.make_key)
     result = repo.init([load_release(args.packaging, n) for n in list_releases(args.packaging)])
@@ -120,7 +129,14 @@ def publish(args) -> PublishResult:
         else:
             upload.check(deb, expected)  # a builder's: refused, whatever is wrong with it
     repo = options.repository(args)
-    result = PublishResult([repo.publish(args.suite, deb) for deb in args.debs])
+    wheelhouses = {load_release(args.packaging, name).wheelhouse_package for name in list_releases(args.packaging)}
+    required = {}
+    for deb in args.debs:  # every gate of every package, before anything is published
+        control = DebFile(str(deb)).debcontrol()
+        required[deb] = args.gates or gate_rules.of(control["Package"], wheelhouses)
+        gate_rules.require(repo.gates(control["Package"], control["Version"]), sha256_file(deb), required[deb],
+                           control["Package"], control["Version"], str(deb), f"published to {args.suite}")
+    result = PublishResult([repo.publish(args.suite, deb, required[deb]) for deb in args.debs])
     for p in result.published:
         say(args, f"{p.suite}: {p.text()}" + (" published" if p.published else ""))
     return result
@@ -147,22 +163,6 @@ def list_suite(args) -> ListResult:
     for p in result.packages:
         say(args, f"{p.package} {p.version} {p.architecture}")
     return result
-
-
-def record_gate(args) -> GateRecorded:
-    verify_checksum(args.deb)
-    repo = options.repository(args)
-    try:
-        result = json.loads(args.result.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise VenvdebError(f"{args.result}: not a gate result: {exc}") from None
-    if not isinstance(result, dict):
-        raise VenvdebError(f"{args.result}: not a gate result: a JSON object was expected")
-    control = DebFile(str(args.deb)).debcontrol()
-    repo.record_gate(control["Package"], control["Version"], args.gate, result, sha256_file(args.deb))
-    recorded = GateRecorded(control["Package"], control["Version"], args.gate, bool(result.get("passed")))
-    say(args, f"{recorded.package} {recorded.version}: {args.gate} {'passed' if recorded.passed else 'FAILED'}, recorded")
-    return recorded
 
 
 def _point(args):

@@ -1,15 +1,20 @@
-"""`venvdeb wheelhouse build` and `venvdeb wheelhouse fetch`: a release's wheelhouse package."""
+"""`venvdeb wheelhouse build`, `fetch` and `verify`: a release's wheelhouse package."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from debian.debfile import DebFile
+
 from .. import pipeline
 from .. import wheelhouse as stage
 from ..model import load_release
-from ..model.results import Result, per_distribution
+from ..errors import Rejected, VenvdebError
+from ..files import sha256_file
+from ..model.results import Result, WheelhouseVerified, per_distribution
 from ..progress import Progress
 from ..repository.fetch import fetch as fetch_published
+from ..wheelhouse.verify import verify as verify_wheelhouse
 from . import options
 from .options import RELEASE_HELP, say, url
 
@@ -49,6 +54,18 @@ def register(sub) -> None:
     options.out_dir(f, "where the .deb goes, under <release>/")
     options.state_dir(f, "where the date of the newest InRelease accepted is kept, to refuse an older one")
 
+    v = options.command(
+        wsub, "verify", verify, help="check a wheelhouse .deb against its manifest and the index (a gate)",
+        description="Check that the package holds exactly its manifest's wheels with their sha256, that each "
+        "downloaded wheel has the sha256 the release's index publishes for it, and that each wheel built from "
+        "an sdist was built from a file the index publishes with that sha256. With --record, the result is "
+        "the wheelhouse's 'verify' gate, which 'repo publish' requires.",
+    )
+    v.add_argument("release", help=RELEASE_HELP)
+    v.add_argument("deb", type=Path, help="the wheelhouse .deb")
+    v.add_argument("--record", action="store_true", help="record the result in the repository, for 'repo publish'")
+    options.repo_args(v)
+
 
 def build(args) -> Result:
     release = load_release(args.packaging, args.release)
@@ -80,3 +97,21 @@ def fetch(args) -> Result:
         say(args, f"{result.deb}: {result.package} {result.version} from {result.suite}, sha256 verified")
         results[point.distribution] = result
     return per_distribution(results)
+
+
+def verify(args) -> WheelhouseVerified:
+    release = load_release(args.packaging, args.release)
+    if not args.deb.is_file():
+        raise VenvdebError(f"{args.deb}: no such file", hint="give the wheelhouse .deb to verify")
+    version = DebFile(str(args.deb)).debcontrol()["Version"]
+    point = release.point_of(version)
+    result = verify_wheelhouse(point, args.deb)
+    if args.record:
+        options.repository(args).record_gate(result.package, result.version, "verify", result.as_dict(),
+                                             sha256_file(args.deb))
+    if not result.passed:
+        raise Rejected(f"wheelhouse verify failed: {result.package} {result.version}:\n  "
+                       + "\n  ".join(result.failures[:30]), result)
+    say(args, f"{result.package} {result.version}: {result.wheels} wheels verified against the manifest and "
+              f"{result.index} ({result.downloaded} downloaded, {result.built} built from sdists)")
+    return result

@@ -364,13 +364,23 @@ class ListResult(Result):
 
 
 @dataclass
-class GateRecorded(Result):
-    """`venvdeb repo record-gate`."""
+class WheelhouseVerified(Result):
+    """`venvdeb wheelhouse verify`: a wheelhouse .deb against its manifest and its index."""
 
     package: str
     version: str
-    gate: str
-    passed: bool
+    wheels: int
+    downloaded: int
+    built: int
+    index: str
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "passed": self.passed}
 
 
 @dataclass
@@ -451,6 +461,7 @@ COMMANDS: dict[tuple[str, ...], type[Result]] = {
     ("lock",): LockResult,
     ("wheelhouse", "build"): WheelhouseResult,
     ("wheelhouse", "fetch"): FetchResult,
+    ("wheelhouse", "verify"): WheelhouseVerified,
     ("render",): RenderResult,
     ("build",): BuildResult,
     ("build", "--plan"): PlanResult,
@@ -462,7 +473,6 @@ COMMANDS: dict[tuple[str, ...], type[Result]] = {
     ("repo", "promote"): PromoteResult,
     ("repo", "refresh"): RefreshResult,
     ("repo", "list"): ListResult,
-    ("repo", "record-gate"): GateRecorded,
     ("repo", "reserve-version"): VersionResult,
     ("repo", "record-build"): VersionResult,
     ("repo", "sources"): SourcesResult,

@@ -34,6 +34,7 @@ from ..errors import Rejected, ToolError, VenvdebError
 from ..files import sha256_file, write_atomic
 from ..model import Release
 from ..model.results import InitResult, Listed, PromoteResult, Published, RefreshResult, RollbackResult
+from . import gates as gate_rules
 from .signing import Key, export_keyring
 
 WAIT_FOR_LOCK = "60"  # reprepro retries: one per second
@@ -184,9 +185,12 @@ class Repository:
         """The repository's public keyring, as apt's Signed-By reads it."""
         return (self.base / KEYRING).read_bytes()
 
-    def publish(self, suite: str, deb: Path) -> Published:
+    def publish(self, suite: str, deb: Path, gates: tuple[str, ...]) -> Published:
+        """``deb`` into ``suite``, if each of ``gates`` passed for its bytes (repository/gates.py)."""
         control = DebFile(str(deb)).debcontrol()
         package, version = control["Package"], control["Version"]
+        gate_rules.require(self.gates(package, version), sha256_file(deb), gates, package, version, str(deb),
+                           f"published to {suite}")
         with self.locked():
             existing = self.versions(suite, package).get(version)
             if existing:
@@ -205,13 +209,14 @@ class Repository:
             self.reprepro("gensnapshot", suite, snapshot_name(package, version))
         return Published(suite, package, version, True, snapshot=f"{suite}/snapshots/{snapshot_name(package, version)}")
 
-    def promote(self, source: str, dest: str, package: str, version: str) -> PromoteResult:
+    def promote(self, source: str, dest: str, package: str, version: str,
+                gates: tuple[str, ...] = gate_rules.SERVICE) -> PromoteResult:
         record = self.gates(package, version)
-        failed = [g for g in ("lint", "smoke") if not record.get(g, {}).get("passed")]
+        failed = [g for g in gates if not record.get(g, {}).get("passed")]
         if failed:
             raise Rejected(
                 f"{package} {version} cannot be promoted to {dest}: gate(s) not passed: {', '.join(failed)}",
-                hint=f"run the pipeline (or venvdeb lint and venvdeb smoke) for {package} {version}",
+                hint=f"run the pipeline (or the gates: {', '.join(gates)}) for {package} {version}",
             )
         with self.locked():
             staged = self.versions(source, package)

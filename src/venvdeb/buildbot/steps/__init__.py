@@ -5,23 +5,23 @@
 - ``worker``: worker steps (`VenvdebStep`) run in the build's directory on the worker.
 - ``master``: master steps (`VenvdebMasterStep`) run on the master, for what must happen in one
   place: publication to the one repository, and what it keeps.
-- ``both``: `Gates` runs a package's two gates side by side, as `venvdeb pipeline` does: lintian
-  on the worker, smoke on the master, against the one repository.
+- ``gates``: the gates, on the master, out of the builder's reach: `Lint`, `Verify` (a
+  wheelhouse's wheels), and `Gates` (lint and smoke side by side, as `venvdeb pipeline` runs them).
 
 master.cfg and the factories use the names below: ``from venvdeb.buildbot import steps;
 steps.ServiceBuild``.
 """
 
-from .both import Gates
+from .gates import Gates, Lint, Verify, record_lint_counts
 from .common import TOOL_FAILED, failed_result, parse, size_text, truthy
-from .master import (MasterCommand, Promote, Publish, RecordBuild, RecordGate, RepoRefresh, ReserveVersion, Rollback,
+from .master import (MasterCommand, Promote, Publish, RecordBuild, RepoRefresh, ReserveVersion, Rollback,
                      VenvdebMasterStep)
-from .worker import Lint, Plan, ServiceBuild, VenvdebStep, WheelhouseBuild, WheelhouseFetch, record_lint_counts
+from .worker import Plan, ServiceBuild, VenvdebStep, WheelhouseBuild, WheelhouseFetch
 
 __all__ = [
     "TOOL_FAILED", "failed_result", "parse", "size_text", "truthy",
-    "VenvdebStep", "WheelhouseBuild", "WheelhouseFetch", "ServiceBuild", "Plan", "Lint", "record_lint_counts",
-    "MasterCommand", "VenvdebMasterStep", "Publish", "ReserveVersion", "RecordBuild", "RecordGate", "Promote",
+    "VenvdebStep", "WheelhouseBuild", "WheelhouseFetch", "ServiceBuild", "Plan",
+    "MasterCommand", "VenvdebMasterStep", "Publish", "ReserveVersion", "RecordBuild", "Promote",
     "Rollback", "RepoRefresh",
-    "Gates",
+    "Gates", "Lint", "Verify", "record_lint_counts",
 ]

@@ -1,7 +1,6 @@
 """Steps that run a venvdeb command on the master (`VenvdebMasterStep`), for what must happen in
-one place: smoke tests against and publication to the one repository (smoke runs beside lintian:
-both.py), and what that repository keeps (the versions taken, the gates passed, promotion,
-rollback, the suites' signatures). A stopped build stops the master's commands too (SIGTERM:
+one place, or out of a worker's reach: the gates (gates.py), publication to the one repository,
+and what that repository keeps (the versions taken, promotion, rollback, the suites' signatures). A stopped build stops the master's commands too (SIGTERM:
 venvdeb tears its chroot down).
 """
 
@@ -18,7 +17,7 @@ from buildbot.process import buildstep
 from buildbot.process.results import CANCELLED
 from buildbot.util import deferwaiter, runprocess
 
-from ...model.results import GateRecorded, PromoteResult, PublishResult, RefreshResult, RollbackResult, VersionResult
+from ...model.results import PromoteResult, PublishResult, RefreshResult, RollbackResult, VersionResult
 from .common import _JsonResult, _require
 
 
@@ -115,11 +114,14 @@ class Publish(VenvdebMasterStep):
     subcommand = ("repo", "publish")
     result_class = PublishResult
     required = ("suite", "deb", "package", "max_size")
-    optional = ("version",)  # the version the master reserved; none for a wheelhouse (its content's)
+    # The version the master reserved (none for a wheelhouse: its content's); the gates required,
+    # when not the package's own (a farm that runs no smoke).
+    optional = ("version", "gates")
 
     def arguments(self):
         return [self.suite, self.deb, "--package", self.package, "--max-size", self.max_size,
-                *(["--version", self.version] if self.version else [])]
+                *(["--version", self.version] if self.version else []),
+                *(["--gates", ",".join(self.gates)] if self.gates else [])]
 
     def record(self, result: PublishResult):
         self.set_property("published", [p.text() for p in result.new()])
@@ -159,24 +161,6 @@ class RecordBuild(VenvdebMasterStep):
 
     def record(self, result: VersionResult):
         return f"{result.package} {result.version}: in the master's ledger"
-
-
-class RecordGate(VenvdebMasterStep):
-    """``venvdeb repo record-gate <deb> <gate> <result>`` on the master: a gate that ran on a worker
-    is recorded where ``repo promote`` looks for it."""
-
-    name = "record-gate"
-    subcommand = ("repo", "record-gate")
-    result_class = GateRecorded
-    required = ("deb", "gate", "result")
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        if self.gate not in ("lint", "smoke"):
-            config.error(f"RecordGate: gate must be 'lint' or 'smoke', not {self.gate!r}")
-
-    def record(self, recorded: GateRecorded):  # self.result is the gate's result file
-        return f"{recorded.package} {recorded.version}: {self.gate} {'passed' if recorded.passed else 'FAILED'}"
 
 
 class Promote(VenvdebMasterStep):

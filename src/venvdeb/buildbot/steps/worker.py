@@ -13,7 +13,7 @@ from buildbot import config
 from buildbot.process import buildstep
 from buildbot.process.results import SKIPPED, SUCCESS
 
-from ...model.results import BuildResult, FetchResult, LintReport, PlanResult, WheelhouseResult
+from ...model.results import BuildResult, FetchResult, PlanResult, WheelhouseResult
 from .common import _JsonResult, _no_environment_log, _require, size_text, truthy
 
 
@@ -156,51 +156,3 @@ class Plan(ServiceBuild):
             return f"skipped: {result.package} {result.skipped}"
         self.set_property("upstream", result.upstream)
         return f"{result.package}: upstream {result.upstream}"
-
-
-class Lint(VenvdebStep):
-    """``venvdeb lint <deb> --fail-on ...``: properties lintian_{error,warning,info,...}."""
-
-    name = "lintian"
-    subcommand = ("lint",)
-    result_class = LintReport  # a package lintian rejected too: its tags
-    description = "lintian"
-    fail_on = ("error", "warning")
-    renderables = ("deb", "packaging")
-    SEVERITIES = ("error", "warning", "info", "pedantic", "experimental", "overridden")
-
-    def __init__(self, deb=None, fail_on=None, **kwargs):
-        _require(self, deb=deb)
-        self.deb = deb
-        if fail_on is not None:
-            if isinstance(fail_on, str) or not fail_on or not set(fail_on) <= set(self.SEVERITIES):
-                config.error(f"Lint: fail_on must be a list of lintian severities, not {fail_on!r}")
-            self.fail_on = tuple(fail_on)
-        super().__init__(**kwargs)
-
-    def arguments(self):
-        return [self.deb, "--fail-on", ",".join(self.fail_on)]
-
-    def record(self, result: LintReport):
-        return lint_summary(self, result, passed=True)
-
-    def record_failure(self, result):
-        if isinstance(result, LintReport):  # lintian rejected the package: its counts are worth having
-            return lint_summary(self, result, passed=False)
-        return super().record_failure(result)
-
-
-def record_lint_counts(step, report: LintReport) -> dict:
-    """lintian's counts by severity from ``venvdeb lint --json``, as properties of ``step``."""
-    counts = report.counts()  # error, warning and info even at zero: a missing property reads as unknown
-    for severity, n in counts.items():
-        step.setProperty(f"lintian_{severity}", n, step.name)
-    step.setProperty("lintian_counts", counts, step.name)
-    return counts
-
-
-def lint_summary(step, report: LintReport, passed: bool) -> str:
-    """lintian's counts recorded on ``step``, and its one line."""
-    counts = record_lint_counts(step, report)
-    shown = ", ".join(f"{counts[s]} {s}" for s in ("error", "warning", "info"))
-    return f"lintian {'passed' if passed else 'failed'}: {shown}"

@@ -1,0 +1,58 @@
+"""What a package must have passed, for exactly its bytes, before it is published or promoted.
+
+A gate records its own result, for the file it checked, by sha256 (Repository.record_gate):
+`venvdeb lint --record`, `venvdeb smoke --record`, `venvdeb wheelhouse verify --record`. No
+command records a result it did not compute: a builder's word that its package passed counts
+for nothing. Publication to staging and promotion to production both require each gate of the
+package's kind to have passed for the very file:
+
+- a service package: lint and smoke;
+- a release's wheelhouse: lint and verify (every wheel against its manifest and the index).
+
+A farm that runs no smoke (its setting ``smoke = false``) publishes to staging after lint alone,
+saying so; promotion still requires smoke.
+"""
+
+from __future__ import annotations
+
+from ..errors import Rejected
+
+SERVICE = ("lint", "smoke")
+WHEELHOUSE = ("lint", "verify")
+KNOWN = ("lint", "smoke", "verify")
+
+COMMANDS = {
+    "lint": "venvdeb lint {deb} --record",
+    "smoke": "venvdeb smoke <release> <service> {deb} --record",
+    "verify": "venvdeb wheelhouse verify <release> {deb} --record",
+}
+
+
+def of(package: str, wheelhouses: set[str]) -> tuple[str, ...]:
+    """The gates ``package`` passes: a wheelhouse's, if it is one of ``wheelhouses``."""
+    return WHEELHOUSE if package in wheelhouses else SERVICE
+
+
+def not_passed(record: dict, sha256: str, gates: tuple[str, ...]) -> list[str]:
+    """Each of ``gates`` that ``record`` does not show passed for the file ``sha256``, with why."""
+    if record.get("sha256") != sha256:
+        recorded = f"recorded for another file ({record['sha256'][:12]}...)" if record.get("sha256") else "not run"
+        return [f"{gate}: {recorded}" for gate in gates]
+    missing = []
+    for gate in gates:
+        result = record.get(gate)
+        if not isinstance(result, dict):
+            missing.append(f"{gate}: not run")
+        elif result.get("passed") is not True:
+            missing.append(f"{gate}: failed")
+    return missing
+
+
+def require(record: dict, sha256: str, gates: tuple[str, ...], package: str, version: str, deb: str,
+            action: str) -> None:
+    """Refuse ``action`` unless every gate passed for this file."""
+    missing = not_passed(record, sha256, gates)
+    if missing:
+        raise Rejected(f"{package} {version} cannot be {action}: {'; '.join(missing)}",
+                       hint="run the gates for this file: "
+                            + ", then ".join(COMMANDS[g.split(':')[0]].format(deb=deb) for g in missing))

@@ -1,0 +1,107 @@
+"""`venvdeb wheelhouse verify` (issue 25): a wheelhouse is checked by whoever publishes it.
+
+A PEP 691 index on 127.0.0.1 serves a wheel of its own, ``prdemo``, and a setuptools sdist,
+``tiny-sdist``; a real wheelhouse is built from it (the sdist in a chroot, from the test build
+lock). Then:
+
+- verify passes, and with --record the wheelhouse's 'verify' gate is recorded for its bytes;
+- the index publishes other bytes under the wheel's name, as a builder that was handed (or made)
+  another wheel would present it: verify fails, naming the file and both sha256;
+- the same for the sdist the built wheel came from;
+- a wheelhouse whose wheel was replaced after its build (the package rebuilt around it, as a rogue
+  builder would) fails against its own manifest;
+- `repo publish` refuses the wheelhouse until both of its gates passed for its bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import package_index
+
+from .test_point_release import wheel
+
+pytestmark = [pytest.mark.integration, pytest.mark.network]
+
+SETUP_PYPROJECT = b"""[build-system]
+requires = ["setuptools"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "tiny-sdist"
+version = "1.0"
+description = "Built with setuptools"
+"""
+
+
+def sdist(marker: bytes = b"") -> bytes:
+    files = {"PKG-INFO": b"Metadata-Version: 2.1\nName: tiny-sdist\nVersion: 1.0\n",
+             "pyproject.toml": SETUP_PYPROJECT, "tiny_sdist/__init__.py": b'"""Tiny."""\n' + marker}
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w:gz") as tar:
+        for name, content in files.items():
+            info = tarfile.TarInfo(f"tiny_sdist-1.0/{name}")
+            info.size, info.mode, info.mtime = len(content), 0o644, 1767225600
+            tar.addfile(info, io.BytesIO(content))
+    return data.getvalue()
+
+
+def test_verify_checks_each_wheel_against_its_manifest_and_the_index(make_root, venvdeb, tmp_path):
+    name, good = wheel("1.0.0")
+    published = {"prdemo": {name: good}, "tiny-sdist": {"tiny_sdist-1.0.tar.gz": sdist()}}
+    with package_index(lambda: published) as index:
+        root = make_root("prdemo===1.0.0\ntiny-sdist===1.0\n",
+                         {"svc": ("prdemo", "1.0.0"), "other": ("tiny-sdist", "1.0")},
+                         release_extra=f'index_url = "{index}"\n')
+        code, built, err = venvdeb("wheelhouse", "build", "t1", root=root)
+        assert code == 0, err
+        assert (built["wheels"], built["built"]) == (2, 1)
+        deb = Path(built["deb"])
+        repo = ["--repo-dir", str(tmp_path / "repo"), "--gnupghome", str(tmp_path / "gnupg")]
+
+        def cli(*args: str) -> subprocess.CompletedProcess:
+            return subprocess.run([sys.executable, "-m", "venvdeb", "--packaging", str(root), *args],
+                                  capture_output=True, text=True)
+
+        assert cli("repo", "init", "--make-key", *repo).returncode == 0
+        try:
+            ok = cli("wheelhouse", "verify", "t1", str(deb), "--record", *repo)
+            assert ok.returncode == 0, ok.stderr
+            assert "2 wheels verified against the manifest and " + index in ok.stdout
+            # Publish wants both of the wheelhouse's gates: verify alone is not enough.
+            refused = cli("repo", "publish", "bookworm-t1-staging", str(deb), *repo)
+            assert refused.returncode == 1 and "lint: not run" in refused.stderr and "verify" not in \
+                refused.stderr.split("cannot be published")[1].split("\n")[0]
+            linted = cli("lint", str(deb), "--record", *repo)
+            assert linted.returncode == 0, linted.stderr
+            assert cli("repo", "publish", "bookworm-t1-staging", str(deb), *repo).returncode == 0
+
+            # The index's bytes are not the wheelhouse's: named, with both digests.
+            published["prdemo"] = {name: good + b"\0"}
+            published["tiny-sdist"] = {"tiny_sdist-1.0.tar.gz": sdist(b"# changed\n")}
+            bad = cli("wheelhouse", "verify", "t1", str(deb), "--json")
+            assert bad.returncode == 1
+            assert f"{name}: the index publishes sha256 " in bad.stderr and ", the wheelhouse has " in bad.stderr
+            assert "tiny_sdist-1.0-py3-none-any.whl: the index publishes sha256 " in bad.stderr
+            published["prdemo"], published["tiny-sdist"] = {name: good}, {"tiny_sdist-1.0.tar.gz": sdist()}
+
+            # A wheel replaced inside the package after its build: its manifest says otherwise.
+            tree = tmp_path / "tampered"
+            subprocess.run(["dpkg-deb", "-R", str(deb), str(tree)], check=True)
+            inside = next(tree.rglob(name))
+            inside.write_bytes(good.replace(b"print(", b"exec("))
+            tampered = tmp_path / "tampered.deb"
+            subprocess.run(["dpkg-deb", "--root-owner-group", "-b", str(tree), str(tampered)], check=True,
+                           capture_output=True)
+            bad = cli("wheelhouse", "verify", "t1", str(tampered), "--record", *repo)
+            assert bad.returncode == 1 and f"{name}: sha256 " in bad.stderr and ", the manifest says " in bad.stderr
+            refused = cli("repo", "publish", "bookworm-t1-staging", str(tampered), *repo)
+            assert refused.returncode == 1
+        finally:
+            subprocess.run(["gpgconf", "--homedir", str(tmp_path / "gnupg"), "--kill", "all"], capture_output=True)
