@@ -58,9 +58,12 @@ def test_pipeline_publishes_promotes_upgrades_and_rolls_back(setup, cache_dir):
     root, venvdeb, repo = setup
     code, first, err = venvdeb("pipeline", "p1")
     assert [(s["package"], s["stage"]) for s in first["stages"]] == [
-        ("test-wheelhouse-p1", "wheelhouse"), ("test-wheelhouse-p1", "lint"), ("venv-svc", "build"),
-        ("venv-svc", "lint"), ("venv-svc", "smoke"), ("*", "publish")]
+        ("test-wheelhouse-p1", "wheelhouse"), ("test-wheelhouse-p1", "lint"), ("test-wheelhouse-p1", "verify"),
+        ("venv-svc", "build"), ("venv-svc", "lint"), ("venv-svc", "smoke"), ("*", "publish")]
     assert staged(repo) == {"test-wheelhouse-p1": "1+deb12", "venv-svc": "3.4.2-deb12u1"}
+    # Each package published with its gates recorded for its bytes: the wheelhouse's lint and verify.
+    wheelhouse = repo.gates("test-wheelhouse-p1", "1+deb12")
+    assert wheelhouse["lint"]["passed"] and wheelhouse["verify"]["passed"] and wheelhouse["verify"]["wheels"] == 5
     gates = repo.gates("venv-svc", "3.4.2-deb12u1")
     assert gates["lint"]["passed"] and gates["smoke"]["passed"]
     checks = {c["name"] for c in gates["smoke"]["checks"]}

@@ -21,6 +21,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import uv
 from debian.debfile import DebFile
 
 from ..deb import sources_entry
@@ -258,7 +259,9 @@ class Smoke:
         venv = f"/usr/lib/venvs/{self.service.name}"
         for command in self.service.smoke_commands:
             self._step(result, f"run: {command}", lambda c=command: ch.run(shlex.split(c)))
-        self._step(result, "pip check", lambda: ch.run([f"{venv}/bin/python", "-m", "pip", "check"]))
+        # pip's check, by uv from outside the venv: the venv holds its wheels and no pip (rules.j2).
+        self._step(result, "pip check", lambda: ch.run([ch.stage(Path(uv.find_uv_bin())), "pip", "check", "--python",
+                                                        f"{venv}/bin/python"], setenv={"UV_NO_CACHE": "1"}))
         if self.service.console_scripts:
             self._step(result, "console scripts' entry points import",
                        lambda: ch.run([f"{venv}/bin/python", "-c", ENTRY_POINT_CHECK, LOAD_ENTRY_POINT,
