@@ -147,7 +147,7 @@ def farm(make_root, tmp_path, cache_dir, upstream):
 
 @pytest.fixture
 def smoke_farm(make_root, tmp_path, cache_dir, upstream):
-    """The farm with smoke on: service builds run lintian on the worker beside smoke on the master."""
+    """The farm with smoke on: service builds run lintian beside smoke, both on the master."""
     yield from _farm(make_root, tmp_path, cache_dir, upstream, smoke=True)
 
 
@@ -183,7 +183,7 @@ def git_daemon(base: Path):
 
 
 def _farm(make_root, tmp_path, cache_dir, upstream, smoke: bool, settings: str = "", workers=("local",),
-          git_url: str | None = None, packaging: Path | None = None):
+          git_url: str | None = None, packaging: Path | None = None, worker_env: dict | None = None):
     """A master and one worker (or ``workers``) for release b1 (gitsvc), or for the packaging root
     ``packaging``; ``settings``: more of buildbot.toml; ``git_url``: the workers share nothing with
     the master (see share_nothing_farm) and reach git repositories under tmp_path there."""
@@ -248,7 +248,7 @@ def _farm(make_root, tmp_path, cache_dir, upstream, smoke: bool, settings: str =
     base = tmp_path / "bb"
     base.mkdir()
     farm = Farm(root=PROJECT, base=base, env={"VENVDEB_BUILDBOT_CONFIG": str(config)}, workers=tuple(workers),
-                isolated=bool(git_url),
+                isolated=bool(git_url), worker_env=worker_env or {},
                 hidden=tuple(tmp_path / n for n in ("packaging.git", "gitsvc.git", "requirements.git", "work",
                                                      "requirements-work")))
     try:

@@ -50,7 +50,7 @@ def test_forced_and_polled_builds_publish_to_staging(farm, tmp_path, upstream):
     assert build["properties"]["wheelhouse_version"][0] == "1+deb12"
     assert [name for name, _ in api.steps(build)] == [
         "worker_preparation", "locks_acquire", "packaging-on-master", "packaging", "ledger-from-master", "wheelhouse",
-        "upload-deb", "lintian", "verify", "publish",
+        "upload-deb", "accept-upload", "lintian", "verify", "publish",
         "ledger-to-master", "rebuild-services", "remove-uploads"]
     # The master gated the upload itself, each gate recorded for its bytes: what publish required.
     home = tmp_path / "gnupg"

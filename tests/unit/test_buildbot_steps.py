@@ -207,6 +207,20 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         self.expect_property("published", ["venv-svc 1.0-1"])
         return self.run_step()
 
+    def test_an_upload_is_accepted_on_the_master_before_any_gate(self):
+        self.setup_step(steps.AcceptUpload(deb="/m/up/x.deb", package="venv-svc", max_size="9",
+                                           version=util.Property("reserved_version")))
+        self.build.setProperty("reserved_version", "1.0-1", "version")
+        self.expect_commands(
+            ExpectMasterShell(["venvdeb", "repo", "check-upload", "/m/up/x.deb", "--package", "venv-svc",
+                               "--max-size", "9", "--version", "1.0-1", "--json"])
+            .stdout(out({"error": "Rejected", "message": "/m/up/x.deb: not the package that was asked for: Package "
+                         "is 'libc6', not 'venv-svc'; nothing was published"}).encode())
+            .exit(1))
+        self.expect_outcome(result=FAILURE, state_string="accept-upload: /m/up/x.deb: not the package that was asked "
+                            "for: Package is 'libc6', not 'venv-svc'; nothing was published")
+        return self.run_step()
+
     def test_publish_names_the_gates_a_farm_without_smoke_requires(self):
         self.setup_step(steps.Publish(suite="s", deb="/m/up/x.deb", package="venv-svc", max_size="9", gates=["lint"]))
         self.expect_commands(

@@ -15,6 +15,8 @@ version follows its content, so its builds take a master lock per wheelhouse ins
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from buildbot.plugins import steps, util
 
 from ..model.ledger import ledger_file
@@ -134,12 +136,22 @@ class Stages:
 
     def remove_uploads(self):
         """What the worker uploaded for this build goes once the build ends, published or refused."""
-        # Not in a build skipped for nothing changed (it uploaded nothing): a step that succeeds
-        # would make that build a success again.
+        # Only where the master holds something of this build: its own fact, not a property a
+        # worker could set. (A build skipped for nothing changed uploaded nothing, and a step that
+        # succeeds would make it a success again.)
+        def uploaded(step):
+            rendered = step.build.getProperties().render(self.build_file(""))
+            return rendered.addCallback(lambda path: Path(path).is_dir())
+
         return steps.MasterShellCommand(name="remove-uploads", command=["rm", "-rf", self.build_file("")],
-                                        alwaysRun=True, flunkOnFailure=False, warnOnFailure=True,
-                                        doStepIf=lambda step: not step.getProperty("skipped"),
+                                        alwaysRun=True, flunkOnFailure=False, warnOnFailure=True, doStepIf=uploaded,
                                         hideStepIf=lambda results, step: results in (util.SUCCESS, util.SKIPPED))
+
+    def accept(self, package: str, version=None, **kwargs):
+        """The upload is ``package`` (at ``version``), whole and no larger than allowed, or the
+        build stops here: no gate runs on it, nothing is recorded for it."""
+        return self.master_step(venvdeb_steps.AcceptUpload, deb=self.upload_dest(), package=package, version=version,
+                                max_size=str(self.settings.max_upload_mb * MB), **kwargs)
 
     def lint(self, release, **kwargs):
         """lintian on the upload, on the master, recorded for its bytes."""
@@ -162,6 +174,7 @@ def wheelhouse_factory(settings: Settings, release, trigger: str) -> util.BuildF
     f.addStep(s.builds(venvdeb_steps.WheelhouseBuild, release=release.name,
                        extra_args=s.worker_dirs + s.point(release)))
     f.addStep(s.upload())
+    f.addStep(s.accept(release.wheelhouse_package))
     # The gates on the upload, on the master; publish requires both, for its bytes.
     f.addStep(s.lint(release))
     f.addStep(s.master_step(venvdeb_steps.Verify, release=release.name, deb=s.upload_dest()))
@@ -208,6 +221,7 @@ def service_factory(settings: Settings, release, service) -> util.BuildFactory:
     # The package goes to the master, which gates it itself (lint and smoke side by side), from
     # its own checkout of the packaging; publish requires both, for the upload's bytes.
     f.addStep(s.upload(**built))
+    f.addStep(s.accept(service.package, version=util.Property("reserved_version"), **built))
     if settings.smoke:
         f.addStep(venvdeb_steps.Gates(
             venvdeb=list(settings.venvdeb), packaging=s.master_packaging, release=release.name,

@@ -16,7 +16,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..repository.signing import stop_agent
@@ -54,6 +54,9 @@ class Farm:
     # such as local git repositories the workers must reach through a git daemon instead).
     isolated: bool = False
     hidden: tuple[Path, ...] = ()
+    # More environment for a worker, by name: a test's rogue worker finds another venvdeb first on
+    # its PATH.
+    worker_env: dict = field(default_factory=dict)
 
     @property
     def settings(self) -> settings_mod.Settings:
@@ -114,11 +117,12 @@ class Farm:
         for name in self.workers:
             basedir = self.base / f"worker-{name}"
             start = [self.bin("buildbot-worker"), "start", str(basedir)]
+            mine = dict(env, **self.worker_env.get(name, {}))
             if not self.isolated:
-                run(start, env)
+                run(start, mine)
                 continue
             (basedir / "home").mkdir(exist_ok=True)
-            run(hiding(self.not_for(name)) + start, dict(env, HOME=str(basedir / "home")))
+            run(hiding(self.not_for(name)) + start, dict(mine, HOME=str(basedir / "home")))
         print(f"master: {s.www_url}  (workers: {', '.join(self.workers)}; repository: {s.repo_url})")
 
     def not_for(self, name: str) -> list[Path]:

@@ -47,6 +47,8 @@ ENVIRONMENT = {
     "state_dir": ("VENVDEB_STATE", str),
     "cache_dir": ("VENVDEB_CACHE", str),
     "upload_dir": ("VENVDEB_BUILDBOT_UPLOAD_DIR", str),
+    "packaging_mirrors": ("VENVDEB_BUILDBOT_PACKAGING_MIRRORS", str),
+    "max_upload_mb": ("VENVDEB_BUILDBOT_MAX_UPLOAD_MB", int),
 }
 # [releases.<name>] in the settings file: where a release's constraints are polled from, when its
 # release file does not say (setting -> (type, meaning)).

@@ -8,11 +8,11 @@ from pathlib import Path
 from debian.debfile import DebFile
 
 from ..deb import sources_entry
-from ..errors import VenvdebError
+from ..errors import Rejected, VenvdebError
 from ..files import sha256_file, verify_checksum
 from ..model import list_releases, load_release
 from ..model.results import (InitResult, ListResult, PromoteResult, PublishResult, RefreshResult,
-                             RollbackResult, SourcesResult, VersionResult)
+                             RollbackResult, SourcesResult, UploadAccepted, VersionResult)
 from ..repository import KEYRING, reserve, server, upload
 from ..repository import gates as gate_rules
 from ..repository.upload import Expected
@@ -48,6 +48,16 @@ def register(sub) -> None:
     asked.add_argument("--version", dest="expect_version", metavar="VERSION", help="its Version")
     asked.add_argument("--architecture", help="its Architecture")
     asked.add_argument("--max-size", type=int, metavar="BYTES", help="its largest size")
+
+    chk = action("check-upload", check_upload, help="accept a builder's upload only if it is what was asked for",
+                 description="Check, before anything runs on it, that a builder's .deb is the package (and the "
+                 "version and architecture) that was asked of it, whole and no larger than allowed: what a farm's "
+                 "master does with a worker's upload before it gates it. Refused (exit 1) naming every difference.")
+    chk.add_argument("deb", type=Path)
+    chk.add_argument("--package", required=True, help="its Package")
+    chk.add_argument("--version", dest="expect_version", metavar="VERSION", help="its Version")
+    chk.add_argument("--architecture", help="its Architecture")
+    chk.add_argument("--max-size", type=int, required=True, metavar="BYTES", help="its largest size")
 
     pro = action("promote", promote, help="copy a package version from staging to production, if its gates passed")
     pro.add_argument("release", help=RELEASE_HELP)
@@ -140,6 +150,17 @@ def publish(args) -> PublishResult:
     for p in result.published:
         say(args, f"{p.suite}: {p.text()}" + (" published" if p.published else ""))
     return result
+
+
+def check_upload(args) -> UploadAccepted:
+    if not args.deb.is_file():
+        raise Rejected(f"{args.deb}: no upload there", hint="the builder uploaded nothing: look at its build step")
+    upload.check(args.deb, Expected(args.package, args.expect_version, args.architecture, args.max_size))
+    control = DebFile(str(args.deb)).debcontrol()
+    accepted = UploadAccepted(control["Package"], control["Version"], control["Architecture"], args.deb.stat().st_size,
+                              sha256_file(args.deb))
+    say(args, f"{args.deb}: {accepted.package} {accepted.version} {accepted.architecture}, as asked: accepted")
+    return accepted
 
 
 def promote(args) -> PromoteResult:

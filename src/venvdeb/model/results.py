@@ -329,6 +329,17 @@ class PublishResult(Result):
 
 
 @dataclass
+class UploadAccepted(Result):
+    """`venvdeb repo check-upload`: a builder's upload is the package that was asked for."""
+
+    package: str
+    version: str
+    architecture: str
+    size: int
+    sha256: str
+
+
+@dataclass
 class PromoteResult(Result):
     """`venvdeb repo promote`: the version copied to the production suite, or why not."""
 
@@ -470,6 +481,7 @@ COMMANDS: dict[tuple[str, ...], type[Result]] = {
     ("pipeline",): PipelineResult,
     ("repo", "init"): InitResult,
     ("repo", "publish"): PublishResult,
+    ("repo", "check-upload"): UploadAccepted,
     ("repo", "promote"): PromoteResult,
     ("repo", "refresh"): RefreshResult,
     ("repo", "list"): ListResult,

@@ -14,14 +14,14 @@ steps.ServiceBuild``.
 
 from .gates import Gates, Lint, Verify, record_lint_counts
 from .common import TOOL_FAILED, failed_result, parse, size_text, truthy
-from .master import (MasterCommand, Promote, Publish, RecordBuild, RepoRefresh, ReserveVersion, Rollback,
+from .master import (AcceptUpload, MasterCommand, Promote, Publish, RecordBuild, RepoRefresh, ReserveVersion, Rollback,
                      VenvdebMasterStep)
 from .worker import Plan, ServiceBuild, VenvdebStep, WheelhouseBuild, WheelhouseFetch
 
 __all__ = [
     "TOOL_FAILED", "failed_result", "parse", "size_text", "truthy",
     "VenvdebStep", "WheelhouseBuild", "WheelhouseFetch", "ServiceBuild", "Plan",
-    "MasterCommand", "VenvdebMasterStep", "Publish", "ReserveVersion", "RecordBuild", "Promote",
+    "MasterCommand", "VenvdebMasterStep", "AcceptUpload", "Publish", "ReserveVersion", "RecordBuild", "Promote",
     "Rollback", "RepoRefresh",
     "Gates", "Lint", "Verify", "record_lint_counts",
 ]

@@ -17,8 +17,9 @@ from buildbot.process import buildstep
 from buildbot.process.results import CANCELLED
 from buildbot.util import deferwaiter, runprocess
 
-from ...model.results import PromoteResult, PublishResult, RefreshResult, RollbackResult, VersionResult
-from .common import _JsonResult, _require
+from ...model.results import (PromoteResult, PublishResult, RefreshResult, RollbackResult, UploadAccepted,
+                               VersionResult)
+from .common import _JsonResult, _require, size_text
 
 
 class VenvdebMasterStep(_JsonResult, buildstep.BuildStep):
@@ -126,6 +127,26 @@ class Publish(VenvdebMasterStep):
     def record(self, result: PublishResult):
         self.set_property("published", [p.text() for p in result.new()])
         return f"{self.suite}: {'; '.join(p.text() for p in result.published) or 'nothing'}"
+
+
+class AcceptUpload(VenvdebMasterStep):
+    """``venvdeb repo check-upload <deb> --package P [--version V] --max-size N`` on the master: the
+    worker's upload is the package (at the version) the master asked for, whole, before any gate
+    runs on it or records anything for it."""
+
+    name = "accept-upload"
+    subcommand = ("repo", "check-upload")
+    result_class = UploadAccepted
+    required = ("deb", "package", "max_size")
+    optional = ("version",)  # the version the master reserved; none for a wheelhouse (its content's)
+
+    def arguments(self):
+        return [self.deb, "--package", self.package, "--max-size", self.max_size,
+                *(["--version", self.version] if self.version else [])]
+
+    def record(self, result: UploadAccepted):
+        self.set_property("upload_sha256", result.sha256)
+        return f"{result.package} {result.version}: as asked, {size_text(result.size)}"
 
 
 class ReserveVersion(VenvdebMasterStep):
