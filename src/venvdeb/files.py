@@ -55,7 +55,13 @@ def rebuild_command(deb: Path) -> str:
     return "venvdeb wheelhouse build <release> --dist <distribution>"
 
 
-_VERIFIED: set[tuple] = set()  # files found whole in this process, as they were then
+# Files found whole in this process, as they were then: their sha256 when it was computed for it.
+_VERIFIED: dict[tuple, str | None] = {}
+
+
+def _identity(deb: Path) -> tuple:
+    st = deb.stat()
+    return (str(deb.resolve()), st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def verify_checksum(deb: Path, rebuild: str | None = None) -> None:
@@ -71,7 +77,7 @@ def verify_checksum(deb: Path, rebuild: str | None = None) -> None:
     if not deb.is_file():
         raise VenvdebError(f"{deb}: no such package file", hint=rebuild)
     st = deb.stat()
-    seen = (str(deb.resolve()), st.st_ino, st.st_size, st.st_mtime_ns)
+    seen = _identity(deb)
     if seen in _VERIFIED:
         return
     recorded = checksum_file(deb)
@@ -82,7 +88,7 @@ def verify_checksum(deb: Path, rebuild: str | None = None) -> None:
         if got != expected:
             raise VenvdebError(f"{deb}: corrupt or truncated: sha256 {got}, built as {expected} "
                                f"({st.st_size} bytes now)", hint=f"rebuild it: {rebuild}")
-        _VERIFIED.add(seen)
+        _VERIFIED[seen] = got
         return
     try:
         package = DebFile(str(deb))
@@ -91,7 +97,12 @@ def verify_checksum(deb: Path, rebuild: str | None = None) -> None:
     except (ArError, DebError, EOFError, OSError, ValueError, KeyError) as exc:
         raise VenvdebError(f"{deb}: not a whole Debian package ({type(exc).__name__}: {exc})",
                            hint=f"rebuild it: {rebuild}") from None
-    _VERIFIED.add(seen)
+    _VERIFIED[seen] = None
+
+
+def verified_sha256(deb: Path) -> str:
+    """The sha256 of ``deb``, not read again when verify_checksum just did (a wheelhouse is 160 MB)."""
+    return _VERIFIED.get(_identity(Path(deb))) or sha256_file(deb)
 
 
 def copy_atomic(src: Path, dest: Path) -> None:

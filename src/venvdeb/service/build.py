@@ -30,7 +30,7 @@ from .. import deb
 from ..environment import Environment, prepare
 from ..environment.python import PIP_UNSET
 from ..errors import ToolError, VenvdebError
-from ..files import checksum_file, record_checksum, sha256_file, take, verify_checksum
+from ..files import checksum_file, record_checksum, take, verified_sha256, verify_checksum
 from ..model import Point, Service
 from ..model.closure import Root
 from ..model.ledger import Ledger, ledger_file
@@ -117,8 +117,10 @@ def ensure_wheelhouse(point: Point, options: BuildOptions, environment: Environm
     install_dir = "/" + wheel_dir(point.name)
     package = DebFile(str(wheelhouse_deb))
     payload = unpacked(wheelhouse_deb, package, install_dir, options.cache_dir)
-    # The manifest the host unpacked is the one the wheelhouse build left beside the .deb.
-    if (payload / "manifest.json").read_bytes() != manifest_of(wheelhouse_deb, package, install_dir):
+    # The manifest the host unpacked is the one the wheelhouse build left beside the .deb, when
+    # it left one (a .deb fetched from the repository comes alone: its manifest is its own).
+    beside = manifest_beside(wheelhouse_deb, package)
+    if beside.is_file() and (payload / "manifest.json").read_bytes() != beside.read_bytes():
         raise VenvdebError(f"{wheelhouse_deb}: its manifest is not the one its build recorded beside it",
                            hint=f"build it again: venvdeb wheelhouse build {point.name} --dist {point.distribution}")
     log(f"{wheelhouse_deb.name}: at {install_dir} (the service's Build-Depends), read-only")
@@ -132,7 +134,7 @@ def unpacked(wheelhouse_deb: Path, package: DebFile, install_dir: str, cache_dir
     ``<cache>/wheelhouses/<the .deb's sha256>``, unpacked by the host once: regular files of the
     install directory only, each written new (a link in the archive, or a name leading elsewhere,
     is refused), moved into place when complete."""
-    digest = sha256_file(wheelhouse_deb)
+    digest = verified_sha256(wheelhouse_deb)  # latest_wheelhouse_deb has just checked it whole
     final = Path(cache_dir) / "wheelhouses" / digest
     if (final / "manifest.json").is_file():
         return final
@@ -140,14 +142,15 @@ def unpacked(wheelhouse_deb: Path, package: DebFile, install_dir: str, cache_dir
     work = Path(tempfile.mkdtemp(dir=final.parent, prefix=".unpack-"))
     try:
         prefix = install_dir.strip("/") + "/"
-        for member in package.data.tgz():
+        tar = package.data.tgz()
+        for member in tar:
             name = member.name.removeprefix("./")
             if not name.startswith(prefix) or member.isdir():
                 continue
             inside = name[len(prefix):]
             if not member.isfile() or not inside or "/" in inside or inside in (".", ".."):
                 raise VenvdebError(f"{wheelhouse_deb}: {member.name} is not a file of the wheelhouse's own")
-            with package.data.tgz().extractfile(member) as src, open(work / inside, "xb") as dest:
+            with tar.extractfile(member) as src, open(work / inside, "xb") as dest:
                 shutil.copyfileobj(src, dest)
         if not (work / "manifest.json").is_file():
             raise VenvdebError(f"{wheelhouse_deb}: no {install_dir}/manifest.json: not a venvdeb wheelhouse")
@@ -161,14 +164,10 @@ def unpacked(wheelhouse_deb: Path, package: DebFile, install_dir: str, cache_dir
     return final
 
 
-def manifest_of(deb: Path, package: DebFile, install_dir: str) -> bytes:
-    """The wheelhouse build leaves a copy of the manifest beside the .deb; reading it from the
-    .deb itself means decompressing all of it."""
+def manifest_beside(deb: Path, package: DebFile) -> Path:
+    """Where the wheelhouse build left a copy of the manifest, beside the .deb."""
     control = package.debcontrol()
-    beside = deb.with_name(f"{control['Package']}_{control['Version']}.manifest.json")
-    if beside.is_file():
-        return beside.read_bytes()
-    return package.data.get_content(f".{install_dir}/manifest.json")
+    return deb.with_name(f"{control['Package']}_{control['Version']}.manifest.json")
 
 
 @dataclass

@@ -177,12 +177,15 @@ class IndexProvider:
             # beside it): the cache holds the host's own file, under the digest of its bytes.
             incoming = self.cache.root / "incoming"  # the host's: build chroots see the cache read-only
             incoming.mkdir(parents=True, exist_ok=True)
-            taken = Path(tempfile.mkdtemp(dir=incoming)) / built.name
-            digest = take(built, taken, self.target.environment.scratch)
-            path = self.cache.wheel_path(a.name, a.version, self.target.interpreter, digest, built.name)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(taken, path)
-            taken.parent.rmdir()
+            slot = Path(tempfile.mkdtemp(dir=incoming))
+            try:  # a refused or failed take leaves nothing there
+                taken = slot / built.name
+                digest = take(built, taken, self.target.environment.scratch)
+                path = self.cache.wheel_path(a.name, a.version, self.target.interpreter, digest, built.name)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(taken, path)
+            finally:
+                shutil.rmtree(slot, ignore_errors=True)
             self.cache.write_json(record_path, {"filename": built.name, "sha256": digest, "sdist": a.filename,
                                                 "toolchain": lock.sha256})
         finally:
