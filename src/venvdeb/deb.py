@@ -177,8 +177,8 @@ def buildpackage(environment: Environment, tree: Path, log_file: Path, *, setenv
 
 
 def buildinfo_of(deb: Path) -> Path:
-    """Where the .buildinfo of ``deb`` is, beside it: dpkg-buildpackage names it for the source,
-    and each venvdeb package is a source of its own name."""
+    """Where venvdeb keeps the .buildinfo of ``deb``: beside it, under the same name. (dpkg names
+    it for the source and the build's architecture, which is not an arch-all package's.)"""
     return Path(deb).with_suffix(".buildinfo")
 
 
@@ -206,6 +206,10 @@ def take_buildinfo(built: Path, final: Path, sha256: str, within: Path) -> Path:
     """The .buildinfo dpkg-buildpackage wrote beside ``built``, taken beside ``final`` (files.take),
     once checked to record ``final``'s bytes: how that file was built, for anyone to rebuild it."""
     dest = buildinfo_of(final)
-    take(buildinfo_of(built), dest, within, limit=1 << 20)
+    written = sorted(Path(built).parent.glob("*.buildinfo"))
+    if len(written) != 1:
+        raise VenvdebError(f"dpkg-buildpackage wrote {len(written)} .buildinfo files beside {Path(built).name}, "
+                           "not one")
+    take(written[0], dest, within, limit=1 << 20)
     check_buildinfo(dest, Path(final).name, sha256)
     return dest
