@@ -15,10 +15,11 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from debian.changelog import Changelog
-from debian.deb822 import Deb822, PkgRelation
+from debian.deb822 import BuildInfo, Deb822, PkgRelation
 
 from .environment import Environment
 from .errors import Rejected, ToolError, VenvdebError
+from .files import take
 from .progress import activity, say
 
 APT_VARIABLES = {"DEBIAN_FRONTEND": "noninteractive"}
@@ -173,3 +174,42 @@ def buildpackage(environment: Environment, tree: Path, log_file: Path, *, setenv
     if len(debs) != 1:
         raise VenvdebError(f"dpkg-buildpackage produced {[d.name for d in debs]}, expected one .deb (log: {log_file})")
     return debs[0]
+
+
+def buildinfo_of(deb: Path) -> Path:
+    """Where venvdeb keeps the .buildinfo of ``deb``: beside it, under the same name. (dpkg names
+    it for the source and the build's architecture, which is not an arch-all package's.)"""
+    return Path(deb).with_suffix(".buildinfo")
+
+
+def deb_name(control) -> str:
+    """The file name Debian gives a package: ``<package>_<version without epoch>_<arch>.deb``."""
+    return f"{control['Package']}_{control['Version'].split(':', 1)[-1]}_{control['Architecture']}.deb"
+
+
+def check_buildinfo(buildinfo: Path, name: str, sha256: str) -> None:
+    """``buildinfo`` is dpkg's record of the build of this very file: it names the package file
+    ``name`` with its ``sha256``. Anything else is refused."""
+    try:
+        with open(buildinfo, "rb") as f:
+            info = BuildInfo(f)
+        named = {entry["name"]: entry["sha256"] for entry in info.get("Checksums-Sha256", [])}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise Rejected(f"{buildinfo}: not a .buildinfo ({exc})") from None
+    if named.get(name) != sha256:
+        raise Rejected(f"{buildinfo}: does not record {name} with sha256 {sha256} "
+                       f"(it names {', '.join(f'{n} {d}' for n, d in sorted(named.items())) or 'nothing'})",
+                       hint="it is another build's record: keep each .deb with the .buildinfo its build wrote")
+
+
+def take_buildinfo(built: Path, final: Path, sha256: str, within: Path) -> Path:
+    """The .buildinfo dpkg-buildpackage wrote beside ``built``, taken beside ``final`` (files.take),
+    once checked to record ``final``'s bytes: how that file was built, for anyone to rebuild it."""
+    dest = buildinfo_of(final)
+    written = sorted(Path(built).parent.glob("*.buildinfo"))
+    if len(written) != 1:
+        raise VenvdebError(f"dpkg-buildpackage wrote {len(written)} .buildinfo files beside {Path(built).name}, "
+                           "not one")
+    take(written[0], dest, within, limit=1 << 20)
+    check_buildinfo(dest, Path(final).name, sha256)
+    return dest

@@ -50,7 +50,7 @@ def test_forced_and_polled_builds_publish_to_staging(farm, tmp_path, upstream):
     assert build["properties"]["wheelhouse_version"][0] == "1+deb12"
     assert [name for name, _ in api.steps(build)] == [
         "worker_preparation", "locks_acquire", "packaging-on-master", "packaging", "ledger-from-master", "wheelhouse",
-        "upload-deb", "accept-upload", "lintian", "verify", "publish",
+        "upload-deb", "accept-upload", "upload-buildinfo", "lintian", "verify", "publish",
         "ledger-to-master", "rebuild-services", "remove-uploads"]
     # The master gated the upload itself, each gate recorded for its bytes: what publish required.
     home = tmp_path / "gnupg"
@@ -88,6 +88,9 @@ def test_forced_and_polled_builds_publish_to_staging(farm, tmp_path, upstream):
     # The force form's reason went into debian/changelog.
     deb = published(tmp_path, "venv-gitsvc", props["version"])
     assert b"CVE-2026-0001" in _changelog(deb, tmp_path)
+    # The worker's .buildinfo, published beside the package once checked to record its bytes.
+    recorded = (tmp_path / "repo" / "buildinfo" / deb.with_suffix(".buildinfo").name).read_text()
+    assert f" {sha256_file(deb)} {deb.stat().st_size} {deb.name}\n" in recorded
     # The master keeps the ledger: the next build, on any worker, continues from it.
     assert (tmp_path / "state" / "b1" / "bookworm" / "venv-gitsvc.ledger.json").is_file()
 

@@ -106,7 +106,7 @@ def test_gates_overlap_promotion_and_rollback_and_a_stopped_build_stops_the_mast
     steps = api.get(f"builds/{build['buildid']}/steps")["steps"]
     names = [s["name"] for s in steps]
     assert names[names.index("build"):] == [
-        "build", "upload-deb", "accept-upload", "gates", "publish", "ledger-to-master",
+        "build", "upload-deb", "accept-upload", "upload-buildinfo", "gates", "publish", "ledger-to-master",
         "record-build", "remove-uploads"]
     gates = next(s for s in steps if s["name"] == "gates")
     assert gates["state_string"].startswith("lintian passed: 0 error") and "; smoke passed: " in gates["state_string"]

@@ -9,8 +9,10 @@ import subprocess
 import sys
 
 import pytest
+from debian.deb822 import BuildInfo
 
 from venvdeb.environment import images
+from venvdeb.files import sha256_file
 from venvdeb.repository import KEYRING, Repository
 from venvdeb.repository import serving
 from venvdeb.repository.signing import Key, fingerprints, stop_agent
@@ -64,6 +66,13 @@ def test_pipeline_publishes_promotes_upgrades_and_rolls_back(setup, cache_dir):
     # Each package published with its gates recorded for its bytes: the wheelhouse's lint and verify.
     wheelhouse = repo.gates("test-wheelhouse-p1", "1+deb12")
     assert wheelhouse["lint"]["passed"] and wheelhouse["verify"]["passed"] and wheelhouse["verify"]["wheels"] == 5
+    # ... and with dpkg's record of each build beside it, for anyone to rebuild it: it names the
+    # very file published.
+    for package, version in (("test-wheelhouse-p1", "1+deb12"), ("venv-svc", "3.4.2-deb12u1")):
+        [pooled] = repo.base.glob(f"pool/**/{package}_{version}_*.deb")
+        info = BuildInfo((repo.base / "buildinfo" / pooled.with_suffix(".buildinfo").name).read_text())
+        assert {e["name"]: e["sha256"] for e in info["Checksums-Sha256"]}[pooled.name] == sha256_file(pooled)
+        assert info["Build-Origin"] == "Debian" and "debhelper" in info["Installed-Build-Depends"]
     gates = repo.gates("venv-svc", "3.4.2-deb12u1")
     assert gates["lint"]["passed"] and gates["smoke"]["passed"]
     checks = {c["name"] for c in gates["smoke"]["checks"]}

@@ -64,7 +64,17 @@ def deb(package, version, payload=b"rogue\n", copyright=True):
     out = pathlib.Path("out") / f"{{package}}_{{version}}_all.deb"
     out.parent.mkdir(exist_ok=True)
     subprocess.run(["dpkg-deb", "--root-owner-group", "-b", str(tree), str(out)], check=True, capture_output=True)
-    return out
+    return buildinfo(out)
+
+
+def buildinfo(deb):
+    """A .buildinfo that names the .deb as it is: the rogue's, beside it."""
+    import hashlib
+    data = deb.read_bytes()
+    deb.with_suffix(".buildinfo").write_text(
+        f"Format: 1.0\nSource: rogue\nVersion: 1\nChecksums-Sha256:\n"
+        f" {{hashlib.sha256(data).hexdigest()}} {{len(data)}} {{deb.name}}\n")
+    return deb
 
 
 if args[:2] == ["wheelhouse", "fetch"]:
@@ -73,6 +83,7 @@ elif args[:2] == ["wheelhouse", "build"]:
     out = pathlib.Path("out") / "test-wheelhouse-b1_1+deb12_amd64.deb"
     out.parent.mkdir(exist_ok=True)
     shutil.copyfile(rogue / "wheelhouse.deb", out)
+    buildinfo(out)
     print(json.dumps({{"package": "test-wheelhouse-b1", "version": "1+deb12", "deb": str(out),
                       "deb_size": out.stat().st_size, "wheels": 3, "built": 0, "changed": True}}))
 elif args[:1] == ["build"] and "--plan" in args:

@@ -104,7 +104,7 @@ def test_builders_and_schedulers_come_from_packaging(root):
     # The worker plans, the master chooses the version, the worker builds it; the master adds its
     # changelog entry to the ledger after publishing. No lock: builds of one package run at once.
     assert step_names == ["repository-keyring", "fetch-wheelhouse", "ledger-from-master", "plan", "version", "build",
-                          "upload-deb", "accept-upload", "gates", "publish", "ledger-to-master",
+                          "upload-deb", "accept-upload", "upload-buildinfo", "gates", "publish", "ledger-to-master",
                           "record-build", "remove-uploads"]
     assert config["builders"][1].locks == [] and config["builders"][0].locks
     # The tmp packaging root is in no git checkout: its constraints have no poller.
@@ -212,7 +212,7 @@ def test_settings_file_and_environment(root):
     step_names = [s.kwargs.get("name", s.step_class.name) for s in config["builders"][1].factory.steps]
     assert "smoke" not in step_names
     assert step_names == ["repository-keyring", "fetch-wheelhouse", "ledger-from-master", "plan", "version", "build",
-                          "upload-deb", "accept-upload", "lintian", "publish", "ledger-to-master",
+                          "upload-deb", "accept-upload", "upload-buildinfo", "lintian", "publish", "ledger-to-master",
                           "record-build", "remove-uploads"]
     # Every step that runs the target's interpreter is pinned to the builder's distribution.
     build = next(s for s in config["builders"][1].factory.steps if s.kwargs.get("name", s.step_class.name) == "build")

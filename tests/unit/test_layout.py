@@ -19,7 +19,7 @@ STAGES = {"wheelhouse", "service", "gates", "repository"}
 BENEATH = {
     "model": {"model", "errors", "files"},
     "environment": {"environment", "errors", "progress"},
-    "deb": {"environment", "errors", "progress"},
+    "deb": {"environment", "errors", "files", "progress"},
     "errors": set(), "files": {"errors"}, "progress": set(), "resources": set(),
     "http": {"errors", "__init__"},
 }

@@ -136,16 +136,27 @@ class Stages:
 
     def remove_uploads(self):
         """What the worker uploaded for this build goes once the build ends, published or refused."""
-        # Only where the master holds something of this build: its own fact, not a property a
-        # worker could set. (A build skipped for nothing changed uploaded nothing, and a step that
-        # succeeds would make it a success again.)
+        # Where the master holds something of this build (its own fact, not a property a worker
+        # could set), but in a build skipped for nothing changed: it uploaded nothing, and a step
+        # that succeeds would make it a success again (the master's packaging checkout then stays).
         def uploaded(step):
+            if step.build.results == util.SKIPPED:
+                return False
             rendered = step.build.getProperties().render(self.build_file(""))
             return rendered.addCallback(lambda path: Path(path).is_dir())
 
         return steps.MasterShellCommand(name="remove-uploads", command=["rm", "-rf", self.build_file("")],
                                         alwaysRun=True, flunkOnFailure=False, warnOnFailure=True, doStepIf=uploaded,
                                         hideStepIf=lambda results, step: results in (util.SUCCESS, util.SKIPPED))
+
+    def upload_buildinfo(self, **kwargs):
+        """dpkg's record of the build, beside the .deb the worker built: published beside the
+        package once the upload is accepted (publish checks that it records the upload's bytes)."""
+        return steps.FileUpload(name="upload-buildinfo",
+                                workersrc=util.Transform(lambda deb: str(Path(deb).with_suffix(".buildinfo")),
+                                                         util.Property("deb")),
+                                masterdest=self.build_file("upload.buildinfo"), maxsize=MB, mode=0o644,
+                                haltOnFailure=True, **kwargs)
 
     def accept(self, package: str, version=None, **kwargs):
         """The upload is ``package`` (at ``version``), whole and no larger than allowed, or the
@@ -175,6 +186,7 @@ def wheelhouse_factory(settings: Settings, release, trigger: str) -> util.BuildF
                        extra_args=s.worker_dirs + s.point(release)))
     f.addStep(s.upload())
     f.addStep(s.accept(release.wheelhouse_package))
+    f.addStep(s.upload_buildinfo())
     # The gates on the upload, on the master; publish requires both, for its bytes.
     f.addStep(s.lint(release))
     f.addStep(s.master_step(venvdeb_steps.Verify, release=release.name, deb=s.upload_dest()))
@@ -222,6 +234,7 @@ def service_factory(settings: Settings, release, service) -> util.BuildFactory:
     # its own checkout of the packaging; publish requires both, for the upload's bytes.
     f.addStep(s.upload(**built))
     f.addStep(s.accept(service.package, version=util.Property("reserved_version"), **built))
+    f.addStep(s.upload_buildinfo(**built))
     if settings.smoke:
         f.addStep(venvdeb_steps.Gates(
             venvdeb=list(settings.venvdeb), packaging=s.master_packaging, release=release.name,

@@ -29,7 +29,7 @@ from debian.deb822 import Release as Deb822Release
 from debian.debfile import DebFile
 from debian.debian_support import Version
 
-from ..deb import sources_entry
+from ..deb import buildinfo_of, check_buildinfo, deb_name, sources_entry
 from ..errors import Rejected, ToolError, VenvdebError
 from ..files import sha256_file, write_atomic
 from ..model import Release
@@ -43,6 +43,7 @@ WAIT_FOR_LOCK = "60"  # reprepro retries: one per second
 # passed. `venvdeb repo refresh` re-signs every suite with a new date (Buildbot runs it nightly).
 VALID_FOR = "7d"
 KEYRING = "venvdeb-archive-keyring.gpg"
+BUILDINFO = "buildinfo"  # each published package's .buildinfo, served beside dists/ and pool/
 
 
 @dataclass(frozen=True)
@@ -206,8 +207,22 @@ class Repository:
             if newer:
                 return Published(suite, package, version, False, f"{suite} has the newer {max(newer, key=Version)}")
             self.reprepro("includedeb", suite, str(deb))
+            self.keep_buildinfo(deb, control)
             self.reprepro("gensnapshot", suite, snapshot_name(package, version))
         return Published(suite, package, version, True, snapshot=f"{suite}/snapshots/{snapshot_name(package, version)}")
+
+    def keep_buildinfo(self, deb: Path, control) -> Path | None:
+        """The .buildinfo beside ``deb`` (dpkg's record of its build), checked to record this very
+        file, published under buildinfo/ for anyone to rebuild it; None if the package has none."""
+        found = buildinfo_of(deb)
+        if not found.is_file():
+            return None
+        name = deb_name(control)
+        check_buildinfo(found, name, sha256_file(deb))
+        dest = self.base / BUILDINFO / f"{name.removesuffix('.deb')}.buildinfo"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(dest, found.read_bytes())
+        return dest
 
     def promote(self, source: str, dest: str, package: str, version: str,
                 gates: tuple[str, ...] = gate_rules.SERVICE) -> PromoteResult:

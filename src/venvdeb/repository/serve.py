@@ -1,26 +1,29 @@
 """`venvdeb repo serve`: the repository over HTTP, on 127.0.0.1, for apt and Buildbot workers.
 
-Only what apt needs is served: dists/, pool/ and the public keyring; reprepro's conf/ and db/
-and venvdeb's gate records are not.
+Only what apt needs is served: dists/, pool/ and the public keyring, and each published
+package's .buildinfo (buildinfo/: how to rebuild it); reprepro's conf/ and db/ and venvdeb's gate
+records are not. A path is judged as the handler will open it: percent-decoded first.
 """
 
 from __future__ import annotations
 
 import functools
 import threading
+import urllib.parse
 from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from .reprepro import KEYRING
+from .reprepro import BUILDINFO, KEYRING
 
-PUBLIC = ("/dists/", "/pool/", f"/{KEYRING}")
+PUBLIC = ("/dists/", "/pool/", f"/{BUILDINFO}/", f"/{KEYRING}")
 
 
 class RepositoryHandler(SimpleHTTPRequestHandler):
     def send_head(self):
-        path = self.path.split("?", 1)[0]
-        if ".." in path or not path.startswith(PUBLIC):
+        # SimpleHTTPRequestHandler decodes %2e%2e into ".." when it maps the path to a file.
+        path = urllib.parse.unquote(self.path.split("?", 1)[0].split("#", 1)[0])
+        if ".." in path.split("/") or "\\" in path or not path.startswith(PUBLIC):
             self.send_error(404, "not part of the repository")
             return None
         return super().send_head()

@@ -329,7 +329,9 @@ def _build(prepared: Prepared, point: Point, service: Service, options: BuildOpt
                                provided=(inputs.wheelhouse.package,))
         final = options.out_dir / built.name
         checksum_file(final).unlink(missing_ok=True)  # never an old file's checksum beside new bytes
-        record_checksum(final, take(built, final, environment.scratch))
+        digest = take(built, final, environment.scratch)
+        deb.take_buildinfo(built, final, digest, environment.scratch)
+        record_checksum(final, digest)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     prepared.ledger.add(entry)

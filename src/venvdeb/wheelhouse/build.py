@@ -257,7 +257,9 @@ def _package(point: Point, target: Target, cons, wheels: list[Materialized], opt
     built = wheelhouse_deb.build(target.environment, tree, log_file=work / "dpkg-buildpackage.log")
     # Complete: only now does anything reach the output directory, and the ledger.
     checksum_file(final).unlink(missing_ok=True)  # never an old file's checksum beside new bytes
-    record_checksum(final, take(built, final, target.environment.scratch))
+    digest = take(built, final, target.environment.scratch)
+    deb.take_buildinfo(built, final, digest, target.environment.scratch)
+    record_checksum(final, digest)
     # The manifest as the host made it, not as the tree the build wrote holds it.
     write_atomic(options.out_dir / f"{point.wheelhouse_package}_{entry.version}.manifest.json", manifest_json.encode())
     if is_new:
