@@ -153,8 +153,7 @@ class Stages:
         """dpkg's record of the build, beside the .deb the worker built: published beside the
         package once the upload is accepted (publish checks that it records the upload's bytes)."""
         return steps.FileUpload(name="upload-buildinfo",
-                                workersrc=util.Transform(lambda deb: str(Path(deb).with_suffix(".buildinfo")),
-                                                         util.Property("deb")),
+                                workersrc=util.Transform(buildinfo_beside, util.Property("deb")),
                                 masterdest=self.build_file("upload.buildinfo"), maxsize=MB, mode=0o644,
                                 haltOnFailure=True, **kwargs)
 
@@ -175,6 +174,12 @@ class Stages:
         return self.master_step(venvdeb_steps.Publish, suite=release.staging_suite, deb=self.upload_dest(),
                                 package=package, version=version, max_size=str(self.settings.max_upload_mb * MB),
                                 gates=gates, **kwargs)
+
+
+def buildinfo_beside(deb) -> str | None:
+    """Where the worker's build keeps the .buildinfo of its .deb (deb.buildinfo_of); none in a
+    build that built nothing (the step is skipped then, but rendered first)."""
+    return str(Path(deb).with_suffix(".buildinfo")) if deb else None
 
 
 def wheelhouse_factory(settings: Settings, release, trigger: str) -> util.BuildFactory:
