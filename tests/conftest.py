@@ -65,6 +65,25 @@ def package_index(projects):
         yield f"http://127.0.0.1:{port}/simple"
 
 
+def tiny_sdist(name: str, build_system: str, marker: bytes = b"") -> bytes:
+    """An sdist of ``name`` 1.0, one module, built by the backend its pyproject's ``build_system``
+    table names (``marker``: bytes more in the module, for another sdist of the same name)."""
+    import io
+    import tarfile
+
+    module = name.replace("-", "_")
+    pyproject = f'{build_system.strip()}\n\n[project]\nname = "{name}"\nversion = "1.0"\ndescription = "Tiny"\n'
+    files = {"PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n".encode(),
+             "pyproject.toml": pyproject.encode(), f"{module}/__init__.py": b'"""Tiny."""\n' + marker}
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w:gz") as tar:
+        for path, content in files.items():
+            info = tarfile.TarInfo(f"{module}-1.0/{path}")
+            info.size, info.mode, info.mtime = len(content), 0o644, 1767225600
+            tar.addfile(info, io.BytesIO(content))
+    return data.getvalue()
+
+
 def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text).lstrip())

@@ -12,47 +12,29 @@ build backend, which the test releases' build lock (tests/integration/build-lock
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import subprocess
 import sys
-import tarfile
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import package_index
+from tests.conftest import package_index, tiny_sdist
 
 from .conftest import debs_under
 
 pytestmark = [pytest.mark.integration, pytest.mark.network]
 
-PYPROJECT = b"""[build-system]
+FLIT = """
+[build-system]
 requires = ["flit_core>=3.4,<4"]
 build-backend = "flit_core.buildapi"
-
-[project]
-name = "tiny-flit"
-version = "1.0"
-description = "Built with flit_core"
 """
-
-
-def tiny_flit_sdist() -> bytes:
-    files = {"PKG-INFO": b"Metadata-Version: 2.1\nName: tiny-flit\nVersion: 1.0\n",
-             "pyproject.toml": PYPROJECT, "tiny_flit/__init__.py": b'"""Tiny."""\n'}
-    data = io.BytesIO()
-    with tarfile.open(fileobj=data, mode="w:gz") as tar:
-        for name, content in files.items():
-            info = tarfile.TarInfo(f"tiny_flit-1.0/{name}")
-            info.size, info.mode, info.mtime = len(content), 0o644, 1767225600
-            tar.addfile(info, io.BytesIO(content))
-    return data.getvalue()
 
 
 def test_a_build_requirement_missing_from_the_build_lock_is_named_then_locked(make_root, venvdeb, tmp_path,
                                                                                cache_dir):
-    published = {"tiny-flit": {"tiny_flit-1.0.tar.gz": tiny_flit_sdist()}}
+    published = {"tiny-flit": {"tiny_flit-1.0.tar.gz": tiny_sdist("tiny-flit", FLIT)}}
     with package_index(lambda: published) as index:
         root = make_root("tiny-flit===1.0\n", {"svc": ("tiny-flit", "1.0")},
                          release_extra=f'index_url = "{index}"\n')

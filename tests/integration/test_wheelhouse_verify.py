@@ -15,41 +15,27 @@ lock). Then:
 
 from __future__ import annotations
 
-import io
 import subprocess
 import sys
-import tarfile
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import package_index
+from tests.conftest import package_index, tiny_sdist
 
 from .test_point_release import wheel
 
 pytestmark = [pytest.mark.integration, pytest.mark.network]
 
-SETUP_PYPROJECT = b"""[build-system]
+SETUPTOOLS = """
+[build-system]
 requires = ["setuptools"]
 build-backend = "setuptools.build_meta"
-
-[project]
-name = "tiny-sdist"
-version = "1.0"
-description = "Built with setuptools"
 """
 
 
 def sdist(marker: bytes = b"") -> bytes:
-    files = {"PKG-INFO": b"Metadata-Version: 2.1\nName: tiny-sdist\nVersion: 1.0\n",
-             "pyproject.toml": SETUP_PYPROJECT, "tiny_sdist/__init__.py": b'"""Tiny."""\n' + marker}
-    data = io.BytesIO()
-    with tarfile.open(fileobj=data, mode="w:gz") as tar:
-        for name, content in files.items():
-            info = tarfile.TarInfo(f"tiny_sdist-1.0/{name}")
-            info.size, info.mode, info.mtime = len(content), 0o644, 1767225600
-            tar.addfile(info, io.BytesIO(content))
-    return data.getvalue()
+    return tiny_sdist("tiny-sdist", SETUPTOOLS, marker)
 
 
 def test_verify_checks_each_wheel_against_its_manifest_and_the_index(make_root, venvdeb, tmp_path):
