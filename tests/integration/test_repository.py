@@ -428,3 +428,16 @@ def test_publish_requires_each_gate_passed_for_exactly_its_bytes(repo, tmp_path)
     passed_gates(repo, deb, ("lint",))
     assert publish(deb, "--gates", "lint").returncode == 0
     assert sorted(p.package for p in repo.list(STAGING)) == [release.wheelhouse_package, "venv-svc"]
+
+    def promote(package: str, version: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "venvdeb", "--packaging", str(tmp_path / "packaging"), "repo",
+                               "promote", "r1", package, version, "--dist", "bookworm", "--repo-dir", str(repo.base),
+                               "--gnupghome", str(repo.key.gnupghome)], capture_output=True, text=True)
+
+    # Promotion wants the package's own gates whatever staging took: smoke for the service...
+    refused = promote("venv-svc", "1.0-deb12u1")
+    assert refused.returncode == 1 and "gate(s) not passed: smoke" in refused.stderr
+    # ... lint and verify for the wheelhouse, which has no smoke.
+    promoted = promote(release.wheelhouse_package, "3")
+    assert promoted.returncode == 0, promoted.stderr
+    assert [p.package for p in repo.list("bookworm-r1")] == [release.wheelhouse_package]

@@ -166,7 +166,8 @@ def check_upload(args) -> UploadAccepted:
 def promote(args) -> PromoteResult:
     release = load_release(args.packaging, args.release)
     point = release.at(args.dist) if args.dist else release.point_of(args.version)
-    result = options.repository(args).promote(point.staging_suite, point.production_suite, args.package, args.version)
+    result = options.repository(args).promote(point.staging_suite, point.production_suite, args.package, args.version,
+                                              gate_rules.of(args.package, {point.wheelhouse_package}))
     say(args, f"{result.suite}: {result.package} {result.version} "
               f"{'promoted' if result.promoted else '(' + str(result.reason) + ')'}")
     return result

@@ -125,7 +125,11 @@ class Repository:
         if lock.exists() and not self.reprepro_running():
             # A reprepro orphaned by its killed venvdeb may have finished (and removed it) meanwhile.
             lock.unlink(missing_ok=True)
-            # Whatever the killed run left half-done: files in the pool no index references.
+            # Whatever the killed run left half-done. reprepro's databases are not transactional:
+            # an includedeb killed midway can record a package without its references, or leave
+            # its file in the pool unknown to the checksum database. The references are rebuilt
+            # from the packages the suites hold, then files no index references are removed.
+            self.reprepro("rereference")
             self.reprepro("deleteunreferenced")
             return True
         return False
@@ -224,8 +228,9 @@ class Repository:
         write_atomic(dest, found.read_bytes())
         return dest
 
-    def promote(self, source: str, dest: str, package: str, version: str,
-                gates: tuple[str, ...] = gate_rules.SERVICE) -> PromoteResult:
+    def promote(self, source: str, dest: str, package: str, version: str, gates: tuple[str, ...]) -> PromoteResult:
+        """``package`` ``version`` from ``source`` to ``dest``, if each of ``gates`` passed for the
+        very file in ``source``."""
         record = self.gates(package, version)
         failed = [g for g in gates if not record.get(g, {}).get("passed")]
         if failed:
