@@ -1,5 +1,5 @@
 """Through Buildbot, a service's two gates run side by side, as `venvdeb pipeline` runs them:
-lintian on the worker while smoke runs on the master; admins promote and roll back from the web
+lintian and smoke, both on the master, on the worker's upload; admins promote and roll back from the web
 UI's forms (anonymous users may not); and a stopped build stops the master's smoke too, chroot
 and all."""
 
@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.network]
 SMOKE = "smoke b1 gitsvc"  # how the master's smoke command reads in a process list
 
 
-LINT = "lint .*--fail-on"  # and the worker's lint command
+LINT = "lint .*--fail-on"  # and the master's lint command
 
 
 def running(pattern: str) -> list[str]:
