@@ -194,16 +194,18 @@ class _Run:
         """The wheelhouse's gates, each recorded for its bytes whatever it found: lint, and its
         wheels against their manifest and the index."""
         package, digest = self.point.wheelhouse_package, sha256_file(deb)
-        linted = self.stage(package, "lint", lambda: self.lint(package, deb), record=False)
+        linted, seconds = self.stage(package, "lint", lambda: timed(self.lint, package, deb), record=False)
         self.repo.record_gate(package, version, "lint", linted.as_dict(), digest)
-        self.stage(package, "lint", lambda: linted, passed=lambda r: r.passed, detail=lambda r: r.summary())
-        verified = self.stage(package, "verify", lambda: verify_wheelhouse(self.point, deb), record=False)
+        self.stage(package, "lint", lambda: linted, passed=lambda r: r.passed, detail=lambda r: r.summary(),
+                   seconds=seconds)
+        verified, seconds = self.stage(package, "verify", lambda: timed(verify_wheelhouse, self.point, deb),
+                                       record=False)
         self.repo.record_gate(package, version, "verify", verified.as_dict(), digest)
         for failure in verified.failures:
             self.log(f"pipeline: {package}: verify: {failure}")
         self.stage(package, "verify", lambda: verified, passed=lambda r: r.passed,
                    detail=lambda r: f"{r.wheels} wheels: the manifest's, and the index's" if r.passed
-                   else f"{len(r.failures)} wheel(s) not as published: {r.failures[0]}")
+                   else f"{len(r.failures)} wheel(s) not as published: {r.failures[0]}", seconds=seconds)
 
     def lint(self, package: str, deb: Path) -> LintResult:
         # The table says which gate failed; the failing tags say why, in the plain output too.
