@@ -7,6 +7,7 @@ wheelhouse on this host or a package in a clean chroot.
 
 from __future__ import annotations
 
+import io
 import os
 import textwrap
 from collections.abc import Iterable
@@ -187,12 +188,12 @@ def deb_name(control) -> str:
     return f"{control['Package']}_{control['Version'].split(':', 1)[-1]}_{control['Architecture']}.deb"
 
 
-def check_buildinfo(buildinfo: Path, name: str, sha256: str) -> None:
+def check_buildinfo(buildinfo: Path, name: str, sha256: str) -> bytes:
     """``buildinfo`` is dpkg's record of the build of this very file: it names the package file
-    ``name`` with its ``sha256``. Anything else is refused."""
+    ``name`` with its ``sha256``. Anything else is refused. The bytes checked, read once."""
     try:
-        with open(buildinfo, "rb") as f:
-            info = BuildInfo(f)
+        data = Path(buildinfo).read_bytes()
+        info = BuildInfo(io.BytesIO(data))
         named = {entry["name"]: entry["sha256"] for entry in info.get("Checksums-Sha256", [])}
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise Rejected(f"{buildinfo}: not a .buildinfo ({exc})") from None
@@ -200,6 +201,7 @@ def check_buildinfo(buildinfo: Path, name: str, sha256: str) -> None:
         raise Rejected(f"{buildinfo}: does not record {name} with sha256 {sha256} "
                        f"(it names {', '.join(f'{n} {d}' for n, d in sorted(named.items())) or 'nothing'})",
                        hint="it is another build's record: keep each .deb with the .buildinfo its build wrote")
+    return data
 
 
 def take_buildinfo(built: Path, final: Path, sha256: str, within: Path) -> Path:

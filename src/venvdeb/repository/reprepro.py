@@ -194,12 +194,16 @@ class Repository:
         """``deb`` into ``suite``, if each of ``gates`` passed for its bytes (repository/gates.py)."""
         control = DebFile(str(deb)).debcontrol()
         package, version = control["Package"], control["Version"]
-        gate_rules.require(self.gates(package, version), sha256_file(deb), gates, package, version, str(deb),
+        digest = sha256_file(deb)
+        gate_rules.require(self.gates(package, version), digest, gates, package, version, str(deb),
                            f"published to {suite}")
+        # Checked before anything changes: a .buildinfo refused after includedeb would leave the
+        # package in the suite without its snapshot.
+        buildinfo = self.buildinfo_to_keep(deb, control, digest)
         with self.locked():
             existing = self.versions(suite, package).get(version)
             if existing:
-                if sha256_file(Path(existing)) == sha256_file(deb):
+                if sha256_file(Path(existing)) == digest:
                     return Published(suite, package, version, False, "already published with the same bytes")
                 raise VenvdebError(
                     f"{suite} already has {package} {version} with different bytes ({existing})",
@@ -211,22 +215,22 @@ class Repository:
             if newer:
                 return Published(suite, package, version, False, f"{suite} has the newer {max(newer, key=Version)}")
             self.reprepro("includedeb", suite, str(deb))
-            self.keep_buildinfo(deb, control)
+            if buildinfo is not None:
+                name, data = buildinfo
+                write_atomic(self.base / BUILDINFO / name, data)
             self.reprepro("gensnapshot", suite, snapshot_name(package, version))
         return Published(suite, package, version, True, snapshot=f"{suite}/snapshots/{snapshot_name(package, version)}")
 
-    def keep_buildinfo(self, deb: Path, control) -> Path | None:
+    @staticmethod
+    def buildinfo_to_keep(deb: Path, control, digest: str) -> tuple[str, bytes] | None:
         """The .buildinfo beside ``deb`` (dpkg's record of its build), checked to record this very
-        file, published under buildinfo/ for anyone to rebuild it; None if the package has none."""
+        file: its name under buildinfo/, where publish puts it for anyone to rebuild the package,
+        and its bytes; None if the package has none."""
         found = buildinfo_of(deb)
         if not found.is_file():
             return None
         name = deb_name(control)
-        check_buildinfo(found, name, sha256_file(deb))
-        dest = self.base / BUILDINFO / f"{name.removesuffix('.deb')}.buildinfo"
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(dest, found.read_bytes())
-        return dest
+        return f"{name.removesuffix('.deb')}.buildinfo", check_buildinfo(found, name, digest)
 
     def promote(self, source: str, dest: str, package: str, version: str, gates: tuple[str, ...]) -> PromoteResult:
         """``package`` ``version`` from ``source`` to ``dest``, if each of ``gates`` passed for the
