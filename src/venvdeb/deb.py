@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
 import textwrap
 from collections.abc import Iterable
 from datetime import timezone
@@ -20,7 +21,7 @@ from debian.deb822 import BuildInfo, Deb822, PkgRelation
 
 from .environment import Environment
 from .errors import Rejected, ToolError, VenvdebError
-from .files import take
+from .files import sha256_file, take
 from .progress import activity, say
 
 APT_VARIABLES = {"DEBIAN_FRONTEND": "noninteractive"}
@@ -215,3 +216,47 @@ def take_buildinfo(built: Path, final: Path, sha256: str, within: Path) -> Path:
     take(written[0], dest, within, limit=1 << 20)
     check_buildinfo(dest, Path(final).name, sha256)
     return dest
+
+
+# -- rebuilds: the same bytes, or diffoscope's account of how they differ -------------------------
+
+REPORT_LINES = 200  # of diffoscope's report, in a rebuild's result (the whole report is kept in a file)
+DIFFOSCOPE_TIMEOUT = 900
+
+
+def diffoscope_argv(first: Path, second: Path, report: Path) -> list[str]:
+    """diffoscope's text report of how ``second`` differs from ``first``; its exit status is 1
+    when they differ. Bounded: a package that differs everywhere gives a report one can read."""
+    return ["diffoscope", "--text", str(report), "--max-report-size", str(4 << 20),
+            "--max-diff-block-lines", "200", "--exclude-directory-metadata", "no", str(first), str(second)]
+
+
+def diffoscope(first: Path, second: Path, report: Path) -> str:
+    """How the two packages differ: the first lines of diffoscope's report (all of it in ``report``)."""
+    report.unlink(missing_ok=True)
+    try:
+        proc = subprocess.run(diffoscope_argv(first, second, report), capture_output=True, text=True,
+                              timeout=DIFFOSCOPE_TIMEOUT)
+    except FileNotFoundError:
+        raise VenvdebError("diffoscope is not installed: it shows how a rebuild differs",
+                           hint="apt-get install diffoscope-minimal") from None
+    if proc.returncode not in (0, 1) or not report.is_file():
+        raise ToolError(f"diffoscope failed (exit {proc.returncode}) on {first.name}: {proc.stderr.strip()[-400:]}")
+    lines = report.read_text(errors="replace").splitlines()
+    shown = lines[:REPORT_LINES]
+    if len(lines) > REPORT_LINES:
+        shown.append(f"... {len(lines) - REPORT_LINES} more lines in {report}")
+    return "\n".join(shown)
+
+
+def compare_rebuild(original: Path, rebuilt: Path, wanted: str) -> tuple[str, Path | None, str]:
+    """A rebuild of ``original`` (sha256 ``wanted``) against it: (the rebuild's sha256, diffoscope's
+    report or None, its first lines). The same bytes: the rebuilt copy and what its build left
+    beside it go. Other bytes: they are kept, with the report beside them."""
+    got = sha256_file(rebuilt)
+    if got == wanted:
+        for leftover in (rebuilt, rebuilt.with_name(rebuilt.name + ".sha256"), buildinfo_of(rebuilt)):
+            leftover.unlink(missing_ok=True)
+        return got, None, ""
+    report = rebuilt.with_name(rebuilt.name.removesuffix(".deb") + ".diffoscope.txt")
+    return got, report, diffoscope(original, rebuilt, report)

@@ -51,12 +51,14 @@ def test_forced_and_polled_builds_publish_to_staging(farm, tmp_path, upstream):
     assert [name for name, _ in api.steps(build)] == [
         "worker_preparation", "locks_acquire", "packaging-on-master", "packaging", "ledger-from-master", "wheelhouse",
         "upload-deb", "accept-upload", "upload-buildinfo", "lintian", "verify", "publish",
-        "ledger-to-master", "rebuild-services", "remove-uploads"]
+        "ledger-to-master", "record-build", "rebuild", "rebuild-services", "remove-uploads"]
     # The master gated the upload itself, each gate recorded for its bytes: what publish required.
     home = tmp_path / "gnupg"
     repo = Repository(tmp_path / "repo", Key(home, fingerprints(home)[0]))
     recorded = repo.gates("test-wheelhouse-b1", "1+deb12")
     assert recorded["lint"]["passed"] is True and recorded["verify"]["passed"] is True
+    # ... and built it again itself, every sdist afresh: the same bytes, which promotion requires.
+    assert recorded["rebuild"]["passed"] is True and recorded["rebuild"]["sha256"] == recorded["sha256"]
     assert recorded["verify"]["wheels"] == recorded["verify"]["downloaded"] + recorded["verify"]["built"] > 0
     assert recorded["sha256"] == sha256_file(published(tmp_path, "test-wheelhouse-b1", "1+deb12"))
     # The build's uploads are gone once it ended (here, published).

@@ -107,7 +107,7 @@ def test_gates_overlap_promotion_and_rollback_and_a_stopped_build_stops_the_mast
     names = [s["name"] for s in steps]
     assert names[names.index("build"):] == [
         "build", "upload-deb", "accept-upload", "upload-buildinfo", "gates", "publish", "ledger-to-master",
-        "record-build", "remove-uploads"]
+        "record-build", "rebuild", "remove-uploads"]
     gates = next(s for s in steps if s["name"] == "gates")
     assert gates["state_string"].startswith("lintian passed: 0 error") and "; smoke passed: " in gates["state_string"]
     logs = {log["name"] for log in api.get(f"steps/{gates['stepid']}/logs")["logs"]}
@@ -117,6 +117,9 @@ def test_gates_overlap_promotion_and_rollback_and_a_stopped_build_stops_the_mast
     home = tmp_path / "gnupg"
     recorded = Repository(tmp_path / "repo", Key(home, fingerprints(home)[0])).gates("venv-gitsvc", props["version"])
     assert recorded["lint"]["passed"] and recorded["smoke"]["passed"]
+    # The master built the version again itself (promotion's gate): the same bytes.
+    rebuilt = next(s for s in steps if s["name"] == "rebuild")
+    assert rebuilt["state_string"].endswith("the same bytes") and recorded["rebuild"]["passed"]
 
     # Each build promoted through the form once its gates passed (staging keeps one version),
     # then production rolled back to the first.
@@ -149,7 +152,7 @@ def test_gates_overlap_promotion_and_rollback_and_a_stopped_build_stops_the_mast
     row = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, 'tr[data-package="venv-gitsvc"]')))
     cells = {td.get_attribute("class"): td.text for td in row.find_elements(By.TAG_NAME, "td")}
     assert cells["staging"] == second["properties"]["version"][0] and cells["production"] == first_version
-    assert [td.text for td in row.find_elements(By.TAG_NAME, "td")][3:5] == ["passed", "passed"]
+    assert [td.text for td in row.find_elements(By.TAG_NAME, "td")][3:6] == ["passed", "passed", "passed"]
     link = row.find_element(By.TAG_NAME, "a")
     assert link.text == "success" and link.get_attribute("href").endswith(f"/builds/{second['number']}")
     host = api.url.split("://", 1)[1]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import pathlib
 import re
 import subprocess
 import sys
@@ -35,10 +37,14 @@ def setup(make_root, tmp_path, cache_dir):
         """piuparts' test only where a test asks for it: it is shown once, with an upgrade, and
         under a daemon's umask (Buildbot's master runs smoke with 077)."""
         argv = [sys.executable, "-m", "venvdeb", "--packaging", str(root), *args]
-        if args[0] in ("pipeline", "smoke"):
+        if args[0] in ("pipeline", "smoke", "build", "rebuild"):
             argv += ["--cache-dir", str(cache_dir), "--out-dir", str(tmp_path / "out"),
-                     "--state-dir", str(tmp_path / "state"), *([] if piuparts else ["--no-piuparts"])]
-        argv += ["--repo-dir", str(tmp_path / "repo"), "--gnupghome", str(tmp_path / "gnupg"), "--json"]
+                     "--state-dir", str(tmp_path / "state")]
+        if args[0] in ("pipeline", "smoke"):
+            argv += [] if piuparts else ["--no-piuparts"]
+        if args[0] != "build":
+            argv += ["--repo-dir", str(tmp_path / "repo"), "--gnupghome", str(tmp_path / "gnupg")]
+        argv.append("--json")
         proc = subprocess.run(argv, capture_output=True, text=True,
                               preexec_fn=(lambda: os.umask(0o077)) if piuparts else None)
         if check:
@@ -56,7 +62,14 @@ def staged(repo):
     return {p.package: p.version for p in repo.list("bookworm-p1-staging")}
 
 
-def test_pipeline_publishes_promotes_upgrades_and_rolls_back(setup, cache_dir):
+def rebuilt(venvdeb, tmp_path, version: str) -> dict:
+    """The independent rebuild that promotion requires, recorded for the built file."""
+    deb = next((tmp_path / "out" / "p1").glob(f"venv-svc_{version}_*.deb"))
+    code, result, err = venvdeb("rebuild", "p1", "svc", str(deb), "--record")
+    return result
+
+
+def test_pipeline_publishes_promotes_upgrades_and_rolls_back(setup, cache_dir, tmp_path):
     root, venvdeb, repo = setup
     code, first, err = venvdeb("pipeline", "p1")
     assert [(s["package"], s["stage"]) for s in first["stages"]] == [
@@ -79,6 +92,12 @@ def test_pipeline_publishes_promotes_upgrades_and_rolls_back(setup, cache_dir):
     assert {"pip check", "console scripts' entry points import", "systemd-analyze verify",
             "run: normalizer --version", "no file in the venv names the build path"} <= checks
 
+    # Production needs an independent rebuild too: the same version built again, the same bytes.
+    code, refused, err = venvdeb("repo", "promote", "p1", "venv-svc", "3.4.2-deb12u1", check=False)
+    assert code == 1 and "gate(s) not passed: rebuild: not run" in err and "venvdeb rebuild" in err
+    rebuild = rebuilt(venvdeb, tmp_path, "3.4.2-deb12u1")
+    assert rebuild["passed"] and rebuild["rebuilt_sha256"] == rebuild["sha256"] == gates["sha256"]
+    assert not list((tmp_path / "out" / "p1" / "rebuild").glob("*.deb"))  # the same bytes: no copy kept
     code, promoted, err = venvdeb("repo", "promote", "p1", "venv-svc", "3.4.2-deb12u1")
     assert promoted["promoted"] and {p.package for p in repo.list("bookworm-p1")} == {"venv-svc"}
 
@@ -101,6 +120,7 @@ def test_pipeline_publishes_promotes_upgrades_and_rolls_back(setup, cache_dir):
         assert install.returncode == 0, install.stdout + install.stderr
         assert ch.run(["dpkg-query", "-W", "-f", "${Version}", "venv-svc"]).stdout == "3.4.2-deb12u1"
 
+    assert rebuilt(venvdeb, tmp_path, "3.4.2-deb12u2")["passed"]
     # Promotion checks the bytes: gates recorded for another file promote nothing.
     record_path = repo.gates_path("venv-svc", "3.4.2-deb12u2")
     kept = record_path.read_text()
@@ -166,5 +186,44 @@ def test_smoke_and_lint_results_recorded_one_by_one(setup, tmp_path):
     assert code == 1 and "gate(s) not passed: lint" in err
     code, linted, err = venvdeb("lint", str(deb), "--record")
     assert linted["passed"] is True and repo.gates("venv-svc", "3.4.2-deb12u1")["lint"]["passed"] is True
+    rebuilt(venvdeb, tmp_path, "3.4.2-deb12u1")
     code, promoted, err = venvdeb("repo", "promote", "p1", "venv-svc", "3.4.2-deb12u1")
     assert promoted["promoted"] is True
+
+
+def tampered(deb, where):
+    """``deb`` with a file planted in its venv (a .pth runs at every start of its Python), its
+    md5sums made to match: what a compromised builder would upload, that lint and smoke pass."""
+    tree = where / "tree"
+    where.mkdir()
+    subprocess.run(["dpkg-deb", "-R", str(deb), str(tree)], check=True)
+    [site] = tree.glob("usr/lib/venvs/svc/lib/python3*/site-packages")
+    planted = site / "zz-planted.pth"
+    planted.write_text("import os\n")
+    with open(tree / "DEBIAN" / "md5sums", "a") as md5sums:
+        md5sums.write(f"{hashlib.md5(planted.read_bytes()).hexdigest()}  {planted.relative_to(tree)}\n")
+    out = where / deb.name
+    subprocess.run(["dpkg-deb", "--root-owner-group", "-Zzstd", "-b", str(tree), str(out)], check=True,
+                   capture_output=True)
+    (where / f"{deb.name}.sha256").write_text(f"{sha256_file(out)}  {deb.name}\n")
+    return out
+
+
+def test_a_rebuild_that_differs_blocks_promotion_and_diffoscope_says_where(setup, tmp_path):
+    """A package whose gates passed, published to staging, that its source does not give."""
+    root, venvdeb, repo = setup
+    venvdeb("pipeline", "p1")
+    code, built, err = venvdeb("build", "p1", "svc")
+    planted = tampered(pathlib.Path(built["deb"]), tmp_path / "tampered")
+    for gate in (["lint", str(planted)], ["smoke", "p1", "svc", str(planted)]):
+        venvdeb(*gate, "--record")
+    venvdeb("repo", "publish", "bookworm-p1-staging", str(planted))
+    code, rebuild, err = venvdeb("rebuild", "p1", "svc", str(planted), "--record", check=False)
+    assert code == 1 and rebuild["passed"] is False and rebuild["sha256"] == sha256_file(planted)
+    assert rebuild["rebuilt_sha256"] == sha256_file(pathlib.Path(built["deb"]))  # the source gives the honest file
+    assert "zz-planted.pth" in pathlib.Path(rebuild["report"]).read_text()  # diffoscope's, kept
+    assert "zz-planted.pth" in rebuild["differences"] and "zz-planted.pth" in err
+    assert repo.gates("venv-svc", "3.4.2-deb12u2")["rebuild"]["passed"] is False
+    code, refused, err = venvdeb("repo", "promote", "p1", "venv-svc", "3.4.2-deb12u2", check=False)
+    assert code == 1 and "rebuild: failed" in err
+    assert repo.list("bookworm-p1") == []

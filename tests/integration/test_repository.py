@@ -140,7 +140,7 @@ def test_twenty_killed_publishes_and_promotions_leave_a_consistent_usable_reposi
         deb = tiny_deb(tmp_path, f"kill-{i}")
         if i % 2:  # promote: staged, gates recorded, then the promotion is killed
             stage(repo, deb)
-            for gate in ("lint", "smoke"):
+            for gate in ("lint", "smoke", "rebuild"):
                 repo.record_gate(f"kill-{i}", "1.0", gate, {"passed": True}, sha256_file(deb))
             proc = subprocess.Popen([sys.executable, "-m", "venvdeb", "--packaging", str(tmp_path / "packaging"),
                                      "repo", "promote", "r1", f"kill-{i}", "1.0", "--dist", "bookworm",
@@ -437,7 +437,11 @@ def test_publish_requires_each_gate_passed_for_exactly_its_bytes(repo, tmp_path)
     # Promotion wants the package's own gates whatever staging took: smoke for the service...
     refused = promote("venv-svc", "1.0-deb12u1")
     assert refused.returncode == 1 and "gate(s) not passed: smoke" in refused.stderr
-    # ... lint and verify for the wheelhouse, which has no smoke.
+    # ... lint, verify and its rebuild for the wheelhouse, which has no smoke.
+    refused = promote(release.wheelhouse_package, "3")
+    assert refused.returncode == 1 and "gate(s) not passed: rebuild: not run" in refused.stderr
+    assert f"venvdeb wheelhouse rebuild <release> <{release.wheelhouse_package}_3.deb> --record" in refused.stderr
+    passed_gates(repo, wheelhouse, ("rebuild",))
     promoted = promote(release.wheelhouse_package, "3")
     assert promoted.returncode == 0, promoted.stderr
     assert [p.package for p in repo.list("bookworm-r1")] == [release.wheelhouse_package]

@@ -14,6 +14,11 @@ published, and the master's repository keeps every byte it had:
   (the master's own lintian decides: no worker sends a lint result any more);
 - a wheelhouse whose manifest and SHA256SUMS agree with its wheels, one of which is not the wheel
   the index publishes under that name.
+
+And the attack no check of an upload can see: the package asked for, built by the real venvdeb
+from the real inputs, with one file planted in its venv (its md5sums made to match), which lint
+passes. It reaches staging; the master's own rebuild gives other bytes, so the build fails with
+diffoscope's account of the difference, the release page shows it, and promotion is refused.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from .conftest import _farm
 
 pytestmark = [pytest.mark.integration, pytest.mark.network]
 
-FAILURE = 2
+SUCCESS, FAILURE = 0, 2
 
 ROGUE = r'''#!{python}
 """The rogue's venvdeb: plausible JSON, and packages of its own making."""
@@ -44,6 +49,30 @@ mode = (rogue / "mode").read_text().strip()
 args = sys.argv[1:]
 while args and args[0] in ("--packaging", "--packaging-commit"):
     args = args[2:]
+
+
+def planted(deb):
+    """``deb`` with a .pth planted in its venv, its md5sums made to match."""
+    import hashlib
+    tree = pathlib.Path("planted-tree")
+    shutil.rmtree(tree, ignore_errors=True)
+    subprocess.run(["dpkg-deb", "-R", str(deb), str(tree)], check=True)
+    site = next(tree.glob("usr/lib/venvs/*/lib/python3*/site-packages"))
+    (site / "zz-planted.pth").write_text("import os\n")
+    with open(tree / "DEBIAN" / "md5sums", "a") as md5sums:
+        md5sums.write(hashlib.md5(b"import os\n").hexdigest() + "  " + str((site / "zz-planted.pth").relative_to(tree)) + "\n")
+    subprocess.run(["dpkg-deb", "--root-owner-group", "-Zzstd", "-b", str(tree), str(deb)], check=True,
+                   capture_output=True)
+    return buildinfo(deb)
+
+
+if mode in ("honest", "planted"):  # the real venvdeb does the work; the rogue touches its package
+    real = subprocess.run([sys.executable, "-m", "venvdeb", *sys.argv[1:]], capture_output=True, text=True)
+    sys.stderr.write(real.stderr)
+    if mode == "planted" and real.returncode == 0 and args[:1] == ["build"] and "--plan" not in args:
+        planted(pathlib.Path(json.loads(real.stdout)["deb"]))
+    sys.stdout.write(real.stdout)
+    sys.exit(real.returncode)
 
 
 def option(name, default=None):
@@ -145,6 +174,38 @@ def rogue_farm(make_root, tmp_path, cache_dir, upstream):
     yield from _farm(make_root, tmp_path, cache_dir, upstream, smoke=False, workers=("rogue",),
                      settings="max_upload_mb = 1",
                      worker_env={"rogue": {"PATH": path, "ROGUE_DIR": str(rogue_dir)}})
+
+
+def test_a_planted_file_that_passes_the_gates_is_caught_by_the_masters_rebuild(rogue_farm, tmp_path):
+    farm, api, password = rogue_farm
+    api.login("admin", password)
+    rogue = tmp_path / "rogue"
+    (rogue / "mode").write_text("honest")
+    wheelhouse = api.wait_request(api.force("force_wheelhouse_b1_bookworm", "wheelhouse-b1-bookworm", reason="wh"))
+    assert wheelhouse["results"] == SUCCESS, api.steps(wheelhouse)
+    (rogue / "mode").write_text("planted")
+    build = api.wait_request(api.force("force_b1_bookworm_venv_gitsvc", "b1-bookworm-venv-gitsvc", reason="planted"))
+    assert build["results"] == FAILURE, api.steps(build)
+    steps = {s["name"]: s for s in api.get(f"builds/{build['buildid']}/steps")["steps"]}
+    # Every check of the upload passed: it is the package and version asked for, whole, lint-clean.
+    assert all(steps[name]["results"] == SUCCESS for name in ("accept-upload", "lintian", "publish", "record-build"))
+    rebuild = steps["rebuild"]
+    assert rebuild["results"] == FAILURE and "rebuild gave other bytes" in rebuild["state_string"]
+    assert "zz-planted.pth" in api.log_text(build, "rebuild", "diffoscope")
+    version = build["properties"]["version"][0]
+    home = tmp_path / "gnupg"
+    repo = Repository(tmp_path / "repo", Key(home, fingerprints(home)[0]))
+    assert repo.gates("venv-gitsvc", version)["rebuild"]["passed"] is False
+    # The release page shows it, with diffoscope's account.
+    with api.opener.open(f"{api.url}/plugins/wsgi_dashboards/releases/index.html", timeout=30) as r:
+        page = r.read().decode()
+    assert '<td class="rebuild FAILED">FAILED' in page and "zz-planted.pth" in page
+    # Promotion is refused, and says why.
+    refused = api.wait_request(api.force("force_promote_b1_bookworm", "promote-b1-bookworm", reason="ship it",
+                                         package="venv-gitsvc", version=version), 120)
+    assert refused["results"] == FAILURE
+    assert "rebuild: failed" in api.get(f"builds/{refused['buildid']}/steps")["steps"][-1]["state_string"]
+    assert repo.list("bookworm-b1") == []
 
 
 def test_a_rogue_workers_uploads_are_refused_and_nothing_is_published(rogue_farm, tmp_path, cache_dir):

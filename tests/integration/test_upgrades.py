@@ -164,6 +164,8 @@ def test_the_operating_system_upgrade_replaces_the_venv_and_an_earlier_version_r
                 assert point["passed"], point
                 debian = f"{version}-deb{ {'bookworm': 12, 'trixie': 13}[dist] }u1"
                 (built[dist, version],) = (tmp_path / "out").rglob(f"venv-alpha_{debian}_*.deb")
+                # Production takes what an independent rebuild gave again, byte for byte.
+                assert venvdeb("rebuild", "o1", "alpha", str(built[dist, version]), "--record", *dirs, *repo)["passed"]
                 assert venvdeb("repo", "promote", "o1", "venv-alpha", debian, *repo)["promoted"]
         sources = venvdeb("repo", "sources", "o1", "--production", "--keyring", KEYRING_IN_CHROOT,
                           *repo)["by_distribution"]

@@ -11,12 +11,19 @@ lock). Then:
 - a wheelhouse whose wheel was replaced after its build (the package rebuilt around it, as a rogue
   builder would) fails against its own manifest;
 - `repo publish` refuses the wheelhouse until both of its gates passed for its bytes.
+
+And `venvdeb wheelhouse rebuild`: the sdist built again gives the same wheelhouse, byte for byte;
+a wheelhouse whose built wheel is not what its sdist gives fails it, with diffoscope's account.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -38,7 +45,11 @@ def sdist(marker: bytes = b"") -> bytes:
     return tiny_sdist("tiny-sdist", SETUPTOOLS, marker)
 
 
-def test_verify_checks_each_wheel_against_its_manifest_and_the_index(make_root, venvdeb, tmp_path):
+@contextlib.contextmanager
+def built_wheelhouse(make_root, venvdeb):
+    """A wheelhouse of a wheel and a wheel built from an sdist, from an index on 127.0.0.1:
+    (what the index publishes, which a test may change; the wheel's name and bytes; the packaging
+    root; the index's URL; the .deb)."""
     name, good = wheel("1.0.0")
     published = {"prdemo": {name: good}, "tiny-sdist": {"tiny_sdist-1.0.tar.gz": sdist()}}
     with package_index(lambda: published) as index:
@@ -48,7 +59,11 @@ def test_verify_checks_each_wheel_against_its_manifest_and_the_index(make_root, 
         code, built, err = venvdeb("wheelhouse", "build", "t1", root=root)
         assert code == 0, err
         assert (built["wheels"], built["built"]) == (2, 1)
-        deb = Path(built["deb"])
+        yield published, (name, good), root, index, Path(built["deb"])
+
+
+def test_verify_checks_each_wheel_against_its_manifest_and_the_index(make_root, venvdeb, tmp_path):
+    with built_wheelhouse(make_root, venvdeb) as (published, (name, good), root, index, deb):
         repo = ["--repo-dir", str(tmp_path / "repo"), "--gnupghome", str(tmp_path / "gnupg")]
 
         def cli(*args: str) -> subprocess.CompletedProcess:
@@ -91,3 +106,43 @@ def test_verify_checks_each_wheel_against_its_manifest_and_the_index(make_root, 
             assert refused.returncode == 1
         finally:
             subprocess.run(["gpgconf", "--homedir", str(tmp_path / "gnupg"), "--kill", "all"], capture_output=True)
+
+
+def test_a_wheelhouse_rebuild_builds_every_sdist_again_and_catches_a_wheel_its_sdist_does_not_give(
+        make_root, venvdeb, tmp_path):
+    """Promotion's gate for a wheelhouse: what verify cannot see (a built wheel whose sdist is the
+    index's, but which that sdist does not give), the master's rebuild does."""
+    with built_wheelhouse(make_root, venvdeb) as (published, wheel_file, root, index, deb):
+        code, rebuilt, err = venvdeb("wheelhouse", "rebuild", "t1", str(deb), root=root)
+        assert code == 0, err
+        assert rebuilt["passed"] and rebuilt["rebuilt_sha256"] == rebuilt["sha256"]
+        # The sdist was built again, though the cache held its wheel: its build log is the rebuild's.
+        assert list((tmp_path / "out" / "t1" / "rebuild" / "logs").rglob("tiny*"))
+
+        # A wheelhouse whose built wheel is not what its sdist gives (one file more), its manifest,
+        # SHA256SUMS and md5sums made to match: verify passes it, the rebuild does not.
+        tree = tmp_path / "other-wheel"
+        subprocess.run(["dpkg-deb", "-R", str(deb), str(tree)], check=True)
+        [built_wheel] = tree.rglob("tiny_sdist-1.0-*.whl")
+        with zipfile.ZipFile(built_wheel, "a") as whl:
+            whl.writestr("tiny_sdist/planted.py", "import os\n")
+        manifest_path = next(tree.rglob("manifest.json"))
+        data = json.loads(manifest_path.read_text())
+        for item in data["wheels"]:
+            if item["file"] == built_wheel.name:
+                item["sha256"] = hashlib.sha256(built_wheel.read_bytes()).hexdigest()
+                item["size"] = built_wheel.stat().st_size
+        manifest_path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+        (manifest_path.parent / "SHA256SUMS").write_text(
+            "".join(f"{w['sha256']}  {w['file']}\n" for w in sorted(data["wheels"], key=lambda w: w["file"])))
+        subprocess.run(["sh", "-c", "cd \"$1\" && find . -type f ! -path './DEBIAN/*' -printf '%P\\0' | "
+                        "xargs -0 md5sum > DEBIAN/md5sums", "md5", str(tree)], check=True)
+        other = tmp_path / deb.name
+        subprocess.run(["dpkg-deb", "--root-owner-group", "-b", str(tree), str(other)], check=True, capture_output=True)
+        (tmp_path / f"{deb.name}.sha256").write_text(f"{hashlib.sha256(other.read_bytes()).hexdigest()}  {deb.name}\n")
+        verified = subprocess.run([sys.executable, "-m", "venvdeb", "--packaging", str(root), "wheelhouse", "verify",
+                                   "t1", str(other)], capture_output=True, text=True)
+        assert verified.returncode == 0, verified.stderr  # every wheel as its manifest says, the sdist the index's
+        code, differs, err = venvdeb("wheelhouse", "rebuild", "t1", str(other), root=root)
+        assert code == 1 and differs["passed"] is False
+        assert "tiny_sdist/planted.py" in Path(differs["report"]).read_text()

@@ -102,10 +102,11 @@ def test_builders_and_schedulers_come_from_packaging(root):
     # With smoke (the default), a service's lint and smoke are one step that runs them side by side.
     step_names = [s.kwargs.get("name", s.step_class.name) for s in config["builders"][1].factory.steps]
     # The worker plans, the master chooses the version, the worker builds it; the master adds its
-    # changelog entry to the ledger after publishing. No lock: builds of one package run at once.
+    # changelog entry to the ledger after publishing, then builds that version again itself and
+    # compares the bytes (promotion's gate). No lock: builds of one package run at once.
     assert step_names == ["repository-keyring", "fetch-wheelhouse", "ledger-from-master", "plan", "version", "build",
                           "upload-deb", "accept-upload", "upload-buildinfo", "gates", "publish", "ledger-to-master",
-                          "record-build", "remove-uploads"]
+                          "record-build", "rebuild", "remove-uploads"]
     assert config["builders"][1].locks == [] and config["builders"][0].locks
     # The tmp packaging root is in no git checkout: its constraints have no poller.
     assert [p._config_args[0] for p in config["change_source"]] == ["/srv/git/gitsvc.git"]
@@ -213,7 +214,7 @@ def test_settings_file_and_environment(root):
     assert "smoke" not in step_names
     assert step_names == ["repository-keyring", "fetch-wheelhouse", "ledger-from-master", "plan", "version", "build",
                           "upload-deb", "accept-upload", "upload-buildinfo", "lintian", "publish", "ledger-to-master",
-                          "record-build", "remove-uploads"]
+                          "record-build", "rebuild", "remove-uploads"]
     # Every step that runs the target's interpreter is pinned to the builder's distribution.
     build = next(s for s in config["builders"][1].factory.steps if s.kwargs.get("name", s.step_class.name) == "build")
     assert build.kwargs["extra_args"][-2:] == ["--dist", "bookworm"]

@@ -17,8 +17,8 @@ from buildbot.test.reactor import TestReactorMixin
 from buildbot.test.steps import ExpectMasterShell, ExpectShell, TestBuildStepMixin
 
 from venvdeb.buildbot import steps
-from venvdeb.model.results import (LintReport, LintResult, PlanResult, PromoteResult, RefreshResult, RollbackResult,
-                                   VersionResult, WheelhouseVerified)
+from venvdeb.model.results import (LintReport, LintResult, PlanResult, PromoteResult, RebuildResult, RefreshResult,
+                                   RollbackResult, VersionResult, WheelhouseVerified)
 
 V = ["/opt/v/bin/venvdeb", "--packaging", "/p"]
 
@@ -152,6 +152,44 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
             .stdout(out(bad.as_dict()).encode()).exit(1))
         self.expect_outcome(result=FAILURE, state_string="1 wheel(s) not as published: six-1.16.0-py2.py3-none-any"
                             ".whl: the index publishes sha256 ab, the wheelhouse has cd")
+        return self.run_step()
+
+    def test_rebuild_runs_on_the_master_and_says_the_bytes_matched(self):
+        self.setup_step(steps.Rebuild(release="r1", service="svc", deb="/m/up/x.deb", out_dir="/m/up/rebuild"))
+        self.expect_commands(
+            ExpectMasterShell(["venvdeb", "rebuild", "r1", "svc", "/m/up/x.deb", "--record", "--out-dir",
+                               "/m/up/rebuild", "--json"])
+            .stdout(out(RebuildResult("venv-svc", "1.0-deb12u1", "/m/up/x.deb", "ab" * 32, "ab" * 32, True,
+                                      seconds=7.4).as_dict()).encode())
+            .exit(0))
+        self.expect_outcome(result=SUCCESS, state_string="rebuilt in 7 s: the same bytes")
+        return self.run_step()
+
+    def test_a_rebuild_that_differs_fails_and_its_log_is_diffoscopes_report(self):
+        report = self.mktemp()
+        with open(report, "w") as f:
+            f.write("--- x.deb\n+++ rebuild/x.deb\n+zz-planted.pth\n")
+        self.setup_step(steps.Rebuild(release="r1", service="svc", deb="/m/up/x.deb", out_dir="/m/up/rebuild"))
+        differs = RebuildResult("venv-svc", "1.0-deb12u1", "/m/up/x.deb", "ab" * 32, "cd" * 32, False,
+                                rebuilt="/m/up/rebuild/x.deb", report=report, differences="--- x.deb")
+        self.expect_commands(
+            ExpectMasterShell(["venvdeb", "rebuild", "r1", "svc", "/m/up/x.deb", "--record", "--out-dir",
+                               "/m/up/rebuild", "--json"])
+            .stdout(out(differs.as_dict()).encode()).exit(1))
+        self.expect_outcome(result=FAILURE, state_string="rebuild gave other bytes (sha256 cdcdcdcdcdcd..., not "
+                                                         "abababababab...): see the log diffoscope")
+        self.expect_log_file("diffoscope", "--- x.deb\n+++ rebuild/x.deb\n+zz-planted.pth\n")
+        return self.run_step()
+
+    def test_a_wheelhouse_rebuild_runs_on_the_master_too(self):
+        self.setup_step(steps.WheelhouseRebuild(release="r1", deb="/m/up/w.deb", out_dir="/m/up/rebuild"))
+        self.expect_commands(
+            ExpectMasterShell(["venvdeb", "wheelhouse", "rebuild", "r1", "/m/up/w.deb", "--record", "--out-dir",
+                               "/m/up/rebuild", "--json"])
+            .stdout(out(RebuildResult("w", "3+deb12", "/m/up/w.deb", "ab" * 32, "ab" * 32, True,
+                                      seconds=31.0).as_dict()).encode())
+            .exit(0))
+        self.expect_outcome(result=SUCCESS, state_string="rebuilt in 31 s: the same bytes")
         return self.run_step()
 
     def test_plan_gives_the_upstream_version(self):

@@ -35,7 +35,9 @@ def test_each_point_shows_its_packages_versions_gates_age_and_last_build(tmp_pat
         {"bookworm-2026.1-staging": {"venv-nova": ("33.0.2-deb12u2", pool),
                                      "venv-keystone": ("29.1.0-deb12u1", tmp_path / "gone.deb")},
          "bookworm-2026.1": {"venv-nova": ("33.0.2-deb12u1", tmp_path / "old.deb")}},
-        {("venv-nova", "33.0.2-deb12u2"): {"lint": {"passed": True}, "smoke": {"passed": False}}})
+        {("venv-nova", "33.0.2-deb12u2"): {"lint": {"passed": True}, "smoke": {"passed": False}},
+         ("venv-keystone", "29.1.0-deb12u1"): {"rebuild": {
+             "passed": False, "differences": "--- venv-keystone_29.1.0-deb12u1_amd64.deb\n<planted>.pth"}}})
     builds = {"2026.1-bookworm-venv-nova": ("#/builders/3/builds/7", "failure")}
     found = rows(points, repo, builds.get, now=1_000_000 + 3 * 86400)
     assert [(p.release, p.distribution) for p in found] == [("2026.1", "bookworm"), ("2026.1", "trixie")]
@@ -44,7 +46,9 @@ def test_each_point_shows_its_packages_versions_gates_age_and_last_build(tmp_pat
         "33.0.2-deb12u2", "33.0.2-deb12u1", "passed", "FAILED", "3 d")
     assert (nova.build_url, nova.build_result) == ("#/builders/3/builds/7", "failure")
     keystone = next(r for r in found[0].rows if r.package == "venv-keystone")
-    assert (keystone.lint, keystone.smoke, keystone.age) == ("", "", "")  # no gate record, no pool file
+    assert (keystone.lint, keystone.smoke, keystone.age) == ("", "", "")  # no record of these, no pool file
+    assert (nova.rebuild, nova.differences, keystone.rebuild) == ("", "", "FAILED")
+    assert keystone.differences.startswith("--- venv-keystone_29.1.0-deb12u1_amd64.deb")
     # trixie's suites do not exist yet: every package is there, with nothing.
     assert [r.package for r in found[1].rows][0] == "openstack-wheelhouse-2026.1"
     assert all(not r.staging for r in found[1].rows)
@@ -53,6 +57,9 @@ def test_each_point_shows_its_packages_versions_gates_age_and_last_build(tmp_pat
     assert '<h2 id="2026.1-bookworm">2026.1 on bookworm</h2>' in page
     assert '<td class="staging">33.0.2-deb12u2</td>' in page and '<td class="FAILED">FAILED</td>' in page
     assert '<a href="#/builders/3/builds/7" target="_top" class="failure">failure</a>' in page
+    # A rebuild that gave other bytes: diffoscope's account on the page, escaped like every value.
+    assert '<td class="rebuild FAILED">FAILED' in page and '<td class="rebuild none">-</td>' in page
+    assert '<pre class="diffoscope">--- venv-keystone_29.1.0-deb12u1_amd64.deb\n&lt;planted&gt;.pth</pre>' in page
 
 
 def test_ages_read_as_a_person_says_them():

@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 
 from venvdeb.buildbot import steps
-from venvdeb.buildbot.steps import common
+from venvdeb.buildbot.steps import common, gates
 from venvdeb.model import results
 
 STEPS = Path(steps.__file__).parent
 MODULES = sorted(STEPS.glob("*.py"))
-ABSTRACT = {steps.VenvdebStep, steps.VenvdebMasterStep}  # the two kinds; each concrete step is one of them
+# The two kinds (each concrete step is one of them), and what two concrete steps share.
+ABSTRACT = {steps.VenvdebStep, steps.VenvdebMasterStep, gates._Rebuilds}
 
 
 def raw_reads(source: str) -> list[str]:
@@ -102,7 +103,7 @@ def commands_read(cls) -> dict[tuple[str, ...], object]:
 def test_the_walk_finds_every_step():
     assert {c.__name__ for c in concrete_steps()} == {
         "WheelhouseBuild", "WheelhouseFetch", "ServiceBuild", "Plan", "Lint", "Publish", "ReserveVersion",
-        "RecordBuild", "Verify", "AcceptUpload", "Promote", "Rollback", "RepoRefresh", "Gates"}
+        "RecordBuild", "Verify", "AcceptUpload", "Promote", "Rollback", "RepoRefresh", "Gates", "Rebuild", "WheelhouseRebuild"}
 
 
 @pytest.mark.parametrize("cls", concrete_steps(), ids=lambda c: c.__name__)

@@ -8,9 +8,12 @@ repository and no worker's word decides what is signed. Versions are the master'
 service build's worker says which upstream version it builds (``venvdeb build --plan``), the master
 takes the next version of it above what the repository has published and what is in flight
 (``venvdeb repo reserve-version``), and the worker builds that; its changelog entry joins the
-master's ledger after publishing. Two builds of one package, on two workers at once, so build two
+master's ledger after publishing, and the master then builds that version again itself and
+compares the bytes (``venvdeb rebuild``; a wheelhouse: ``venvdeb wheelhouse rebuild``, every sdist
+built afresh): promotion requires that they matched. Two builds of one package, on two workers at once, so build two
 versions. (The ledger a build downloads first is the changelog's history.) A wheelhouse's
-version follows its content, so its builds take a master lock per wheelhouse instead.
+version follows its content, so its builds take a master lock per wheelhouse instead; the master
+records its entry as the version it accepted in the upload.
 """
 
 from __future__ import annotations
@@ -109,20 +112,23 @@ class Stages:
             doStepIf=lambda step: master_copy.is_file(),
             haltOnFailure=True)
 
-    def ledger_up(self, release, package: str, **kwargs):
-        master_copy = self.settings.path(self.settings.state_dir) / ledger_name(release, package)
-        return steps.FileUpload(name="ledger-to-master", workersrc=f"{WORKER_STATE}/{ledger_name(release, package)}",
-                                masterdest=str(master_copy), mode=0o644, haltOnFailure=True, **kwargs)
-
-    def record_build(self, release, package: str, **kwargs) -> list:
-        """The worker's ledger entry of this build joins the master's ledger (not the worker's whole
-        ledger: builds of the package on other workers add theirs meanwhile)."""
+    def record_build(self, release, package: str, version, **kwargs) -> list:
+        """The worker's ledger entry of this build (of ``version``, the master's own fact) joins the
+        master's ledger: that entry alone, checked, never the worker's whole ledger (builds of the
+        package on other workers add theirs meanwhile, and no worker rewrites the history)."""
         mine = self.build_file("ledger.json")
         return [steps.FileUpload(name="ledger-to-master", workersrc=f"{WORKER_STATE}/{ledger_name(release, package)}",
-                                 masterdest=mine, mode=0o644, haltOnFailure=True, **kwargs),
+                                 masterdest=mine, maxsize=MB, mode=0o644, haltOnFailure=True, **kwargs),
                 self.master_step(venvdeb_steps.RecordBuild, extra=self.point(release) + self.master_state,
-                                 release=release.name, package=package, version=util.Property("reserved_version"),
-                                 ledger=mine, **kwargs)]
+                                 release=release.name, package=package, version=version, ledger=mine, **kwargs)]
+
+    def rebuild(self, release, step, **kwargs):
+        """The master builds the recorded version again, from its own checkout, cache and chroot,
+        and compares the bytes with the upload: promotion's gate."""
+        return self.master_step(step, extra=self.master_state + ["--cache-dir", str(self.settings.path(
+                                    self.settings.cache_dir))],
+                                release=release.name, deb=self.upload_dest(), out_dir=self.build_file("rebuild"),
+                                **kwargs)
 
     def upload_dest(self):
         # A name of the master's: the worker's file name is the worker's to choose.
@@ -196,7 +202,8 @@ def wheelhouse_factory(settings: Settings, release, trigger: str) -> util.BuildF
     f.addStep(s.lint(release))
     f.addStep(s.master_step(venvdeb_steps.Verify, release=release.name, deb=s.upload_dest()))
     f.addStep(s.publish(release, release.wheelhouse_package))
-    f.addStep(s.ledger_up(release, release.wheelhouse_package))
+    f.addSteps(s.record_build(release, release.wheelhouse_package, util.Property("accepted_version")))
+    f.addStep(s.rebuild(release, venvdeb_steps.WheelhouseRebuild))
     # Every service of the release is rebuilt against a new wheelhouse when the build was asked
     # to (a constraints change, the nightly, or the force form's checkbox).
     f.addStep(steps.Trigger(
@@ -251,7 +258,8 @@ def service_factory(settings: Settings, release, service) -> util.BuildFactory:
     # A farm that runs no smoke publishes to staging after lint alone (promotion still needs smoke).
     f.addStep(s.publish(release, service.package, version=util.Property("reserved_version"),
                         gates=None if settings.smoke else ["lint"], **built))
-    f.addSteps(s.record_build(release, service.package, **built))
+    f.addSteps(s.record_build(release, service.package, util.Property("reserved_version"), **built))
+    f.addStep(s.rebuild(release, venvdeb_steps.Rebuild, service=service.name, **built))
     f.addStep(s.remove_uploads())
     return f
 

@@ -1,5 +1,6 @@
 """The release page: per release and distribution, every package with its staging and production
-versions, its lint and smoke results, its age and a link to its last build, and the pins the
+versions, its lint and smoke results, whether its independent rebuild gave the same bytes (and
+where not, diffoscope's account), its age and a link to its last build, and the pins the
 release moves away from its constraints, with why. The page a release engineer opens first.
 
 A WSGI application, mounted in the web UI by Buildbot's wsgi_dashboards plugin. It reads the
@@ -28,6 +29,8 @@ class Row:
     production: str = ""
     lint: str = ""           # "passed", "FAILED" or "" (no record)
     smoke: str = ""
+    rebuild: str = ""        # the independent rebuild: "passed" (the same bytes), "FAILED" or ""
+    differences: str = ""    # diffoscope's report of a rebuild that gave other bytes (its first lines)
     age: str = ""            # of the staging version, since it was published
     build_url: str = ""      # the builder's last build in the web UI
     build_result: str = ""
@@ -75,6 +78,9 @@ def rows(points, repo: Repository, last_build, now: float | None = None) -> list
             if row.staging:
                 record = repo.gates(package, row.staging)
                 row.lint, row.smoke = gate_text(record, "lint"), gate_text(record, "smoke")
+                row.rebuild = gate_text(record, "rebuild")
+                if row.rebuild == "FAILED":
+                    row.differences = str(record["rebuild"].get("differences") or "")
                 pool = staged[package][1]
                 row.age = age_text(now - pool.stat().st_mtime) if pool.is_file() else ""
             build = last_build(builder)

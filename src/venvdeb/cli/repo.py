@@ -59,7 +59,10 @@ def register(sub) -> None:
     chk.add_argument("--architecture", help="its Architecture")
     chk.add_argument("--max-size", type=int, required=True, metavar="BYTES", help="its largest size")
 
-    pro = action("promote", promote, help="copy a package version from staging to production, if its gates passed")
+    pro = action("promote", promote, help="copy a package version from staging to production, if its gates passed",
+                 description="Copy a package version from staging to production, if its gates passed for the very "
+                 "file in staging: a service package's lint, smoke and independent rebuild (venvdeb rebuild), a "
+                 "wheelhouse's lint and verify.")
     pro.add_argument("release", help=RELEASE_HELP)
     options.dist(pro)
     pro.add_argument("package", help=PACKAGE_HELP)
@@ -167,7 +170,7 @@ def promote(args) -> PromoteResult:
     release = load_release(args.packaging, args.release)
     point = release.at(args.dist) if args.dist else release.point_of(args.version)
     result = options.repository(args).promote(point.staging_suite, point.production_suite, args.package, args.version,
-                                              gate_rules.of(args.package, {point.wheelhouse_package}))
+                                              gate_rules.to_promote(args.package, {point.wheelhouse_package}))
     say(args, f"{result.suite}: {result.package} {result.version} "
               f"{'promoted' if result.promoted else '(' + str(result.reason) + ')'}")
     return result

@@ -1,4 +1,4 @@
-"""`venvdeb wheelhouse build`, `fetch` and `verify`: a release's wheelhouse package."""
+"""`venvdeb wheelhouse build`, `fetch`, `verify` and `rebuild`: a release's wheelhouse package."""
 
 from __future__ import annotations
 
@@ -10,12 +10,15 @@ from .. import pipeline
 from .. import wheelhouse as stage
 from ..model import load_release
 from ..errors import Rejected, VenvdebError
-from ..files import sha256_file
-from ..model.results import Result, WheelhouseVerified, per_distribution
+from ..files import sha256_file, verify_checksum
+from ..model.results import RebuildResult, Result, WheelhouseVerified, per_distribution
 from ..progress import Progress
+from ..repository import Repository
 from ..repository.fetch import fetch as fetch_published
+from ..wheelhouse.rebuild import rebuild as rebuild_wheelhouse
 from ..wheelhouse.verify import verify as verify_wheelhouse
 from . import options
+from .service import already_rebuilt, concluded
 from .options import RELEASE_HELP, say, url
 
 
@@ -66,6 +69,21 @@ def register(sub) -> None:
     v.add_argument("--record", action="store_true", help="record the result in the repository, for 'repo publish'")
     options.repo_args(v)
 
+    r = options.command(
+        wsub, "rebuild", rebuild, help="build a wheelhouse .deb again and compare the bytes (a gate)",
+        description="Build the version of DEB again, from what its build recorded in the ledger (its date and "
+        "changelog): resolved again, each wheel fetched again or taken from the cache by the index's sha256, "
+        "and every sdist built afresh whatever the cache holds; then compare the two files. The same bytes "
+        "pass; other bytes fail, and diffoscope's report says where they differ. With --record, the result is "
+        "the wheelhouse's 'rebuild' gate, which 'repo promote' requires.",
+    )
+    r.add_argument("release", help=RELEASE_HELP)
+    r.add_argument("deb", type=Path, help="the wheelhouse .deb (its version must be in the ledger)")
+    r.add_argument("--jobs", type=int, default=8, help="parallel downloads (default: 8)")
+    r.add_argument("--record", action="store_true", help="record the result in the repository, for 'repo promote'")
+    options.dirs(r)
+    options.repo_args(r)
+
 
 def build(args) -> Result:
     release = load_release(args.packaging, args.release)
@@ -115,3 +133,20 @@ def verify(args) -> WheelhouseVerified:
     say(args, f"{result.package} {result.version}: {result.wheels} wheels verified against the manifest and "
               f"{result.index} ({result.downloaded} downloaded, {result.built} built from sdists)")
     return result
+
+
+def rebuild(args) -> RebuildResult:
+    release = load_release(args.packaging, args.release)
+    verify_checksum(args.deb, f"venvdeb wheelhouse build {release.name}")
+    point = release.point_of(DebFile(str(args.deb)).debcontrol()["Version"])
+    repo = options.repository(args) if args.record else Repository(args.repo_dir)
+    done = already_rebuilt(args, repo)
+    if done:
+        return done
+    progress = Progress()
+    build_options = stage.Options(cache_dir=args.cache_dir, out_dir=args.out_dir / release.name,
+                                  state_dir=args.state_dir, jobs=args.jobs)
+    checked = stage.preflight(point, build_options, log=progress.log)
+    with options.build_environment(point, args.cache_dir) as env:
+        result = rebuild_wheelhouse(point, args.deb, build_options, env, progress, checked)
+    return concluded(args, repo, result)

@@ -142,6 +142,15 @@ class Ledger:
     def last(self) -> Entry | None:
         return self.entries[-1] if self.entries else None
 
+    def recorded(self, version: str) -> Entry:
+        """The entry of the build of ``version``: what a rebuild repeats."""
+        found = [e for e in self.entries if e.version == version]
+        if not found:
+            raise VenvdebError(f"{self.path}: no build of version {version} is recorded",
+                               hint="rebuild with the state directory of the build that made it (a farm's master "
+                                    "records every build it publishes)")
+        return found[0]
+
     def rebuild_entry(self, version: str, digest: str, wheels: dict, reason: str, wheelhouse: tuple[str, str],
                       now: datetime | None = None, packaging_commit: str = "", news: tuple[str, ...] = ()) -> Entry:
         """A service package's next entry: every build is one, with its reason and what changed."""

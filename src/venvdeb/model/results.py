@@ -190,6 +190,29 @@ class PlanResult(Result):
 
 
 @dataclass
+class RebuildResult(Result):
+    """`venvdeb rebuild`: a package built again from its recorded build, compared byte for byte."""
+
+    package: str
+    version: str
+    deb: str
+    sha256: str  # the package's
+    rebuilt_sha256: str  # the rebuild's
+    matched: bool
+    rebuilt: str = ""  # the rebuilt .deb, kept when it differs
+    report: str = ""  # diffoscope's report, when it differs
+    differences: str = ""  # its first lines
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.matched
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "passed": self.passed}
+
+
+@dataclass
 class RenderResult(Result):
     """`venvdeb render`: the source tree rendered."""
 
@@ -473,9 +496,11 @@ COMMANDS: dict[tuple[str, ...], type[Result]] = {
     ("wheelhouse", "build"): WheelhouseResult,
     ("wheelhouse", "fetch"): FetchResult,
     ("wheelhouse", "verify"): WheelhouseVerified,
+    ("wheelhouse", "rebuild"): RebuildResult,
     ("render",): RenderResult,
     ("build",): BuildResult,
     ("build", "--plan"): PlanResult,
+    ("rebuild",): RebuildResult,
     ("lint",): LintReport,
     ("smoke",): SmokeResult,
     ("pipeline",): PipelineResult,

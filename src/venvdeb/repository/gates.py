@@ -9,6 +9,10 @@ package's kind to have passed for the very file:
 - a service package: lint and smoke;
 - a release's wheelhouse: lint and verify (every wheel against its manifest and the index).
 
+Promotion to production requires an independent rebuild too: the same version built again from
+its recorded inputs gave the same bytes (`venvdeb rebuild --record`, `venvdeb wheelhouse rebuild
+--record`, which builds every sdist afresh; in a farm the master rebuilds what a worker built).
+
 A farm that runs no smoke (its setting ``smoke = false``) publishes to staging after lint alone,
 saying so; promotion still requires smoke.
 """
@@ -19,18 +23,27 @@ from ..errors import Rejected
 
 SERVICE = ("lint", "smoke")
 WHEELHOUSE = ("lint", "verify")
-KNOWN = ("lint", "smoke", "verify")
+KNOWN = ("lint", "smoke", "verify", "rebuild")
+PROMOTE_SERVICE = (*SERVICE, "rebuild")
+PROMOTE_WHEELHOUSE = (*WHEELHOUSE, "rebuild")
 
 COMMANDS = {
     "lint": "venvdeb lint {deb} --record",
     "smoke": "venvdeb smoke <release> <service> {deb} --record",
     "verify": "venvdeb wheelhouse verify <release> {deb} --record",
+    "rebuild": "venvdeb rebuild <release> <service> {deb} --record",
+    "wheelhouse-rebuild": "venvdeb wheelhouse rebuild <release> {deb} --record",
 }
 
 
 def of(package: str, wheelhouses: set[str]) -> tuple[str, ...]:
     """The gates ``package`` passes: a wheelhouse's, if it is one of ``wheelhouses``."""
     return WHEELHOUSE if package in wheelhouses else SERVICE
+
+
+def to_promote(package: str, wheelhouses: set[str]) -> tuple[str, ...]:
+    """What ``package`` must have passed to go to production: its gates and its rebuild."""
+    return PROMOTE_WHEELHOUSE if package in wheelhouses else PROMOTE_SERVICE
 
 
 def not_passed(record: dict, sha256: str, gates: tuple[str, ...]) -> list[str]:
@@ -55,4 +68,11 @@ def require(record: dict, sha256: str, gates: tuple[str, ...], package: str, ver
     if missing:
         raise Rejected(f"{package} {version} cannot be {action}: {'; '.join(missing)}",
                        hint="run the gates for this file: "
-                            + ", then ".join(COMMANDS[g.split(':')[0]].format(deb=deb) for g in missing))
+                            + commands(gates, [g.split(':')[0] for g in missing], deb))
+
+
+def commands(gates: tuple[str, ...], missing: list[str], deb: str) -> str:
+    """The commands that run each of ``missing`` for ``deb`` (a wheelhouse's rebuild is its own)."""
+    wheelhouse = "verify" in gates
+    return ", then ".join(COMMANDS["wheelhouse-rebuild" if wheelhouse and g == "rebuild" else g].format(deb=deb)
+                          for g in missing)

@@ -238,9 +238,11 @@ class Repository:
         record = self.gates(package, version)
         failed = [g for g in gates if not record.get(g, {}).get("passed")]
         if failed:
+            why = "; ".join(f"{g}: {'failed' if g in record else 'not run'}" for g in failed)
             raise Rejected(
-                f"{package} {version} cannot be promoted to {dest}: gate(s) not passed: {', '.join(failed)}",
-                hint=f"run the pipeline (or the gates: {', '.join(gates)}) for {package} {version}",
+                f"{package} {version} cannot be promoted to {dest}: gate(s) not passed: {why}",
+                hint="run them for the file in staging: " + gate_rules.commands(gates, failed,
+                                                                                f"<{package}_{version}.deb>"),
             )
         with self.locked():
             staged = self.versions(source, package)

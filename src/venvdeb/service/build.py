@@ -33,7 +33,7 @@ from ..errors import ToolError, VenvdebError
 from ..files import checksum_file, record_checksum, take, verified_sha256, verify_checksum
 from ..model import Point, Service
 from ..model.closure import Root
-from ..model.ledger import Ledger, ledger_file
+from ..model.ledger import Entry, Ledger, ledger_file
 from ..model.manifest import WheelItem, wheel_dir
 from ..model.results import BuildResult, PlanResult, RenderResult
 from ..model.versions import debian_upstream, next_version
@@ -187,9 +187,11 @@ def homepage_of(git: str) -> str | None:
 
 
 def prepare_build(point: Point, service: Service, options: BuildOptions, environment: Environment,
-                  log=say, reserve: bool = False) -> Prepared:
+                  log=say, reserve: bool = False, replay: Entry | None = None) -> Prepared:
     """Everything a build needs before anything is built: validated, resolved, versioned.
-    ``reserve``: the version is taken in the ledger for this build (release it if it adds nothing)."""
+    ``reserve``: the version is taken in the ledger for this build (release it if it adds nothing).
+    ``replay``: a recorded build made again (service/rebuild.py): its entry, version and history,
+    once the closure and packaging at hand are shown to be the ones it recorded."""
     target = prepare(environment, point.python, options.cache_dir, log=log)
     if options.isolation == "sbuild":
         wheelhouse = wheelhouse_from_deb(point, options, Path(tempfile.mkdtemp(prefix="venvdeb-wheelhouse-")))
@@ -200,7 +202,7 @@ def prepare_build(point: Point, service: Service, options: BuildOptions, environ
     extra, own_wheel, reason, built_from = {}, None, options.reason, None
     if service.source.git:
         co = git_source.checkout(options.cache_dir, target, point, service.source.git, service.source.branch,
-                                 str(service.path))
+                                 str(service.path), at=built_at(replay, service) if replay else None)
         own_wheel = co.wheel
         name, version = wheel_name_version(co.wheel)
         extra[name] = WheelItem.from_wheel(co.wheel, name, version, "built")
@@ -220,6 +222,25 @@ def prepare_build(point: Point, service: Service, options: BuildOptions, environ
         upstream_version = point_release(service, items)
 
     ledger = Ledger(options.state_dir / ledger_file(point.name, point.distribution, service.package))
+    closure_lines = "".join(f"{w.name} {w.sha256}\n" for w in items)
+    digest = hashlib.sha256(f"{closure_lines}packaging {packaging_digest(service)}\n".encode()).hexdigest()
+    if replay is not None:
+        same_inputs(replay, digest, wheelhouse, service)
+        entry = replay
+    else:
+        entry = new_entry(ledger, options, service, point, items, digest, wheelhouse, upstream_version,
+                          reason, built_from, reserve)
+    inputs = RenderInputs(point=point, service=service, wheelhouse=wheelhouse, closure=items,
+                          history=ledger.history(entry), python_version=target.version,
+                          upstream_name=upstream_name, upstream_version=upstream_version,
+                          homepage=homepage, own_wheel=own_wheel)
+    return Prepared(inputs, ledger)
+
+
+def new_entry(ledger: Ledger, options: BuildOptions, service: Service, point: Point, items, digest: str,
+              wheelhouse: Wheelhouse, upstream_version: str, reason: str, built_from: str | None,
+              reserve: bool) -> Entry:
+    """This build's changelog entry: its version (given, reserved, or the next), why, and what changed."""
     def next_of(previous: str | None) -> str:
         return next_version(debian_upstream(upstream_version), previous, str(service.path), point.debian)
 
@@ -228,22 +249,37 @@ def prepare_build(point: Point, service: Service, options: BuildOptions, environ
         version = given_version(options.version, debian_upstream(upstream_version), service)
     else:
         version = ledger.reserve(next_of) if reserve else next_of(last.version if last else None)
-    closure_lines = "".join(f"{w.name} {w.sha256}\n" for w in items)
-    digest = hashlib.sha256(f"{closure_lines}packaging {packaging_digest(service)}\n".encode()).hexdigest()
     # A series' new point release says so first (the reason says what started the build).
     news = (f"New upstream point release {upstream_version}.",) if (
         service.source.series and last and last.version.rsplit("-", 1)[0] != debian_upstream(upstream_version)) else ()
     if built_from:
         news += (built_from if built_from.endswith(".") else built_from + ".",)
-    entry = ledger.rebuild_entry(version, digest, {w.name: w.version for w in items},
-                                 reason if reason.endswith(".") else reason + ".",
-                                 (wheelhouse.package, wheelhouse.version),
-                                 packaging_commit=options.packaging_commit, news=news)
-    inputs = RenderInputs(point=point, service=service, wheelhouse=wheelhouse, closure=items,
-                          history=ledger.history(entry), python_version=target.version,
-                          upstream_name=upstream_name, upstream_version=upstream_version,
-                          homepage=homepage, own_wheel=own_wheel)
-    return Prepared(inputs, ledger)
+    return ledger.rebuild_entry(version, digest, {w.name: w.version for w in items},
+                                reason if reason.endswith(".") else reason + ".",
+                                (wheelhouse.package, wheelhouse.version),
+                                packaging_commit=options.packaging_commit, news=news)
+
+
+def built_at(entry: Entry, service: Service) -> str | None:
+    """The commit of a git-sourced service that ``entry``'s build was made from, as its changelog
+    names it (``Build <branch> at <commit>: <subject>``)."""
+    said = f"Build {service.source.branch} at "
+    found = [c[len(said):].split(":", 1)[0] for c in entry.changes if c.startswith(said)]
+    return found[0] if found and re.fullmatch(r"[0-9a-f]{7,40}", found[0]) else None
+
+
+def same_inputs(entry: Entry, digest: str, wheelhouse: Wheelhouse, service: Service) -> None:
+    """A rebuild of ``entry`` starts from what its build recorded, or not at all: the wheelhouse it
+    names, and the closure and packaging its digest is of."""
+    if wheelhouse.version != entry.wheelhouse:
+        raise VenvdebError(f"{service.package} {entry.version} was built from {wheelhouse.package} {entry.wheelhouse}, "
+                           f"not {wheelhouse.version}",
+                           hint=f"give that wheelhouse: --wheelhouse-deb (the repository's pool has it once published)")
+    if digest != entry.digest:
+        raise VenvdebError(f"{service.package} {entry.version}: the closure and packaging here are not the ones it was "
+                           f"built from (digest {digest[:12]}..., recorded {entry.digest[:12]}...)",
+                           hint="rebuild from the packaging commit its changelog names ('Packaging at commit ...'), "
+                                "with the same service file and templates")
 
 
 def point_release(service: Service, items) -> str:

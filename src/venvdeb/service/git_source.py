@@ -82,12 +82,21 @@ def _verified_wheels(built: Path, lock: build_lock.BuildLock) -> list[Path]:
         return []
 
 
-def checkout(cache_dir: Path, target: Target, point: Point, url: str, branch: str, where: str) -> Checkout:
+def checkout(cache_dir: Path, target: Target, point: Point, url: str, branch: str, where: str,
+             at: str | None = None) -> Checkout:
+    """The branch's head, or (a rebuild) the commit ``at`` that an earlier build recorded."""
     repo = mirror(cache_dir, url)
-    try:
-        commit = _git("--git-dir", str(repo), "rev-parse", "--verify", f"refs/heads/{branch}^{{commit}}")
-    except VenvdebError:
-        raise VenvdebError(f"{where}: key 'source.branch': {url} has no branch {branch!r}") from None
+    if at:
+        try:
+            commit = _git("--git-dir", str(repo), "rev-parse", "--verify", f"{at}^{{commit}}")
+        except VenvdebError:
+            raise VenvdebError(f"{where}: {url} has no commit {at}, which the build to repeat was made from",
+                               hint="the branch was rewritten upstream: that build cannot be repeated") from None
+    else:
+        try:
+            commit = _git("--git-dir", str(repo), "rev-parse", "--verify", f"refs/heads/{branch}^{{commit}}")
+        except VenvdebError:
+            raise VenvdebError(f"{where}: key 'source.branch': {url} has no branch {branch!r}") from None
     subject = _git("--git-dir", str(repo), "log", "-1", "--format=%s", commit)
     epoch = int(_git("--git-dir", str(repo), "log", "-1", "--format=%ct", commit))
     built = Path(cache_dir) / "gitwheels" / target.interpreter / commit
@@ -100,6 +109,8 @@ def checkout(cache_dir: Path, target: Target, point: Point, url: str, branch: st
             src = work / "src"
             # A full local clone: pbr reads the history and tags for the version.
             _git("clone", "--quiet", "--branch", branch, str(repo), str(src))
+            if at:
+                _git("checkout", "--quiet", "--detach", commit, cwd=src)
             code, log, out = build_wheel(target, lock.text, lock.label, src, work,
                                          {"SOURCE_DATE_EPOCH": str(max(epoch, int(BUILD_EPOCH)))})
             found = sorted(out.glob("*.whl")) if out.is_dir() else []

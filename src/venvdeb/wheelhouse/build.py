@@ -25,7 +25,7 @@ from ..files import checksum_file, record_checksum, take, write_atomic
 from ..http import Client, NotFound
 from ..model import Point, constraints, overrides
 from ..model.closure import Resolver
-from ..model.ledger import Ledger, ledger_file
+from ..model.ledger import Entry, Ledger, ledger_file
 from ..model.manifest import Manifest, WheelItem, wheel_dir
 from ..model.results import WheelhouseResult
 from ..progress import Progress, say
@@ -136,7 +136,9 @@ def preflight(point: Point, options: Options, client: Client | None = None, log=
 
 
 def build(point: Point, options: Options, environment: Environment, progress: Progress | None = None,
-          client: Client | None = None, checked: Checked | None = None) -> WheelhouseResult:
+          client: Client | None = None, checked: Checked | None = None, replay: Entry | None = None) -> WheelhouseResult:
+    """The point's wheelhouse .deb. ``replay``: a recorded build made again (wheelhouse/rebuild.py):
+    its version, date and history, every sdist built afresh, the ledger left as it is."""
     progress = progress or Progress(quiet=True)
     client = client or Client()
     cache = Cache(options.cache_dir, log=progress.log)
@@ -154,7 +156,8 @@ def build(point: Point, options: Options, environment: Environment, progress: Pr
     stats: dict = {}
     try:
         builder = SdistBuilder(target, point, log_dir=options.out_dir / "logs" / point.distribution)
-        provider = IndexProvider(point.index_url, target, cache, client, builder, work, stats)
+        provider = IndexProvider(point.index_url, target, cache, client, builder, work, stats,
+                                 fresh_builds=replay is not None)
         pins = series.follow(point, pins, provider.versions, progress.log)
         resolver = Resolver(pins, target.markers, provider, constraints_origin=cons.origin,
                             jobs=options.jobs * 2, progress=progress)
@@ -166,7 +169,7 @@ def build(point: Point, options: Options, environment: Environment, progress: Pr
         failures = resolution.failures + failures
         if failures:
             raise WheelhouseFailed(failures)
-        result = package(point, target, cons, wheels, options, work, progress)
+        result = package(point, target, cons, wheels, options, work, progress, replay)
         result.stats = stats
         return result
     finally:
@@ -194,23 +197,30 @@ def fetch_all(provider: IndexProvider, nodes: dict, jobs: int, progress) -> tupl
 
 
 def package(point: Point, target: Target, cons, wheels: list[Materialized], options: Options,
-            work: Path, progress) -> WheelhouseResult:
+            work: Path, progress, replay: Entry | None = None) -> WheelhouseResult:
     ledger = Ledger(options.state_dir / ledger_file(point.name, point.distribution, point.wheelhouse_package))
     # Two builds of one wheelhouse at once would pick the same version for different content: one
     # at a time chooses its version, writes its package and records it.
     with ledger.locked():
-        return _package(point, target, cons, wheels, options, work, progress, ledger)
+        return _package(point, target, cons, wheels, options, work, progress, ledger, replay)
 
 
 def _package(point: Point, target: Target, cons, wheels: list[Materialized], options: Options,
-             work: Path, progress, ledger: Ledger) -> WheelhouseResult:
+             work: Path, progress, ledger: Ledger, replay: Entry | None) -> WheelhouseResult:
     items = manifest(wheels)
     arch = architecture(wheels)
     digest = content_digest(point, items, cons.text, arch)
-    entry, is_new = ledger.entry_for(digest, {i.name: i.version for i in items}, suffix=f"+deb{point.debian}",
-                                    packaging_commit=options.packaging_commit,
-                                    notes=tuple(f"Constraint override: {o.describe()}"
-                                                for o in point.constraints.overrides))
+    if replay is not None:
+        # Made again as recorded, whatever the wheels came to: the bytes are what is compared.
+        entry, is_new = replay, False
+        if digest != replay.digest:
+            progress.log(f"{point.wheelhouse_package} {replay.version}: the wheels are not the recorded build's "
+                         f"(content digest {digest[:12]}..., recorded {replay.digest[:12]}...)")
+    else:
+        entry, is_new = ledger.entry_for(digest, {i.name: i.version for i in items}, suffix=f"+deb{point.debian}",
+                                        packaging_commit=options.packaging_commit,
+                                        notes=tuple(f"Constraint override: {o.describe()}"
+                                                    for o in point.constraints.overrides))
     deb_arch = target.environment.architecture if arch == "any" else "all"
     deb_name = f"{point.wheelhouse_package}_{entry.version}_{deb_arch}.deb"
     final = options.out_dir / deb_name
@@ -221,7 +231,7 @@ def _package(point: Point, target: Target, cons, wheels: list[Materialized], opt
         size=sum(i.size for i in items), digest=digest,
         constraints=cons.origin, interpreter=target.interpreter,
     )
-    if final.is_file() and not is_new:
+    if final.is_file() and not is_new and replay is None:
         progress.log(f"wheelhouse unchanged: {deb_name} is up to date")
         result.deb_size = final.stat().st_size
         return result

@@ -49,8 +49,14 @@ class Materialized:
 
 class IndexProvider:
     def __init__(self, index_url: str, target: Target, cache: Cache, client: Client,
-                 builder: SdistBuilder | None, work: Path | None, stats: dict | None = None):
+                 builder: SdistBuilder | None, work: Path | None, stats: dict | None = None,
+                 fresh_builds: bool = False):
+        """``fresh_builds``: every sdist is built again, whatever the cache holds, and the cache's
+        record of what each built is left as it was (a rebuild, which must owe nothing to the
+        build it checks)."""
         self.index_url = index_url.rstrip("/")
+        self.fresh_builds = fresh_builds
+        self._built_now: dict[str, Materialized] = {}  # this build's, by sdist sha256: one build each
         self.target = target
         self.cache = cache
         self.client = client
@@ -158,12 +164,14 @@ class IndexProvider:
         return Materialized(a.name, a.version, path, a.sha256, size, "downloaded", a)
 
     def _built(self, a: Artifact) -> Materialized:
+        if a.sha256 in self._built_now:
+            return self._built_now[a.sha256]
         record_path = self.cache.build_record(self.target.interpreter, a.sha256)
         record = self.cache.read_json(record_path)
         # A wheel built by another build lock than the release's is built again: the manifest
         # says which toolchain built the wheels, and must be true.
         lock = self.builder.lock
-        if record and record.get("toolchain") == lock.sha256:
+        if record and record.get("toolchain") == lock.sha256 and not self.fresh_builds:
             path = self.cache.wheel_path(a.name, a.version, self.target.interpreter, record["sha256"], record["filename"])
             if self.cache.verified(path, record["sha256"]):
                 return Materialized(a.name, a.version, path, record["sha256"], path.stat().st_size, "built", a)
@@ -186,11 +194,14 @@ class IndexProvider:
                 os.replace(taken, path)
             finally:
                 shutil.rmtree(slot, ignore_errors=True)
-            self.cache.write_json(record_path, {"filename": built.name, "sha256": digest, "sdist": a.filename,
-                                                "toolchain": lock.sha256})
+            if not self.fresh_builds:
+                self.cache.write_json(record_path, {"filename": built.name, "sha256": digest, "sdist": a.filename,
+                                                    "toolchain": lock.sha256})
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        return Materialized(a.name, a.version, path, digest, path.stat().st_size, "built", a)
+        made = self._built_now[a.sha256] = Materialized(a.name, a.version, path, digest, path.stat().st_size,
+                                                        "built", a)
+        return made
 
     def sdist(self, a: Artifact) -> Path:
         """The sdist in the cache, downloaded if need be; its sha256 the index's."""

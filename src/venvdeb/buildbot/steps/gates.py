@@ -9,7 +9,10 @@ says about its package counts.
 - `Verify`: ``venvdeb wheelhouse verify <release> <deb> --record``, a wheelhouse's wheels against
   their manifest and the index;
 - `Gates`: lint and smoke side by side, as ``venvdeb pipeline`` runs them (lintian is one process
-  on one core; smoke waits on apt, migrations and servers as much as it computes).
+  on one core; smoke waits on apt, migrations and servers as much as it computes);
+- `Rebuild`: ``venvdeb rebuild <release> <service> <deb> --record``, the worker's package built
+  again by the master and compared byte for byte, which promotion requires; `WheelhouseRebuild`,
+  the same for a wheelhouse (``venvdeb wheelhouse rebuild``: every sdist built afresh).
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from buildbot import config
 from buildbot.process import buildstep
 from buildbot.process.results import CANCELLED, FAILURE, SUCCESS
 
-from ...model.results import LintReport, SmokeResult, WheelhouseVerified
+from pathlib import Path
+
+from ...model.results import LintReport, RebuildResult, SmokeResult, WheelhouseVerified
 from .common import _JsonResult, _require, error_summary, parse
 from .master import MasterCommand, VenvdebMasterStep
 
@@ -167,3 +172,52 @@ class Gates(_JsonResult, buildstep.BuildStep):
         self._lint.stop(reason)
         self._smoke.stop(reason)
         return super().interrupt(reason)
+
+
+class _Rebuilds(VenvdebMasterStep):
+    """A rebuild on the master, recorded for the upload's bytes: when it gave other bytes, the log
+    "diffoscope" says where the two files differ."""
+
+    name = "rebuild"
+    result_class = RebuildResult
+    description = "rebuild and compare"
+
+    def more_logs(self, stdout: str):
+        result = parse(stdout, RebuildResult)
+        if not isinstance(result, RebuildResult) or result.matched:
+            return None
+        report = Path(result.report) if result.report else None
+        text = report.read_text(errors="replace") if report and report.is_file() else result.differences
+        return self.addCompleteLog("diffoscope", text)
+
+    def record(self, result: RebuildResult):
+        return f"rebuilt in {result.seconds:.0f} s: the same bytes"
+
+    def record_failure(self, result):
+        if isinstance(result, RebuildResult):
+            return (f"rebuild gave other bytes (sha256 {result.rebuilt_sha256[:12]}..., not {result.sha256[:12]}...): "
+                    "see the log diffoscope")
+        return super().record_failure(result)
+
+
+class Rebuild(_Rebuilds):
+    """``venvdeb rebuild <release> <service> <deb> --record --out-dir D`` on the master: what a worker
+    built, built again by the master from its own checkout, cache and chroot, and compared byte
+    for byte; promotion requires that they matched."""
+
+    subcommand = ("rebuild",)
+    required = ("release", "service", "deb", "out_dir")
+
+    def arguments(self):
+        return [self.release, self.service, self.deb, "--record", "--out-dir", self.out_dir]
+
+
+class WheelhouseRebuild(_Rebuilds):
+    """``venvdeb wheelhouse rebuild <release> <deb> --record --out-dir D`` on the master: a
+    wheelhouse built again by the master, every sdist afresh, and compared byte for byte."""
+
+    subcommand = ("wheelhouse", "rebuild")
+    required = ("release", "deb", "out_dir")
+
+    def arguments(self):
+        return [self.release, self.deb, "--record", "--out-dir", self.out_dir]

@@ -61,7 +61,12 @@ class VenvdebMasterStep(_JsonResult, buildstep.BuildStep):
         rc, stdout = yield self._master.run(self.argv(), log, self.env)
         if self.stopped:
             return CANCELLED
+        yield self.more_logs(stdout)
         return self.conclude(rc != 0, rc, stdout)
+
+    def more_logs(self, stdout: str):
+        """Logs besides stdio, from what the command printed (a Deferred, or None: none)."""
+        return None
 
     def interrupt(self, reason):
         self._master.stop(reason)
@@ -146,6 +151,9 @@ class AcceptUpload(VenvdebMasterStep):
 
     def record(self, result: UploadAccepted):
         self.set_property("upload_sha256", result.sha256)
+        # The version the master read in the package (a wheelhouse's is its content's): the entry
+        # of the worker's ledger that the master records, whatever a worker's step sets later.
+        self.set_property("accepted_version", result.version)
         return f"{result.package} {result.version}: as asked, {size_text(result.size)}"
 
 
