@@ -5,6 +5,9 @@ JSON is more than a few keys (lint's), it is written by its result class, as the
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 
 import pytest
 from twisted.trial import unittest
@@ -166,7 +169,9 @@ class StepTest(TestBuildStepMixin, TestReactorMixin, unittest.TestCase):
         return self.run_step()
 
     def test_a_rebuild_that_differs_fails_and_its_log_is_diffoscopes_report(self):
-        report = self.mktemp()
+        where = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, where)
+        report = os.path.join(where, "x.diffoscope.txt")
         with open(report, "w") as f:
             f.write("--- x.deb\n+++ rebuild/x.deb\n+zz-planted.pth\n")
         self.setup_step(steps.Rebuild(release="r1", service="svc", deb="/m/up/x.deb", out_dir="/m/up/rebuild"))
