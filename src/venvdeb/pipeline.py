@@ -56,12 +56,19 @@ def build_wheelhouse(point: Point, options: wheelhouse.Options, environment: Env
     stage knows how to read a checkout; the wheelhouse stage only resolves what it is given).
     ``checked``: its preflight, done before the environment was made."""
     progress = progress or Progress(quiet=True)
+    options = with_checkouts(point, options, environment, progress)
+    return wheelhouse.build(point, options, environment, progress, checked=checked)
+
+
+def with_checkouts(point: Point, options: wheelhouse.Options, environment: Environment,
+                   progress: Progress) -> wheelhouse.Options:
+    """``options`` (a copy: the caller's stay as they were) with what the git-sourced services'
+    checkouts declare, which the wheelhouse resolves as roots."""
     check_lock_fresh(point)  # before any checkout: a stale lock is the first thing to hear of
     if any(s.source.git for s in point.services) and not options.all_pins:
         target = prepare(environment, point.python, options.cache_dir, log=progress.log)
-        # The caller's options stay as they were: this build's are a copy with the checkouts.
         options = replace(options, checkouts=git_source.checkouts(point, target, options.cache_dir))
-    return wheelhouse.build(point, options, environment, progress, checked=checked)
+    return options
 
 
 def smoke(point: Point, service: Service, repo: Repository, image: images.Image, deb: Path | None = None,

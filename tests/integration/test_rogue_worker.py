@@ -66,19 +66,6 @@ def planted(deb):
     return buildinfo(deb)
 
 
-if mode in ("honest", "planted"):  # the real venvdeb does the work; the rogue touches its package
-    real = subprocess.run([sys.executable, "-m", "venvdeb", *sys.argv[1:]], capture_output=True, text=True)
-    sys.stderr.write(real.stderr)
-    if mode == "planted" and real.returncode == 0 and args[:1] == ["build"] and "--plan" not in args:
-        planted(pathlib.Path(json.loads(real.stdout)["deb"]))
-    sys.stdout.write(real.stdout)
-    sys.exit(real.returncode)
-
-
-def option(name, default=None):
-    return args[args.index(name) + 1] if name in args else default
-
-
 def deb(package, version, payload=b"rogue\n", copyright=True):
     tree = pathlib.Path("rogue-tree")
     shutil.rmtree(tree, ignore_errors=True)
@@ -106,7 +93,18 @@ def buildinfo(deb):
     return deb
 
 
-if args[:2] == ["wheelhouse", "fetch"]:
+def option(name, default=None):
+    return args[args.index(name) + 1] if name in args else default
+
+
+if mode in ("honest", "planted"):  # the real venvdeb does the work; the rogue touches its package
+    real = subprocess.run([sys.executable, "-m", "venvdeb", *sys.argv[1:]], capture_output=True, text=True)
+    sys.stderr.write(real.stderr)
+    if mode == "planted" and real.returncode == 0 and args[:1] == ["build"] and "--plan" not in args:
+        planted(pathlib.Path(json.loads(real.stdout)["deb"]))
+    sys.stdout.write(real.stdout)
+    sys.exit(real.returncode)
+elif args[:2] == ["wheelhouse", "fetch"]:
     print(json.dumps({{"package": "test-wheelhouse-b1", "version": "1+deb12", "deb": "out/fetched.deb"}}))
 elif args[:2] == ["wheelhouse", "build"]:
     out = pathlib.Path("out") / "test-wheelhouse-b1_1+deb12_amd64.deb"
@@ -187,6 +185,7 @@ def test_a_planted_file_that_passes_the_gates_is_caught_by_the_masters_rebuild(r
     build = api.wait_request(api.force("force_b1_bookworm_venv_gitsvc", "b1-bookworm-venv-gitsvc", reason="planted"))
     assert build["results"] == FAILURE, api.steps(build)
     steps = {s["name"]: s for s in api.get(f"builds/{build['buildid']}/steps")["steps"]}
+    assert steps["build"]["results"] == SUCCESS, api.log_text(build, "build")[-3000:]
     # Every check of the upload passed: it is the package and version asked for, whole, lint-clean.
     assert all(steps[name]["results"] == SUCCESS for name in ("accept-upload", "lintian", "publish", "record-build"))
     rebuild = steps["rebuild"]

@@ -148,5 +148,6 @@ def rebuild(args) -> RebuildResult:
                                   state_dir=args.state_dir, jobs=args.jobs)
     checked = stage.preflight(point, build_options, log=progress.log)
     with options.build_environment(point, args.cache_dir) as env:
+        build_options = pipeline.with_checkouts(point, build_options, env, progress)
         result = rebuild_wheelhouse(point, args.deb, build_options, env, progress, checked)
     return concluded(args, repo, result)
