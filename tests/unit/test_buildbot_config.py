@@ -7,6 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from twisted.internet import defer
+
 from buildbot.plugins import schedulers as bb_schedulers
 from buildbot.process.properties import Properties
 
@@ -265,7 +267,7 @@ def render(renderer, **props):
     for k, v in props.items():
         p.setProperty(k, v, "test")
     got = []
-    renderer.getRenderingFor(p).addCallback(got.append)  # no I/O: the Deferred has fired
+    defer.maybeDeferred(p.render, renderer).addCallback(got.append)  # no I/O: the Deferred has fired
     return got[0]
 
 
@@ -320,23 +322,31 @@ def _git(*args, cwd):
 
 def test_a_packaging_root_in_git_is_checked_out_by_every_build_at_its_revision(root):
     """The packaging in a git repository: builds check it out on the master, from the master's own
-    mirror, then on the worker at the commit the master chose; commits rebuild what they touch."""
+    mirror, then on the worker at the commit the master chose, which the master sends it as a git
+    bundle over the worker connection; commits rebuild what they touch."""
     _git("init", "-q", "-b", "main", cwd=root)
     _git("add", "packaging", cwd=root)
     _git("commit", "-q", "-m", "Packaging", cwd=root)
     config = make_config(root, {})
     builders = {b.name: b for b in config["builders"]}
     steps = {b: [s.kwargs.get("name", s.step_class.name) for s in builders[b].factory.steps] for b in builders}
-    assert steps["r1-bookworm-venv-svc"][:3] == ["packaging-on-master", "packaging", "repository-keyring"]
-    assert steps["wheelhouse-r1-bookworm"][:2] == ["packaging-on-master", "packaging"]
+    assert steps["r1-bookworm-venv-svc"][:4] == ["packaging-on-master", "packaging-from-master", "packaging",
+                                                 "repository-keyring"]
+    assert steps["wheelhouse-r1-bookworm"][:3] == ["packaging-on-master", "packaging-from-master", "packaging"]
     # Repository actions are not builds of a revision: they read the master's packaging.
     assert steps["promote-r1-bookworm"] == ["promote"]
-    on_master, checkout = builders["r1-bookworm-venv-svc"].factory.steps[:2]
-    assert checkout.kwargs["source"] == on_master.kwargs["source"] == \
-        settings_mod.PackagingSource(str(root), "main", "packaging")
+    on_master, sent, checkout = builders["r1-bookworm-venv-svc"].factory.steps[:3]
+    assert on_master.kwargs["source"] == settings_mod.PackagingSource(str(root), "main", "packaging")
     assert on_master.kwargs["mirrors"] == root / "var" / "buildbot" / "packaging-mirrors"
     assert render(on_master.kwargs["dest"], buildername="b", buildnumber=7) == \
         str(root / "var" / "buildbot" / "uploads" / "b" / "7" / "packaging-src")
+    # The bundle the master made of that checkout is what the worker checks out: no fetch of its own.
+    bundle = render(on_master.kwargs["bundle"], buildername="b", buildnumber=7)
+    assert bundle == str(root / "var" / "buildbot" / "uploads" / "b" / "7" / "packaging.bundle")
+    assert render(sent.kwargs["mastersrc"], buildername="b", buildnumber=7) == bundle
+    assert sent.kwargs["workerdest"] == "packaging.bundle"
+    unbundle = [render(a, packaging_commit="0123abc") for a in checkout.kwargs["command"]]
+    assert unbundle[-4:] == ["packaging-src", "packaging.bundle", "main", "0123abc"]
     by_name = {s.kwargs.get("name", s.step_class.name): s for s in builders["r1-bookworm-venv-svc"].factory.steps}
     build = by_name["build"].kwargs
     assert build["packaging"] == "packaging-src/packaging"
@@ -379,3 +389,20 @@ def test_the_checkout_takes_the_handed_commit_then_a_packaging_commit_then_the_h
 def test_a_packaging_repo_without_a_checkout_on_the_master_is_refused(root):
     with pytest.raises(VenvdebError, match="packaging_repo is set .* is not a git checkout"):
         make_config(root, {"VENVDEB_BUILDBOT_PACKAGING_REPO": "https://git.example.org/packaging.git"})
+
+
+def test_the_master_fetches_the_packaging_only_over_a_transport_that_authenticates_the_server(root):
+    """Workers get the packaging from the master over their TLS connection; the master's own fetch
+    must authenticate its server too: git:// and http:// are refused, with what to use instead."""
+    assert [settings_mod.authenticated_url(u) for u in (
+        "https://opendev.org/x/packaging", "ssh://git@example.org/packaging", "git@example.org:packaging.git",
+        "/srv/git/packaging.git", "file:///srv/git/packaging.git")] == [True] * 5
+    assert not any(settings_mod.authenticated_url(u) for u in (
+        "git://example.org/packaging", "http://example.org/packaging.git"))
+    _git("init", "-q", "-b", "main", cwd=root)
+    _git("add", "packaging", cwd=root)
+    _git("commit", "-q", "-m", "Packaging", cwd=root)
+    with pytest.raises(VenvdebError, match="packaging_repo git://example.org/packaging: git:// and http:// "
+                                           "authenticate no server") as refused:
+        make_config(root, {"VENVDEB_BUILDBOT_PACKAGING_REPO": "git://example.org/packaging"})
+    assert "https:// or ssh" in refused.value.hint

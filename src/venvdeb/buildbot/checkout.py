@@ -2,8 +2,12 @@
 
 The master reads no code or configuration a worker sends: at the start of every build it checks
 the packaging out itself, from its own mirror of the packaging repository (step
-``packaging-on-master``), for its steps (smoke, publish) to read; the worker then checks out the
-very commit the master chose (step ``packaging``). The commit is
+``packaging-on-master``), for its steps (smoke, publish, rebuild) to read. The worker gets that
+very commit from the master, as a git bundle over its worker connection (step
+``packaging-from-master``: TLS, to the certificate the worker pins), and checks it out (step
+``packaging``): workers need no access to the packaging repository, and what they build from is
+authenticated by the master's certificate, whatever transport the master fetched it over. The
+master's own fetch must authenticate its server (settings.authenticated_url). The commit is
 
 - the commit a wheelhouse build handed to the service builds it triggered (``packaging_revision``),
   so a wheelhouse and the services built against it read the same packaging;
@@ -12,8 +16,8 @@ very commit the master chose (step ``packaging``). The commit is
   upstream branch, a point release) the head of the packaging branch, as the master's mirror has
   it once fetched.
 
-Buildbot's own Git step would check out the triggering commit whatever repository it came from;
-only the choice of revision is ours.
+(Buildbot's own Git step would check out the triggering commit whatever repository it came from,
+and would have each worker fetch it itself.)
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from pathlib import Path
 
 from twisted.internet import defer, threads
 
-from buildbot.plugins import steps
+from buildbot.plugins import steps, util
 from buildbot.process import buildstep
 from buildbot.process.results import FAILURE, SUCCESS
 
@@ -51,19 +55,18 @@ def worker_root(source: PackagingSource) -> str:
     return CHECKOUT if source.subdir == "." else f"{CHECKOUT}/{source.subdir}"
 
 
-class PackagingCheckout(steps.Git):
-    name = "packaging"
-    description = "checking out the packaging"
+BUNDLE = "packaging.bundle"  # the master's bundle of the build's commit, on the worker
 
-    def __init__(self, source: PackagingSource, **kwargs):
-        # "fresh": what an earlier build left (untracked, ignored) goes; the clone stays, so a
-        # build fetches only what is new.
-        super().__init__(repourl=source.repo, branch=source.branch, mode="full", method="fresh",
-                         workdir=f"build/{CHECKOUT}", haltOnFailure=True, logEnviron=False, **kwargs)
 
-    def run(self):
-        # The commit the master checked out for itself (packaging-on-master): the worker's is the same.
-        return self.run_vc(self.branch, self.getProperty("packaging_commit"), None)
+def unbundle(source: PackagingSource):
+    """The worker's checkout of the build's commit (property ``packaging_commit``), from the bundle
+    the master sent, on the branch the packaging follows (a service built from the packaging's
+    own repository, 'git = ".."', checks that branch out)."""
+    script = 'rm -rf "$1"; git clone --quiet --no-checkout "$2" "$1"; git -C "$1" checkout --quiet -B "$3" "$4"'
+    return steps.ShellCommand(name="packaging", description="checking out the packaging",
+                              command=["sh", "-ec", script, "unbundle", CHECKOUT, BUNDLE, source.branch,
+                                       util.Property("packaging_commit")],
+                              workdir="build", haltOnFailure=True, logEnviron=False)
 
 
 def _git(*args: str) -> str:
@@ -83,9 +86,11 @@ def mirror_of(mirrors: Path, repo: str) -> Path:
         return mirror(Path(mirrors), repo)
 
 
-def checkout_on_master(source: PackagingSource, revision: str | None, mirrors: Path, dest: Path) -> str:
+def checkout_on_master(source: PackagingSource, revision: str | None, mirrors: Path, dest: Path,
+                       bundle: Path | None = None) -> str:
     """The packaging at ``revision`` (else the head of the source's branch) in ``dest``, from the
-    master's own mirror; the commit."""
+    master's own mirror; the commit. ``bundle``: that commit, its history and the tags (pbr's
+    versions), as a git bundle for the worker."""
     mirror = mirror_of(mirrors, source.repo)
     wanted = revision or f"refs/heads/{source.branch}"
     try:
@@ -97,6 +102,9 @@ def checkout_on_master(source: PackagingSource, revision: str | None, mirrors: P
     dest.parent.mkdir(parents=True, exist_ok=True)
     _git("clone", "--quiet", "--shared", "--no-checkout", str(mirror), str(dest))
     _git("-C", str(dest), "checkout", "--quiet", "--detach", commit)
+    if bundle is not None:
+        bundle.unlink(missing_ok=True)
+        _git("-C", str(dest), "bundle", "create", "--quiet", str(bundle), "HEAD", "--tags")
     return commit
 
 
@@ -107,10 +115,10 @@ class MasterCheckout(buildstep.BuildStep):
     name = "packaging-on-master"
     description = "checking out the packaging on the master"
     haltOnFailure = True
-    renderables = ("dest",)
+    renderables = ("dest", "bundle")
 
-    def __init__(self, source: PackagingSource, mirrors: Path, dest, **kwargs):
-        self.source, self.mirrors, self.dest = source, Path(mirrors), dest
+    def __init__(self, source: PackagingSource, mirrors: Path, dest, bundle=None, **kwargs):
+        self.source, self.mirrors, self.dest, self.bundle = source, Path(mirrors), dest, bundle
         super().__init__(**kwargs)
 
     @defer.inlineCallbacks
@@ -121,7 +129,7 @@ class MasterCheckout(buildstep.BuildStep):
         log = yield self.addLog("stdio")
         try:
             commit = yield threads.deferToThread(checkout_on_master, self.source, revision, self.mirrors,
-                                                 Path(self.dest))
+                                                 Path(self.dest), Path(self.bundle) if self.bundle else None)
         except ToolError as exc:
             yield log.addStderr(exc.message + "\n")
             self.descriptionDone = "packaging: checkout failed"
@@ -130,3 +138,4 @@ class MasterCheckout(buildstep.BuildStep):
         self.setProperty("packaging_commit", commit, self.name)
         self.descriptionDone = f"packaging at {commit[:12]}"
         return SUCCESS
+

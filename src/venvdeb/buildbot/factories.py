@@ -25,7 +25,7 @@ from buildbot.plugins import steps, util
 from ..model.ledger import ledger_file
 from ..repository.reprepro import KEYRING
 from . import steps as venvdeb_steps
-from .checkout import MasterCheckout, PackagingCheckout, worker_root
+from .checkout import BUNDLE, MasterCheckout, unbundle, worker_root
 from .settings import Settings, packaging_source
 
 WORKER_STATE = "var/state"  # relative to the build directory on the worker
@@ -83,13 +83,17 @@ class Stages:
 
     def checkout(self) -> list:
         """The packaging at the build's revision: the master's own checkout (for its steps: smoke,
-        publish), then the worker's, of the commit the master chose. The master reads nothing of
-        the worker's, and nothing of its long-lived checkout, which only says which builders exist."""
+        publish, rebuild), then the worker's, of the commit the master chose, which the master
+        sends it over the worker connection. The master reads nothing of the worker's, and nothing
+        of its long-lived checkout, which only says which builders exist."""
         if not self.source:
             return []
+        bundle = self.build_file(BUNDLE)
         return [MasterCheckout(source=self.source, mirrors=self.settings.path(self.settings.packaging_mirrors),
-                               dest=self.master_checkout),
-                PackagingCheckout(source=self.source)]
+                               dest=self.master_checkout, bundle=bundle),
+                steps.FileDownload(name="packaging-from-master", mastersrc=bundle, workerdest=BUNDLE,
+                                   haltOnFailure=True),
+                unbundle(self.source)]
 
     def worker_step(self, cls, **kwargs):
         return cls(venvdeb=list(self.settings.venvdeb), packaging=self.packaging, **kwargs)

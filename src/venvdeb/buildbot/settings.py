@@ -108,8 +108,10 @@ class Settings:
                                                      "wheelhouse from it).")
     packaging: str = setting("packaging", "The master's checkout of the packaging: which releases and services "
                                           "there are.")
-    packaging_repo: str = setting("", "Where workers check the packaging out from, per build (a URL they reach); "
-                                      "default: the git repository the master's checkout is in.")
+    packaging_repo: str = setting("", "Where the master fetches the packaging from, per build (https://, ssh or a "
+                                      "path: a transport that authenticates the server); default: the git "
+                                      "repository the master's checkout is in. Workers get each build's commit "
+                                      "from the master, over their TLS connection.")
     packaging_branch: str = setting("", "The packaging branch builds follow; default: the master's checkout's.")
     venvdeb: tuple[str, ...] = setting(("venvdeb",), "The venvdeb command on the workers and the master.")
     smoke: bool = setting(True, "Whether service builds run the smoke gate.")
@@ -265,6 +267,17 @@ def constraints_repo(settings: Settings, release) -> ConstraintsRepo | None:
     return ConstraintsRepo(top, branch, relative)
 
 
+AUTHENTICATED = ("https://", "ssh://", "file://")
+
+
+def authenticated_url(url: str) -> bool:
+    """A repository the master fetches over a transport that authenticates the server (TLS, ssh),
+    or on its own disk; git:// and http:// authenticate nothing, and anyone on the way could hand
+    the master other packaging."""
+    # Without a scheme: scp-like ssh ("git@host:path"), or a path on the master.
+    return url.startswith(AUTHENTICATED) or "://" not in url
+
+
 def packaging_source(settings: Settings) -> PackagingSource | None:
     """Where builds take the packaging from, or None when the master's packaging root is in no git
     checkout and no repository is set (then builds read the master's root: one machine only)."""
@@ -276,6 +289,10 @@ def packaging_source(settings: Settings) -> PackagingSource | None:
                                f"{root} is not a git checkout",
                                hint="the master reads its builders from a checkout of that repository: clone it there")
         return None
+    if settings.packaging_repo and not authenticated_url(settings.packaging_repo):
+        raise VenvdebError(f"packaging_repo {settings.packaging_repo}: git:// and http:// authenticate no server, "
+                           "and anyone on the way could hand the master other packaging",
+                           hint="fetch it over https:// or ssh, or from a path on the master")
     branch = settings.packaging_branch or _git(root, "symbolic-ref", "--short", "HEAD")
     if not branch:
         # A detached checkout (a CI job's) follows no branch: nothing to poll, nothing to build
