@@ -155,9 +155,10 @@ def smoke_farm(make_root, tmp_path, cache_dir, upstream):
 def share_nothing_farm(make_root, tmp_path, cache_dir, upstream):
     """The farm with two workers that share no directory with the master or each other: each in a
     mount namespace of its own where the master's directories, the other worker's and the git
-    repositories are hidden, with a home (and so a cache) of its own. They reach the master, the
-    repository and git (a git daemon) over TCP on 127.0.0.1. The release has a second service,
-    from PyPI, and takes its constraints from the packaging repository."""
+    repositories are hidden, with a home (and so a cache) of its own. They reach the master (which
+    sends them the packaging), the repository and the upstream git service (a git daemon) over TCP
+    on 127.0.0.1. The release has a second service, from PyPI, and takes its constraints from the
+    packaging repository, which the master reads from its own disk."""
     with git_daemon(tmp_path) as port:
         yield from _farm(make_root, tmp_path, cache_dir, upstream, smoke=False, workers=("w1", "w2"),
                          git_url=f"git://127.0.0.1:{port}")
@@ -229,7 +230,7 @@ def _farm(make_root, tmp_path, cache_dir, upstream, smoke: bool, settings: str =
         workers = [{", ".join(f'"{w}"' for w in workers)}]
         repo_url = "http://127.0.0.1:{repo_port}"
         packaging = "{packaging}"
-        packaging_repo = "{url(tmp_path / 'packaging.git')}"
+        packaging_repo = "{tmp_path / 'packaging.git'}"
         secrets_file = "{tmp_path / 'secrets.toml'}"
         repo_dir = "{tmp_path / 'repo'}"
         gnupghome = "{tmp_path / 'gnupg'}"

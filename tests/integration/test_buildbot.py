@@ -49,7 +49,8 @@ def test_forced_and_polled_builds_publish_to_staging(farm, tmp_path, upstream):
     assert build["properties"]["wheelhouse_package"][0] == "test-wheelhouse-b1"
     assert build["properties"]["wheelhouse_version"][0] == "1+deb12"
     assert [name for name, _ in api.steps(build)] == [
-        "worker_preparation", "locks_acquire", "packaging-on-master", "packaging", "ledger-from-master", "wheelhouse",
+        "worker_preparation", "locks_acquire", "packaging-on-master", "packaging-from-master", "packaging",
+        "ledger-from-master", "wheelhouse",
         "upload-deb", "accept-upload", "upload-buildinfo", "lintian", "verify", "publish",
         "ledger-to-master", "record-build", "rebuild", "rebuild-services", "remove-uploads"]
     # The master gated the upload itself, each gate recorded for its bytes: what publish required.
@@ -161,7 +162,8 @@ def _changelog(deb: Path, tmp_path: Path) -> bytes:
 def test_workers_that_share_nothing_build_at_once_and_rebuild_only_what_a_constraints_commit_changed(
         share_nothing_farm, tmp_path):
     """Two workers, each in a mount namespace without the master's directories or the other's,
-    with a home of its own, reaching the master, the repository and git over TCP."""
+    with a home of its own, reaching the master, the repository and the upstream git service over
+    TCP; neither sees the packaging repository: each build's packaging comes from the master."""
     farm, api, password = share_nothing_farm
     api.login("admin", password)
     # What a worker sees of the master's repository and state, and of the other worker: nothing

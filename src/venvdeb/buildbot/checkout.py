@@ -62,11 +62,14 @@ def unbundle(source: PackagingSource):
     """The worker's checkout of the build's commit (property ``packaging_commit``), from the bundle
     the master sent, on the branch the packaging follows (a service built from the packaging's
     own repository, 'git = ".."', checks that branch out)."""
-    script = 'rm -rf "$1"; git clone --quiet --no-checkout "$2" "$1"; git -C "$1" checkout --quiet -B "$3" "$4"'
-    return steps.ShellCommand(name="packaging", description="checking out the packaging",
-                              command=["sh", "-ec", script, "unbundle", CHECKOUT, BUNDLE, source.branch,
-                                       util.Property("packaging_commit")],
-                              workdir="build", haltOnFailure=True, logEnviron=False)
+    script = ('rm -rf "$1"; git clone --quiet --no-checkout "$2" "$1"; git -C "$1" checkout --quiet -B "$3" "$4"; '
+              'git -C "$1" rev-parse HEAD')
+    # got_revision: what the worker says it checked out, as Buildbot's Git step says it (shown, not used).
+    return steps.SetPropertyFromCommand(name="packaging", description="checking out the packaging",
+                                        command=["sh", "-ec", script, "unbundle", CHECKOUT, BUNDLE, source.branch,
+                                                 util.Property("packaging_commit")],
+                                        property="got_revision", workdir="build", haltOnFailure=True,
+                                        logEnviron=False)
 
 
 def _git(*args: str) -> str:
