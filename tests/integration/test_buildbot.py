@@ -22,7 +22,7 @@ from .conftest import git
 
 pytestmark = [pytest.mark.integration, pytest.mark.network]
 
-SUCCESS, SKIPPED = 0, 3
+SUCCESS, FAILURE, SKIPPED = 0, 2, 3
 
 
 def staging(tmp_path) -> dict:
@@ -71,7 +71,8 @@ def test_forced_and_polled_builds_publish_to_staging(farm, tmp_path, upstream):
     assert "wheelhouse build b1" in log and "\n environment:\n" not in log and "HOME=" not in log
 
     build = api.wait_request(api.force("force_b1_bookworm_venv_gitsvc", "b1-bookworm-venv-gitsvc", reason="CVE-2026-0001"))
-    assert build["results"] == SUCCESS, api.steps(build)
+    assert build["results"] == SUCCESS, (api.steps(build), api.log_text(build, "rebuild", "diffoscope")[-6000:]
+                                         if ("rebuild", FAILURE) in api.steps(build) else "")
     props = {k: v[0] for k, v in build["properties"].items()}
     # Forced: the packaging branch's head, checked out on the worker.
     head = subprocess.run(["git", "--git-dir", str(tmp_path / "packaging.git"), "rev-parse", "master"],

@@ -152,6 +152,9 @@ def unpacked(wheelhouse_deb: Path, package: DebFile, install_dir: str, cache_dir
                 raise VenvdebError(f"{wheelhouse_deb}: {member.name} is not a file of the wheelhouse's own")
             with tar.extractfile(member) as src, open(work / inside, "xb") as dest:
                 shutil.copyfileobj(src, dest)
+            # The package's own mtime (its build's SOURCE_DATE_EPOCH), as dpkg would leave it:
+            # installers that note a file's mtime note the same one on every machine.
+            os.utime(work / inside, (member.mtime, member.mtime))
         if not (work / "manifest.json").is_file():
             raise VenvdebError(f"{wheelhouse_deb}: no {install_dir}/manifest.json: not a venvdeb wheelhouse")
         try:
