@@ -1,12 +1,13 @@
-"""Issue 11's first speed target: one service build through Buildbot against `venvdeb pipeline`
-for the same service. Buildbot may take at most 1.3 times the CLI.
+"""One service build through Buildbot against `venvdeb pipeline` for the same service. Issue 11's
+target was 1.3 times the CLI; issue 25 adds the master's independent rebuild of the package (which
+promotion requires, and the CLI does not run) and allows 1.5 times.
 
 Both start from a warm wheelhouse (built, and in Buildbot published, before the clock starts)
 and a warm chroot image, each with a repository of its own. The CLI: `venvdeb pipeline` (the
 unchanged wheelhouse, build, lint beside smoke, publish). Buildbot: a real master and one worker
-on 127.0.0.1; the service build is forced as admin and timed from the force to its end: fetch
-the wheelhouse over HTTP, build, upload, lint on the worker beside smoke on the master, record,
-publish.
+on 127.0.0.1; the service build is forced as admin and timed from the force to its end: the
+packaging from the master, the wheelhouse over HTTP, build, upload, lint beside smoke on the
+master, publish, and the master's rebuild of the package, compared byte for byte.
 
 usage: python bench/buildbot_vs_cli.py [SERVICE]   (default nova, of 2026.1 on bookworm)
 """
@@ -25,7 +26,7 @@ from common import PROJECT, record, venvdeb, cache_dir as default_cache  # noqa:
 from venvdeb.http import free_port  # noqa: E402
 
 RELEASE, DIST = "2026.1", "bookworm"
-TARGET = 1.3
+TARGET = 1.5  # issue 25: with the master's independent rebuild
 
 
 def cli(service: str, work: Path, cache_dir: Path) -> tuple[float, dict]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import textwrap
 from collections.abc import Iterable
@@ -19,9 +20,9 @@ from pathlib import Path
 from debian.changelog import Changelog
 from debian.deb822 import BuildInfo, Deb822, PkgRelation
 
-from .environment import Environment
+from .environment import Environment, unprivileged
 from .errors import Rejected, ToolError, VenvdebError
-from .files import sha256_file, take
+from .files import sha256_file, take, write_atomic
 from .progress import activity, say
 
 APT_VARIABLES = {"DEBIAN_FRONTEND": "noninteractive"}
@@ -224,25 +225,30 @@ REPORT_LINES = 200  # of diffoscope's report, in a rebuild's result (the whole r
 DIFFOSCOPE_TIMEOUT = 900
 
 
-def diffoscope_argv(first: Path, second: Path, report: Path) -> list[str]:
-    """diffoscope's text report of how ``second`` differs from ``first``; its exit status is 1
-    when they differ. Bounded: a package that differs everywhere gives a report one can read."""
-    return ["diffoscope", "--text", str(report), "--max-report-size", str(4 << 20),
+def diffoscope_argv(first: Path, second: Path) -> list[str]:
+    """diffoscope's text report, on stdout, of how ``second`` differs from ``first``; its exit
+    status is 1 when they differ. Bounded: a package that differs everywhere gives a report one can
+    read."""
+    return ["diffoscope", "--text", "-", "--max-report-size", str(4 << 20),
             "--max-diff-block-lines", "200", "--exclude-directory-metadata", "no", str(first), str(second)]
 
 
 def diffoscope(first: Path, second: Path, report: Path) -> str:
-    """How the two packages differ: the first lines of diffoscope's report (all of it in ``report``)."""
-    report.unlink(missing_ok=True)
-    try:
-        proc = subprocess.run(diffoscope_argv(first, second, report), capture_output=True, text=True,
-                              timeout=DIFFOSCOPE_TIMEOUT)
-    except FileNotFoundError:
+    """How the two packages differ: the first lines of diffoscope's report (all of it written to
+    ``report``). diffoscope reads what a builder made: as nobody, offline, from copies of its own
+    (environment/unprivileged.py), its report read from its output."""
+    if not shutil.which("diffoscope"):
         raise VenvdebError("diffoscope is not installed: it shows how a rebuild differs",
-                           hint="apt-get install diffoscope-minimal") from None
-    if proc.returncode not in (0, 1) or not report.is_file():
+                           hint="apt-get install diffoscope-minimal")
+    with unprivileged.readable(first, second) as (one, other):
+        proc = subprocess.run(unprivileged.argv(diffoscope_argv(one, other)), capture_output=True, text=True,
+                              timeout=DIFFOSCOPE_TIMEOUT, env=unprivileged.variables())
+    if proc.returncode not in (0, 1):
         raise ToolError(f"diffoscope failed (exit {proc.returncode}) on {first.name}: {proc.stderr.strip()[-400:]}")
-    lines = report.read_text(errors="replace").splitlines()
+    # The copies' directories name nothing: the report says the files' own paths.
+    text = proc.stdout.replace(str(one), str(first)).replace(str(other), str(second))
+    write_atomic(report, text.encode())
+    lines = text.splitlines()
     shown = lines[:REPORT_LINES]
     if len(lines) > REPORT_LINES:
         shown.append(f"... {len(lines) - REPORT_LINES} more lines in {report}")

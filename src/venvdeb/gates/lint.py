@@ -10,6 +10,7 @@ import re
 import subprocess
 from pathlib import Path
 
+from ..environment import unprivileged
 from ..model.results import DEFAULT_FAIL_ON, LintResult
 from ..progress import activity
 
@@ -42,10 +43,12 @@ def parse(output: str) -> list[dict]:
 
 
 def run(deb: Path, fail_on: tuple[str, ...] = DEFAULT_FAIL_ON) -> LintResult:
-    # Its output is captured and parsed: there is no log file whose end a failure could show.
-    with activity(f"lintian {Path(deb).name}"):
-        proc = subprocess.run(argv(deb, fail_on), capture_output=True, text=True,
-                              env={"LC_ALL": "C.UTF-8", "PATH": "/usr/bin:/bin"})
+    """lintian on ``deb``, which a builder made: as nobody, offline, from a copy of its own
+    (environment/unprivileged.py). Its output is captured and parsed: there is no log file whose
+    end a failure could show."""
+    with activity(f"lintian {Path(deb).name}"), unprivileged.readable(Path(deb)) as (copy,):
+        proc = subprocess.run(unprivileged.argv(argv(copy, fail_on)), capture_output=True, text=True,
+                              env=unprivileged.variables())
     tags = parse(proc.stdout)
     # 2 is lintian's "tags at --fail-on level"; anything else non-zero means lintian itself failed.
     if proc.returncode not in (0, 2):
