@@ -242,7 +242,7 @@ def diffoscope(first: Path, second: Path, report: Path) -> str:
                            hint="apt-get install diffoscope-minimal")
     with unprivileged.readable(first, second) as (one, other):
         proc = subprocess.run(unprivileged.argv(diffoscope_argv(one, other)), capture_output=True, text=True,
-                              timeout=DIFFOSCOPE_TIMEOUT, env=unprivileged.variables())
+                              timeout=DIFFOSCOPE_TIMEOUT, env=unprivileged.variables(), cwd=unprivileged.CWD)
     if proc.returncode not in (0, 1):
         raise ToolError(f"diffoscope failed (exit {proc.returncode}) on {first.name}: {proc.stderr.strip()[-400:]}")
     # The copies' directories name nothing: the report says the files' own paths.

@@ -26,7 +26,7 @@ def test_a_reader_of_uploads_is_nobody_with_no_network_and_cannot_read_the_maste
 
     def run(*argv: str) -> subprocess.CompletedProcess:
         return subprocess.run(unprivileged.argv(list(argv)), capture_output=True, text=True,
-                              env=unprivileged.variables())
+                              env=unprivileged.variables(), cwd=unprivileged.CWD)
 
     assert (run("id", "-u").stdout, run("id", "-G").stdout) == ("65534\n", "65534\n")
     assert "Permission denied" in run("cat", str(key)).stderr
@@ -39,3 +39,23 @@ def test_a_reader_of_uploads_is_nobody_with_no_network_and_cannot_read_the_maste
         assert copy.name == "upload.deb" and run("cat", str(copy)).stdout == "!<arch>\n"
         assert run("touch", str(copy.parent / "planted")).returncode != 0
     assert not copy.exists()
+
+
+def test_lintian_runs_as_nobody_from_a_directory_nobody_can_enter(tmp_path, monkeypatch):
+    """A farm's master works in directories of its own (umask 077): lintian, started from one as
+    nobody, still reads its copy of the package and says what it found."""
+    from venvdeb.gates import lint
+
+    tree = tmp_path / "tree"
+    (tree / "DEBIAN").mkdir(parents=True)
+    (tree / "DEBIAN" / "control").write_text("Package: tiny\nVersion: 1.0\nArchitecture: all\n"
+                                             "Maintainer: T <t@example.org>\nDescription: tiny\n tiny\n")
+    private = tmp_path / "master"
+    private.mkdir(mode=0o700)
+    deb = private / "tiny_1.0_all.deb"
+    subprocess.run(["dpkg-deb", "--root-owner-group", "-b", str(tree), str(deb)], check=True, capture_output=True)
+    monkeypatch.chdir(private)
+    linted = lint.run(deb)
+    tags = {t["tag"] for t in linted.tags}
+    assert "lintian-failed" not in tags and linted.exit_code == 2
+    assert "no-copyright-file" in tags  # lintian read the package: what it lacks

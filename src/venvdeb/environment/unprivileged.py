@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 NOBODY = 65534
+CWD = "/"  # where they start: the caller's directory may be one nobody cannot enter (a master's)
 
 
 def argv(command: list[str]) -> list[str]:

@@ -48,7 +48,7 @@ def run(deb: Path, fail_on: tuple[str, ...] = DEFAULT_FAIL_ON) -> LintResult:
     end a failure could show."""
     with activity(f"lintian {Path(deb).name}"), unprivileged.readable(Path(deb)) as (copy,):
         proc = subprocess.run(unprivileged.argv(argv(copy, fail_on)), capture_output=True, text=True,
-                              env=unprivileged.variables())
+                              env=unprivileged.variables(), cwd=unprivileged.CWD)
     tags = parse(proc.stdout)
     # 2 is lintian's "tags at --fail-on level"; anything else non-zero means lintian itself failed.
     if proc.returncode not in (0, 2):
