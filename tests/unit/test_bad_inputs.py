@@ -4,7 +4,7 @@ The cases that need the network or Debian's tools are in tests/integration/test_
 
 from __future__ import annotations
 
-
+import re
 import shutil
 
 import pytest
@@ -55,6 +55,45 @@ CASES = [
          service='[[daemons]]\nname = "svc-worker"\n'),
     case("service rootwrap not a script name", ["validate", "t1"], "key 'helpers.rootwrap': '../x' is not a console script's name",
          service='[helpers]\nrootwrap = "../x"\n'),
+    # Values that land in a unit, gunicorn's settings (Python), debian/control, a make recipe or a
+    # command line (issue 26): a newline would start a line of its own there.
+    case("service daemon command with a second line", ["validate", "t1"],
+         ("services/svc.toml: invalid", "key 'daemons[0].command': 'svc\\nExecStartPre=+/bin/sh -c id' holds a newline"),
+         service='[[daemons]]\nname = "svc-worker"\ncommand = "svc\\nExecStartPre=+/bin/sh -c id"\n'
+                 'description = "Worker"\n'),
+    case("service daemon description with a second line", ["validate", "t1"],
+         "key 'daemons[0].description': 'Worker\\n[Service]' holds a newline",
+         service='[[daemons]]\nname = "svc-worker"\ncommand = "svc"\ndescription = "Worker\\n[Service]"\n'),
+    case("service wsgi description with a second line", ["validate", "t1"],
+         "key 'wsgi[0].description': 'API\\nimport os' holds a newline",
+         service='[[wsgi]]\nname = "svc-api"\napplication = "svc.wsgi:application"\nport = 8080\n'
+                 'description = "API\\nimport os"\n'),
+    case("service wsgi bind that is Python", ["validate", "t1"],
+         "key 'wsgi[0].bind': '0.0.0.0\"]\\\\nimport os; os.system(\"id\")\\\\nx = [\"' is neither an IPv4 address nor",
+         service='[[wsgi]]\nname = "svc-api"\napplication = "svc.wsgi:application"\nport = 8080\n'
+                 'description = "API"\nbind = \'0.0.0.0"]\\nimport os; os.system("id")\\nx = ["\'\n'),
+    case("service wsgi bind that is not an address", ["validate", "t1"],
+         "key 'wsgi[0].bind': '0.0.0.0 --reload' is neither an IPv4 address nor a host name",
+         service='[[wsgi]]\nname = "svc-api"\napplication = "svc.wsgi:application"\nport = 8080\n'
+                 'description = "API"\nbind = "0.0.0.0 --reload"\n'),
+    case("service summary with a second line", ["validate", "t1"],
+         "key 'summary': 'Svc\\nDepends: evil' holds a newline",
+         files={"services/svc.toml": lambda s: re.sub(r'summary = "[^"]*"', r'summary = "Svc\\nDepends: evil"', s)}),
+    case("service config namespace that is a make recipe", ["validate", "t1"],
+         "key 'config_sample.namespaces': 'nova; touch /tmp/x' is not an oslo.config namespace",
+         service='[config_sample]\noutput = "svc.conf"\nnamespaces = ["nova; touch /tmp/x"]\n'),
+    case("service git URL that is an option", ["validate", "t1"],
+         "key 'source.git': '--upload-pack=touch /tmp/x' is not a git repository: a URL or a path, not an option",
+         files={"services/svc.toml": lambda s: s.replace('[source]\n', '[source]\ngit = "--upload-pack=touch /tmp/x"\n'
+                                                        'branch = "main"\n')}),
+    case("service user root", ["validate", "t1"],
+         "key 'user': 'root' is an account of Debian's base system: give the service a user of its own",
+         service='user = "root"\n'),
+    case("service user www-data", ["validate", "t1"], "key 'user': 'www-data' is an account of Debian's base system",
+         service='user = "www-data"\n'),
+    case("release index URL on another host than it seems", ["validate", "t1"],
+         "key 'index_url': 'http://127.0.0.1.example.org/simple' must be an https:// URL",
+         release='index_url = "http://127.0.0.1.example.org/simple"\n'),
     # Commands and their arguments.
     case("build of a service the release lacks", ["build", "t1", "nosuch"], "nosuch"),
     case("a distribution the release is not for", ["build", "t1", "svc", "--dist", "trixie"], "trixie"),

@@ -170,7 +170,7 @@ commands = ["true", "echo one\\necho two"]
     said = problems(exc)
     assert exc.value.path.endswith("services/svc.toml")
     assert "'../passwd', '/etc/shadow', 'plugins//x.ini': a path below /etc/<service>/, relative" in said
-    assert "key 'build.commands': 'echo one\\necho two': each command is one non-empty line" in said
+    assert "key 'build.commands': 'echo one\\necho two' holds a newline: it must be one line" in said
     exc = refused(make_root, WSGI.format(port=8080) + """
 [etc]
 "svc-api-gunicorn.conf.py" = "bind = []"

@@ -103,7 +103,7 @@ def checkout_on_master(source: PackagingSource, revision: str | None, mirrors: P
     if dest.exists():
         shutil.rmtree(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    _git("clone", "--quiet", "--shared", "--no-checkout", str(mirror), str(dest))
+    _git("clone", "--quiet", "--shared", "--no-checkout", "--", str(mirror), str(dest))
     _git("-C", str(dest), "checkout", "--quiet", "--detach", commit)
     if bundle is not None:
         bundle.unlink(missing_ok=True)

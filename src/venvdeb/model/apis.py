@@ -28,6 +28,7 @@ A service file says, for example:
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from dataclasses import dataclass
@@ -38,6 +39,19 @@ UNIT_NAME = r"[a-z0-9][a-z0-9-]*"
 # module:callable, as gunicorn and every WSGI server take it.
 APPLICATION = r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*"
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _address(value) -> str | None:
+    """What gunicorn's bind (``"<address>:<port>"`` in its Python settings) takes: an IPv4
+    address or a host name."""
+    try:
+        ipaddress.IPv4Address(value)
+        return None
+    except ValueError:
+        pass
+    if re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*", value):
+        return None
+    return f"{value!r} is neither an IPv4 address nor a host name"
 
 
 def _port(value) -> str | None:
@@ -95,7 +109,7 @@ WSGI_SCHEMA = {
     "description": Key(str, required=True, check=non_empty, doc="The unit's Description."),
     "port": Key(int, required=True, check=_port, doc="The port it serves on; each of a release's applications "
                                                      "has its own."),
-    "bind": Key(str, check=non_empty, default="0.0.0.0", doc="The address it binds to."),
+    "bind": Key(str, check=_address, default="0.0.0.0", doc="The address it binds to (IPv4, or a host name)."),
     "workers": Key(int, check=_workers, default=2, doc="gunicorn's worker processes."),
     "enable": Key(bool, default=False, doc="Enabled and started on install."),
 }
@@ -104,7 +118,7 @@ REQUEST_SCHEMA = {
     "wsgi": Key(str, required=True, doc="The [[wsgi]] application asked."),
     "path": Key(str, required=True, check=_path, doc="The request's path."),
     "method": Key(str, check=_method, default="GET", doc="The HTTP method."),
-    "json": Key((str, dict), check=_json_text, doc="A JSON body (a table, or its text)."),
+    "json": Key((str, dict), check=_json_text, lines=True, doc="A JSON body (a table, or its text)."),
     "headers": Key(dict, default={}, doc="Request headers."),
     "status": Key(int, required=True, check=_status, doc="The status it must give."),
     "contains": Key(str, check=non_empty, doc="A text the body must hold."),

@@ -13,6 +13,7 @@ Everything is validated when loaded; nothing runs on a model that did not valida
 from __future__ import annotations
 
 import re
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,9 +29,18 @@ from .versions import DEBIAN_RELEASES
 
 
 def _https_url(value) -> str | None:
-    if not (value.startswith("https://") or value.startswith("http://127.0.0.1")):
-        return f"{value!r} must be an https:// URL"
-    return None
+    """An https:// URL, parsed (not a prefix: http://127.0.0.1.example.org/ is another host), or
+    http:// on this machine's loopback address (a test's local index)."""
+    try:
+        url = urllib.parse.urlsplit(value)
+        host, _ = url.hostname, url.port
+    except ValueError:
+        return f"{value!r} is not a URL"
+    if url.scheme == "https" and host:
+        return None
+    if url.scheme == "http" and host == "127.0.0.1":
+        return None
+    return f"{value!r} must be an https:// URL"
 
 
 def _requirements(value) -> str | None:

@@ -38,6 +38,22 @@ class Key:
     table: dict[str, "Key"] | None = None  # schema of a sub-table
     doc: str = ""  # what the key means, for the reference (docs/reference.md is generated from it)
     default: Any = NO_DEFAULT  # what the loader takes when the key is absent
+    # A text that may span lines (a reason written as comment lines, a JSON body). Every other
+    # string is one line without control characters: values land in units, gunicorn's settings
+    # (Python), debian/control and command lines, where a newline starts a line of its own.
+    lines: bool = False
+
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def control_character(value: str) -> str | None:
+    """What is wrong with a one-line value that holds a control character, or None."""
+    found = CONTROL.search(value)
+    if not found:
+        return None
+    name = {"\n": "a newline", "\r": "a carriage return", "\t": "a tab"}.get(found[0], f"U+{ord(found[0]):04X}")
+    return f"{value!r} holds {name}: it must be one line, without control characters"
 
 
 def get(data: dict, schema: dict[str, Key], key: str):
@@ -77,6 +93,12 @@ def validate(data: dict, schema: dict[str, Key], prefix: str = "") -> list[str]:
                     problems.append(
                         f"{where}[{i}]: expected {_type_name(spec.items)}, got {type(item).__name__}"
                     )
+        if not spec.lines:
+            texts = [value] if isinstance(value, str) else [v for v in value if isinstance(v, str)] \
+                if isinstance(value, list) else []
+            bad = next((m for m in map(control_character, texts) if m), None)
+            if bad:
+                problems.append(f"{where}: {bad}")
         if spec.table is not None:
             problems.extend(validate(value, spec.table, prefix=f"{prefix}{key}."))
         if spec.check is not None and not problems_for(where, problems):

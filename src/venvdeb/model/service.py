@@ -54,6 +54,27 @@ def _relations(value) -> str | None:
     return None
 
 
+# Debian's base system's accounts (base-passwd's, and those of the packages every host has): a
+# service given one would own files and run as an account other software trusts.
+BASE_ACCOUNTS = frozenset({"root", "daemon", "bin", "sys", "sync", "games", "man", "lp", "mail", "news", "uucp",
+                           "proxy", "www-data", "backup", "list", "irc", "gnats", "nobody", "_apt", "messagebus",
+                           "sshd", "polkitd"})
+GIT_BRANCH = r"[A-Za-z0-9][A-Za-z0-9._/+-]*"
+
+
+def _own_user(value) -> str | None:
+    if value in BASE_ACCOUNTS or value.startswith("systemd-"):
+        return f"{value!r} is an account of Debian's base system: give the service a user of its own"
+    return None
+
+
+def _git_url(value) -> str | None:
+    # git takes a leading '-' for an option (--upload-pack=... runs a command), wherever it stands.
+    if not value or value.startswith("-"):
+        return f"{value!r} is not a git repository: a URL or a path, not an option"
+    return None
+
+
 def _one_line(value) -> str | None:
     bad = [c for c in value if "\n" in c or not c.strip()]
     return f"{bad[0]!r}: each command is one non-empty line" if bad else None
@@ -68,9 +89,10 @@ SERVICE_SCHEMA = {
         table={
             "pypi": Key(str, check=matches(PYPI_NAME, "a PyPI project name"), doc="The PyPI project."),
             "version": Key(str, check=_version, doc="Its version, where no release names it: a pin or a series."),
-            "git": Key(str, doc="A git repository (a URL, or a path from the packaging root: '..' is the packaging's "
-                                "own repository), instead of PyPI."),
-            "branch": Key(str, check=non_empty, doc="The git branch, where no release names it."),
+            "git": Key(str, check=_git_url, doc="A git repository (a URL, or a path from the packaging root: '..' is "
+                                                "the packaging's own repository), instead of PyPI."),
+            "branch": Key(str, check=matches(GIT_BRANCH, "a git branch name"),
+                          doc="The git branch, where no release names it."),
             "extras": Key(list, items=str, check=unique, default=(), doc="Extras of the project to install."),
         },
         doc="Where the service comes from ([source], below); a release may say otherwise."),
@@ -84,8 +106,9 @@ SERVICE_SCHEMA = {
                           doc="Commands smoke runs once the package is installed (each must exit 0)."),
     "depends": Key(list, items=str, check=_relations, default=(),
                    doc="Debian packages the service needs on a host (Depends), as relations."),
-    "user": Key(str, check=matches(r"[a-z_][a-z0-9_-]{0,31}", "a system user name"),
-                doc="The system user the service runs as (default: the service's name)."),
+    "user": Key(str, check=all_of(matches(r"[a-z_][a-z0-9_-]{0,31}", "a system user name"), _own_user),
+                doc="The system user the service runs as (default: the service's name): its own, not root "
+                    "or an account of Debian's base system."),
     "system_user": Key(bool, default=True,
                        doc="false for a command an operator runs as themselves (openstack): no system user, "
                            "and no /etc, /var/lib or /var/log of the package's own."),
@@ -118,7 +141,8 @@ SERVICE_SCHEMA = {
         table={
             "output": Key(str, required=True, check=matches(r"[A-Za-z0-9][A-Za-z0-9._-]*", "a file name"),
                           doc="The sample's file name (installed as <output>.sample)."),
-            "namespaces": Key(list, required=True, items=str, check=non_empty,
+            "namespaces": Key(list, required=True, items=str,
+                              check=all_of(non_empty, matches(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", "an oslo.config namespace")),
                               doc="oslo-config-generator's namespaces."),
         },
         doc="The configuration sample generated at build time, in /usr/share/doc/venv-<service>/examples/."),
@@ -128,7 +152,7 @@ SERVICE_SCHEMA = {
 OVERRIDE_SCHEMA = {
     "tag": Key(str, required=True, check=matches(r"[a-z0-9][a-z0-9-]+", "a lintian tag"), doc="The lintian tag."),
     "context": Key(str, check=non_empty, doc="lintian's context pattern (e.g. '[usr/lib/venvs/x/*]')."),
-    "reason": Key(str, required=True, check=non_empty, doc="Why: written above the override."),
+    "reason": Key(str, required=True, check=non_empty, lines=True, doc="Why: written above the override."),
 }
 
 # The WSGI server, from the release's wheelhouse, pinned by its constraints like everything else.

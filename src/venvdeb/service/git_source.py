@@ -60,7 +60,8 @@ def mirror(cache_dir: Path, url: str) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=".clone-"))
         try:
-            _git("clone", "--mirror", "--quiet", url, str(tmp / "m.git"))
+            # "--": a URL is never an option (--upload-pack=... would run a command).
+            _git("clone", "--mirror", "--quiet", "--", url, str(tmp / "m.git"))
             (tmp / "m.git").rename(path)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -108,7 +109,7 @@ def checkout(cache_dir: Path, target: Target, point: Point, url: str, branch: st
         try:
             src = work / "src"
             # A full local clone: pbr reads the history and tags for the version.
-            _git("clone", "--quiet", "--branch", branch, str(repo), str(src))
+            _git("clone", "--quiet", "--branch", branch, "--", str(repo), str(src))
             if at:
                 _git("checkout", "--quiet", "--detach", commit, cwd=src)
             code, log, out = build_wheel(target, lock.text, lock.label, src, work,
