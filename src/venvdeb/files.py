@@ -21,18 +21,32 @@ def sha256_file(path: Path) -> str:
 
 
 def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """``path`` holds ``data`` whole, or what it held before: a reader never sees half a file.
+    """``path`` holds ``data`` whole, or what it held before: a reader never sees half a file,
+    and after a power loss the file is the old one or the new one, never empty (the data reaches
+    the disk before the rename, and the rename before this returns).
     ``mode`` 0o600 for secrets: they are never readable by others, not even under a temporary name."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-")  # mode 0600 from the start
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
+        fsync_directory(path.parent)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def fsync_directory(directory: Path) -> None:
+    """The directory's entries (a rename into it) on the disk."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def checksum_file(deb: Path) -> Path:

@@ -86,14 +86,46 @@ def assert_consistent(repo: Repository) -> None:
     repo.reprepro("checkpool")
 
 
-def apt_update_in_chroot(repo: Repository, cache_dir: Path, keyring: bytes | None = None) -> subprocess.CompletedProcess:
+def apt_update_in_chroot(repo: Repository, cache_dir: Path, keyring: bytes | None = None,
+                         suite: str = STAGING) -> subprocess.CompletedProcess:
     with serving(repo.base) as url, images.smoke("bookworm", cache_dir).fresh() as ch:
         ch.write(KEYRING_IN_CHROOT, keyring or (repo.base / KEYRING).read_bytes())
         # Only our suite: what apt says is about it alone.
         ch.write("/etc/apt/sources.list", "")
         ch.write("/etc/apt/sources.list.d/debian.sources", "")
-        ch.write("/etc/apt/sources.list.d/venvdeb.sources", sources_entry(url, STAGING, KEYRING_IN_CHROOT))
+        ch.write("/etc/apt/sources.list.d/venvdeb.sources", sources_entry(url, suite, KEYRING_IN_CHROOT))
         return ch.run(["apt-get", "update", "-o", "APT::Update::Error-Mode=any"])
+
+
+def test_a_run_killed_before_its_snapshot_is_completed_by_the_next(repo, tmp_path):
+    """publish and promote are includedeb (copyfilter), then gensnapshot: killed between the two,
+    the package is in the suite without the snapshot a rollback to it needs; the retry makes it."""
+    deb = passed_gates(repo, tiny_deb(tmp_path, "pkg-s"), ("lint", "smoke", "rebuild"))
+    repo.reprepro("includedeb", STAGING, str(deb))  # what the killed publish did
+    assert repo.snapshots(STAGING) == []
+    again = stage(repo, deb)
+    assert again.published is False and repo.snapshots(STAGING) == ["pkg-s_1.0"]
+    repo.reprepro("copyfilter", "bookworm-r1", STAGING, "Package (== pkg-s)")  # the killed promote
+    promoted = repo.promote(STAGING, "bookworm-r1", "pkg-s", "1.0", ("lint", "smoke", "rebuild"))
+    assert promoted.promoted is False and repo.snapshots("bookworm-r1") == ["pkg-s_1.0"]
+    assert_consistent(repo)
+
+
+def test_refresh_signs_the_rollback_snapshots_again(repo, tmp_path, cache_dir):
+    """A rollback's sources entry names a snapshot: a week after it was made apt would refuse it
+    as expired, unless `repo refresh` signs it again with a new Valid-Until, as it does the suites."""
+    import datetime
+
+    stage(repo, tiny_deb(tmp_path, "pkg-r"))
+    snapshot = f"{STAGING}/snapshots/pkg-r_1.0"
+    # As if it had been signed last eight days ago.
+    repo.resign_snapshots(datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=8))
+    expired = apt_update_in_chroot(repo, cache_dir, suite=snapshot)
+    assert expired.returncode != 0 and "InRelease is expired" in expired.stderr
+    refreshed = repo.refresh()
+    assert refreshed.valid_until[STAGING]
+    update = apt_update_in_chroot(repo, cache_dir, suite=snapshot)
+    assert update.returncode == 0, update.stdout + update.stderr
 
 
 def test_publish_is_idempotent_and_a_changed_version_is_refused(repo, tmp_path):

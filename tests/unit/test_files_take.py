@@ -39,3 +39,29 @@ def test_a_link_or_anything_but_a_regular_file_is_refused(tmp_path, plant):
     with pytest.raises(VenvdebError, match="cannot be taken|not a regular file"):
         take(src, host / "x.deb", within=scratch)
     assert list(host.iterdir()) == []
+
+
+def test_an_atomic_write_reaches_the_disk_before_it_replaces_the_file_and_its_rename_after(tmp_path, monkeypatch):
+    """After a power loss a ledger or a gate record is the old one or the new one, never empty:
+    the data is synced before the rename, and the directory after it."""
+    from venvdeb import files
+
+    events = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd):
+        events.append(("fsync", "directory" if os.path.isdir(f"/proc/self/fd/{fd}") else
+                       os.readlink(f"/proc/self/fd/{fd}")))
+        return real_fsync(fd)
+
+    def replace(src, dst):
+        events.append(("replace", str(dst)))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    target = tmp_path / "ledger.json"
+    files.write_atomic(target, b"{}")
+    assert [kind for kind, _ in events] == ["fsync", "replace", "fsync"]
+    assert ".part-" in events[0][1] and events[1][1] == str(target) and events[2][1] == "directory"
+    assert target.read_bytes() == b"{}"

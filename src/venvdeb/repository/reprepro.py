@@ -17,6 +17,7 @@ working on this repository.
 
 from __future__ import annotations
 
+import datetime
 import fcntl
 import json
 import os
@@ -35,7 +36,7 @@ from ..files import sha256_file, write_atomic
 from ..model import Release
 from ..model.results import InitResult, Listed, PromoteResult, Published, RefreshResult, RollbackResult
 from . import gates as gate_rules
-from .signing import Key, export_keyring
+from .signing import Key, export_keyring, sign_release
 
 WAIT_FOR_LOCK = "60"  # reprepro retries: one per second
 # Each suite's Release says until when it may be trusted (reprepro's ValidFor): an InRelease
@@ -70,6 +71,11 @@ def distributions_conf(suites_: list[Suite], fingerprint: str, architectures: st
             f"SignWith: {fingerprint}", f"ValidFor: {valid_for}",
         ]))
     return "\n\n".join(stanzas) + "\n"
+
+
+def release_date(when: datetime.datetime) -> str:
+    """A date as reprepro writes it in a Release: ``Mon, 07 Dec 2026 03:40:00 UTC``."""
+    return when.astimezone(datetime.timezone.utc).strftime("%a, %d %b %Y %H:%M:%S UTC")
 
 
 def snapshot_name(package: str, version: str) -> str:
@@ -149,12 +155,15 @@ class Repository:
         return InitResult(str(self.base), [s.codename for s in suites(releases)], str(self.base / KEYRING),
                           self.key.fingerprint)
 
-    def refresh(self) -> RefreshResult:
-        """Sign every suite's Release again, with today's Date and a new Valid-Until."""
+    def refresh(self, now: datetime.datetime | None = None) -> RefreshResult:
+        """Sign every suite's Release again, with today's Date and a new Valid-Until; and every
+        rollback snapshot's, whose sources entry `repo rollback` printed (reprepro's export
+        signs the suites alone)."""
         if not (self.base / "conf" / "distributions").is_file():
             raise VenvdebError(f"{self.base}: not a repository (no conf/distributions)", hint="run 'venvdeb repo init'")
         with self.locked():
             self.reprepro("export")
+            self.resign_snapshots(now)
         found = {}
         for release in sorted((self.base / "dists").glob("*/Release")):
             fields = Deb822Release(release.read_bytes())
@@ -165,6 +174,21 @@ class Repository:
                                "(conf/distributions from before ValidFor)",
                                hint="run 'venvdeb repo init' (it rewrites conf/distributions), then refresh")
         return RefreshResult(str(self.base), found)
+
+    def resign_snapshots(self, now: datetime.datetime | None = None) -> int:
+        """Each snapshot's Release with ``now``'s Date and a Valid-Until ``VALID_FOR`` later, signed
+        again: its indices are as they were, only its dates move. How many."""
+        if self.key is None:
+            raise VenvdebError("signing the snapshots again needs the signing key", hint="give --gnupghome/--key")
+        now = (now or datetime.datetime.now(datetime.timezone.utc)).replace(microsecond=0)
+        until = now + datetime.timedelta(days=int(VALID_FOR.rstrip("d")))
+        releases = sorted(self.base.glob("dists/*/snapshots/*/Release"))
+        for release in releases:
+            fields = Deb822Release(release.read_bytes())
+            fields["Date"], fields["Valid-Until"] = release_date(now), release_date(until)
+            write_atomic(release, fields.dump().encode())
+            sign_release(self.key, release)
+        return len(releases)
 
     def versions(self, suite: str, package: str) -> dict[str, str]:
         """version -> pool file, for every version of ``package`` in ``suite``."""
@@ -204,6 +228,8 @@ class Repository:
             existing = self.versions(suite, package).get(version)
             if existing:
                 if sha256_file(Path(existing)) == digest:
+                    # A run killed after includedeb left the package without its snapshot: made now.
+                    self.ensure_snapshot(suite, package, version)
                     return Published(suite, package, version, False, "already published with the same bytes")
                 raise VenvdebError(
                     f"{suite} already has {package} {version} with different bytes ({existing})",
@@ -255,10 +281,17 @@ class Repository:
                     f"(sha256 {sha256_file(Path(staged[version]))}, gates recorded for {record.get('sha256')})",
                     hint=f"run the gates again for the file in {source}, or publish the file they passed for")
             if version in self.versions(dest, package):
+                self.ensure_snapshot(dest, package, version)  # a promotion killed before it
                 return PromoteResult(dest, package, version, False, "already there")
             self.reprepro("copyfilter", dest, source, f"Package (== {package}), Version (== {version})")
             self.reprepro("gensnapshot", dest, snapshot_name(package, version))
         return PromoteResult(dest, package, version, True, snapshot=f"{dest}/snapshots/{snapshot_name(package, version)}")
+
+    def ensure_snapshot(self, suite: str, package: str, version: str) -> None:
+        """The snapshot of ``suite`` with ``package`` ``version``, if a killed run did not make it
+        (under the repository's lock, the suite still has that version)."""
+        if snapshot_name(package, version) not in self.snapshots(suite):
+            self.reprepro("gensnapshot", suite, snapshot_name(package, version))
 
     def snapshots(self, suite: str) -> list[str]:
         where = self.base / "dists" / suite / "snapshots"

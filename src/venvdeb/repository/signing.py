@@ -62,3 +62,12 @@ def export_keyring(key: Key, dest: Path) -> Path:
 def stop_agent(home: Path) -> None:
     """gpg starts an agent per home directory; whoever made a throwaway home stops it."""
     subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], capture_output=True)
+
+
+def sign_release(key: Key, release: Path) -> None:
+    """InRelease and Release.gpg beside ``release``, as reprepro's SignWith writes them: the
+    Release inline-signed, and a detached armoured signature of it."""
+    data = release.read_bytes()
+    sign = ("--local-user", key.fingerprint, "--digest-algo", "SHA512")
+    write_atomic(release.with_name("InRelease"), gpg(key.gnupghome, *sign, "--clearsign", input=data))
+    write_atomic(release.with_name("Release.gpg"), gpg(key.gnupghome, *sign, "--detach-sign", "--armor", input=data))
