@@ -73,6 +73,9 @@ def test_builders_and_schedulers_come_from_packaging(root):
     cert = x509.load_pem_x509_certificate((tls / "cert.pem").read_bytes())
     sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert "127.0.0.1" in {str(ip) for ip in sans.get_values_for_type(x509.IPAddress)}
+    # A server's leaf: it signs no other certificate, whoever trusts it.
+    assert cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca is False
+    assert cert.extensions.get_extension_for_class(x509.KeyUsage).value.key_cert_sign is False
     assert make_config(root, {"VENVDEB_BUILDBOT_WWW_TLS": "false"})["www"]["port"] == "tcp:8010:interface=127.0.0.1"
     # Kept while it fits; made again for another host, or when the key is not the certificate's.
     from venvdeb.buildbot.tls import ensure_certificate

@@ -13,7 +13,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ..files import write_atomic
 
@@ -28,6 +28,8 @@ def _usable(cert: Path, key: Path, host: str) -> bool:
         certificate = x509.load_pem_x509_certificate(cert.read_bytes())
         private = serialization.load_pem_private_key(key.read_bytes(), password=None)
         names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        if certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca:
+            return False  # one made before it was a leaf: anything it signed would be trusted too
     except (ValueError, TypeError, x509.ExtensionNotFound):
         return False
     public = serialization.PublicFormat.SubjectPublicKeyInfo
@@ -59,7 +61,13 @@ def ensure_certificate(where: Path, host: str) -> tuple[Path, Path]:
                    .not_valid_before(now - datetime.timedelta(minutes=5))
                    .not_valid_after(now + datetime.timedelta(days=VALID_DAYS))
                    .add_extension(x509.SubjectAlternativeName(sorted(names, key=str)), critical=False)
-                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                   # A leaf, for a server: trusted as itself (workers and browsers pin it), it can
+                   # vouch for no other certificate.
+                   .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+                   .add_extension(x509.KeyUsage(digital_signature=True, key_agreement=True, content_commitment=False,
+                                                key_encipherment=False, data_encipherment=False, key_cert_sign=False,
+                                                crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+                   .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
                    .sign(private, hashes.SHA256()))
     write_atomic(key, private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                             serialization.NoEncryption()), mode=0o600)
