@@ -44,6 +44,9 @@ def test_forced_and_polled_builds_publish_to_staging(farm, tmp_path, upstream):
     api.login("admin", password)
     # Served over TLS: Buildbot marks the session cookie Secure.
     assert list(api.cookies) and all(cookie.secure for cookie in api.cookies)
+    # ... HttpOnly and SameSite=Strict too (http.cookiejar keeps them as they came, in its rest).
+    flags = [{k.lower(): (v or "").lower() for k, v in cookie._rest.items()} for cookie in api.cookies]
+    assert all("httponly" in f and f.get("samesite") == "strict" for f in flags), flags
     build = api.wait_request(api.force("force_wheelhouse_b1_bookworm", "wheelhouse-b1-bookworm", reason="First wheelhouse"))
     assert build["results"] == SUCCESS, api.steps(build)
     assert build["properties"]["wheelhouse_package"][0] == "test-wheelhouse-b1"

@@ -168,11 +168,13 @@ def test_the_project_config_polls_the_lock_in_its_own_repository():
 
 
 def test_settings_file_and_environment(root):
-    write(root / "secrets.toml", """
+    from venvdeb.buildbot.secrets_file import hash_password
+
+    write(root / "secrets.toml", f"""
         admins = ["alice"]
         [users]
-        alice = "s3cret"
-        bob = "pw"
+        alice = "{hash_password('s3cret')}"
+        bob = "{hash_password('pw')}"
         [workers]
         w1 = "p1"
         w2 = "p2"
@@ -205,8 +207,16 @@ def test_settings_file_and_environment(root):
     assert provider.get("workers/w1") == "p1" and provider.get("workers/nobody") is None
     assert provider.get("users/alice") is not None and provider.get("other/alice") is None
     auth = config["www"]["auth"]
-    assert auth.check_credentials(b"alice", provider.get("users/alice").encode())
+    # The file keeps each login's password hashed: the hash itself is no password.
+    assert "s3cret" not in (root / "secrets.toml").read_text()
+    assert auth.check_credentials(b"alice", b"s3cret") and auth.check_credentials(b"bob", b"pw")
+    assert not auth.check_credentials(b"alice", provider.get("users/alice").encode())
     assert not auth.check_credentials(b"alice", b"wrong") and not auth.check_credentials(b"mallory", b"x")
+    # A password left in clear text is refused, saying how to hash it.
+    write(root / "secrets.toml", 'admins = ["alice"]\n[users]\nalice = "s3cret"\n')
+    with pytest.raises(VenvdebError, match="users.alice: a password in clear text") as clear:
+        make_config(root, env)
+    assert "python -m venvdeb.buildbot.secrets_file" in clear.value.hint
     assert config["builders"][1].workernames == ["w1", "w2"]
     names = {s.name: s for s in config["schedulers"]}
     nightly = names["nightly_r1_bookworm"]
@@ -244,13 +254,16 @@ def test_bad_environment_value_is_refused(root):
 
 def test_secrets_are_written_for_the_owner_only(tmp_path):
     path = tmp_path / "var" / "secrets.toml"
-    settings_mod.write_secrets(path, {"admin": 'pa"ss'}, ["admin"], {"local": "wp"})
+    from venvdeb.buildbot.secrets_file import hash_password
+
+    admin = hash_password('pa"ss')
+    settings_mod.write_secrets(path, {"admin": admin}, ["admin"], {"local": 'w"p'})
     assert path.stat().st_mode & 0o777 == 0o600
     loaded = settings_mod.load_secrets(path)
-    assert loaded.users == {"admin": 'pa"ss'} and loaded.admins == ("admin",) and loaded.workers == {"local": "wp"}
+    assert loaded.users == {"admin": admin} and loaded.admins == ("admin",) and loaded.workers == {"local": 'w"p'}
     # Rewritten by rename (a new inode), never truncated in place under a reading master.
     before = path.stat().st_ino
-    settings_mod.write_secrets(path, {"admin": "new"}, ["admin"], {"local": "wp", "second": "wp2"})
+    settings_mod.write_secrets(path, {"admin": hash_password("new")}, ["admin"], {"local": "wp", "second": "wp2"})
     assert path.stat().st_ino != before and path.stat().st_mode & 0o777 == 0o600
     assert settings_mod.load_secrets(path).workers == {"local": "wp", "second": "wp2"}
     assert [p.name for p in path.parent.iterdir()] == ["secrets.toml"]
@@ -409,3 +422,17 @@ def test_the_master_fetches_the_packaging_only_over_a_transport_that_authenticat
                                            "authenticate no server") as refused:
         make_config(root, {"VENVDEB_BUILDBOT_PACKAGING_REPO": "git://example.org/packaging"})
     assert "https:// or ssh" in refused.value.hint
+
+
+def test_the_session_cookie_is_http_only_and_same_site_strict(root):
+    """Buildbot's session cookie, as the web UI's session writes it once the config is loaded."""
+    from buildbot.www.service import BuildbotSession
+
+    make_config(root, {})
+    cookies = []
+    request = SimpleNamespace(isSecure=lambda: True, sitepath=[],
+                              addCookie=lambda name, value, **kw: cookies.append((name, kw)))
+    session = SimpleNamespace(uid="token")
+    BuildbotSession.updateSession(session, request)
+    [(name, flags)] = cookies
+    assert flags == {"path": b"/", "secure": True, "httpOnly": True, "sameSite": "strict"}

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ..repository.signing import stop_agent
 from . import settings as settings_mod, tls
+from .secrets_file import hash_password
 
 PROJECT = Path(__file__).resolve().parents[3]
 
@@ -83,7 +84,7 @@ class Farm:
                 settings_mod.write_secrets(path, known.users, list(known.admins), {**known.workers, **missing})
             return None
         password = secrets.token_urlsafe(18)
-        settings_mod.write_secrets(path, {"admin": password}, ["admin"],
+        settings_mod.write_secrets(path, {"admin": hash_password(password)}, ["admin"],
                                    {w: secrets.token_urlsafe(24) for w in self.workers})
         return password
 

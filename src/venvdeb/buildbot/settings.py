@@ -79,7 +79,7 @@ class PackagingSource:
 
 @dataclass(frozen=True)
 class Secrets:
-    users: dict = field(default_factory=dict)     # web login -> password
+    users: dict = field(default_factory=dict)     # web login -> its password's hash (secrets_file.hash_password)
     admins: tuple[str, ...] = ()                  # logins with the "admins" role
     workers: dict = field(default_factory=dict)   # worker name -> password
 
@@ -194,7 +194,7 @@ def load(root: Path, environ: dict | None = None) -> Settings:
 
 
 def load_secrets(path: Path) -> Secrets:
-    """``[users] login = "password"``, ``admins = ["login"]``, ``[workers] name = "password"``.
+    """``[users] login = "<hash of its password>"``, ``admins = ["login"]``, ``[workers] name = "password"``.
 
     A missing file is not an error (checkconfig runs on fresh checkouts): nobody can log in then,
     so nobody may force a build, and the workers' passwords are random so none can connect.
@@ -208,6 +208,11 @@ def load_secrets(path: Path) -> Secrets:
     unknown = set(data) - {"users", "admins", "workers"}
     if unknown:
         raise VenvdebError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}")
+    clear = sorted(login for login, value in data.get("users", {}).items()
+                   if not (isinstance(value, str) and value.startswith("scrypt$")))
+    if clear:
+        raise VenvdebError(f"{path}: users.{clear[0]}: a password in clear text; the file keeps its hash",
+                           hint="replace it with what 'python -m venvdeb.buildbot.secrets_file' prints for it")
     return Secrets(users=dict(data.get("users", {})), admins=tuple(data.get("admins", ())),
                    workers=dict(data.get("workers", {})))
 

@@ -41,7 +41,21 @@ def port(settings: Settings) -> str:
             f":certKey={quoteStringArgument(str(cert))}")
 
 
+def harden_session_cookie() -> None:
+    """Buildbot (4.3) sets its session cookie Secure over TLS, and has no setting for more: the
+    session writes it HttpOnly too (no script on a page reads it) and SameSite=Strict (no other
+    site's page makes the browser send it, so none can force a build in an admin's name)."""
+    from buildbot.www import auth, service
+
+    def update_session(session, request) -> None:
+        name = auth.build_cookie_name(request.isSecure(), request.sitepath)
+        request.addCookie(name, session.uid, path=b"/", secure=request.isSecure(), httpOnly=True, sameSite="strict")
+
+    service.BuildbotSession.updateSession = update_session
+
+
 def www(settings: Settings, secrets: Secrets, points: list, provider: SecretsFile) -> dict:
+    harden_session_cookie()
     page = ReleasePage(points, Repository(settings.path(settings.repo_dir)))
     plugins = dict(PLUGINS, wsgi_dashboards=[{"name": RELEASE_PAGE, "caption": "Releases", "app": page,
                                               "order": 1, "icon": "list"}])
