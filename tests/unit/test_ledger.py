@@ -173,3 +173,26 @@ def test_a_wheelhouse_entry_ends_with_the_constraint_overrides_in_force(tmp_path
     assert entry.changes[-1] == "Constraint override: keystoneauth1 5.16.0: nova 34.0.0 requires keystoneauth1>=5.16.0"
     text = changelog("openstack-wheelhouse-2026.2", "bookworm", "Me <me@example.org>", [entry])
     assert "  * Constraint override: keystoneauth1 5.16.0: nova 34.0.0 requires\n    keystoneauth1>=5.16.0\n" in text
+
+
+def test_a_changelog_is_the_history_its_build_had_though_another_build_ended_first(tmp_path):
+    """Two builds of one package at once, each from the master's ledger as it was (empty); the
+    first recorded is u1. A rebuild of u2 must repeat u2's changelog (u2 alone), not the ledger's
+    later one (u1, u2); the next build continues from both."""
+    master = Ledger(tmp_path / "venv-x.ledger.json")
+    first, second = (Ledger(tmp_path / f"worker{n}" / "venv-x.ledger.json") for n in (1, 2))
+    u1 = first.rebuild_entry("1.0-deb12u1", "d1", {"x": "1.0"}, "Build 1.", ("w", "1"), now=T0)
+    u2 = second.rebuild_entry("1.0-deb12u2", "d2", {"x": "1.0"}, "Build 2.", ("w", "1"), now=T0)
+    master.add(u1)
+    master.add(u2)
+    recorded = Ledger(master.path)
+    assert [e.version for e in recorded.history(recorded.entries[1])] == ["1.0-deb12u2"]
+    u3 = recorded.rebuild_entry("1.0-deb12u3", "d3", {"x": "1.0"}, "Build 3.", ("w", "1"), now=T0)
+    assert u3.follows == "1.0-deb12u2"
+    assert [e.version for e in recorded.history(u3)] == ["1.0-deb12u1", "1.0-deb12u2", "1.0-deb12u3"]
+    # A ledger from before the entries said what they followed reads as it did: in order.
+    legacy = tmp_path / "legacy.ledger.json"
+    legacy.write_text(master.path.read_text().replace('"follows": "",', ""))
+    old = Ledger(legacy)
+    assert old.entries[1].follows is None
+    assert [e.version for e in old.history(old.entries[1])] == ["1.0-deb12u1", "1.0-deb12u2"]

@@ -30,6 +30,10 @@ class Entry:
     wheels: dict  # name -> version
     changes: tuple[str, ...]
     wheelhouse: str = ""  # for a service package: the wheelhouse version it was built from
+    # The newest version its build's ledger had ("": none): builds of one package at once each
+    # continue from the ledger as it was when they started, and a rebuild must repeat that
+    # changelog, not the ledger's later one. None: not recorded (a ledger from before).
+    follows: str | None = None
 
 
 def ledger_file(release: str, distribution: str, package: str) -> str:
@@ -75,11 +79,13 @@ class Ledger:
     def _load(self) -> None:
         data = json.loads(self.path.read_text()) if self.path.is_file() else {}
         self.entries = [Entry(e["version"], e["digest"], e["date"], e["wheels"], tuple(e["changes"]),
-                              e.get("wheelhouse", "")) for e in data.get("entries", [])]
+                              e.get("wheelhouse", ""), e.get("follows")) for e in data.get("entries", [])]
         self.reserved = list(data.get("reserved", []))
 
     def _save(self) -> None:
-        data = {"entries": [vars(e) | {"changes": list(e.changes)} for e in self.entries]}
+        # (follows is left out where not recorded: a ledger from before reads as it did)
+        data = {"entries": [{k: v for k, v in vars(e).items() if not (k == "follows" and v is None)}
+                            | {"changes": list(e.changes)} for e in self.entries]}
         if self.reserved:
             data["reserved"] = self.reserved
         write_atomic(self.path, json.dumps(data, indent=1, sort_keys=True).encode())
@@ -137,7 +143,8 @@ class Ledger:
         changes += packaging_line(packaging_commit) + list(notes)
         when = (now or datetime.now(timezone.utc)).replace(microsecond=0)
         serial = int(self.entries[-1].version.split("+")[0]) + 1 if self.entries else 1
-        return Entry(f"{serial}{suffix}", digest, format_datetime(when), dict(wheels), tuple(changes)), True
+        return Entry(f"{serial}{suffix}", digest, format_datetime(when), dict(wheels), tuple(changes),
+                     follows=self.entries[-1].version if self.entries else ""), True
 
     def last(self) -> Entry | None:
         return self.entries[-1] if self.entries else None
@@ -165,7 +172,8 @@ class Ledger:
         changes[1:1] = packaging_line(packaging_commit)
         changes[:0] = news  # what is new upstream, before why this build happened
         when = (now or datetime.now(timezone.utc)).replace(microsecond=0)
-        return Entry(version, digest, format_datetime(when), dict(wheels), tuple(changes), wh_version)
+        return Entry(version, digest, format_datetime(when), dict(wheels), tuple(changes), wh_version,
+                     follows=last.version if last else "")
 
     def add(self, entry: Entry) -> None:
         with self.locked():
@@ -182,5 +190,14 @@ class Ledger:
             self._save()
 
     def history(self, upto: Entry) -> list[Entry]:
+        """The changelog's entries, oldest first, up to ``upto``: those its build had (every
+        entry up to the one it ``follows``), else the ledger's before it. (A third build of the
+        package at once, ended between another's start and its end, is the one case this counts
+        in where that build had not seen it: its rebuild then differs, and says so.)"""
         entries = self.entries if upto in self.entries else [*self.entries, upto]
-        return entries[: entries.index(upto) + 1]
+        if upto.follows is None:
+            return entries[: entries.index(upto) + 1]
+        if not upto.follows:
+            return [upto]
+        return [e for e in entries if e is not upto and DebianVersion(e.version) <= DebianVersion(upto.follows)] \
+            + [upto]
