@@ -2,9 +2,9 @@
 wheelhouse-builder/ (the wheelhouse package's skeleton).
 
 They live at the top of the project, where a release engineer looks for them. pyproject.toml
-maps them into the package (``venvdeb/templates``, ``venvdeb/wheelhouse-builder``) when a wheel is
-built, so an installed venvdeb finds them beside its modules; an editable install or a checkout
-finds them at the project's top.
+maps them into the package (``venvdeb/templates``, ``venvdeb/wheelhouse_builder``: a package's name
+is a Python identifier) when a wheel is built, so an installed venvdeb finds them beside its
+modules; an editable install or a checkout finds them at the project's top.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parent
 
 
 def data_dir(name: str) -> Path:
-    installed = PACKAGE / name
+    installed = PACKAGE / name.replace("-", "_")
     if installed.is_dir():
         return installed
     checkout = PACKAGE.parents[1] / name

@@ -31,6 +31,14 @@ def staging(tmp_path) -> dict:
     return {p.package: p.version for p in repo.list("bookworm-b1-staging")}
 
 
+def why(api, build) -> str:
+    """A failed build's steps, and where the master's rebuild differed, diffoscope's account."""
+    said = str(api.steps(build))
+    if ("rebuild", FAILURE) in api.steps(build):
+        said += "\n" + api.log_text(build, "rebuild", "diffoscope")[:8000]
+    return said
+
+
 def test_forced_and_polled_builds_publish_to_staging(farm, tmp_path, upstream):
     _, api, password = farm
 
@@ -74,8 +82,7 @@ def test_forced_and_polled_builds_publish_to_staging(farm, tmp_path, upstream):
     assert "wheelhouse build b1" in log and "\n environment:\n" not in log and "HOME=" not in log
 
     build = api.wait_request(api.force("force_b1_bookworm_venv_gitsvc", "b1-bookworm-venv-gitsvc", reason="CVE-2026-0001"))
-    assert build["results"] == SUCCESS, (api.steps(build), api.log_text(build, "rebuild", "diffoscope")[-6000:]
-                                         if ("rebuild", FAILURE) in api.steps(build) else "")
+    assert build["results"] == SUCCESS, why(api, build)
     props = {k: v[0] for k, v in build["properties"].items()}
     # Forced: the packaging branch's head, checked out on the worker.
     head = subprocess.run(["git", "--git-dir", str(tmp_path / "packaging.git"), "rev-parse", "master"],
@@ -189,14 +196,14 @@ def test_workers_that_share_nothing_build_at_once_and_rebuild_only_what_a_constr
                 for n in (1, 2)]
     first, second = builds = [api.wait_request(r) for r in requests]
     for build in builds:
-        assert build["results"] == SUCCESS, api.steps(build)
+        assert build["results"] == SUCCESS, why(api, build)
         assert dict(api.steps(build))["version"] == SUCCESS
     assert first["workerid"] != second["workerid"]
     assert first["started_at"] < second["complete_at"] and second["started_at"] < first["complete_at"]
     versions = sorted(b["properties"]["version"][0] for b in builds)
     assert versions == ["1.0.1~~dev2-deb12u1", "1.0.1~~dev2-deb12u2"]
     cn = api.wait_request(api.force("force_b1_bookworm_venv_cn", "b1-bookworm-venv-cn", reason="First cn"))
-    assert cn["results"] == SUCCESS, api.steps(cn)
+    assert cn["results"] == SUCCESS, why(api, cn)
     assert staging(tmp_path) == {"test-wheelhouse-b1": "1+deb12", "venv-gitsvc": "1.0.1~~dev2-deb12u2",
                                  "venv-cn": "3.4.2-deb12u1"}
     # The master's ledger has both builds' entries, whatever order they ended in; none in flight.

@@ -84,7 +84,7 @@ def test_the_checker_sees_relative_and_absolute_imports():
 def test_pyproject_lists_every_package_and_the_data_directories():
     config = tomllib.loads((PROJECT / "pyproject.toml").read_text())["tool"]["setuptools"]
     on_disk = {".".join(p.parent.relative_to(SRC.parent).parts) for p in SRC.rglob("__init__.py")}
-    data = {"venvdeb.templates": "templates", "venvdeb.wheelhouse-builder": "wheelhouse-builder"}
+    data = {"venvdeb.templates": "templates", "venvdeb.wheelhouse_builder": "wheelhouse-builder"}
     # Every directory of the data trees is declared (setuptools warns of one it finds undeclared).
     data_dirs = {".".join([package, *d.relative_to(PROJECT / directory).parts])
                  for package, directory in data.items() for d in [PROJECT / directory, *(PROJECT / directory).rglob("*")]
@@ -93,6 +93,9 @@ def test_pyproject_lists_every_package_and_the_data_directories():
     for package, directory in data.items():
         assert config["package-dir"][package] == directory and (PROJECT / directory).is_dir()
         assert config["package-data"][package] == ["*"]
+    # setuptools (80 on) refuses a key of package-data that is not a module's name: venvdeb's own
+    # build (the release 'tools') would fail.
+    assert all(part.isidentifier() for key in config["package-data"] for part in key.split("."))
 
 
 def test_venvdebs_own_service_asks_for_what_pyproject_says_venvdeb_needs():

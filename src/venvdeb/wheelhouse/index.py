@@ -62,7 +62,9 @@ class IndexProvider:
         self.client = client
         self.builder = builder
         self.work = work
-        self.tags_digest = hashlib.sha256("\n".join(target.tags).encode()).hexdigest()[:12]
+        # The file chosen for a pin is the index's and the interpreter's: another index (a mirror,
+        # a test's) may publish other bytes under the same name, and its choice is its own.
+        self.tags_digest = hashlib.sha256("\n".join([self.index_url, *target.tags]).encode()).hexdigest()[:12]
         self._rank = target.tag_rank()
         self._pages: dict[str, list[dict]] = {}
         self._locks: dict[str, threading.Lock] = {}
