@@ -111,6 +111,20 @@ def test_a_run_killed_before_its_snapshot_is_completed_by_the_next(repo, tmp_pat
     assert_consistent(repo)
 
 
+def test_what_each_suite_holds_is_recorded_on_every_change_for_readers_that_run_no_tool(repo, tmp_path):
+    """The release page reads Repository.suites: written by init, publish, promote and rollback."""
+    assert repo.suites() == {STAGING: {}, "bookworm-r1": {}}
+    gates = ("lint", "smoke", "rebuild")
+    first = passed_gates(repo, tiny_deb(tmp_path, "pkg-l", "1.0"), gates)
+    repo.publish(STAGING, first, gates)
+    assert repo.suites()[STAGING]["pkg-l"][0] == "1.0" and repo.suites()[STAGING]["pkg-l"][1].is_file()
+    repo.promote(STAGING, "bookworm-r1", "pkg-l", "1.0", gates)
+    repo.publish(STAGING, passed_gates(repo, tiny_deb(tmp_path, "pkg-l", "2.0"), gates), gates)
+    assert {s: p["pkg-l"][0] for s, p in repo.suites().items()} == {STAGING: "2.0", "bookworm-r1": "1.0"}
+    repo.restore(STAGING, "pkg-l", "1.0")
+    assert repo.suites()[STAGING]["pkg-l"][0] == "1.0"
+
+
 def test_refresh_signs_the_rollback_snapshots_again(repo, tmp_path, cache_dir):
     """A rollback's sources entry names a snapshot: a week after it was made apt would refuse it
     as expired, unless `repo refresh` signs it again with a new Valid-Until, as it does the suites."""

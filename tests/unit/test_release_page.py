@@ -1,10 +1,9 @@
 """The release page's rows and HTML, from a repository and Buildbot's data (fakes at those two
-boundaries: reprepro's listing and the data API)."""
+boundaries: the repository's records, and the data API)."""
 
 from __future__ import annotations
 
 import os
-import subprocess
 
 from venvdeb.buildbot.release_page import age_text, render, rows
 from venvdeb.model import load_release
@@ -13,13 +12,17 @@ from tests.conftest import PROJECT
 
 
 class FakeRepo:
+    """The repository's records, as Repository.suites and gates give them. No tool runs: a call
+    to reprepro fails the test."""
+
     def __init__(self, suites: dict, gates: dict):
-        self.suites, self._gates = suites, gates
+        self._suites, self._gates = suites, gates
+
+    def suites(self):
+        return self._suites
 
     def reprepro(self, *args, check=True):
-        suite = args[-1]
-        lines = [f"{p}\t{v}\t{f}" for p, (v, f) in self.suites.get(suite, {}).items()]
-        return subprocess.CompletedProcess(args, 0 if suite in self.suites else 255, "\n".join(lines) + "\n", "")
+        raise AssertionError(f"the page ran reprepro {args}")
 
     def gates(self, package, version):
         return self._gates.get((package, version), {})

@@ -4,7 +4,8 @@ where not, diffoscope's account), its age and a link to its last build, and the 
 release moves away from its constraints, with why. The page a release engineer opens first.
 
 A WSGI application, mounted in the web UI by Buildbot's wsgi_dashboards plugin. It reads the
-repository (the suites, the gate records) and Buildbot's data API (each builder's last build);
+repository's records (what each suite holds, written on every publish, promotion, rollback and
+refresh; the gate records: no tool runs on a GET) and Buildbot's data API (each builder's last build);
 ``rows`` gathers what the page shows, ``render`` turns it into HTML with Jinja2.
 """
 
@@ -92,15 +93,9 @@ def rows(points, repo: Repository, last_build, now: float | None = None) -> list
 
 
 def _suite(repo: Repository, suite: str) -> dict:
-    """package -> (version, pool file) in ``suite``, in one reprepro call; a suite the repository
-    does not know yet has nothing."""
-    proc = repo.reprepro("--list-format", "${package}\t${version}\t${$fullfilename}\n", "list", suite, check=False)
-    found = {}
-    for line in proc.stdout.splitlines() if proc.returncode == 0 else ():
-        if line.count("\t") == 2:
-            package, version, pool = line.split("\t")
-            found[package] = (version, Path(pool))
-    return found
+    """package -> (version, pool file) in ``suite``, as the repository last recorded it on a
+    change (Repository.record_suites): a GET of the page, anyone's, runs no tool."""
+    return repo.suites().get(suite, {})
 
 
 def render(points: list[Point], title: str = "Releases") -> str:

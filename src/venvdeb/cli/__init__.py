@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 
 from .. import progress
 from ..errors import EXIT_STATUSES, VenvdebError
@@ -27,6 +28,17 @@ def _print_json(data: dict) -> None:
     print(json.dumps(data, indent=1, sort_keys=True, default=str))
 
 
+def _sweep(cache_dir: Path) -> None:
+    """What a killed run left (a chroot in memory, a half-unpacked tree), removed before this one
+    makes its own (environment/stale.py); said on stderr, which --json leaves alone."""
+    from ..environment import stale, workdir
+
+    removed = stale.sweep(stale.places(cache_dir, workdir.build_dir()))
+    if removed:
+        shown = ", ".join(str(p) for p in removed[:5]) + (f" and {len(removed) - 5} more" if len(removed) > 5 else "")
+        print(f"venvdeb: removed what a killed run left: {shown}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     progress.configure(args.verbosity)  # long steps: a live line on a terminal, plain lines elsewhere
@@ -37,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     os.umask(0o022)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminated)
+    if getattr(args, "cache_dir", None) is not None:
+        _sweep(Path(args.cache_dir))
     try:
         result = args.func(args)
     except VenvdebError as exc:  # the one failure path: its exit status says which kind (errors.py)

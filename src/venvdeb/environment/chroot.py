@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import egress as egress_proxy, idmap, rootfs
+from . import egress as egress_proxy, idmap, rootfs, stale
 from .base import Environment
 
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
@@ -117,7 +117,7 @@ def fresh(tarball: Path, distribution: str, work_dir: Path | None = None, binds:
     ``proxy_variables``: its commands get http_proxy and the like, for pip; ``read_only``: host
     directories seen read-only; ``scratch``: a directory of its own, the one it may write that the
     host sees (``Chroot.scratch``), removed with it."""
-    work = Path(tempfile.mkdtemp(prefix="venvdeb-chroot-", dir=work_dir))
+    work = Path(tempfile.mkdtemp(prefix=stale.owned(stale.CHROOT), dir=work_dir))  # a killed run's: stale.py
     own = work / "scratch"
     if scratch:
         own.mkdir(mode=0o755)

@@ -21,6 +21,8 @@ import urllib.parse
 from contextlib import contextmanager
 from pathlib import Path
 
+from . import stale
+
 PROXY_PORT = 3128  # inside the namespace
 # One request per connection through the proxy: apt is told not to pipeline.
 APT_CONFIG = (f'Acquire::http::Proxy "http://127.0.0.1:{PROXY_PORT}/";\n'
@@ -156,7 +158,7 @@ class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 @contextmanager
 def proxy(allowed: set[tuple[str, int]]):
     """The proxy's Unix socket, for as long as the block runs."""
-    where = Path(tempfile.mkdtemp(prefix="venvdeb-egress-", dir="/tmp"))  # short: a socket path has 107 bytes
+    where = Path(tempfile.mkdtemp(prefix=stale.owned(stale.EGRESS), dir="/tmp"))  # short: a socket path has 107 bytes
     handler = type("Handler", (_Handler,), {"allowed": frozenset(allowed)})
     server = _Server(str(where / "proxy.sock"), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

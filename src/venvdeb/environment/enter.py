@@ -39,7 +39,7 @@ import threading
 import traceback
 
 from ..errors import VenvdebError
-from . import idmap
+from . import idmap, stale
 from .egress import PROXY_PORT, relay
 
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
@@ -158,7 +158,7 @@ def outer_proc() -> str:
     it had just mounted there (a mount point removed in one namespace goes from all); the other's
     command could then mount no /proc of its own (EPERM: none fully visible)."""
     os.makedirs("/run", exist_ok=True)
-    return tempfile.mkdtemp(prefix="venvdeb-proc-", dir="/run")  # O_EXCL: never a planted one
+    return tempfile.mkdtemp(prefix=stale.owned(stale.PROC), dir="/run")  # O_EXCL: never a planted one
 
 
 def enter(root: str, binds: list[tuple[str, bool]], hides: list[str], egress: str | None) -> tuple[int, socket.socket | None]:

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import VenvdebError
-from . import idmap
+from . import idmap, stale
 
 # overlayfs separates lower directories with ':' and options with ','.
 UNSAFE_IN_OPTIONS = (",", ":", "=")
@@ -47,7 +47,7 @@ def shared_tree(tarball: Path, base: int = 0) -> Iterator[Path]:
     with open(trees / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not tree.is_dir():
-            tmp = Path(tempfile.mkdtemp(dir=trees, prefix=".unpacking-"))
+            tmp = Path(tempfile.mkdtemp(dir=trees, prefix=stale.owned(stale.UNPACKING)))
             try:
                 unpack(tarball, tmp)
                 if base:

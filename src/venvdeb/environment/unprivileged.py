@@ -17,6 +17,8 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from . import stale
+
 NOBODY = 65534
 CWD = "/"  # where they start: the caller's directory may be one nobody cannot enter (a master's)
 
@@ -39,7 +41,7 @@ def variables(path: str = "/usr/bin:/bin") -> dict[str, str]:
 def readable(*files: Path):
     """Copies of ``files`` that nobody can read, under their own names, in a directory of their own
     (which nobody may not write): removed afterwards."""
-    where = Path(tempfile.mkdtemp(prefix="venvdeb-read-"))
+    where = Path(tempfile.mkdtemp(prefix=stale.owned(stale.READ)))
     try:
         os.chmod(where, 0o755)
         copies = []

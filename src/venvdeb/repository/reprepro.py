@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from debian.deb822 import Release as Deb822Release
+from debian.deb822 import Deb822, Release as Deb822Release
 from debian.debfile import DebFile
 from debian.debian_support import Version
 
@@ -43,6 +43,7 @@ WAIT_FOR_LOCK = "60"  # reprepro retries: one per second
 # captured today and served again later is refused by apt and by `wheelhouse fetch` once that has
 # passed. `venvdeb repo refresh` re-signs every suite with a new date (Buildbot runs it nightly).
 VALID_FOR = "7d"
+SUITES = "suites.json"  # what each suite holds, for readers that run no tool (record_suites)
 KEYRING = "venvdeb-archive-keyring.gpg"
 BUILDINFO = "buildinfo"  # each published package's .buildinfo, served beside dists/ and pool/
 
@@ -152,6 +153,7 @@ class Repository:
         export_keyring(self.key, self.base / KEYRING)
         with self.locked():
             self.reprepro("export")
+            self.record_suites()
         return InitResult(str(self.base), [s.codename for s in suites(releases)], str(self.base / KEYRING),
                           self.key.fingerprint)
 
@@ -164,6 +166,7 @@ class Repository:
         with self.locked():
             self.reprepro("export")
             self.resign_snapshots(now)
+            self.record_suites()
         found = {}
         for release in sorted((self.base / "dists").glob("*/Release")):
             fields = Deb822Release(release.read_bytes())
@@ -245,6 +248,7 @@ class Repository:
                 name, data = buildinfo
                 write_atomic(self.base / BUILDINFO / name, data)
             self.reprepro("gensnapshot", suite, snapshot_name(package, version))
+            self.record_suites()
         return Published(suite, package, version, True, snapshot=f"{suite}/snapshots/{snapshot_name(package, version)}")
 
     @staticmethod
@@ -285,7 +289,36 @@ class Repository:
                 return PromoteResult(dest, package, version, False, "already there")
             self.reprepro("copyfilter", dest, source, f"Package (== {package}), Version (== {version})")
             self.reprepro("gensnapshot", dest, snapshot_name(package, version))
+            self.record_suites()
         return PromoteResult(dest, package, version, True, snapshot=f"{dest}/snapshots/{snapshot_name(package, version)}")
+
+    def record_suites(self) -> None:
+        """What each suite holds (package -> version and pool file), written after every change
+        under the repository's lock, for readers that must run no tool (the release page)."""
+        listed = {}
+        for suite in self.codenames():
+            proc = self.reprepro("--list-format", "${package}\t${version}\t${$fullfilename}\n", "list", suite,
+                                 check=False)
+            listed[suite] = {package: [version, pool] for package, version, pool in
+                             (line.split("\t") for line in proc.stdout.splitlines() if line.count("\t") == 2)} \
+                if proc.returncode == 0 else {}
+        write_atomic(self.base / SUITES, json.dumps(listed, indent=1, sort_keys=True).encode())
+
+    def suites(self) -> dict[str, dict[str, tuple[str, Path]]]:
+        """What record_suites wrote: suite -> package -> (version, pool file); nothing if never."""
+        try:
+            data = json.loads((self.base / SUITES).read_text())
+        except (FileNotFoundError, ValueError):
+            return {}
+        return {suite: {package: (version, Path(pool)) for package, (version, pool) in packages.items()}
+                for suite, packages in data.items()}
+
+    def codenames(self) -> list[str]:
+        conf = self.base / "conf" / "distributions"
+        if not conf.is_file():
+            return []
+        with open(conf) as f:
+            return [p["Codename"] for p in Deb822.iter_paragraphs(f) if "Codename" in p]
 
     def ensure_snapshot(self, suite: str, package: str, version: str) -> None:
         """The snapshot of ``suite`` with ``package`` ``version``, if a killed run did not make it
@@ -310,6 +343,7 @@ class Repository:
             if current == [version]:
                 return RollbackResult(suite, package, version, restored=False, reason="already the suite's version")
             self.reprepro("restore", suite, name, package)
+            self.record_suites()
         return RollbackResult(suite, package, version, restored=True, replaced=current)
 
     def rollback_sources(self, suite: str, package: str, version: str, url: str, keyring: str) -> str:

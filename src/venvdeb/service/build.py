@@ -27,7 +27,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from .. import deb
-from ..environment import Environment, prepare
+from ..environment import Environment, prepare, stale
 from ..environment.python import PIP_UNSET
 from ..errors import ToolError, VenvdebError
 from ..files import checksum_file, record_checksum, take, verified_sha256, verify_checksum
@@ -139,7 +139,7 @@ def unpacked(wheelhouse_deb: Path, package: DebFile, install_dir: str, cache_dir
     if (final / "manifest.json").is_file():
         return final
     final.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(dir=final.parent, prefix=".unpack-"))
+    work = Path(tempfile.mkdtemp(dir=final.parent, prefix=stale.owned(stale.UNPACK)))
     try:
         prefix = install_dir.strip("/") + "/"
         tar = package.data.tgz()
@@ -197,7 +197,7 @@ def prepare_build(point: Point, service: Service, options: BuildOptions, environ
     once the closure and packaging at hand are shown to be the ones it recorded."""
     target = prepare(environment, point.python, options.cache_dir, log=log)
     if options.isolation == "sbuild":
-        wheelhouse = wheelhouse_from_deb(point, options, Path(tempfile.mkdtemp(prefix="venvdeb-wheelhouse-")))
+        wheelhouse = wheelhouse_from_deb(point, options, Path(tempfile.mkdtemp(prefix=stale.owned(stale.WHEELHOUSE))))
     else:
         wheelhouse = ensure_wheelhouse(point, options, environment, log)
 

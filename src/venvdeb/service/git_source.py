@@ -17,7 +17,7 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
-from ..environment import Target
+from ..environment import Target, stale
 from ..environment.python import BUILD_EPOCH, build_wheel
 from ..errors import Rejected, ToolError, VenvdebError
 from ..files import sha256_file, take, write_atomic
@@ -58,7 +58,7 @@ def mirror(cache_dir: Path, url: str) -> Path:
              "+refs/tags/*:refs/tags/*")
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=".clone-"))
+        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=stale.owned(stale.CLONE)))
         try:
             # "--": a URL is never an option (--upload-pack=... would run a command).
             _git("clone", "--mirror", "--quiet", "--", url, str(tmp / "m.git"))

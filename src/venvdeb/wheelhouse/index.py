@@ -21,7 +21,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import Version
 
-from ..environment import Target
+from ..environment import Target, stale
 from ..errors import ProviderFailure
 from ..files import take, write_atomic
 from ..http import Client, NotFound
@@ -187,7 +187,7 @@ class IndexProvider:
             # beside it): the cache holds the host's own file, under the digest of its bytes.
             incoming = self.cache.root / "incoming"  # the host's: build chroots see the cache read-only
             incoming.mkdir(parents=True, exist_ok=True)
-            slot = Path(tempfile.mkdtemp(dir=incoming))
+            slot = Path(tempfile.mkdtemp(dir=incoming, prefix=stale.owned(stale.TAKE)))
             try:  # a refused or failed take leaves nothing there
                 taken = slot / built.name
                 digest = take(built, taken, self.target.environment.scratch)
