@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..environment.stale import alive as _alive
 from ..repository.signing import stop_agent
 from . import settings as settings_mod, tls
 from .secrets_file import hash_password
@@ -202,18 +203,6 @@ def _stop(basedir: Path, stop: list[str], env: dict) -> None:
             return
         time.sleep(0.1)
     os.kill(pid, signal.SIGKILL)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie child (ours, not yet reaped) counts as gone.
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except OSError:
-        return False
 
 
 def main(argv: list[str] | None = None) -> int:

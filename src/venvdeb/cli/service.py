@@ -6,7 +6,7 @@ from pathlib import Path
 
 from debian.debfile import DebFile
 
-from ..files import sha256_file, verify_checksum
+from ..files import verified_sha256, verify_checksum
 from ..model import load_release
 from ..model.results import RebuildResult, RenderResult, Result, per_distribution
 from ..progress import Progress
@@ -155,7 +155,7 @@ def already_rebuilt(args, repo: Repository) -> RebuildResult | None:
         return None
     control = DebFile(str(args.deb)).debcontrol()
     record = repo.gates(control["Package"], control["Version"])
-    if record.get("sha256") != sha256_file(args.deb) or not record.get("rebuild", {}).get("passed"):
+    if record.get("sha256") != verified_sha256(args.deb) or not record.get("rebuild", {}).get("passed"):
         return None
     result = RebuildResult.from_dict(record["rebuild"])
     say(args, f"{result.package} {result.version}: rebuilt before, the same bytes (recorded for this file)")

@@ -24,14 +24,18 @@ def owned(prefix: str) -> str:
     return f"{prefix}{os.getpid()}-"
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """``pid`` is a running process: a zombie (a child not yet reaped) counts as gone."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    return True
+        pass
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def stale(path: Path, prefix: str, now: float | None = None) -> bool:
@@ -43,7 +47,7 @@ def stale(path: Path, prefix: str, now: float | None = None) -> bool:
         age = (now if now is not None else time.time()) - path.lstat().st_mtime
     except FileNotFoundError:
         return False
-    return not _alive(int(found[1])) or age > MAX_AGE
+    return not alive(int(found[1])) or age > MAX_AGE
 
 
 def sweep(places: list[tuple[Path, str]], now: float | None = None) -> list[Path]:

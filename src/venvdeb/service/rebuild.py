@@ -26,7 +26,7 @@ from debian.debfile import DebFile
 from .. import deb as debs
 from ..environment import Environment
 from ..errors import VenvdebError
-from ..files import sha256_file
+from ..files import verified_sha256
 from ..model import Point, Service
 from ..model.ledger import Ledger, ledger_file
 from ..model.results import RebuildResult
@@ -47,7 +47,7 @@ def rebuild(point: Point, service: Service, deb: Path, options: BuildOptions, en
         raise VenvdebError(f"{deb}: package {package} is not {service.package}, service {service.name}'s",
                            hint=f"give a venv-{service.name} .deb, or the service {package} is of")
     entry = Ledger(options.state_dir / ledger_file(point.name, point.distribution, package)).recorded(version)
-    wanted = sha256_file(deb)
+    wanted = verified_sha256(deb)  # the CLI has just checked it whole
     wheelhouse_deb = options.wheelhouse_deb or recorded_wheelhouse(point, entry.wheelhouse, options.out_dir, published)
     where = options.out_dir / "rebuild"
     mine = replace(options, out_dir=where, wheelhouse_deb=wheelhouse_deb, version="", only_if_changed=False)
