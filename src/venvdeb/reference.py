@@ -19,7 +19,7 @@ from pathlib import Path
 from .buildbot import settings
 from .cli.parser import parser
 from .errors import EXIT_STATUSES
-from .model import apis, overrides, release, service
+from .model import apis, overrides, release, sandbox, service
 from .model.schema import NO_DEFAULT, Key
 
 HEADER = """\
@@ -91,6 +91,12 @@ def service_file() -> list[str]:
     lines += schema_table("`[source]`", s["source"].table)
     lines += schema_table("`[[daemons]]`", service.DAEMON_SCHEMA)
     lines += schema_table("`[[wsgi]]`", apis.WSGI_SCHEMA)
+    lines += schema_table("`[[daemons.relax]]`, `[[wsgi.relax]]`", sandbox.RELAX_SCHEMA,
+                          "Every unit venvdeb generates runs in this sandbox (systemd.exec(5)): "
+                          + ", ".join(f"`{name}={value.replace('{service}', '<service>')}`"
+                                      for name, value in sandbox.SANDBOX)
+                          + ". A unit's relaxation replaces one setting (both SystemCallFilter lines), "
+                            "and its reason is written above it in the unit.")
     lines += schema_table("`[helpers]`", s["helpers"].table)
     lines += schema_table("`[build]`", s["build"].table)
     lines += schema_table("`[config_sample]`", s["config_sample"].table)

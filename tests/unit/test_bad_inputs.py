@@ -86,6 +86,24 @@ CASES = [
          "key 'source.git': '--upload-pack=touch /tmp/x' is not a git repository: a URL or a path, not an option",
          files={"services/svc.toml": lambda s: s.replace('[source]\n', '[source]\ngit = "--upload-pack=touch /tmp/x"\n'
                                                         'branch = "main"\n')}),
+    # A unit's sandbox relaxed: only the sandbox's own settings, each with a reason, one line.
+    case("service relaxes a setting the sandbox does not have", ["validate", "t1"],
+         ("services/svc.toml: invalid", "key 'daemons[0].relax[0].setting': 'ExecStartPre' is not a setting of the sandbox"),
+         service='[[daemons]]\nname = "svc-worker"\ncommand = "svc"\ndescription = "Worker"\n'
+                 '[[daemons.relax]]\nsetting = "ExecStartPre"\nvalue = "+/bin/sh"\nreason = "why"\n'),
+    case("service relaxes a setting without a reason", ["validate", "t1"],
+         "key 'wsgi[0].relax[0].reason': required but missing",
+         service='[[wsgi]]\nname = "svc-api"\napplication = "svc.wsgi:application"\nport = 8080\n'
+                 'description = "API"\n[[wsgi.relax]]\nsetting = "NoNewPrivileges"\nvalue = "no"\n'),
+    case("service relaxation whose value is a second line", ["validate", "t1"],
+         "key 'daemons[0].relax[0].value': 'no\\nExecStartPre=+/bin/sh' holds a newline",
+         service='[[daemons]]\nname = "svc-worker"\ncommand = "svc"\ndescription = "Worker"\n'
+                 '[[daemons.relax]]\nsetting = "NoNewPrivileges"\nvalue = "no\\nExecStartPre=+/bin/sh"\nreason = "why"\n'),
+    case("service relaxes one setting twice", ["validate", "t1"],
+         "key 'daemons[0].relax[1].setting': PrivateTmp is relaxed twice",
+         service='[[daemons]]\nname = "svc-worker"\ncommand = "svc"\ndescription = "Worker"\n'
+                 '[[daemons.relax]]\nsetting = "PrivateTmp"\nreason = "why"\n'
+                 '[[daemons.relax]]\nsetting = "PrivateTmp"\nvalue = "no"\nreason = "why"\n'),
     case("service user root", ["validate", "t1"],
          "key 'user': 'root' is an account of Debian's base system: give the service a user of its own",
          service='user = "root"\n'),

@@ -33,6 +33,7 @@ import json
 import re
 from dataclasses import dataclass
 
+from .sandbox import Relaxation, relax_problems, relaxations
 from .schema import SERVICE_NAME, Key, all_of, get, matches, non_empty, unique, validate
 
 UNIT_NAME = r"[a-z0-9][a-z0-9-]*"
@@ -112,6 +113,8 @@ WSGI_SCHEMA = {
     "bind": Key(str, check=_address, default="0.0.0.0", doc="The address it binds to (IPv4, or a host name)."),
     "workers": Key(int, check=_workers, default=2, doc="gunicorn's worker processes."),
     "enable": Key(bool, default=False, doc="Enabled and started on install."),
+    "relax": Key(list, items=dict, default=(),
+                 doc="Settings of its unit's sandbox relaxed, each with its reason ([[wsgi.relax]], below)."),
 }
 
 REQUEST_SCHEMA = {
@@ -169,6 +172,7 @@ class WsgiApp:
     bind: str = "0.0.0.0"
     workers: int = 2
     enable: bool = False  # enabled and started on install only when the service says so
+    relax: tuple[Relaxation, ...] = ()  # its unit's sandbox relaxed (sandbox.py)
 
 
 @dataclass(frozen=True)
@@ -219,7 +223,8 @@ class FunctionalSmoke:
 def wsgi_problems(apps: list[dict]) -> list[str]:
     problems = []
     for i, app in enumerate(apps):
-        problems.extend(validate(app, WSGI_SCHEMA, prefix=f"wsgi[{i}]."))
+        found = validate(app, WSGI_SCHEMA, prefix=f"wsgi[{i}].")
+        problems.extend(found or relax_problems(app.get("relax", []), f"wsgi[{i}]."))
     return problems
 
 
@@ -248,7 +253,8 @@ def smoke_problems(smoke: dict, apps: list[dict]) -> list[str]:
 
 def wsgi_apps(data: list[dict]) -> tuple[WsgiApp, ...]:
     return tuple(WsgiApp(a["name"], a["application"], a["description"], a["port"], get(a, WSGI_SCHEMA, "bind"),
-                         get(a, WSGI_SCHEMA, "workers"), get(a, WSGI_SCHEMA, "enable")) for a in data)
+                         get(a, WSGI_SCHEMA, "workers"), get(a, WSGI_SCHEMA, "enable"),
+                         relaxations(get(a, WSGI_SCHEMA, "relax"))) for a in data)
 
 
 def functional_smoke(data: dict) -> FunctionalSmoke:

@@ -15,6 +15,7 @@ from packaging.version import InvalidVersion, Version
 
 from ..errors import ModelError
 from .apis import FunctionalSmoke, WsgiApp, file_names, functional_smoke, smoke_problems, wsgi_apps, wsgi_problems
+from .sandbox import Relaxation, relax_problems, relaxations
 from .schema import (DEBIAN_PACKAGE, PYPI_NAME, SERVICE_NAME, Key, all_of, get, load_toml, matches, non_empty, unique,
                      validate)
 
@@ -165,6 +166,8 @@ DAEMON_SCHEMA = {
                    doc="A console script of the service, with its arguments: the unit's ExecStart."),
     "description": Key(str, required=True, check=non_empty, doc="The unit's Description."),
     "enable": Key(bool, default=False, doc="Enabled and started on install."),
+    "relax": Key(list, items=dict, default=(),
+                 doc="Settings of its unit's sandbox relaxed, each with its reason ([[daemons.relax]], below)."),
 }
 
 
@@ -191,6 +194,7 @@ class Daemon:
     command: str  # a console script of the service, with its arguments
     description: str
     enable: bool = False  # enabled and started on install only when the service says so
+    relax: tuple[Relaxation, ...] = ()  # its unit's sandbox relaxed (sandbox.py)
 
 
 @dataclass(frozen=True)
@@ -265,7 +269,8 @@ def load_service(root: Path, name: str, release: tuple[Path, dict] | None = None
     data = load_toml(path)
     problems = validate(data, SERVICE_SCHEMA)
     for i, daemon in enumerate(data.get("daemons", []) if not problems else []):
-        problems.extend(validate(daemon, DAEMON_SCHEMA, prefix=f"daemons[{i}]."))
+        found = validate(daemon, DAEMON_SCHEMA, prefix=f"daemons[{i}].")
+        problems.extend(found or relax_problems(daemon.get("relax", []), f"daemons[{i}]."))
     if not problems:
         problems.extend(wsgi_problems(data.get("wsgi", [])))
         problems.extend(smoke_problems(data.get("smoke", {}), data.get("wsgi", [])))
@@ -299,7 +304,8 @@ def load_service(root: Path, name: str, release: tuple[Path, dict] | None = None
         depends=tuple(get(data, SERVICE_SCHEMA, "depends")),
         user=data.get("user", data["name"]) if get(data, SERVICE_SCHEMA, "system_user") else "",
         system_user=get(data, SERVICE_SCHEMA, "system_user"),
-        daemons=tuple(Daemon(d["name"], d["command"], d["description"], get(d, DAEMON_SCHEMA, "enable"))
+        daemons=tuple(Daemon(d["name"], d["command"], d["description"], get(d, DAEMON_SCHEMA, "enable"),
+                             relaxations(get(d, DAEMON_SCHEMA, "relax")))
                       for d in get(data, SERVICE_SCHEMA, "daemons")),
         config_sample=ConfigSample(sample["output"], tuple(sample["namespaces"])) if sample else None,
         wsgi=wsgi_apps(data.get("wsgi", [])),

@@ -22,6 +22,7 @@ from ..errors import VenvdebError
 from ..model import Point, Service
 from ..model.ledger import Entry
 from ..model.manifest import WheelItem
+from ..model.sandbox import sandbox
 from ..resources import templates as templates_dir
 from .installed import Wheelhouse
 from .sbom import cyclonedx
@@ -100,8 +101,8 @@ def context(inputs: RenderInputs) -> dict:
 
 # templates/debian/<name>.j2 -> debian/<package>.<name> (debhelper's per-package files)
 PER_PACKAGE = {"links", "install", "postinst", "prerm", "postrm", "logrotate", "lintian-overrides"}
-# Rendered once per daemon or WSGI application, below.
-PER_UNIT = {"service.j2", "wsgi.service.j2", "gunicorn.conf.py.j2"}
+# Rendered once per daemon or WSGI application, below (every unit includes sandbox.j2).
+PER_UNIT = {"service.j2", "wsgi.service.j2", "gunicorn.conf.py.j2", "sandbox.j2"}
 # Rendered only for a service that has privileged helpers, into the tree's sudoers.d/.
 ONLY_WITH_HELPERS = {"sudoers.j2"}
 
@@ -119,6 +120,8 @@ def used_templates(service, templates: Path = TEMPLATES) -> list[str]:
     What a package's packaging digest covers, so a change to a template rebuilds only the services
     that use it, and one to the release page's rebuilds none."""
     names = [*package_templates(service, templates), "debian/source/format"]
+    if service.daemons or service.wsgi:
+        names.append("debian/sandbox.j2")
     if service.daemons:
         names.append("debian/service.j2")
     if service.wsgi:
@@ -134,26 +137,43 @@ def make_shell(command: str) -> str:
     return shlex.quote(command).replace("$", "$$")
 
 
-def render(inputs: RenderInputs, tree: Path, templates: Path = TEMPLATES) -> Path:
-    check_console_scripts(inputs)
-    ctx = context(inputs)
-    package = ctx["package"]
+def _render(templates: Path, template: str, ctx: dict) -> str:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True)
     env.filters["make_shell"] = make_shell
     env.filters["dirname"] = lambda path: path.rpartition("/")[0] + "/" if "/" in path else ""
+    try:
+        return env.get_template(template).render(**ctx)
+    except jinja2.TemplateSyntaxError as exc:
+        raise VenvdebError(f"{templates / template}:{exc.lineno}: template error: {exc.message}") from None
+    except jinja2.UndefinedError as exc:
+        raise VenvdebError(f"{templates / template}: template error: {exc.message}",
+                           hint="the template uses a name the renderer does not provide") from None
+
+
+def units(service: Service, templates: Path = TEMPLATES) -> dict[str, str]:
+    """The service's systemd units, by file name (nova-api.service): one per daemon and per WSGI
+    application, each in its sandbox (model/sandbox.py) with what the service file relaxes."""
+    base = {"service": service, "user": service.user, "venv_dir": f"{INSTALL_ROOT}/{service.name}"}
+    found = {}
+    for daemon in service.daemons:
+        found[f"{daemon.name}.service"] = _render(templates, "debian/service.j2", {
+            **base, "daemon": daemon, "sandbox": sandbox(service.name, daemon.relax)})
+    for app in service.wsgi:
+        found[f"{app.name}.service"] = _render(templates, "debian/wsgi.service.j2", {
+            **base, "app": app, "sandbox": sandbox(service.name, app.relax)})
+    return found
+
+
+def render(inputs: RenderInputs, tree: Path, templates: Path = TEMPLATES) -> Path:
+    check_console_scripts(inputs)
+    ctx = context(inputs)
+    package = ctx["package"]
     debian = tree / "debian"
     (debian / "source").mkdir(parents=True, exist_ok=True)
 
     def emit(template: str, dest: Path, **extra) -> None:
-        try:
-            text = env.get_template(template).render(**ctx, **extra)
-        except jinja2.TemplateSyntaxError as exc:
-            raise VenvdebError(f"{templates / template}:{exc.lineno}: template error: {exc.message}") from None
-        except jinja2.UndefinedError as exc:
-            raise VenvdebError(f"{templates / template}: template error: {exc.message}",
-                               hint="the template uses a name the renderer does not provide") from None
-        dest.write_text(text)
+        dest.write_text(_render(templates, template, {**ctx, **extra}))
 
     for template in package_templates(inputs.service, templates):
         src = templates / template
@@ -164,10 +184,9 @@ def render(inputs: RenderInputs, tree: Path, templates: Path = TEMPLATES) -> Pat
         else:
             shutil.copy2(src, debian / src.name)
     shutil.copyfile(templates / "debian" / "source" / "format", debian / "source" / "format")
-    for daemon in inputs.service.daemons:
-        emit("debian/service.j2", debian / f"{package}.{daemon.name}.service", daemon=daemon)
+    for name, text in units(inputs.service, templates).items():
+        (debian / f"{package}.{name}").write_text(text)
     for app in inputs.service.wsgi:
-        emit("debian/wsgi.service.j2", debian / f"{package}.{app.name}.service", app=app)
         (tree / "etc").mkdir(exist_ok=True)
         emit("debian/gunicorn.conf.py.j2", tree / "etc" / f"{app.name}-gunicorn.conf.py", app=app)
     for name, text in inputs.service.etc:
