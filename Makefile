@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian's own tools, and what the target interpreter needs to build sdists.
 DEBIAN_PACKAGES := debhelper dh-virtualenv dpkg-dev devscripts lintian fakeroot build-essential \
 	python3 python3-venv python3-dev pkg-config zstd git gnupg reprepro mmdebstrap sbuild uidmap \
-	ca-certificates chromium chromium-driver sudo postgresql diffoscope-minimal
+	ca-certificates chromium chromium-driver sudo postgresql diffoscope-minimal systemd systemd-container
 
 .PHONY: setup system venv lock reference test-fleet demo master master-stop test test-unit bench bench-all bench-service bench-pipeline bench-buildbot bench-chroot bench-isolation bench-matrix bench-fleet bench-buildbot-cli bench-constraints-bump clean
 

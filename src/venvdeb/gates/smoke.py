@@ -15,6 +15,7 @@ suite when it has the package, purge, and nothing may be left behind.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shlex
 import time
@@ -25,7 +26,7 @@ import uv
 from debian.debfile import DebFile
 
 from ..deb import sources_entry
-from ..environment import Environment, Image, images
+from ..environment import Environment, Image, boot, idmap, images
 from ..http import free_port
 from ..model import Point, Service
 from ..model.results import Check, SmokeResult
@@ -33,6 +34,25 @@ from ..progress import activity, say
 from . import api_check, piuparts
 
 KEYRING_IN_CHROOT = "/etc/apt/keyrings/venvdeb.gpg"
+
+# The unit that runs unit_check.py in the booted chroot, and powers it off when it is done.
+CHECK_UNIT = "venvdeb-smoke.service"
+CHECK_UNIT_TEXT = """[Unit]
+Description=venvdeb smoke: the package's units under systemd
+# Once the boot is done (is-system-running --wait in it would wait for itself).
+After=multi-user.target
+SuccessAction=poweroff
+FailureAction=poweroff
+
+[Service]
+Type=oneshot
+ExecStart=/usr/bin/python3 {here}/unit_check.py {here}/plan.json {report}
+TimeoutStartSec=600
+
+[Install]
+WantedBy=multi-user.target
+"""
+BOOT_TIMEOUT = 900
 
 
 @dataclass(frozen=True)
@@ -131,6 +151,8 @@ class Smoke:
                 self._checks(ch, result)
             if result.passed and self.service.smoke.wanted:
                 self._functional(ch, result)
+            if result.passed and (self.service.daemons or self.service.wsgi):
+                self._under_systemd(ch, result)
         if result.passed and self.piuparts:
             self._piuparts(deb, result, upgrade_only=bool(previous))
         return result
@@ -188,7 +210,8 @@ class Smoke:
         # taken on a build host.
         return {"service": service.name, "etc": etc, "user": service.user, "database": spec.database,
                 "config": [name for name, _ in spec.config], "setup": list(spec.setup),
-                "commands": [asdict(c) for c in spec.commands],
+                # Those run under a unit run in the booted chroot (_under_systemd).
+                "commands": [asdict(c) for c in spec.commands if not c.unit],
                 "apps": [{"name": a.name, "application": a.application, "port": free_port(),
                           "unit": f"/lib/systemd/system/{a.name}.service"} for a in service.wsgi if a.name in apps],
                 "requests": [r.as_dict() for r in spec.requests]}
@@ -219,6 +242,47 @@ class Smoke:
         result.checks.extend(reported)
         if proc.returncode != 0 and all(c.passed for c in reported):
             result.checks.append(Check("functional checks", False, (proc.stdout + proc.stderr)[-2500:]))
+
+    def _under_systemd(self, ch: Environment, result: SmokeResult) -> None:
+        """The chroot, as the checks above left it, booted with its own systemd (boot.py): the
+        service's applications started by systemd, each in its unit's sandbox, and asked their
+        requests; the commands that name a unit run under it (unit_check.py). What the booted
+        system reports on its console is read back as data, as api_check's report is."""
+        spec, started = self.service.smoke, time.monotonic()
+        wanted = {r.wsgi for r in spec.requests}
+        plan = {"database": {"mariadb": "mariadb.service"}.get(spec.database or ""),
+                "apps": [{"name": a.name, "port": a.port} for a in self.service.wsgi if a.name in wanted],
+                "requests": [r.as_dict() for r in spec.requests],
+                "commands": [asdict(c) for c in spec.commands if c.unit]}
+        here = "/usr/lib/venvdeb-smoke"
+        ch.write(f"{here}/plan.json", json.dumps(plan, indent=1))
+        # unit_check.py imports api_check.py as its neighbour: it is never imported here.
+        ch.write(f"{here}/unit_check.py", Path(api_check.__file__).with_name("unit_check.py").read_bytes())
+        ch.write(f"{here}/api_check.py", Path(api_check.__file__).read_bytes())
+        ch.write(f"/etc/systemd/system/{CHECK_UNIT}", CHECK_UNIT_TEXT.format(here=here, report=f"{boot.REPORT_DIR}/{boot.REPORT}"))
+        enabled = ch.run(["systemctl", "enable", CHECK_UNIT])
+        if enabled.returncode != 0:
+            result.checks.append(Check(f"systemctl enable {CHECK_UNIT}", False, enabled.stdout + enabled.stderr))
+            return
+        with activity(f"smoke {result.package}: booted with systemd"):
+            booted, report = boot.boot(ch.root, ch.base, idmap.DEFAULT_RANGE[1], timeout=BOOT_TIMEOUT)
+        reported, done = [], None
+        for line in report.splitlines():
+            try:
+                found = json.loads(line.strip())
+            except ValueError:
+                continue
+            if isinstance(found, dict) and set(found) == {"done"}:
+                done = found["done"]
+            elif isinstance(found, dict):
+                with contextlib.suppress(TypeError):
+                    reported.append(Check(**found))
+        for check in reported:
+            self._report(check)
+        result.checks.extend(reported)
+        if done is None or (not done and all(c.passed for c in reported)):
+            result.checks.append(Check("booted with systemd: the check unit ran to its end", False,
+                                       (report + booted.stdout)[-2500:], round(time.monotonic() - started, 1)))
 
     def _apt_files(self) -> dict[str, bytes]:
         """apt's configuration for the suite under test: its sources entry and keyring."""

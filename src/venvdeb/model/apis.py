@@ -134,6 +134,9 @@ COMMAND_SCHEMA = {
                    "application serving beside it in its environment."),
     "status": Key(int, check=_exit_status, default=0, doc="The exit status it must give."),
     "contains": Key(str, check=non_empty, doc="A text its output must hold."),
+    "unit": Key(str, check=matches(UNIT_NAME, "a systemd unit name"),
+                doc="One of the service's daemons or applications: the command runs as that unit's ExecStart, "
+                    "by systemd in the booted chroot (its user, its sandbox), instead of as the user in the chroot."),
 }
 
 # A database server smoke runs in the chroot for services that need one (upstream supports no
@@ -203,6 +206,7 @@ class Command:
     run: str
     status: int = 0
     contains: str | None = None
+    unit: str | None = None  # run under that unit's sandbox, by systemd in the booted chroot (unit_check.py)
 
 
 @dataclass(frozen=True)
@@ -228,7 +232,7 @@ def wsgi_problems(apps: list[dict]) -> list[str]:
     return problems
 
 
-def smoke_problems(smoke: dict, apps: list[dict]) -> list[str]:
+def smoke_problems(smoke: dict, apps: list[dict], daemons: list[dict] = ()) -> list[str]:
     problems = validate(smoke, SMOKE_SCHEMA, prefix="smoke.")
     names = {a.get("name") for a in apps}
     for i, request in enumerate(smoke.get("requests", []) if isinstance(smoke.get("requests"), list) else []):
@@ -244,7 +248,12 @@ def smoke_problems(smoke: dict, apps: list[dict]) -> list[str]:
                 problems.append(f"key 'smoke.requests[{i}].headers.{key}': expected a string")
     for i, command in enumerate(smoke.get("commands", []) if isinstance(smoke.get("commands"), list) else []):
         if isinstance(command, dict):
-            problems.extend(validate(command, COMMAND_SCHEMA, prefix=f"smoke.commands[{i}]."))
+            found = validate(command, COMMAND_SCHEMA, prefix=f"smoke.commands[{i}].")
+            problems.extend(found)
+            units = {u.get("name") for u in [*apps, *daemons]}
+            if not found and command.get("unit") and command["unit"] not in units:
+                problems.append(f"key 'smoke.commands[{i}].unit': {command['unit']!r} is not one of the service's units "
+                                f"({', '.join(sorted(n for n in units if n)) or 'it has none'})")
     for name, text in (smoke.get("config") or {}).items():
         if not isinstance(text, str):
             problems.append(f"key 'smoke.config.{name}': expected the file's text as a string")
@@ -271,6 +280,7 @@ def functional_smoke(data: dict) -> FunctionalSmoke:
         requests=tuple(Request(r["wsgi"], r["path"], r["status"], get(r, REQUEST_SCHEMA, "method"), body(r.get("json")),
                                tuple(sorted((r.get("headers") or {}).items())), r.get("contains"))
                        for r in data.get("requests", ())),
-        commands=tuple(Command(c["description"], c["run"], get(c, COMMAND_SCHEMA, "status"), c.get("contains"))
+        commands=tuple(Command(c["description"], c["run"], get(c, COMMAND_SCHEMA, "status"), c.get("contains"),
+                               c.get("unit"))
                        for c in data.get("commands", ())),
     )

@@ -273,7 +273,7 @@ def load_service(root: Path, name: str, release: tuple[Path, dict] | None = None
         problems.extend(found or relax_problems(daemon.get("relax", []), f"daemons[{i}]."))
     if not problems:
         problems.extend(wsgi_problems(data.get("wsgi", [])))
-        problems.extend(smoke_problems(data.get("smoke", {}), data.get("wsgi", [])))
+        problems.extend(smoke_problems(data.get("smoke", {}), data.get("wsgi", []), data.get("daemons", [])))
         for i, override in enumerate(data.get("lintian_overrides", [])):
             problems.extend(validate(override, OVERRIDE_SCHEMA, prefix=f"lintian_overrides[{i}]."))
     if not problems:
