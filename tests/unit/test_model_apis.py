@@ -122,11 +122,14 @@ def test_smoke_reads_a_units_service_settings_as_systemd_does():
 def test_nova_declares_its_helpers_and_the_commands_that_prove_them():
     for name in ("2025.2", "2026.1"):
         nova = load_release(PROJECT / "packaging", name).service("nova")
-        assert (nova.helpers.rootwrap, nova.helpers.privsep) == ("nova-rootwrap", True)
+        assert nova.helpers.rootwrap == "nova-rootwrap" and nova.helpers.filters_from == ("os-brick",)
+        assert "nova.privsep.sys_admin_pctxt" in nova.helpers.privsep_contexts
         assert "nova-rootwrap" in nova.console_scripts and nova.smoke.wanted
         refused = nova.smoke.commands[-1]
         assert (refused.status, refused.contains) == (99, "Unauthorized command")
-        assert [c.status for c in nova.smoke.commands[:2]] == [0, 0]
+        # The privileged function runs under nova-compute's unit, in its sandbox; sudo refuses
+        # privsep-helper for an undeclared context, and without rootwrap.
+        assert [(c.status, c.unit) for c in nova.smoke.commands[:3]] == [(0, "nova-compute"), (1, None), (1, None)]
 
 
 def test_helpers_name_a_console_script_and_commands_an_exit_status(make_root):
@@ -152,7 +155,10 @@ def test_a_rootwrap_that_is_not_a_console_script_or_an_empty_helpers_table_is_na
     for extra, expected in (
             ('[helpers]\nrootwrap = "svc-rootwrap"\n',
              "key 'helpers.rootwrap': 'svc-rootwrap' is not one of the service's console_scripts"),
-            ("[helpers]\nprivsep = false\n", "key 'helpers': name the service's 'rootwrap' console script")):
+            ("[helpers]\nprivsep = true\n", "key 'helpers.privsep': unknown key"),
+            ('[helpers]\nprivsep_contexts = ["os_brick.privileged.default"]\n', "key 'helpers.rootwrap': required"),
+            ('[helpers]\nrootwrap = "svc"\nprivsep_contexts = ["x; rm -rf /"]\n',
+             "key 'helpers.privsep_contexts': 'x; rm -rf /' is not an oslo.privsep context")):
         exc = refused(make_root, extra)
         assert expected in problems(exc)
 
@@ -198,6 +204,8 @@ def test_the_rest_of_the_fleet_declares_what_smoke_proves():
         assert [w.application for w in cinder.wsgi] == ["cinder.wsgi.api:application"]
         for svc in (neutron, cinder):
             assert svc.helpers.privsep and svc.smoke.commands[-1].status == 99
+            assert [c.unit for c in svc.smoke.commands if c.unit] == [
+                {"neutron": "neutron-l3-agent", "cinder": "cinder-volume"}[svc.name]]
         # horizon's static files are compressed at build time, with the settings it ships.
         assert "COMPRESS_OFFLINE = True" in dict(horizon.etc)["local_settings.py"]
         assert any("django compress" in c for c in horizon.build_commands)

@@ -27,8 +27,8 @@ def test_the_rendered_file_parses_and_a_broken_line_is_named_with_its_file(tmp_p
     templates = tmp_path / "templates"
     shutil.copytree(TEMPLATES, templates)
     sudoers_j2 = templates / "debian" / "sudoers.j2"
-    sudoers_j2.write_text(sudoers_j2.read_text().replace("NOPASSWD: {{ venv_dir }}/bin/privsep-helper *",
-                                                         "NOPASSWD {{ venv_dir }}/bin/privsep-helper *"))
+    sudoers_j2.write_text(sudoers_j2.read_text().replace("(root) NOPASSWD: {{ venv_dir }}/bin/{{ service.helpers.rootwrap }} ^",
+                                                         "(root) NOPASSWD {{ venv_dir }}/bin/{{ service.helpers.rootwrap }} ^"))
     broken = render_case("nova", tmp_path / "broken", templates=templates) / "sudoers.d" / "nova"
     checked = subprocess.run(["visudo", "-cf", str(broken)], capture_output=True, text=True)
     said = checked.stdout + checked.stderr

@@ -37,7 +37,7 @@ def package(tmp_path):
 
 def test_upstream_files_move_to_etc_with_rootwrap_looking_in_the_venv_first(package):
     pkg, venv = package
-    etc_script().main(str(venv), str(pkg), "nova", "/usr/lib/venvs/nova")
+    etc_script().main(str(venv), str(pkg), "nova", "/usr/lib/venvs/nova", ["os_brick"])
     etc = pkg / "etc/nova"
     assert sorted(str(p.relative_to(etc)) for p in etc.rglob("*") if p.is_file()) == [
         "api-paste.ini", "nova-api-gunicorn.conf.py", "rootwrap.conf", "rootwrap.d/compute.filters",
@@ -63,3 +63,19 @@ def test_a_wheel_file_that_the_package_already_installs_stops_the_build(package)
     write(venv / "etc/nova/nova-api-gunicorn.conf.py", "workers = 8\n")
     with pytest.raises(SystemExit, match="nova-api-gunicorn.conf.py: the package already installs this file"):
         etc_script().main(str(venv), str(pkg), "nova", "/usr/lib/venvs/nova")
+
+
+def test_rootwrap_filters_come_only_from_the_libraries_the_service_names(package):
+    """rootwrap runs as root what any installed filter allows: a library's filters are installed
+    only where the service file names it ([helpers] filters_from)."""
+    pkg, venv = package
+    write(venv / "etc/evil-lib/rootwrap.d/evil.filters", "[Filters]\nsh: CommandFilter, sh, root\n")
+    etc_script().main(str(venv), str(pkg), "nova", "/usr/lib/venvs/nova", ["os-brick"])
+    installed = sorted(p.name for p in (pkg / "etc/nova/rootwrap.d").iterdir())
+    assert installed == ["compute.filters", "os-brick.filters"]
+
+
+def test_a_library_named_for_filters_it_does_not_ship_stops_the_build(package):
+    pkg, venv = package
+    with pytest.raises(SystemExit, match="oslo-log: named for its rootwrap filters"):
+        etc_script().main(str(venv), str(pkg), "nova", "/usr/lib/venvs/nova", ["os-brick", "oslo.log"])

@@ -14,8 +14,13 @@ the unit's sandbox) relaxes a setting, with its reason, in the service file:
     value = "no"
     reason = "sudo runs nova-rootwrap, which is setuid root: no_new_privs would refuse it"
 
-Without ``value`` the setting is left out, and systemd's own default applies. The reason is
-written above the setting in the unit, so an operator reading it knows why.
+Without ``value`` the setting is left out, and systemd's own default applies. ``setting`` may
+be a list, of settings left out for one reason. The reason is written above the setting in the
+unit, so an operator reading it knows why.
+
+A unit whose user escalates through sudo (setuid) can have none of the settings systemd enforces
+with seccomp: for a unit with User=, each of them implies no_new_privs (systemd.exec(5),
+NoNewPrivileges=), and sudo then refuses to run. ``NEED_NO_NEW_PRIVILEGES`` lists them.
 """
 
 from __future__ import annotations
@@ -73,14 +78,25 @@ SANDBOX: tuple[tuple[str, str], ...] = (
     ("CapabilityBoundingSet", ""),
 )
 SETTINGS = tuple(dict.fromkeys(name for name, _ in SANDBOX))
+# What systemd applies through seccomp or a similar kernel filter: for a unit with User=, each
+# implies NoNewPrivileges=yes (systemd.exec(5)).
+NEED_NO_NEW_PRIVILEGES = ("PrivateDevices", "ProtectKernelTunables", "ProtectKernelModules", "ProtectKernelLogs",
+                          "ProtectClock", "ProtectHostname", "RestrictAddressFamilies", "RestrictNamespaces",
+                          "RestrictRealtime", "RestrictSUIDSGID", "LockPersonality", "SystemCallArchitectures",
+                          "SystemCallFilter")
 
 
 def _setting(value) -> str | None:
-    return None if value in SETTINGS else f"{value!r} is not a setting of the sandbox (one of: {', '.join(SETTINGS)})"
+    names = value if isinstance(value, list) else [value]
+    bad = [n for n in names if n not in SETTINGS]
+    if not names:
+        return "must not be empty"
+    return f"{', '.join(map(repr, bad))} is not a setting of the sandbox (one of: {', '.join(SETTINGS)})" if bad else None
 
 
 RELAX_SCHEMA = {
-    "setting": Key(str, required=True, check=_setting, doc="The sandbox's setting relaxed (systemd.exec(5))."),
+    "setting": Key((str, list), required=True, items=None, check=_setting,
+                   doc="The sandbox's setting relaxed (systemd.exec(5)), or a list of settings left out for one reason."),
     "value": Key(str, check=matches(r"[A-Za-z0-9_@~:./ +-]*", "a value of a systemd setting (letters, digits, "
                                                               "spaces and _@~:./+-)"),
                  doc="Its value for this unit; without it, the setting is left out (systemd's default)."),
@@ -99,25 +115,38 @@ def relax_problems(relax: object, prefix: str) -> list[str]:
             continue
         found = validate(item, RELAX_SCHEMA, prefix=f"{prefix}relax[{i}].")
         problems.extend(found)
-        if not found and item["setting"] in seen:
-            problems.append(f"key '{prefix}relax[{i}].setting': {item['setting']} is relaxed twice")
-        seen.add(item.get("setting"))
+        if found:
+            continue
+        names = item["setting"] if isinstance(item["setting"], list) else [item["setting"]]
+        if isinstance(item["setting"], list) and "value" in item:
+            problems.append(f"key '{prefix}relax[{i}].value': a list of settings is left out: give no value")
+        for name in names:
+            if name in seen:
+                problems.append(f"key '{prefix}relax[{i}].setting': {name} is relaxed twice")
+            seen.add(name)
     return problems
 
 
 def relaxations(relax: list[dict]) -> tuple[Relaxation, ...]:
-    return tuple(Relaxation(r["setting"], r["reason"], r.get("value")) for r in relax)
+    return tuple(Relaxation(name, r["reason"], r.get("value"))
+                 for r in relax for name in (r["setting"] if isinstance(r["setting"], list) else [r["setting"]]))
 
 
 def sandbox(service: str, relaxed: tuple[Relaxation, ...] = ()) -> list[Line]:
     """A unit's sandbox, in order: ``SANDBOX`` for ``service``, with ``relaxed`` in place of the
     settings it names (a setting left out is still a line, with no value, so its reason is said)."""
     by_name = {r.setting: r for r in relaxed}
-    lines, done = [], set()
+    lines, done, said = [], set(), {}
     for name, value in SANDBOX:
         if name not in by_name:
             lines.append(Line(name, value.format(service=service)))
         elif name not in done:
             done.add(name)
-            lines.append(Line(name, by_name[name].value, by_name[name].reason))
+            reason = by_name[name].reason
+            # A reason given for several settings is written once, at the first.
+            lines.append(Line(name, by_name[name].value, f"as {said[reason]}, above" if reason in said else reason))
+            said.setdefault(reason, name)
+    # The error a filtered system call gives means nothing without a filter.
+    if "SystemCallFilter" in by_name and by_name["SystemCallFilter"].value is None:
+        lines = [line for line in lines if line.setting != "SystemCallErrorNumber"]
     return lines

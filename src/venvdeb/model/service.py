@@ -20,6 +20,10 @@ from .schema import (DEBIAN_PACKAGE, PYPI_NAME, SERVICE_NAME, Key, all_of, get, 
                      validate)
 
 
+# An oslo.privsep context's pypath: a module and the context's name in it.
+PRIVSEP_CONTEXT = r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+"
+
+
 def _requirement_list(value) -> str | None:
     for item in value:
         try:
@@ -123,13 +127,22 @@ SERVICE_SCHEMA = {
     "helpers": Key(
         dict,
         table={
-            "rootwrap": Key(str, check=matches(r"[A-Za-z0-9][A-Za-z0-9._-]*", "a console script's name"),
-                            doc="The service's rootwrap console script, run through sudo with "
-                                "/etc/<service>/rootwrap.conf."),
-            "privsep": Key(bool, default=False, doc="Whether the service user runs oslo.privsep's privsep-helper "
-                                                    "through sudo."),
+            "rootwrap": Key(str, required=True, check=matches(r"[A-Za-z0-9][A-Za-z0-9._-]*", "a console script's name"),
+                            doc="The service's rootwrap console script, which its user runs through sudo with "
+                                "/etc/<service>/rootwrap.conf: the one command sudo lets it run as root."),
+            "privsep_contexts": Key(list, items=str, default=(),
+                                    check=all_of(unique, matches(PRIVSEP_CONTEXT, "an oslo.privsep context "
+                                                                                  "(module.name, as its pypath)")),
+                                    doc="The oslo.privsep contexts its daemons start (their pypath): privsep-helper "
+                                        "runs as root for these alone, through rootwrap filters with fixed "
+                                        "arguments."),
+            "filters_from": Key(list, items=str, default=(),
+                                check=all_of(unique, matches(PYPI_NAME, "a Python distribution's name")),
+                                doc="Libraries of the venv whose rootwrap filters it needs beside its own "
+                                    "(os-brick): no other distribution's are installed."),
         },
-        doc="Privileged helpers the service user runs through sudo (/etc/sudoers.d/<service>)."),
+        doc="Privileged helpers the service user runs through sudo (/etc/sudoers.d/<service>): rootwrap, and "
+            "through it oslo.privsep's privsep-helper."),
     "etc": Key(dict, check=file_names, default={},
                doc="Files of the operator's, installed in /etc/<service>/ as conffiles: {\"path\" = \"text\"}."),
     "build": Key(dict, table={"commands": Key(list, required=True, items=str, check=all_of(non_empty, _one_line),
@@ -207,10 +220,16 @@ class LintianOverride:
 @dataclass(frozen=True)
 class Helpers:
     """The privileged helpers the service user runs through sudo: its rootwrap (a console script of
-    the service, run with /etc/<service>/rootwrap.conf) and oslo.privsep's privsep-helper."""
+    the service, run with /etc/<service>/rootwrap.conf), and through rootwrap oslo.privsep's
+    privsep-helper, for the contexts named alone."""
 
-    rootwrap: str | None = None
-    privsep: bool = False
+    rootwrap: str
+    privsep_contexts: tuple[str, ...] = ()
+    filters_from: tuple[str, ...] = ()  # libraries whose rootwrap filters are installed beside the service's
+
+    @property
+    def privsep(self) -> bool:
+        return bool(self.privsep_contexts)
 
 
 @dataclass(frozen=True)
@@ -312,7 +331,8 @@ def load_service(root: Path, name: str, release: tuple[Path, dict] | None = None
         smoke=functional_smoke(data.get("smoke", {})),
         lintian_overrides=tuple(LintianOverride(o["tag"], o["reason"], o.get("context", ""))
                                 for o in data.get("lintian_overrides", ())),
-        helpers=Helpers(helpers.get("rootwrap"), get(helpers, SERVICE_SCHEMA["helpers"].table, "privsep"))
+        helpers=Helpers(helpers["rootwrap"], tuple(get(helpers, SERVICE_SCHEMA["helpers"].table, "privsep_contexts")),
+                        tuple(get(helpers, SERVICE_SCHEMA["helpers"].table, "filters_from")))
         if helpers else None,
         etc=tuple(sorted(data.get("etc", {}).items())),
         build_commands=tuple(data.get("build", {}).get("commands", ())),
@@ -382,9 +402,6 @@ def _service_consistency(data: dict, name: str, complete: bool = True) -> list[s
             problems.append(f"key 'daemons[{i}].command': {program!r} is not one of the service's console_scripts")
     helpers = data.get("helpers")
     if helpers is not None:
-        if not helpers.get("rootwrap") and not helpers.get("privsep"):
-            problems.append("key 'helpers': name the service's 'rootwrap' console script, or set 'privsep' = true, "
-                            "or remove the table")
         if helpers.get("rootwrap") and helpers["rootwrap"] not in data["console_scripts"]:
             problems.append(f"key 'helpers.rootwrap': {helpers['rootwrap']!r} is not one of the service's "
                             "console_scripts (add it there: sudo runs it from the venv's bin/)")
