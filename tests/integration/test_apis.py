@@ -166,6 +166,14 @@ wsgi = "wz-api"
 path = "/"
 status = 200
 contains = "WSGI Information"
+
+# Run by systemd as wz-api's ExecStart, in its sandbox: what the user may do elsewhere is refused.
+[[smoke.commands]]
+description = "the API's sandbox refuses a netlink socket, which its service never needs"
+run = "python3 -c 'import socket; socket.socket(socket.AF_NETLINK, socket.SOCK_RAW)'"
+status = 1
+contains = "Address family not supported"
+unit = "wz-api"
 """
 
 COMMAND = """
@@ -218,4 +226,9 @@ def test_a_command_is_smoked_against_a_service_brought_up_beside_it(make_root, t
     assert "smoke: ok   beside, wz: wz-api started from its unit, on 127.0.0.1:" in said
     assert "smoke: ok   as nobody: the command runs unprivileged, as an operator" in said
     assert "smoke: ok   as nobody: the command reaches the API brought up beside it" in said
+    # wz's own smoke booted its chroot with systemd: wz-api ran in its unit's sandbox, as the
+    # kernel shows it, and the sandbox refused what wz's user may do elsewhere.
+    assert "smoke: ok   wz-api: started by systemd, in its unit's sandbox, on port 8099" in said
+    assert "smoke: ok   wz-api: the kernel shows its sandbox in force (NoNewPrivs 1, Seccomp 2, CapBnd 0000000000000000, / ro)" in said
+    assert "smoke: ok   under wz-api.service's sandbox: the API's sandbox refuses a netlink socket" in said
     assert "published to staging" in proc.stdout

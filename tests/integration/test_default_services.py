@@ -72,9 +72,11 @@ def test_keystone_from_its_package_serves_its_api_and_issues_a_token(built, tmp_
 
 
 def test_nova_ships_its_configuration_in_etc_and_its_helpers_work_through_sudo(built, tmp_path, cache_dir):
-    """Upstream's configuration files are conffiles in /etc/nova, rootwrap looks in the venv first,
-    and in a clean chroot the nova user starts privsep-helper through sudo (both ways nova does)
-    and rootwrap refuses what its filters do not allow; nova-api serves its version document."""
+    """Upstream's configuration files are conffiles in /etc/nova, rootwrap looks in the venv first;
+    in a clean chroot sudo refuses privsep-helper for a context nova does not declare, and
+    without rootwrap, and rootwrap refuses what its filters do not allow; nova-api serves its
+    version document, started by systemd in its sandbox too; under nova-compute's unit (its
+    sandbox, booted with systemd) privsep-helper starts through rootwrap, as nova-compute starts it."""
     deb = DebFile(str(built["nova"]))
     conffiles = set(deb.control.get_content("conffiles").decode().split())
     assert {"/etc/nova/api-paste.ini", "/etc/nova/rootwrap.conf", "/etc/nova/rootwrap.d/compute.filters",
@@ -90,14 +92,17 @@ def test_nova_ships_its_configuration_in_etc_and_its_helpers_work_through_sudo(b
     assert proc.returncode == 0, proc.stderr[-3000:]
     checks = {c["name"]: c["passed"] for c in json.loads(proc.stdout)["checks"]}
     assert checks["/etc/sudoers.d/nova: mode 0440, and visudo -cf parses it"]
-    assert checks["as nova: privsep-helper starts through sudo, and runs a privileged function"]
-    assert checks["as nova: privsep-helper starts through sudo nova-rootwrap, as its filter allows"]
+    assert checks["as nova: nova-rootwrap refuses privsep-helper for a context nova does not declare"]
+    assert checks["as nova: sudo refuses privsep-helper without rootwrap"]
     assert checks["as nova: nova-rootwrap refuses a command that no filter allows"]
+    assert checks["under nova-compute.service's sandbox: privsep-helper starts through sudo nova-rootwrap, as "
+                  "nova-compute starts it, and runs a privileged function"]
+    assert [n for n in checks if n.startswith("nova-api: the kernel shows its sandbox in force (NoNewPrivs 1")]
     assert checks["nova-api: GET / gives 200"]  # its databases migrated on sqlite, served by gunicorn
     assert checks["piuparts: install, upgrade from the suite, purge, nothing left"]
 
 
-def test_neutron_migrates_on_mariadb_in_the_chroot_and_its_helpers_work_through_sudo(built, tmp_path, cache_dir):
+def test_neutron_migrates_on_mariadb_in_the_chroot_and_its_helpers_work_through_rootwrap(built, tmp_path, cache_dir):
     """neutron's migrations need a database server: smoke runs Debian's MariaDB in the clean
     chroot, neutron-db-manage upgrades it, neutron-api serves its version document; the agents'
     configuration names the venv's rootwrap, which runs what its filters allow and no more."""
@@ -116,7 +121,9 @@ def test_neutron_migrates_on_mariadb_in_the_chroot_and_its_helpers_work_through_
     assert checks["mariadb: started, with database neutron for user neutron"]
     assert [n for n in checks if n.startswith("setup: ") and "upgrade heads" in n]
     assert checks["neutron-api: GET / gives 200"]
-    assert checks["as neutron: privsep-helper starts through sudo, and runs a privileged function"]
+    assert checks["under neutron-l3-agent.service's sandbox: privsep-helper starts through sudo neutron-rootwrap, "
+                  "as the L3 agent starts it, and runs a privileged function"]
+    assert checks["as neutron: neutron-rootwrap refuses privsep-helper for a context neutron does not declare"]
     assert checks["as neutron: neutron-rootwrap runs what its filters allow"]
     assert checks["as neutron: neutron-rootwrap refuses a command that no filter allows"]
 

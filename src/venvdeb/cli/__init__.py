@@ -31,9 +31,10 @@ def _print_json(data: dict) -> None:
 def _sweep(cache_dir: Path) -> None:
     """What a killed run left (a chroot in memory, a half-unpacked tree), removed before this one
     makes its own (environment/stale.py); said on stderr, which --json leaves alone."""
-    from ..environment import stale, workdir
+    from ..environment import boot, stale, workdir
 
-    removed = stale.sweep(stale.places(cache_dir, workdir.build_dir()))
+    # A killed smoke's booted chroot first: its processes run until its cgroup is swept.
+    removed = boot.sweep_stale() + stale.sweep(stale.places(cache_dir, workdir.build_dir()))
     if removed:
         shown = ", ".join(str(p) for p in removed[:5]) + (f" and {len(removed) - 5} more" if len(removed) > 5 else "")
         print(f"venvdeb: removed what a killed run left: {shown}", file=sys.stderr)

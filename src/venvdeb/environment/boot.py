@@ -25,8 +25,10 @@ import time
 from pathlib import Path
 
 from ..errors import VenvdebError
+from . import stale
 
 _boots = itertools.count()
+CGROUP = "venvdeb-boot-"
 SYSTEMD_BOOTED = Path("/run/systemd/system")  # sd_booted(3)
 # The hierarchies systemd tracks processes in: unified (cgroup v2) or hybrid/legacy (v1's name=systemd).
 TRACKING = (Path("/sys/fs/cgroup/unified"), Path("/sys/fs/cgroup/systemd"))
@@ -76,6 +78,16 @@ def own_cgroup(name: str):
             sweep(group)
 
 
+def sweep_stale() -> list[Path]:
+    """The cgroups of boots whose venvdeb is gone (killed): what runs in them is killed, and
+    they are removed. Before the chroots they booted are (cli's sweep)."""
+    found = [group for hierarchy in TRACKING if hierarchy.is_dir()
+             for group in sorted(hierarchy.glob(f"{CGROUP}*")) if stale.stale(group, CGROUP)]
+    for group in found:
+        sweep(group)
+    return found
+
+
 def sweep(group: Path) -> None:
     """Kill what is left in ``group`` and remove it with the sub-cgroups the container made. An
     nspawn that is killed leaves its container's processes running: they are found here."""
@@ -101,14 +113,14 @@ def boot(root: Path, base: int, count: int, timeout: float) -> tuple[subprocess.
     if shutil.which("systemd-nspawn") is None:
         raise VenvdebError("systemd-nspawn is not installed: smoke boots the installed package's chroot with it",
                            hint="apt-get install systemd-container (make setup does)")
-    with tempfile.TemporaryDirectory(prefix="venvdeb-boot-report-") as report:
+    with tempfile.TemporaryDirectory(prefix=stale.owned(stale.REPORT)) as report:
         os.chown(report, base, base)  # the booted system's root
         proc = _boot(boot_argv(root, base, count, Path(report)), timeout)
         return proc, read_report(Path(report))
 
 
 def _boot(argv: list[str], timeout: float) -> subprocess.CompletedProcess:
-    with own_cgroup(f"venvdeb-boot-{os.getpid()}-{next(_boots)}") as groups:
+    with own_cgroup(f"{stale.owned(CGROUP)}{next(_boots)}") as groups:
         def enter():
             for group in groups:
                 (group / "cgroup.procs").write_text(str(os.getpid()))

@@ -70,13 +70,14 @@ def sweep(places: list[tuple[Path, str]], now: float | None = None) -> list[Path
 CHROOT, READ, EGRESS, PROC, WHEELHOUSE = "venvdeb-chroot-", "venvdeb-read-", "venvdeb-egress-", "venvdeb-proc-", \
     "venvdeb-wheelhouse-"
 UNPACK, CLONE, TAKE, UNPACKING = ".unpack-", ".clone-", ".take-", ".unpacking-"
+REPORT = "venvdeb-report-"
 
 
 def places(cache_dir: Path, build_dir: Path | None) -> list[tuple[Path, str]]:
     """Where venvdeb makes temporary directories, and with which prefix."""
     tmp = Path(tempfile.gettempdir())
     cache = Path(cache_dir)
-    found = [(tmp, CHROOT), (tmp, READ), (Path("/tmp"), EGRESS), (tmp, WHEELHOUSE), (Path("/run"), PROC),
+    found = [(tmp, CHROOT), (tmp, READ), (tmp, REPORT), (Path("/tmp"), EGRESS), (tmp, WHEELHOUSE), (Path("/run"), PROC),
              (cache / "wheelhouses", UNPACK), (cache / "git", CLONE), (cache / "incoming", TAKE)]
     if build_dir is not None:
         found.append((build_dir, CHROOT))

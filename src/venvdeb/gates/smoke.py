@@ -151,7 +151,7 @@ class Smoke:
                 self._checks(ch, result)
             if result.passed and self.service.smoke.wanted:
                 self._functional(ch, result)
-            if result.passed and (self.service.daemons or self.service.wsgi):
+            if result.passed:
                 self._under_systemd(ch, result)
         if result.passed and self.piuparts:
             self._piuparts(deb, result, upgrade_only=bool(previous))
@@ -185,6 +185,8 @@ class Smoke:
                     self._step(result, f"run: {command}", lambda c=command: ch.run(shlex.split(c)), show=True)
             if result.passed and self.service.smoke.wanted:
                 self._functional(ch, result, show=True)
+            if result.passed:
+                self._under_systemd(ch, result)
         return result
 
     def _install_beside(self, ch: Environment, result: SmokeResult, show: bool = False) -> None:
@@ -254,6 +256,8 @@ class Smoke:
                 "apps": [{"name": a.name, "port": a.port} for a in self.service.wsgi if a.name in wanted],
                 "requests": [r.as_dict() for r in spec.requests],
                 "commands": [asdict(c) for c in spec.commands if c.unit]}
+        if not plan["apps"] and not plan["commands"]:  # nothing of the service's to run under systemd
+            return
         here = "/usr/lib/venvdeb-smoke"
         ch.write(f"{here}/plan.json", json.dumps(plan, indent=1))
         # unit_check.py imports api_check.py as its neighbour: it is never imported here.
