@@ -36,10 +36,13 @@ def test_lintian_argv_has_no_suppressions():
 
 
 def test_distributions_are_signed_per_suite():
-    conf = distributions_conf([Suite("bookworm-2025.2-staging", "s"), Suite("bookworm-2025.2", "p")], "ABCD", "amd64")
+    conf = distributions_conf([Suite("bookworm-2025.2-staging", "s"), Suite("bookworm-2025.2", "p")], ["ABCD"], "amd64")
     stanzas = conf.strip().split("\n\n")
     assert len(stanzas) == 2
     assert all("SignWith: ABCD" in s and "Components: main" in s for s in stanzas)
+    # While a key is rotated, every suite is signed by both.
+    rotating = distributions_conf([Suite("bookworm-2025.2", "p")], ["ABCD", "EF01"], "amd64")
+    assert "SignWith: ABCD EF01\n" in rotating
     assert "Codename: bookworm-2025.2-staging" in stanzas[0]
 
 

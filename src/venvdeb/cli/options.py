@@ -128,6 +128,8 @@ def repository(args, make_key: bool = False) -> Repository:
         key = Key(home, args.key)
     elif len(found) == 1:
         key = Key(home, found[0])
+    elif found and set(signing := Repository(args.repo_dir).signing_keys()) <= set(found) and signing:
+        key = Key(home, signing[-1])  # several keys while one is rotated: the repository names them
     elif not found and make_key:
         key = make_throwaway(home)
     elif not found:

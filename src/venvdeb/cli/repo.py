@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import datetime
+import sys
 from pathlib import Path
 
 from debian.debfile import DebFile
@@ -11,10 +13,12 @@ from ..deb import sources_entry
 from ..errors import Rejected, VenvdebError
 from ..files import sha256_file, verify_checksum
 from ..model import list_releases, load_release
-from ..model.results import (InitResult, ListResult, PromoteResult, PublishResult, RefreshResult,
+from ..model.results import (InitResult, KeysResult, ListResult, PromoteResult, PublishResult, RefreshResult,
                              RollbackResult, SourcesResult, UploadAccepted, VersionResult)
 from ..repository import KEYRING, reserve, server, upload
 from ..repository import gates as gate_rules
+from ..repository.keyring import INSTALLED as KEYRING_INSTALLED, PACKAGE as KEYRING_PACKAGE
+from ..repository.signing import expiry, fingerprints, make_throwaway
 from ..repository.upload import Expected
 from . import options
 from .options import PACKAGE_HELP, RELEASE_HELP, SUITE_HELP, say
@@ -73,6 +77,17 @@ def register(sub) -> None:
            "Valid-Until 7 days on. Run it more often than that, or apt and 'wheelhouse fetch' refuse the "
            "suites as expired.")
 
+    rk = action("rotate-key", rotate_key, help="sign with a new key beside the old one, then with the new one alone",
+                description="Rotate the repository's signing key, as Debian's archive does. First a new key (made "
+                "with --make-key, or one of --gnupghome's given with --new-key) signs every suite beside the old "
+                f"one, and {KEYRING_PACKAGE}, published in every suite, carries both public keys: hosts get the "
+                "new key with their next upgrade. Once they have (well before the old key expires), --finish "
+                "signs with the new key alone.")
+    which = rk.add_mutually_exclusive_group(required=True)
+    which.add_argument("--make-key", action="store_true", help="make the new key (demo, tests: no passphrase)")
+    which.add_argument("--new-key", metavar="FINGERPRINT", help="the new key: a secret key of --gnupghome")
+    which.add_argument("--finish", action="store_true", help="end the transition: sign with the newest key alone")
+
     ls = action("list", list_suite, help="list a suite's packages")
     ls.add_argument("suite", help=SUITE_HELP)
 
@@ -89,14 +104,14 @@ def register(sub) -> None:
     rb.add_argument("--restore", action="store_true",
                     help="make VERSION the suite's version again (reprepro restore from its snapshot)")
     rb.add_argument("--url", default="http://127.0.0.1:8080")
-    rb.add_argument("--keyring", default="/etc/apt/keyrings/venvdeb.gpg")
+    rb.add_argument("--keyring", default=KEYRING_INSTALLED)
 
     so = action("sources", sources, help="print the apt sources entry of a release's suite, for operators")
     so.add_argument("release", help=RELEASE_HELP)
     options.dist(so)
     so.add_argument("--production", action="store_true", help="the production suite (default: staging)")
     so.add_argument("--url", default="http://127.0.0.1:8080")
-    so.add_argument("--keyring", default="/etc/apt/keyrings/venvdeb.gpg")
+    so.add_argument("--keyring", default=KEYRING_INSTALLED)
 
     rv = action("reserve-version", reserve_version, help="take the next version of a service package (a farm's master)",
                 description="The next version of PACKAGE at Debian upstream version UPSTREAM, above what the "
@@ -176,15 +191,48 @@ def promote(args) -> PromoteResult:
     return result
 
 
+# How long before a signing key expires `repo refresh` says to rotate it: hosts need time to
+# upgrade their keyring package before the old key alone no longer does.
+ROTATE_BEFORE = datetime.timedelta(days=90)
+
+
 def refresh(args) -> RefreshResult:
-    result = options.repository(args).refresh()
+    repo = options.repository(args)
+    result = repo.refresh()
     for suite, until in result.valid_until.items():
         say(args, f"{suite}: valid until {until}")
+    now = datetime.datetime.now(datetime.timezone.utc)
+    for fingerprint in repo.signing_keys():
+        when = expiry(args.gnupghome, fingerprint)
+        if when is not None and when - now < ROTATE_BEFORE:
+            print(f"venvdeb: warning: signing key {fingerprint} expires on {when:%Y-%m-%d}: rotate it now "
+                  "('venvdeb repo rotate-key', docs/operator.md)", file=sys.stderr)
     return result
 
 
+def rotate_key(args) -> KeysResult:
+    repo = options.repository(args)
+    if args.finish:
+        signing = repo.finish_rotation()
+    else:
+        new = make_throwaway(args.gnupghome).fingerprint if args.make_key else args.new_key
+        if new not in fingerprints(args.gnupghome):
+            raise VenvdebError(f"{args.gnupghome}: no secret key {new}", hint="import it there first, or use --make-key")
+        signing = repo.rotate_key(new)
+    result = KeysResult(str(repo.base), signing, {f: _expires(args.gnupghome, f) for f in signing},
+                        repo.newest(repo.codenames()[0], KEYRING_PACKAGE) if repo.codenames() else None)
+    say(args, f"{result.repository}: signed by {', '.join(signing)}; {KEYRING_PACKAGE} {result.keyring_version} "
+              "in every suite")
+    return result
+
+
+def _expires(home, fingerprint: str) -> str:
+    when = expiry(home, fingerprint)
+    return when.isoformat() if when else "never"
+
+
 def list_suite(args) -> ListResult:
-    result = ListResult(args.suite, options.repository(args).list(args.suite))
+    result = ListResult(args.suite, options.repository(args).list(args.suite, keyring_too=True))
     for p in result.packages:
         say(args, f"{p.package} {p.version} {p.architecture}")
     return result

@@ -375,6 +375,17 @@ class PromoteResult(Result):
 
 
 @dataclass
+class KeysResult(Result):
+    """`venvdeb repo rotate-key`: the keys every suite is signed by now, when each expires, and the
+    keyring package's version that carries them."""
+
+    repository: str
+    signing_keys: list[str]
+    expires: dict[str, str]
+    keyring_version: str | None
+
+
+@dataclass
 class RefreshResult(Result):
     """`venvdeb repo refresh`: every suite's new Valid-Until, by suite."""
 

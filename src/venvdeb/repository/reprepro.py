@@ -36,7 +36,8 @@ from ..files import sha256_file, write_atomic
 from ..model import Release
 from ..model.results import InitResult, Listed, PromoteResult, Published, RefreshResult, RollbackResult
 from . import gates as gate_rules
-from .signing import Key, export_keyring, sign_release
+from . import keyring
+from .signing import Key, export_keyring, public_keyring, sign_release, user_id
 
 WAIT_FOR_LOCK = "60"  # reprepro retries: one per second
 # Each suite's Release says until when it may be trusted (reprepro's ValidFor): an InRelease
@@ -46,6 +47,7 @@ VALID_FOR = "7d"
 SUITES = "suites.json"  # what each suite holds, for readers that run no tool (record_suites)
 KEYRING = "venvdeb-archive-keyring.gpg"
 BUILDINFO = "buildinfo"  # each published package's .buildinfo, served beside dists/ and pool/
+KEYRING_BUILDS = "keyring"  # the keyring packages built, before reprepro takes them into pool/ (not served)
 
 
 @dataclass(frozen=True)
@@ -62,14 +64,16 @@ def suites(releases: list[Release]) -> list[Suite]:
     return found
 
 
-def distributions_conf(suites_: list[Suite], fingerprint: str, architectures: str, valid_for: str = VALID_FOR) -> str:
-    """conf/distributions: one stanza per suite, signed, valid for ``valid_for``."""
+def distributions_conf(suites_: list[Suite], fingerprints_: list[str], architectures: str,
+                       valid_for: str = VALID_FOR) -> str:
+    """conf/distributions: one stanza per suite, signed by each key of ``fingerprints_`` (two while
+    the key is rotated), valid for ``valid_for``."""
     stanzas = []
     for s in suites_:
         stanzas.append("\n".join([
             "Origin: venvdeb", "Label: venvdeb", f"Codename: {s.codename}", f"Suite: {s.codename}",
             f"Architectures: {architectures}", "Components: main", f"Description: {s.description}",
-            f"SignWith: {fingerprint}", f"ValidFor: {valid_for}",
+            f"SignWith: {' '.join(fingerprints_)}", f"ValidFor: {valid_for}",
         ]))
     return "\n\n".join(stanzas) + "\n"
 
@@ -147,15 +151,87 @@ class Repository:
             raise VenvdebError("repo init needs a signing key", hint="give --gnupghome and --key, or --make-key")
         conf = self.base / "conf"
         conf.mkdir(parents=True, exist_ok=True)
-        write_atomic(conf / "distributions", distributions_conf(suites(releases), self.key.fingerprint,
-                                                                architectures).encode())
+        # Run again (a new release's suites), it keeps the keys a rotation left signing.
+        signing = self.signing_keys()
+        signing = signing if self.key.fingerprint in signing else [self.key.fingerprint]
+        write_atomic(conf / "distributions", distributions_conf(suites(releases), signing, architectures).encode())
         write_atomic(conf / "options", b"verbose\n")
-        export_keyring(self.key, self.base / KEYRING)
+        export_keyring(self.key, self.base / KEYRING, signing)
         with self.locked():
             self.reprepro("export")
+            self.ensure_keyring()
             self.record_suites()
         return InitResult(str(self.base), [s.codename for s in suites(releases)], str(self.base / KEYRING),
                           self.key.fingerprint)
+
+    # -- the signing keys, and the keyring package --------------------------------------------
+    def signing_keys(self) -> list[str]:
+        """The fingerprints conf/distributions signs with (the same for every suite)."""
+        conf = self.base / "conf" / "distributions"
+        if not conf.is_file():
+            return []
+        with open(conf) as f:
+            found = [p.get("SignWith", "").split() for p in Deb822.iter_paragraphs(f) if "Codename" in p]
+        return found[0] if found else []
+
+    def set_signing_keys(self, fingerprints_: list[str]) -> None:
+        """Every suite signed by ``fingerprints_`` from now on: conf/distributions, the served
+        keyring, every suite's and snapshot's signature, and the keyring package (under the lock)."""
+        conf = self.base / "conf" / "distributions"
+        with open(conf) as f:
+            stanzas = list(Deb822.iter_paragraphs(f))
+        for stanza in stanzas:
+            stanza["SignWith"] = " ".join(fingerprints_)
+        write_atomic(conf, "\n".join(stanza.dump() for stanza in stanzas).encode())
+        export_keyring(self.key, self.base / KEYRING, fingerprints_)
+        self.reprepro("export")
+        self.resign_snapshots()
+        self.ensure_keyring()
+        self.record_suites()
+
+    def rotate_key(self, new: str) -> list[str]:
+        """The transition: every suite signed by its keys and by ``new``, whose public key the
+        keyring package carries from now on. The keys it signs with."""
+        current = self.signing_keys()
+        if new in current:
+            raise VenvdebError(f"{self.base}: already signed by {new}",
+                               hint="finish the rotation with 'venvdeb repo rotate-key --finish'")
+        with self.locked():
+            self.set_signing_keys([*current, new])
+        return self.signing_keys()
+
+    def finish_rotation(self) -> list[str]:
+        """The end of the transition: signed by the newest key alone, the keyring package with it
+        alone. Once every host has the keyring that trusts it (the transition's)."""
+        current = self.signing_keys()
+        if len(current) < 2:
+            raise VenvdebError(f"{self.base}: signed by one key ({', '.join(current)}): no rotation to finish",
+                               hint="start one with 'venvdeb repo rotate-key --make-key' or '--new-key FINGERPRINT'")
+        with self.locked():
+            self.set_signing_keys(current[-1:])
+        return self.signing_keys()
+
+    def ensure_keyring(self) -> str:
+        """venvdeb-archive-keyring with the signing keys, in every suite (under the lock): a new
+        version when the keys changed, none when every suite has them already. Its version."""
+        fingerprints_ = self.signing_keys()
+        data = public_keyring(self.key.gnupghome, fingerprints_)
+        codenames = self.codenames()
+        have = {suite: self.versions(suite, keyring.PACKAGE) for suite in codenames}
+        published = sorted({v for versions in have.values() for v in versions}, key=Version)
+        current = None
+        if published:
+            pool = next(Path(p) for versions in have.values() for v, p in versions.items() if v == published[-1])
+            if DebFile(str(pool)).data.get_content(f".{keyring.INSTALLED}") == data:
+                current = published[-1]
+        # Its versions are the repository's own: 1, 2, 3, one more for each set of keys.
+        version = current or (str(int(published[-1]) + 1) if published else "1")
+        deb = keyring.build(data, version, user_id(self.key.gnupghome, fingerprints_[-1]), fingerprints_,
+                            self.base / KEYRING_BUILDS)
+        for suite in codenames:
+            if version not in have[suite]:
+                self.reprepro("includedeb", suite, str(deb))
+        return version
 
     def refresh(self, now: datetime.datetime | None = None) -> RefreshResult:
         """Sign every suite's Release again, with today's Date and a new Valid-Until; and every
@@ -186,11 +262,12 @@ class Repository:
         now = (now or datetime.datetime.now(datetime.timezone.utc)).replace(microsecond=0)
         until = now + datetime.timedelta(days=int(VALID_FOR.rstrip("d")))
         releases = sorted(self.base.glob("dists/*/snapshots/*/Release"))
+        signing = self.signing_keys()
         for release in releases:
             fields = Deb822Release(release.read_bytes())
             fields["Date"], fields["Valid-Until"] = release_date(now), release_date(until)
             write_atomic(release, fields.dump().encode())
-            sign_release(self.key, release)
+            sign_release(self.key, release, signing)
         return len(releases)
 
     def versions(self, suite: str, package: str) -> dict[str, str]:
@@ -354,9 +431,12 @@ class Repository:
                                hint=f"known snapshots: {', '.join(self.snapshots(suite)) or 'none'}")
         return sources_entry(url, f"{suite}/snapshots/{name}", keyring)
 
-    def list(self, suite: str) -> list[Listed]:
+    def list(self, suite: str, keyring_too: bool = False) -> list[Listed]:
+        """The suite's packages: the releases' own, and with ``keyring_too`` the repository's
+        keyring package, which every suite has."""
         proc = self.reprepro("--list-format", "${package}\t${version}\t${architecture}\n", "list", suite)
-        return [Listed(*line.split("\t")) for line in proc.stdout.splitlines() if line.count("\t") == 2]
+        return [Listed(*line.split("\t")) for line in proc.stdout.splitlines()
+                if line.count("\t") == 2 and (keyring_too or line.split("\t")[0] != keyring.PACKAGE)]
 
     # -- gate records -------------------------------------------------------------------------
     def gates_path(self, package: str, version: str) -> Path:
