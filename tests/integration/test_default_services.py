@@ -164,7 +164,9 @@ def test_horizon_built_twice_is_the_same_bytes(built, tmp_path, cache_dir):
     # The module's build directories (<tmp>/out/2025.2/<deb>): its wheelhouse and ledgers.
     run("render", "2025.2", "horizon", "--dist", "bookworm", "-o", str(rendered), root=PROJECT / "packaging",
         tmp=built["horizon"].parents[2], cache=cache_dir)
-    options = BuildOptions(cache_dir=cache_dir, out_dir=built["horizon"].parent, state_dir=tmp_path / "state")
+    # The module's state directory: the wheelhouse's ledger names the wheelhouse it built.
+    options = BuildOptions(cache_dir=cache_dir, out_dir=built["horizon"].parent,
+                           state_dir=built["horizon"].parents[2] / "state")
     debs = []
     with for_build("bookworm", "test", cache_dir) as env:  # one build chroot, the tree at two paths in it
         ensure_wheelhouse(RELEASE, options, env, log=print)

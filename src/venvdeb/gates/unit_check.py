@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -108,6 +109,16 @@ def serve(app: dict, requests: list[dict]) -> bool:
     return ok
 
 
+def becomes_its_user(unit: str) -> str:
+    """What the unit's ExecStart runs its command with to become the service's user, when the
+    unit starts as root (a unit whose helpers use sudo: ``setpriv ... --``); else nothing."""
+    with open(f"/lib/systemd/system/{unit}") as f:
+        argv = shlex.split(api_check.unit_settings(f.read()).get("ExecStart", ""))
+    if argv and os.path.basename(argv[0]) == "setpriv" and "--" in argv:
+        return " ".join(argv[:argv.index("--") + 1]) + " "
+    return ""
+
+
 def run_under(unit: str, command: dict, number: int) -> bool:
     """``command`` as ``unit``'s ExecStart: its User, Group, WorkingDirectory and sandbox."""
     name = f"under {unit}'s sandbox: {command['description']}"
@@ -119,7 +130,7 @@ def run_under(unit: str, command: dict, number: int) -> bool:
     drop_in = DROP_IN.format(unit=unit)
     os.makedirs(os.path.dirname(drop_in), exist_ok=True)
     with open(drop_in, "w") as f:
-        f.write(f"[Service]\nType=oneshot\nRestart=no\nExecStart=\nExecStart=/bin/sh {script}\n"
+        f.write(f"[Service]\nType=oneshot\nRestart=no\nExecStart=\nExecStart={becomes_its_user(unit)}/bin/sh {script}\n"
                 f"StandardOutput=truncate:{out}\nStandardError=inherit\n")
     try:
         systemctl("daemon-reload")

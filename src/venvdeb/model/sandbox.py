@@ -18,9 +18,13 @@ Without ``value`` the setting is left out, and systemd's own default applies. ``
 be a list, of settings left out for one reason. The reason is written above the setting in the
 unit, so an operator reading it knows why.
 
-A unit whose user escalates through sudo (setuid) can have none of the settings systemd enforces
-with seccomp: for a unit with User=, each of them implies no_new_privs (systemd.exec(5),
-NoNewPrivileges=), and sudo then refuses to run. ``NEED_NO_NEW_PRIVILEGES`` lists them.
+A unit whose helpers escalate through sudo (setuid) relaxes NoNewPrivileges. For a unit with
+User=, systemd enforces each of its seccomp-based settings (the system call filter, address
+families, namespaces, ...) with no_new_privs (systemd.exec(5), NoNewPrivileges=), and sudo then
+refuses to run. Such a unit therefore has no User=: it starts as root, which installs the
+filters without no_new_privs, and drops to the service's user itself (setpriv, util-linux's)
+before the service runs; its state and log directories are then ReadWritePaths, since
+StateDirectory= would give them to root. ``drops_itself`` says which units do.
 """
 
 from __future__ import annotations
@@ -78,12 +82,13 @@ SANDBOX: tuple[tuple[str, str], ...] = (
     ("CapabilityBoundingSet", ""),
 )
 SETTINGS = tuple(dict.fromkeys(name for name, _ in SANDBOX))
-# What systemd applies through seccomp or a similar kernel filter: for a unit with User=, each
-# implies NoNewPrivileges=yes (systemd.exec(5)).
-NEED_NO_NEW_PRIVILEGES = ("PrivateDevices", "ProtectKernelTunables", "ProtectKernelModules", "ProtectKernelLogs",
-                          "ProtectClock", "ProtectHostname", "RestrictAddressFamilies", "RestrictNamespaces",
-                          "RestrictRealtime", "RestrictSUIDSGID", "LockPersonality", "SystemCallArchitectures",
-                          "SystemCallFilter")
+# How a unit that starts as root becomes the service's user (``drops_itself``).
+SETPRIV = "/usr/bin/setpriv --reuid={user} --regid={user} --init-groups --reset-env --"
+
+
+def drops_itself(relaxed: tuple[Relaxation, ...]) -> bool:
+    """Whether the unit starts as root and drops to its user itself: its helpers use sudo."""
+    return any(r.setting == "NoNewPrivileges" and r.value == "no" for r in relaxed)
 
 
 def _setting(value) -> str | None:
@@ -138,7 +143,14 @@ def sandbox(service: str, relaxed: tuple[Relaxation, ...] = ()) -> list[Line]:
     by_name = {r.setting: r for r in relaxed}
     lines, done, said = [], set(), {}
     for name, value in SANDBOX:
-        if name not in by_name:
+        if name in ("StateDirectory", "LogsDirectory") and drops_itself(relaxed) and name not in by_name:
+            # systemd would give these to the unit's user, root here: they are the package's own.
+            protected = "ProtectSystem" not in by_name or by_name["ProtectSystem"].value is not None
+            if name == "StateDirectory" and protected:  # no mount namespace, nothing read-only: none needed
+                lines.append(Line("ReadWritePaths", f"/var/lib/{service} /var/log/{service}",
+                                  "the unit starts as root (see ExecStart): StateDirectory= and LogsDirectory= "
+                                  "would give these directories to root"))
+        elif name not in by_name:
             lines.append(Line(name, value.format(service=service)))
         elif name not in done:
             done.add(name)

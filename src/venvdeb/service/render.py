@@ -22,7 +22,7 @@ from ..errors import VenvdebError
 from ..model import Point, Service
 from ..model.ledger import Entry
 from ..model.manifest import WheelItem
-from ..model.sandbox import sandbox
+from ..model.sandbox import SETPRIV, drops_itself, sandbox
 from ..resources import templates as templates_dir
 from .installed import Wheelhouse
 from .sbom import cyclonedx
@@ -158,7 +158,8 @@ def units(service: Service, templates: Path = TEMPLATES) -> dict[str, str]:
     found = {}
     for daemon in service.daemons:
         found[f"{daemon.name}.service"] = _render(templates, "debian/service.j2", {
-            **base, "daemon": daemon, "sandbox": sandbox(service.name, daemon.relax)})
+            **base, "daemon": daemon, "sandbox": sandbox(service.name, daemon.relax),
+            "drops_itself": drops_itself(daemon.relax), "setpriv": SETPRIV.format(user=service.user)})
     for app in service.wsgi:
         found[f"{app.name}.service"] = _render(templates, "debian/wsgi.service.j2", {
             **base, "app": app, "sandbox": sandbox(service.name, app.relax)})
