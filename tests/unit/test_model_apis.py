@@ -129,7 +129,8 @@ def test_nova_declares_its_helpers_and_the_commands_that_prove_them():
         assert (refused.status, refused.contains) == (99, "Unauthorized command")
         # The privileged function runs under nova-compute's unit, in its sandbox; sudo refuses
         # privsep-helper for an undeclared context, and without rootwrap.
-        assert [(c.status, c.unit) for c in nova.smoke.commands[:3]] == [(0, "nova-compute"), (1, None), (1, None)]
+        assert [(c.status, c.unit) for c in nova.smoke.commands[:4]] == [
+            (0, "nova-compute"), (0, "nova-compute"), (1, None), (1, None)]
 
 
 def test_helpers_name_a_console_script_and_commands_an_exit_status(make_root):
