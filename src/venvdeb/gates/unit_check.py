@@ -78,8 +78,12 @@ def in_force(unit: str) -> tuple[bool, str]:
         return False, f"{unit}: its process ({pid}) cannot be read: {exc}"
     seen = {"NoNewPrivs": status.get("NoNewPrivs", "?").strip(), "Seccomp": status.get("Seccomp", "?").strip(),
             "CapBnd": status.get("CapBnd", "?").strip(), "/": root_options.split(",")[0]}
-    wanted = {"NoNewPrivs": "1" if props.get("NoNewPrivileges") == "yes" else "0",
-              "Seccomp": "2" if props.get("SystemCallFilter") else "0"}
+    # What the unit asks for, and nothing it does not (the container may filter on its own).
+    wanted = {}
+    if props.get("NoNewPrivileges") == "yes":
+        wanted["NoNewPrivs"] = "1"
+    if props.get("SystemCallFilter"):
+        wanted["Seccomp"] = "2"
     if not props.get("CapabilityBoundingSet"):
         wanted["CapBnd"] = "0000000000000000"
     if props.get("ProtectSystem") == "strict":
