@@ -95,6 +95,10 @@ CASES = [
          "key 'wsgi[0].relax[0].reason': required but missing",
          service='[[wsgi]]\nname = "svc-api"\napplication = "svc.wsgi:application"\nport = 8080\n'
                  'description = "API"\n[[wsgi.relax]]\nsetting = "NoNewPrivileges"\nvalue = "no"\n'),
+    case("service API relaxes no_new_privs", ["validate", "t1"],
+         "key 'wsgi[0].relax[0].setting': an application's unit cannot relax NoNewPrivileges",
+         service='[[wsgi]]\nname = "svc-api"\napplication = "svc.wsgi:application"\nport = 8080\n'
+                 'description = "API"\n[[wsgi.relax]]\nsetting = "NoNewPrivileges"\nvalue = "no"\nreason = "sudo"\n'),
     case("service relaxation whose value is a second line", ["validate", "t1"],
          "key 'daemons[0].relax[0].value': 'no\\nExecStartPre=+/bin/sh' holds a newline",
          service='[[daemons]]\nname = "svc-worker"\ncommand = "svc"\ndescription = "Worker"\n'
