@@ -229,9 +229,10 @@ def wsgi_problems(apps: list[dict]) -> list[str]:
     for i, app in enumerate(apps):
         found = validate(app, WSGI_SCHEMA, prefix=f"wsgi[{i}].") or relax_problems(app.get("relax", []), f"wsgi[{i}].")
         # An API's unit keeps User= and no_new_privs: a unit whose helpers use sudo is a daemon's.
-        found += [f"key 'wsgi[{i}].relax[{j}].setting': an application's unit cannot relax NoNewPrivileges: "
-                  "its server runs no privileged helper" for j, r in enumerate(app.get("relax", []) if not found else [])
-                  if r.get("setting") == "NoNewPrivileges" or "NoNewPrivileges" in (r.get("setting") or [])]
+        if not found:
+            found = [f"key 'wsgi[{i}].relax[{j}].setting': an application's unit cannot relax NoNewPrivileges: "
+                     "its server runs no privileged helper" for j, relax in enumerate(app.get("relax", []))
+                     if any(r.setting == "NoNewPrivileges" for r in relaxations([relax]))]
         problems.extend(found)
     return problems
 
