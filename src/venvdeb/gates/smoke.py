@@ -9,7 +9,9 @@ pip check, every console script's entry point, no build path in the venv, system
 verify of the units. A service that declares functional checks is then brought up as an
 operator would (api_check.py): its configuration written, its set-up commands run, each WSGI
 application started from its installed unit, as its user, and asked the service's HTTP requests.
-Last, in a clean chroot of its own, Debian's piuparts (piuparts.py): install, upgrade from the
+Then the same chroot is booted with its own systemd (environment/boot.py): the applications
+started by systemd in their units' sandboxes and asked again, and the commands that name a unit
+run under it (unit_check.py). Last, in a clean chroot of its own, Debian's piuparts (piuparts.py): install, upgrade from the
 suite when it has the package, purge, and nothing may be left behind.
 """
 
@@ -249,7 +251,8 @@ class Smoke:
         """The chroot, as the checks above left it, booted with its own systemd (boot.py): the
         service's applications started by systemd, each in its unit's sandbox, and asked their
         requests; the commands that name a unit run under it (unit_check.py). What the booted
-        system reports on its console is read back as data, as api_check's report is."""
+        system writes in its report (a host directory bound in) is read back as data, as
+        api_check's output is."""
         spec, started = self.service.smoke, time.monotonic()
         wanted = {r.wsgi for r in spec.requests}
         plan = {"database": {"mariadb": "mariadb.service"}.get(spec.database or ""),
