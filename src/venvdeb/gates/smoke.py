@@ -11,8 +11,9 @@ operator would (api_check.py): its configuration written, its set-up commands ru
 application started from its installed unit, as its user, and asked the service's HTTP requests.
 Then the same chroot is booted with its own systemd (environment/boot.py): the applications
 started by systemd in their units' sandboxes and asked again, and the commands that name a unit
-run under it (unit_check.py). Last, in a clean chroot of its own, Debian's piuparts (piuparts.py): install, upgrade from the
-suite when it has the package, purge, and nothing may be left behind.
+run under it (unit_check.py). Last, in a clean chroot of its own, Debian's piuparts
+(piuparts.py): install, upgrade from the suite when it has the package, purge, and nothing may
+be left behind.
 """
 
 from __future__ import annotations
