@@ -9,12 +9,16 @@ from venvdeb.environment import boot
 
 
 def test_the_chroot_boots_in_its_own_user_namespace_with_loopback_only(tmp_path):
-    argv = boot.boot_argv(tmp_path / "root", 100000, 65536, tmp_path / "report")
+    argv = boot.boot_argv(tmp_path / "root", 100000, 65536, tmp_path / "report", own_scope=False)
     assert argv[0] == "systemd-nspawn" and f"--directory={tmp_path / 'root'}" in argv
     # root inside is the chroot's subordinate id, as the tree is shifted: not the host's root
     assert "--private-users=100000:65536" in argv and "--private-users-ownership=off" in argv
     assert "--private-network" in argv and "--register=no" in argv and "--boot" in argv
     assert f"--bind={tmp_path / 'report'}:{boot.REPORT_DIR}" in argv
+    # On a host whose PID 1 is not systemd, the container keeps the cgroups venvdeb made for it;
+    # on one that is, systemd gives it a scope of its own.
+    assert "--keep-unit" in argv
+    assert "--keep-unit" not in boot.boot_argv(tmp_path / "root", 100000, 65536, tmp_path / "report")
 
 
 def test_the_report_is_read_as_a_regular_file_and_never_through_a_link(tmp_path):

@@ -39,10 +39,12 @@ REPORT = "report.jsonl"
 REPORT_LIMIT = 4 << 20
 
 
-def boot_argv(root: Path, base: int, count: int, report: Path) -> list[str]:
+def boot_argv(root: Path, base: int, count: int, report: Path, own_scope: bool = True) -> list[str]:
+    """``own_scope``: on a host booted with systemd, nspawn asks it for a scope of the
+    container's own; elsewhere it keeps the cgroups ``own_cgroup`` made (--keep-unit)."""
     return ["systemd-nspawn", "--quiet", f"--directory={root}", f"--private-users={base}:{count}",
-            "--private-users-ownership=off", "--private-network", "--register=no", "--keep-unit",
-            f"--bind={report}:{REPORT_DIR}", "--boot", "--console=passive"]
+            "--private-users-ownership=off", "--private-network", "--register=no",
+            *([] if own_scope else ["--keep-unit"]), f"--bind={report}:{REPORT_DIR}", "--boot", "--console=passive"]
 
 
 def read_report(report: Path) -> str:
@@ -115,7 +117,7 @@ def boot(root: Path, base: int, count: int, timeout: float) -> tuple[subprocess.
                            hint="apt-get install systemd-container (make setup does)")
     with tempfile.TemporaryDirectory(prefix=stale.owned(stale.REPORT)) as report:
         os.chown(report, base, base)  # the booted system's root
-        proc = _boot(boot_argv(root, base, count, Path(report)), timeout)
+        proc = _boot(boot_argv(root, base, count, Path(report), own_scope=SYSTEMD_BOOTED.is_dir()), timeout)
         return proc, read_report(Path(report))
 
 
