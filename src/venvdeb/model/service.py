@@ -133,9 +133,9 @@ SERVICE_SCHEMA = {
             "privsep_contexts": Key(list, items=str, default=(),
                                     check=all_of(unique, matches(PRIVSEP_CONTEXT, "an oslo.privsep context "
                                                                                   "(module.name, as its pypath)")),
-                                    doc="The oslo.privsep contexts its daemons start (their pypath): privsep-helper "
-                                        "runs as root for these alone, through rootwrap filters with fixed "
-                                        "arguments."),
+                                    doc="The oslo.privsep contexts its daemons start (their pypath): sudo lets "
+                                        "privsep-helper run as root through rootwrap for these alone, with fixed "
+                                        "arguments (/etc/sudoers.d/<service>)."),
             "filters_from": Key(list, items=str, default=(),
                                 check=all_of(unique, matches(PYPI_NAME, "a Python distribution's name")),
                                 doc="Libraries of the venv whose rootwrap filters it needs beside its own "

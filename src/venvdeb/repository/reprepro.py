@@ -165,24 +165,26 @@ class Repository:
                           self.key.fingerprint)
 
     # -- the signing keys, and the keyring package --------------------------------------------
-    def signing_keys(self) -> list[str]:
-        """The fingerprints conf/distributions signs with (the same for every suite)."""
+    def _distributions(self) -> list[Deb822]:
+        """conf/distributions' stanzas, one per suite; none before init."""
         conf = self.base / "conf" / "distributions"
         if not conf.is_file():
             return []
         with open(conf) as f:
-            found = [p.get("SignWith", "").split() for p in Deb822.iter_paragraphs(f) if "Codename" in p]
-        return found[0] if found else []
+            return [p for p in Deb822.iter_paragraphs(f) if "Codename" in p]
+
+    def signing_keys(self) -> list[str]:
+        """The fingerprints conf/distributions signs with (the same for every suite)."""
+        found = self._distributions()
+        return found[0].get("SignWith", "").split() if found else []
 
     def set_signing_keys(self, fingerprints_: list[str]) -> None:
         """Every suite signed by ``fingerprints_`` from now on: conf/distributions, the served
         keyring, every suite's and snapshot's signature, and the keyring package (under the lock)."""
-        conf = self.base / "conf" / "distributions"
-        with open(conf) as f:
-            stanzas = list(Deb822.iter_paragraphs(f))
+        stanzas = self._distributions()
         for stanza in stanzas:
             stanza["SignWith"] = " ".join(fingerprints_)
-        write_atomic(conf, "\n".join(stanza.dump() for stanza in stanzas).encode())
+        write_atomic(self.base / "conf" / "distributions", "\n".join(stanza.dump() for stanza in stanzas).encode())
         export_keyring(self.key, self.base / KEYRING, fingerprints_)
         self.reprepro("export")
         self.resign_snapshots()
@@ -226,10 +228,11 @@ class Repository:
                 current = published[-1]
         # Its versions are the repository's own: 1, 2, 3, one more for each set of keys.
         version = current or (str(int(published[-1]) + 1) if published else "1")
-        deb = keyring.build(data, version, user_id(self.key.gnupghome, fingerprints_[-1]), fingerprints_,
-                            self.base / KEYRING_BUILDS)
-        for suite in codenames:
-            if version not in have[suite]:
+        missing = [suite for suite in codenames if version not in have[suite]]
+        if missing:  # built only when a suite lacks it: the same keys and version give the same bytes
+            deb = keyring.build(data, version, user_id(self.key.gnupghome, fingerprints_[-1]), fingerprints_,
+                                self.base / KEYRING_BUILDS)
+            for suite in missing:
                 self.reprepro("includedeb", suite, str(deb))
         return version
 
@@ -391,11 +394,7 @@ class Repository:
                 for suite, packages in data.items()}
 
     def codenames(self) -> list[str]:
-        conf = self.base / "conf" / "distributions"
-        if not conf.is_file():
-            return []
-        with open(conf) as f:
-            return [p["Codename"] for p in Deb822.iter_paragraphs(f) if "Codename" in p]
+        return [p["Codename"] for p in self._distributions()]
 
     def ensure_snapshot(self, suite: str, package: str, version: str) -> None:
         """The snapshot of ``suite`` with ``package`` ``version``, if a killed run did not make it
