@@ -23,15 +23,18 @@ from dataclasses import replace
 from pathlib import Path
 
 from debian.debfile import DebFile
+from debian.debian_support import Version
 
 from . import wheelhouse
 from .environment import Environment, images, prepare
-from .errors import VenvdebError
+from .errors import Rejected, VenvdebError
 from .files import sha256_file
 from .gates import lint
+from .gates.cloud import Cloud
 from .gates.smoke import AptSuite, Smoke
 from .model import Point, Service
-from .model.results import LintResult, PipelineResult, SmokeResult, Stage, WheelhouseResult
+from .model.cloud import load_scenario
+from .model.results import CloudResult, LintResult, PipelineResult, SmokeResult, Stage, WheelhouseResult
 from .progress import Progress, say
 from .repository import Repository, serving
 from .repository import gates as required_gates
@@ -85,6 +88,38 @@ def smoke(point: Point, service: Service, repo: Repository, image: images.Image,
             return tester.from_suite(repo.newest(suite_name, service.package) or "")
         version = DebFile(str(deb)).debcontrol()["Version"]
         return tester.run(deb, previous=repo.previous(suite_name, service.package, version))
+
+
+def cloud(point: Point, services: list[str], repo: Repository, image: images.Image, log=say,
+          record: bool = False) -> CloudResult:
+    """The cloud gate of ``point``: the newest staged version of each of ``services`` (all of the
+    point's when empty), each of which must have passed its own gates for that very file. With
+    ``record``, the result is recorded for each of those files."""
+    suite = point.staging_suite
+    chosen = [point.service(name) for name in services] if services else list(point.services)
+    versions, files = {}, {}
+    for service in chosen:
+        staged = repo.versions(suite, service.package)
+        if not staged:
+            raise Rejected(f"{service.name}: {service.package} is not in {suite}, so it has not passed its own gates "
+                           f"at {point.name} on {point.distribution}: the cloud gate runs a point's gated packages",
+                           hint=f"venvdeb pipeline {point.name} {service.name} --dist {point.distribution}")
+        version = max(staged, key=Version)
+        files[service.package] = Path(staged[version])
+        missing = required_gates.not_passed(repo.gates(service.package, version), sha256_file(files[service.package]),
+                                            required_gates.SERVICE)
+        if missing:
+            raise Rejected(f"{service.name}: {service.package} {version} in {suite} has not passed its own gates: "
+                           f"{'; '.join(missing)}", hint=f"venvdeb pipeline {point.name} {service.name} --dist "
+                           f"{point.distribution}, or run its gates with --record")
+        versions[service.package] = version
+    scenario = load_scenario(point.root)
+    with serving(repo.base) as url:
+        result = Cloud(point, chosen, versions, image, AptSuite(url, suite, repo.keyring()), scenario, log=log).run()
+    if record:
+        for package, version in versions.items():
+            repo.record_gate(package, version, "cloud", result.as_dict(), sha256_file(files[package]))
+    return result
 
 
 def beside_first(point: Point, services: list[str]) -> list[str]:

@@ -13,7 +13,9 @@ from ..errors import Rejected, VenvdebError
 from ..files import sha256_file, verify_checksum
 from ..gates import lint as lintian
 from ..model import Point, load_release
-from ..model.results import LintReport, Result, per_distribution
+from ..gates.cloud_config import Controller, Secrets
+from ..model.cloud import load_scenario
+from ..model.results import CloudConfig, LintReport, Result, per_distribution
 from . import options
 from .options import RELEASE_HELP, SERVICE_HELP, say, stderr
 
@@ -44,6 +46,24 @@ def register(sub) -> None:
     options.no_piuparts(sm)
     options.dirs(sm)
     options.repo_args(sm)
+
+    cl = options.command(sub, "cloud", cloud, help="run a point's services together on one controller, and a "
+                         "user's scenario", description="Install the newest staged version of each service of the "
+                         "point (each must have passed its own gates) in one clean chroot, with Debian's MariaDB, "
+                         "RabbitMQ and memcached; configure each service from its [cloud] declarations; boot the "
+                         "chroot with systemd, bring every service up from its units, register them in keystone, and "
+                         "run the scenario of packaging/cloud.toml as a user of a new project.")
+    cl.add_argument("release", help=RELEASE_HELP)
+    cl.add_argument("services", nargs="*", help="the services to run together (default: all of the release's)")
+    options.dist(cl)
+    cl.add_argument("--show-config", action="store_true",
+                    help="print the configuration files the gate writes, with the install guide's placeholders "
+                         "for passwords, and run nothing")
+    cl.add_argument("--chroot-max-age", type=float, default=7 * 24, help="hours before the cached chroot is remade")
+    cl.add_argument("--record", action="store_true",
+                    help="record the result for each package's file in the repository, for 'repo promote'")
+    options.dirs(cl)
+    options.repo_args(cl)
 
 
 def lint(args) -> LintReport:
@@ -104,6 +124,38 @@ def smoke(args) -> Result:
         raise Rejected(f"smoke failed: {', '.join(f'{r.package} {r.version}' for r in failed)}", out)
     for result in results.values():
         say(args, f"{result.package} {result.version}: smoke passed ({len(result.checks)} checks)")
+    return out
+
+
+def cloud(args) -> Result:
+    release = load_release(args.packaging, args.release)
+    names = args.services or [s.name for s in release.services]
+    services = [release.service(name) for name in names]
+    if args.show_config:
+        controller = Controller([s for s in services if s.system_user], Secrets(placeholders=True),
+                                commands=[s.name for s in services if not s.system_user])
+        files = dict(controller.files())
+        if not args.json:
+            for path, text in files.items():
+                print(f"# {path}\n{text.rstrip()}\n")
+        return CloudConfig(files)
+    load_scenario(args.packaging)  # its problems, before anything runs
+    repo = options.repository(args)
+    results = {}
+    for point in options.points(args, release):
+        image = images.smoke(point.distribution, args.cache_dir, max_age=args.chroot_max_age * 3600)
+        results[point.distribution] = pipeline.cloud(point, names, repo, image, log=stderr, record=args.record)
+    out = per_distribution(results)
+    failed = [r for r in results.values() if not r.passed]
+    for result in failed:
+        for failure in result.failures():
+            stderr(f"venvdeb: cloud: {result.release} on {result.distribution}: {failure}")
+    if failed:
+        raise Rejected(f"cloud gate failed: {', '.join(f'{r.release} on {r.distribution}' for r in failed)}", out)
+    for result in results.values():
+        steps = sum(1 for c in result.checks if c.name.startswith("scenario: ") and "(not run:" not in c.name)
+        say(args, f"cloud {result.release} on {result.distribution}: passed ({len(result.versions)} packages, "
+                  f"{steps} scenario steps)")
     return out
 
 

@@ -274,17 +274,7 @@ class Smoke:
             return
         with activity(f"smoke {result.package}: booted with systemd"):
             booted, report = boot.boot(ch.root, ch.base, idmap.DEFAULT_RANGE[1], timeout=BOOT_TIMEOUT)
-        reported, done = [], None
-        for line in report.splitlines():
-            try:
-                found = json.loads(line.strip())
-            except ValueError:
-                continue
-            if isinstance(found, dict) and set(found) == {"done"}:
-                done = found["done"]
-            elif isinstance(found, dict):
-                with contextlib.suppress(TypeError):
-                    reported.append(Check(**found))
+        reported, done = read_report(report)
         for check in reported:
             self._report(check)
         result.checks.extend(reported)
@@ -293,17 +283,7 @@ class Smoke:
                                        (report + booted.stdout)[-2500:], round(time.monotonic() - started, 1)))
 
     def _apt_files(self) -> dict[str, bytes]:
-        """apt's configuration for the suite under test: its sources entry and keyring."""
-        return {KEYRING_IN_CHROOT: self.suite.keyring,
-                "/etc/apt/sources.list.d/venvdeb.sources":
-                    sources_entry(self.suite.url, self.suite.name, KEYRING_IN_CHROOT).encode(),
-                "/etc/apt/apt.conf.d/90venvdeb":
-                    b'Acquire::Languages "none";\nAPT::Install-Recommends "false";\n'
-                    # a chroot has no /dev/pts: dpkg's output is logged without one
-                    b'Dpkg::Use-Pty "0";\n',
-                # No fsync for every file a package unpacks (a venv has thousands): the chroot
-                # is thrown away, as mmdebstrap's is while it installs.
-                "/etc/dpkg/dpkg.cfg.d/venvdeb-unsafe-io": b"force-unsafe-io\n"}
+        return apt_files(self.suite)
 
     def _configure(self, ch: Environment) -> None:
         for path, data in self._apt_files().items():
@@ -352,6 +332,36 @@ class Smoke:
                            lambda: ch.run(["systemd-analyze", "verify", "--man=no", *units]))
             else:
                 result.checks.append(Check("systemd-analyze verify", True, "skipped: not in the chroot"))
+
+
+def apt_files(suite: AptSuite) -> dict[str, bytes]:
+    """apt's configuration for the suite under test: its sources entry and keyring."""
+    return {KEYRING_IN_CHROOT: suite.keyring,
+            "/etc/apt/sources.list.d/venvdeb.sources": sources_entry(suite.url, suite.name, KEYRING_IN_CHROOT).encode(),
+            "/etc/apt/apt.conf.d/90venvdeb":
+                b'Acquire::Languages "none";\nAPT::Install-Recommends "false";\n'
+                # a chroot has no /dev/pts: dpkg's output is logged without one
+                b'Dpkg::Use-Pty "0";\n',
+            # No fsync for every file a package unpacks (a venv has thousands): the chroot is
+            # thrown away, as mmdebstrap's is while it installs.
+            "/etc/dpkg/dpkg.cfg.d/venvdeb-unsafe-io": b"force-unsafe-io\n"}
+
+
+def read_report(report: str) -> tuple[list[Check], bool | None]:
+    """The checks a booted system's report gives (one JSON line each), and its last word
+    ({"done": ...}; None if it never said it). Read as data: a line that is no check is skipped."""
+    reported, done = [], None
+    for line in report.splitlines():
+        try:
+            found = json.loads(line.strip())
+        except ValueError:
+            continue
+        if isinstance(found, dict) and set(found) == {"done"}:
+            done = found["done"] is True
+        elif isinstance(found, dict):
+            with contextlib.suppress(TypeError):
+                reported.append(Check(**found))
+    return reported, done
 
 
 def _mode_and_visudo(ch: Environment, sudoers: str):

@@ -313,6 +313,34 @@ class SmokeResult(Result):
         return {**asdict(self), "passed": self.passed}
 
 
+@dataclass
+class CloudResult(Result):
+    """`venvdeb cloud`: a point's packages together on one controller, and the scenario's steps."""
+
+    release: str
+    distribution: str
+    suite: str
+    versions: dict[str, str]  # package: the version installed
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.checks) and all(c.passed for c in self.checks)
+
+    def failures(self) -> list[str]:
+        return [f"{c.name} failed:\n{c.detail}" for c in self.checks if not c.passed]
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "passed": self.passed}
+
+
+@dataclass
+class CloudConfig(Result):
+    """`venvdeb cloud --show-config`: the files the gate writes, path: text."""
+
+    files: dict[str, str]
+
+
 # -- the repository ---------------------------------------------------------------------------------
 
 

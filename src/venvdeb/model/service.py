@@ -15,6 +15,7 @@ from packaging.version import InvalidVersion, Version
 
 from ..errors import ModelError
 from .apis import FunctionalSmoke, WsgiApp, file_names, functional_smoke, smoke_problems, wsgi_apps, wsgi_problems
+from .cloud import CloudSpec, cloud_problems, cloud_spec
 from .sandbox import Relaxation, relax_problems, relaxations
 from .schema import (DEBIAN_PACKAGE, PYPI_NAME, SERVICE_NAME, Key, all_of, get, load_toml, matches, non_empty, unique,
                      validate)
@@ -121,6 +122,8 @@ SERVICE_SCHEMA = {
     "wsgi": Key(list, items=dict, default=(),
                 doc="Its WSGI applications, each served by gunicorn from the venv under a unit ([[wsgi]], below)."),
     "smoke": Key(dict, default={}, doc="What smoke brings up and checks ([smoke], below)."),
+    "cloud": Key(dict, default={}, doc="How the cloud gate configures and starts it beside the others ([cloud], "
+                                       "below; model/cloud.py)."),
     "lintian_overrides": Key(list, items=dict, default=(),
                              doc="What upstream ships that lintian flags, each with its reason "
                                  "([[lintian_overrides]], below)."),
@@ -253,6 +256,7 @@ class Service:
     config_sample: ConfigSample | None = None
     wsgi: tuple[WsgiApp, ...] = ()
     smoke: FunctionalSmoke = FunctionalSmoke()
+    cloud: CloudSpec = CloudSpec()
     lintian_overrides: tuple[LintianOverride, ...] = ()
     helpers: Helpers | None = None
     etc: tuple[tuple[str, str], ...] = ()  # (path below /etc/<service>/, text), conffiles
@@ -293,6 +297,7 @@ def load_service(root: Path, name: str, release: tuple[Path, dict] | None = None
     if not problems:
         problems.extend(wsgi_problems(data.get("wsgi", [])))
         problems.extend(smoke_problems(data.get("smoke", {}), data.get("wsgi", []), data.get("daemons", [])))
+        problems.extend(cloud_problems(data.get("cloud", {}), data.get("wsgi", []), data.get("daemons", [])))
         for i, override in enumerate(data.get("lintian_overrides", [])):
             problems.extend(validate(override, OVERRIDE_SCHEMA, prefix=f"lintian_overrides[{i}]."))
     if not problems:
@@ -329,6 +334,7 @@ def load_service(root: Path, name: str, release: tuple[Path, dict] | None = None
         config_sample=ConfigSample(sample["output"], tuple(sample["namespaces"])) if sample else None,
         wsgi=wsgi_apps(data.get("wsgi", [])),
         smoke=functional_smoke(data.get("smoke", {})),
+        cloud=cloud_spec(get(data, SERVICE_SCHEMA, "cloud")),
         lintian_overrides=tuple(LintianOverride(o["tag"], o["reason"], o.get("context", ""))
                                 for o in data.get("lintian_overrides", ())),
         helpers=Helpers(helpers["rootwrap"], tuple(get(helpers, SERVICE_SCHEMA["helpers"].table, "privsep_contexts")),

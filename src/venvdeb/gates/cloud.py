@@ -1,0 +1,114 @@
+"""`venvdeb cloud`: a point's services installed together from its staging suite on one
+controller, and used as a user of that cloud would.
+
+In a clean chroot of the point's distribution, isolated as smoke's is (its own user namespace,
+apt reaching only Debian's mirror and the suite): apt installs exactly the staged version of each
+service package, with Debian's MariaDB, RabbitMQ and memcached. Each service's configuration is
+rendered from its ``[cloud]`` declarations (cloud_config.py) and written in /etc as an operator
+writes it. Then the chroot is booted with its own systemd (environment/boot.py), where
+cloud_check.py brings the controller up as the install guide does and runs the scenario of
+packaging/cloud.toml. What the booted system reports is read back as data.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from ..environment import Image, boot, idmap
+from ..environment.egress import host_port
+from ..model import Point, Service
+from ..model.cloud import Step
+from ..model.results import Check, CloudResult
+from ..progress import activity, say
+from . import api_check, cloud_check, unit_check
+from .cloud_config import HOST, INFRASTRUCTURE, Controller, Secrets
+from .smoke import AptSuite, apt_files, read_report
+
+HERE = "/usr/lib/venvdeb-cloud"
+CHECK_UNIT = "venvdeb-cloud.service"
+CHECK_UNIT_TEXT = """[Unit]
+Description=venvdeb cloud gate: the controller brought up, and the scenario
+After=multi-user.target
+SuccessAction=poweroff
+FailureAction=poweroff
+
+[Service]
+Type=oneshot
+ExecStart=/usr/bin/python3 {here}/cloud_check.py {here}/plan.json {report}
+TimeoutStartSec={timeout}
+
+[Install]
+WantedBy=multi-user.target
+"""
+CHECK_TIMEOUT = 2400
+BOOT_TIMEOUT = CHECK_TIMEOUT + 300
+
+
+class Cloud:
+    """The cloud gate of ``point``: ``services`` (their packages at ``versions``) from ``suite``."""
+
+    def __init__(self, point: Point, services: list[Service], versions: dict[str, str], image: Image,
+                 suite: AptSuite, scenario: tuple[Step, ...], log=say):
+        self.point, self.versions, self.image, self.suite, self.log = point, versions, image, suite, log
+        self.services = services
+        # Commands (openstack) are installed, and run by the scenario; the others are brought up.
+        self.controller = Controller([s for s in services if s.system_user], Secrets(),
+                                     commands=[s.name for s in services if not s.system_user])
+        self.plan = self.controller.plan([step.as_dict() for step in scenario])
+
+    def egress(self) -> set[tuple[str, int]]:
+        return self.image.mirrors() | {host_port(self.suite.url)}
+
+    def run(self) -> CloudResult:
+        result = CloudResult(self.point.name, self.point.distribution, self.suite.name, dict(sorted(self.versions.items())))
+        with activity(f"cloud {self.point.name} on {self.point.distribution}: apt install"), \
+                self.image.fresh(self.log, egress=self.egress()) as ch:
+            for path, data in apt_files(self.suite).items():
+                ch.write(path, data)
+            self._step(result, "apt-get update", lambda: ch.run(["apt-get", "update"]))
+            wanted = [f"{package}={version}" for package, version in sorted(self.versions.items())]
+            if result.passed:
+                self._step(result, f"apt install {', '.join(wanted)} with {', '.join(INFRASTRUCTURE)}",
+                           lambda: ch.run(["apt-get", "install", "-y", *wanted, *INFRASTRUCTURE]))
+            if not result.passed:
+                return result
+            # The install guide's host name for the controller, on the booted system's loopback.
+            ch.write("/etc/hostname", f"{HOST}\n")
+            ch.write("/etc/hosts", f"127.0.0.1\tlocalhost {HOST}\n::1\tlocalhost ip6-localhost ip6-loopback\n")
+            for path, text in self.controller.files():
+                ch.write(path, text, mode=0o640)
+            ch.write(f"{HERE}/plan.json", json.dumps(self.plan, indent=1), mode=0o600)
+            for module in (cloud_check, api_check, unit_check):
+                ch.write(f"{HERE}/{Path(module.__file__).name}", Path(module.__file__).read_bytes())
+            ch.write(f"/etc/systemd/system/{CHECK_UNIT}", CHECK_UNIT_TEXT.format(
+                here=HERE, report=f"{boot.REPORT_DIR}/{boot.REPORT}", timeout=CHECK_TIMEOUT))
+            self._step(result, f"systemctl enable {CHECK_UNIT}", lambda: ch.run(["systemctl", "enable", CHECK_UNIT]))
+            if not result.passed:
+                return result
+            started = time.monotonic()
+            with activity(f"cloud {self.point.name} on {self.point.distribution}: booted, the scenario"):
+                booted, report = boot.boot(ch.root, ch.base, idmap.DEFAULT_RANGE[1], timeout=BOOT_TIMEOUT)
+            reported, done = read_report(report)
+            for check in reported:
+                self._report(check)
+            result.checks.extend(reported)
+            if done is None or (not done and all(c.passed for c in reported)):
+                result.checks.append(Check("the controller's check unit ran to its end", False,
+                                           (report + booted.stdout)[-3000:], round(time.monotonic() - started, 1)))
+        return result
+
+    def _step(self, result: CloudResult, name: str, action) -> None:
+        started = time.monotonic()
+        proc = action()
+        check = Check(name, proc.returncode == 0, "" if proc.returncode == 0 else (proc.stdout + proc.stderr)[-3000:],
+                      round(time.monotonic() - started, 1))
+        result.checks.append(check)
+        self._report(check)
+
+    def _report(self, check: Check) -> None:
+        self.log(f"cloud: {'ok  ' if check.passed else 'FAIL'} {check.name} ({check.seconds} s)")
+        if not check.passed:
+            for line in check.detail.splitlines()[-40:]:
+                self.log(f"    | {line}")

@@ -1,0 +1,255 @@
+"""The cloud gate's controller, brought up in the booted chroot (environment/boot.py) and used
+as a user would: every service of a point on one host, with one MariaDB, one RabbitMQ and one
+memcached, each API checking tokens with keystone.
+
+usage: python3 cloud_check.py PLAN.json REPORT
+
+Run as a oneshot unit of the booted system; the plan (cloud_config.py) gives, in order: Debian's
+servers to start; the databases, each with its service's user; RabbitMQ's user; then each
+service: its configuration's ownership, its set-up (database migrations, keystone's bootstrap),
+its units started by systemd, as their users, the applications waited for on their port. Once
+the identity service is up, every other service is registered in its catalog (a user in the
+service project with the admin role, the service, its public, internal and admin endpoints), as
+the install guide has it, and the scenario's project and user are made. Last, the scenario's
+steps, in order, each as the scenario's user (or the admin): a script with OS_* set, or an HTTP
+request; the first that fails stops the scenario, with its command, its output and the journal
+of the service it needs last.
+
+Standard library only, beside api_check.py and unit_check.py, whose report format it shares: one
+JSON line per check in REPORT, and last {"done": true|false}.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import api_check  # noqa: E402  (beside this file in the booted system)
+import unit_check  # noqa: E402
+
+emit = api_check.emit
+WORK = "/var/lib/venvdeb-cloud"
+STEP_USER = "nobody"  # the scenario's commands run unprivileged, as an operator's workstation would
+STEP_TIMEOUT = 900
+SETTLE = 5  # seconds a daemon must stay active after it started
+JOURNAL_LAG = 2  # seconds for journald to take in what a unit wrote just before a step failed
+
+
+def sh(argv: list[str], **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(argv, capture_output=True, text=True, **kwargs)
+
+
+def infrastructure(plan: dict) -> bool:
+    for unit in plan["infrastructure"]:
+        started = time.monotonic()
+        why = unit_check.start_unit(unit)
+        if not emit(f"{unit} started by systemd", why is None, why or "", started):
+            return False
+    return True
+
+
+def databases(plan: dict) -> bool:
+    for db in plan["databases"]:
+        started = time.monotonic()
+        sql = (f"CREATE DATABASE IF NOT EXISTS `{db['name']}`; "
+               + "".join(f"CREATE USER IF NOT EXISTS '{db['user']}'@'{host}' IDENTIFIED BY '{db['password']}'; "
+                         f"GRANT ALL PRIVILEGES ON `{db['name']}`.* TO '{db['user']}'@'{host}'; "
+                         for host in ("localhost", "%")))
+        made = sh(["mariadb", "-e", sql])
+        if not emit(f"mariadb: database {db['name']}, for user {db['user']}", made.returncode == 0,
+                    made.stdout + made.stderr, started):
+            return False
+    return True
+
+
+def rabbit(plan: dict) -> bool:
+    started = time.monotonic()
+    user = plan["rabbit"]
+    for argv in (["rabbitmqctl", "add_user", user["user"], user["password"]],
+                 ["rabbitmqctl", "set_permissions", user["user"], ".*", ".*", ".*"]):
+        proc = sh(argv)
+        if proc.returncode != 0:
+            return emit(f"rabbitmq: user {user['user']}", False,
+                        f"$ {' '.join(argv[:3])} ...\nexit status {proc.returncode}\n{proc.stdout}{proc.stderr}", started)
+    return emit(f"rabbitmq: user {user['user']}, with every permission on /", True, "", started)
+
+
+def bring_up(service: dict) -> bool:
+    name = service["name"]
+    if not api_check.run_setup(service, prefix=f"{name}: "):
+        return False
+    for unit in service["units"]:
+        started = time.monotonic()
+        why = unit_check.start_unit(unit["name"], unit["port"])
+        if why is None and unit["port"] is None:  # a daemon: still running a moment later
+            time.sleep(SETTLE)
+            if unit_check.systemctl("is-active", "--quiet", unit["name"]).returncode != 0:
+                why = f"{unit['name']} stopped after it started:\n{unit_check.journal(unit['name'])}"
+        where = f" on port {unit['port']}" if unit["port"] else ""
+        if not emit(f"{name}: {unit['name']} started by systemd{where}", why is None, why or "", started):
+            return False
+    return True
+
+
+class Keystone:
+    """keystone's API, as its admin: what the install guide does with `openstack` before any
+    other service is configured."""
+
+    def __init__(self, url: str):
+        self.url = url.rstrip("/")
+        self.token = ""
+
+    def call(self, method: str, path: str, body: dict | None = None, token: str | None = None) -> tuple[int, dict, dict]:
+        data = json.dumps(body).encode() if body is not None else None
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        token = self.token if token is None else token
+        if token:
+            headers["X-Auth-Token"] = token
+        request = urllib.request.Request(self.url + path, data=data, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=api_check.REQUEST_TIMEOUT) as response:
+                text = response.read().decode()
+                return response.status, dict(response.headers), json.loads(text) if text else {}
+        except urllib.error.HTTPError as exc:
+            text = exc.read().decode(errors="replace")
+            raise RuntimeError(f"{method} {self.url}{path}: {exc.code}\n{text[:1500]}") from None
+
+    def login(self, user: str, password: str, project: str) -> str:
+        _, headers, _ = self.call("POST", "/auth/tokens", {"auth": {
+            "identity": {"methods": ["password"], "password": {"user": {
+                "name": user, "domain": {"id": "default"}, "password": password}}},
+            "scope": {"project": {"name": project, "domain": {"id": "default"}}}}}, token="")
+        return headers.get("X-Subject-Token", "")
+
+    def make(self, collection: str, body: dict) -> str:
+        _, _, made = self.call("POST", f"/{collection}", {collection[:-1]: body})
+        return made[collection[:-1]]["id"]
+
+    def role(self, name: str) -> str:
+        """The role ``name``, made if keystone's bootstrap did not make it."""
+        _, _, found = self.call("GET", f"/roles?name={name}")
+        return found["roles"][0]["id"] if found["roles"] else self.make("roles", {"name": name})
+
+    def user_in(self, project: str, name: str, password: str, *roles: str) -> None:
+        user = self.make("users", {"name": name, "password": password, "domain_id": "default"})
+        for role in roles:
+            self.call("PUT", f"/projects/{project}/users/{user}/roles/{role}")
+
+
+def register(plan: dict) -> tuple[bool, dict[bool, str]]:
+    """Every other service in keystone's catalog, and the scenario's project and user; the tokens
+    of the scenario's user (False) and of the admin (True)."""
+    started = time.monotonic()
+    keystone = Keystone(plan["keystone"]["url"])
+    try:
+        keystone.token = keystone.login("admin", plan["keystone"]["admin_password"], "admin")
+        # A service's user has the admin role, and the service role that service tokens carry
+        # (nova sends one with each call to cinder and neutron), in the service project.
+        admin, member, service_role = keystone.role("admin"), keystone.role("member"), keystone.role("service")
+        service_project = keystone.make("projects", {"name": "service", "domain_id": "default"})
+        for entry in plan["registrations"]:
+            keystone.user_in(service_project, entry["user"], entry["password"], admin, service_role)
+            service = keystone.make("services", {"type": entry["type"], "name": entry["service"]})
+            for interface in ("public", "internal", "admin"):
+                keystone.make("endpoints", {"service_id": service, "interface": interface, "url": entry["url"],
+                                            "region_id": plan["region"]})
+        emit("keystone: " + ", ".join(f"{e['service']} ({e['type']})" for e in plan["registrations"])
+             + " registered, each with its user in the service project" if plan["registrations"]
+             else "keystone: no other service to register", True, "", started)
+        started = time.monotonic()
+        scenario = plan["scenario"]
+        project = keystone.make("projects", {"name": scenario["project"], "domain_id": "default"})
+        keystone.user_in(project, scenario["user"], scenario["password"], member)
+        token = keystone.login(scenario["user"], scenario["password"], scenario["project"])
+    except (OSError, RuntimeError, KeyError, ValueError) as exc:
+        return emit("keystone: the other services and the scenario's user registered", False, str(exc), started), {}
+    return emit(f"keystone: project {scenario['project']} with user {scenario['user']} (member), who gets a token",
+                bool(token), "", started), {False: token, True: keystone.token}
+
+
+def environment(plan: dict, admin: bool) -> dict:
+    scenario = plan["scenario"]
+    user, password, project = (("admin", plan["keystone"]["admin_password"], "admin") if admin
+                               else (scenario["user"], scenario["password"], scenario["project"]))
+    return {**api_check.BASE_ENV, "HOME": f"{WORK}/home", "OS_AUTH_URL": plan["keystone"]["url"],
+            "OS_IDENTITY_API_VERSION": "3", "OS_USERNAME": user, "OS_PASSWORD": password,
+            "OS_PROJECT_NAME": project, "OS_USER_DOMAIN_NAME": "Default", "OS_PROJECT_DOMAIN_NAME": "Default",
+            "OS_REGION_NAME": plan["region"], "OS_INTERFACE": "public",
+            **{api_check.url_variable(app): f"http://{plan['host']}:{port}" for app, port in plan["ports"].items()}}
+
+
+def logs_of(plan: dict, name: str) -> str:
+    service = next((s for s in plan["services"] if s["name"] == name), None)
+    if service is None:
+        return ""
+    time.sleep(JOURNAL_LAG)
+    return "".join(f"\n--- journal of {u['name']}:\n{unit_check.journal(u['name'], 1500)}" for u in service["units"])
+
+
+def run_step(plan: dict, number: int, step: dict, tokens: dict[bool, str]) -> bool:
+    name, started = f"scenario: {step['name']}", time.monotonic()
+    logs = lambda: logs_of(plan, step["needs"][-1])  # noqa: E731 (read only when the step fails)
+    if step["request"]:
+        req = step["request"]
+        port = plan["ports"][req["api"]]
+        headers = {"X-Auth-Token": tokens[step["admin"]]} if req["token"] else {}
+        try:
+            status, body = api_check.request({"path": req["path"], "method": req["method"], "headers": headers}, port)
+        except OSError as exc:
+            return emit(name, False, f"{req['method']} {req['path']} on port {port}: no answer ({exc}){logs()}", started)
+        whose = ("the admin's token" if step["admin"] else "the user's token") if req["token"] else "no token"
+        said = f"{req['method']} http://{plan['host']}:{port}{req['path']} ({whose})\nstatus {status}\n{body[:1500]}"
+        if status != step["status"]:
+            return emit(name, False, f"expected status {step['status']}:\n{said}{logs()}", started)
+    else:
+        script = f"{WORK}/step-{number}.sh"
+        with open(script, "w") as f:
+            f.write("set -e\n" + step["run"] + "\n")
+        os.chmod(script, 0o644)
+        try:
+            proc = sh(["runuser", "-u", STEP_USER, "--", "sh", script], env=environment(plan, step["admin"]),
+                      cwd=f"{WORK}/home", timeout=STEP_TIMEOUT)
+            status, said = proc.returncode, f"$ {step['run']}\nexit status {proc.returncode}\n{proc.stdout}{proc.stderr}"
+        except subprocess.TimeoutExpired as exc:
+            status, said = -1, f"$ {step['run']}\nstill running after {STEP_TIMEOUT} s\n{exc.stdout or ''}"
+        if status != step["status"]:
+            return emit(name, False, f"expected exit status {step['status']}:\n{said[-3000:]}{logs()}", started)
+    if step["contains"] and step["contains"] not in said:
+        return emit(name, False, f"the output does not contain {step['contains']!r}:\n{said[-3000:]}{logs()}", started)
+    return emit(name, True, said[-600:], started)
+
+
+def main(plan_path: str, report: str) -> int:
+    with open(plan_path) as f:
+        plan = json.load(f)
+    sys.stdout = open(report, "a", buffering=1)  # emit prints its lines
+    os.makedirs(unit_check.OUTPUT, mode=0o755, exist_ok=True)
+    os.makedirs(f"{WORK}/home", mode=0o755, exist_ok=True)
+    os.chown(f"{WORK}/home", *(int(sh(["id", flag, STEP_USER]).stdout) for flag in ("-u", "-g")))
+    ok = infrastructure(plan) and databases(plan) and rabbit(plan)
+    tokens: dict[bool, str] = {}
+    for service in plan["services"] if ok else []:
+        ok = bring_up(service)
+        if ok and service["identity"]:
+            ok, tokens = register(plan)
+        if not ok:
+            break
+    for number, step in enumerate(plan["steps"] if ok else []):
+        if step["skip"]:
+            emit(f"scenario: {step['name']} (not run: {step['skip']})", True)
+            continue
+        if not run_step(plan, number, step, tokens):
+            ok = False
+            break
+    print(json.dumps({"done": ok}), flush=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], sys.argv[2]))
