@@ -85,10 +85,12 @@ test: setup
 test-fleet: setup
 	$(BIN)/pytest -q -ra -m fleet --durations=25
 
-# docs/reference.md, generated from the schemas, the argument parser and the farm's settings (a
-# unit test fails when the checked-in copy differs).
+# docs/reference.md, generated from the schemas, the argument parser and the farm's settings, and
+# docs/cloud-controller.md, the cloud gate's configuration of the newest release (a unit test fails
+# when a checked-in copy differs).
 reference: venv
 	$(BIN)/python -m venvdeb.reference > docs/reference.md
+	$(BIN)/python -m venvdeb.reference --controller packaging $(RELEASE) > docs/cloud-controller.md
 
 test-unit: venv
 	$(BIN)/pytest -q -m 'not integration and not network'

@@ -8,12 +8,20 @@ import dataclasses
 from tests.conftest import PROJECT
 from venvdeb import reference
 from venvdeb.buildbot import settings
-from venvdeb.model import apis, overrides, release, service
+from venvdeb.model import apis, cloud, overrides, release, service
 
 
 def test_the_checked_in_reference_is_what_the_code_says():
     checked_in = (PROJECT / "docs" / "reference.md").read_text()
     assert checked_in == reference.render(), "docs/reference.md is out of date: run 'make reference' and commit it"
+
+
+def test_the_operator_guide_shows_the_files_the_cloud_gate_writes():
+    checked_in = (PROJECT / "docs" / "cloud-controller.md").read_text()
+    newest = max((p.stem for p in (PROJECT / "packaging" / "releases").glob("20*.toml")), key=lambda n: n.split("."))
+    assert checked_in == reference.controller(PROJECT / "packaging", newest), \
+        "docs/cloud-controller.md is out of date: run 'make reference' and commit it"
+    assert "connection = mysql+pymysql://nova:NOVA_DBPASS@controller/nova_api" in checked_in
 
 
 def all_keys(schema, prefix=""):
@@ -28,7 +36,7 @@ def test_every_key_and_setting_says_what_it_means():
                "override": overrides.OVERRIDE_SCHEMA, "service": service.SERVICE_SCHEMA,
                "daemon": service.DAEMON_SCHEMA, "lintian override": service.OVERRIDE_SCHEMA,
                "wsgi": apis.WSGI_SCHEMA, "smoke": apis.SMOKE_SCHEMA, "request": apis.REQUEST_SCHEMA,
-               "command": apis.COMMAND_SCHEMA}
+               "command": apis.COMMAND_SCHEMA, "cloud": cloud.CLOUD_SCHEMA, "step": cloud.STEP_SCHEMA}
     undocumented = [f"{what}: {name}" for what, schema in schemas.items() for name, key in all_keys(schema)
                     if not key.doc]
     undocumented += [f"setting: {f.name}" for f in dataclasses.fields(settings.Settings)

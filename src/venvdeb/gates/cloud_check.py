@@ -33,7 +33,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import api_check  # noqa: E402  (beside this file in the booted system)
 import unit_check  # noqa: E402
 
-emit = api_check.emit
+DETAIL = 12000  # what of a failure is kept: its command's output, and the journals of the services it needs
+
+
+def emit(name: str, passed: bool, detail: str = "", started: float | None = None) -> bool:
+    seconds = round(time.monotonic() - started, 1) if started is not None else 0.0
+    print(json.dumps({"name": name, "passed": passed, "detail": detail[-DETAIL:], "seconds": seconds}), flush=True)
+    return passed
+
 WORK = "/var/lib/venvdeb-cloud"
 STEP_USER = "nobody"  # the scenario's commands run unprivileged, as an operator's workstation would
 STEP_TIMEOUT = 900
@@ -184,17 +191,18 @@ def environment(plan: dict, admin: bool) -> dict:
             **{api_check.url_variable(app): f"http://{plan['host']}:{port}" for app, port in plan["ports"].items()}}
 
 
-def logs_of(plan: dict, name: str) -> str:
-    service = next((s for s in plan["services"] if s["name"] == name), None)
-    if service is None:
-        return ""
+def logs_of(plan: dict, names: list[str]) -> str:
+    """The journal's tail of each unit of the services ``names``, the last named last (the
+    one a step needs last is the likeliest to say why it failed)."""
     time.sleep(JOURNAL_LAG)
-    return "".join(f"\n--- journal of {u['name']}:\n{unit_check.journal(u['name'], 1500)}" for u in service["units"])
+    services = [s for name in names for s in plan["services"] if s["name"] == name]
+    return "".join(f"\n--- journal of {u['name']}:\n{unit_check.journal(u['name'], 1200)}"
+                   for s in services for u in s["units"])
 
 
 def run_step(plan: dict, number: int, step: dict, tokens: dict[bool, str]) -> bool:
     name, started = f"scenario: {step['name']}", time.monotonic()
-    logs = lambda: logs_of(plan, step["needs"][-1])  # noqa: E731 (read only when the step fails)
+    logs = lambda: logs_of(plan, step["needs"])  # noqa: E731 (read only when the step fails)
     if step["request"]:
         req = step["request"]
         port = plan["ports"][req["api"]]
@@ -225,6 +233,21 @@ def run_step(plan: dict, number: int, step: dict, tokens: dict[bool, str]) -> bo
     return emit(name, True, said[-600:], started)
 
 
+def still_running(plan: dict) -> bool:
+    """Every unit the gate started is running still, and systemd never restarted it: a daemon that
+    fails on its first request (and is restarted) would pass every check of its start."""
+    started, wrong = time.monotonic(), []
+    units = [u["name"] for s in plan["services"] for u in s["units"]]
+    for unit in units:
+        props = dict(line.partition("=")[::2] for line in unit_check.systemctl(
+            "show", "--property=ActiveState,NRestarts", unit).stdout.splitlines())
+        if props.get("ActiveState") != "active" or props.get("NRestarts") != "0":
+            wrong.append(f"{unit}: {props.get('ActiveState')}, restarted {props.get('NRestarts')} times\n"
+                         f"{unit_check.journal(unit, 2000)}")
+    return emit(f"every unit started ({len(units)}) still runs, and none was restarted", not wrong,
+                "\n".join(wrong), started)
+
+
 def main(plan_path: str, report: str) -> int:
     with open(plan_path) as f:
         plan = json.load(f)
@@ -247,6 +270,7 @@ def main(plan_path: str, report: str) -> int:
         if not run_step(plan, number, step, tokens):
             ok = False
             break
+    ok = ok and still_running(plan)
     print(json.dumps({"done": ok}), flush=True)
     return 0 if ok else 1
 

@@ -81,8 +81,8 @@ STEP_SCHEMA = {
     "name": Key(str, required=True, check=non_empty, doc="What the step shows, as the gate reports it."),
     "needs": Key(list, required=True, items=str,
                  check=all_of(non_empty, unique, matches(SERVICE_NAME, "a service name")),
-                 doc="The services it needs: a cloud without one of them skips it. The last one's journal is "
-                     "shown when it fails."),
+                 doc="The services it needs: a cloud without one of them skips it. When it fails, the journal of "
+                     "each one's units is shown, the last named last."),
     "run": Key(str, check=non_empty, lines=True,
                doc="A shell script, run as an unprivileged user in the scenario's directory with OS_* set for "
                    "the scenario's user (the admin's, with admin = true)."),

@@ -1,0 +1,161 @@
+"""The cloud gate's model and its controller's files (issue 27): the project's own service files and
+scenario, rendered as the gate writes them, and what the gate refuses before anything runs."""
+
+from __future__ import annotations
+
+import configparser
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from venvdeb.errors import ModelError
+from venvdeb.gates.cloud_config import Controller, Secrets, ordered
+from venvdeb.model.cloud import CloudSpec, cloud_problems, load_scenario
+from venvdeb.model.release import load_release
+
+ROOT = Path(__file__).resolve().parents[2] / "packaging"
+
+
+def services(*names):
+    release = load_release(ROOT, "2026.2")
+    return [release.service(n) for n in names] if names else list(release.services)
+
+
+def controller(*names, secrets=None):
+    chosen = services(*names)
+    return Controller([s for s in chosen if s.system_user], secrets or Secrets(placeholders=True),
+                      commands=[s.name for s in chosen if not s.system_user])
+
+
+def ini(text: str) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read_string(text)
+    return parser
+
+
+def test_every_service_comes_up_after_what_it_needs_keystone_first():
+    order = [s.name for s in controller().services]
+    assert order[0] == "keystone"
+    assert order.index("nova") > max(order.index(n) for n in ("placement", "glance", "neutron", "cinder"))
+    assert "openstackclient" not in order  # a command: installed, not brought up
+
+
+def test_each_api_in_the_catalog_checks_tokens_with_its_own_service_user():
+    built = controller()
+    for service in built.services:
+        if not service.cloud.type or service.cloud.type == "identity":
+            continue
+        sections = {}
+        for _, text in built.config(service):
+            if "[keystone_authtoken]" in text:
+                sections = ini(text)["keystone_authtoken"]
+        assert sections["username"] == service.name, service.name
+        assert sections["password"] == f"{service.name.upper()}_PASS"
+        assert sections["www_authenticate_uri"] == "http://controller:5000"
+        assert sections["memcached_servers"] == "controller:11211"
+
+
+def test_nova_is_wired_to_the_services_the_cloud_has_and_only_those():
+    whole = ini(dict(controller().files())["/etc/nova/nova.conf"])
+    assert whole["DEFAULT"]["transport_url"] == "rabbit://openstack:RABBIT_PASS@controller:5672/"
+    assert whole["DEFAULT"]["compute_driver"] == "fake.FakeDriver"
+    assert whole["api_database"]["connection"] == "mysql+pymysql://nova:NOVA_DBPASS@controller/nova_api"
+    assert whole["glance"]["api_servers"] == "http://controller:9292"
+    assert whole["placement"]["username"] == "nova" and whole.has_section("neutron") and whole.has_section("cinder")
+    alone = ini(dict(controller("keystone", "placement", "nova").files())["/etc/nova/nova.conf"])
+    assert not any(alone.has_section(s) for s in ("glance", "neutron", "cinder"))
+
+
+def test_the_plan_registers_every_api_but_keystone_and_skips_steps_the_cloud_cannot_run():
+    built = controller("keystone", "placement", "openstackclient")
+    plan = built.plan([step.as_dict() for step in load_scenario(ROOT)])
+    assert [r["type"] for r in plan["registrations"]] == ["placement"]
+    assert plan["databases"] == [{"name": "keystone", "user": "keystone", "password": "KEYSTONE_DBPASS"},
+                                 {"name": "placement", "user": "placement", "password": "PLACEMENT_DBPASS"}]
+    run = [s["name"] for s in plan["steps"] if not s["skip"]]
+    assert run[0] == "a token, issued by keystone through openstack"
+    assert any(s["name"].startswith("placement refuses") for s in plan["steps"] if not s["skip"])
+    skipped = {s["name"]: s["skip"] for s in plan["steps"] if s["skip"]}
+    assert skipped["a server booted to ACTIVE, with the fake driver"] == "the cloud has no nova, glance"
+    assert plan["services"][0]["identity"] and plan["services"][0]["units"] == [{"name": "keystone-api.service",
+                                                                                "port": 5000}]
+
+
+def test_a_gate_makes_its_own_passwords_and_the_same_ones_throughout():
+    secrets = Secrets()
+    built = controller("keystone", "placement", secrets=secrets)
+    plan = built.plan([])
+    conf = ini(dict(built.files())["/etc/placement/placement.conf"])
+    assert conf["keystone_authtoken"]["password"] == plan["registrations"][0]["password"] != "PLACEMENT_PASS"
+    assert len(plan["registrations"][0]["password"]) == 32
+    assert plan["keystone"]["admin_password"] in built.setup(built.services[0])[-1]
+
+
+def test_an_api_in_the_catalog_without_keystone_authtoken_is_refused_naming_the_service():
+    keystone, placement = services("keystone", "placement")
+    config = tuple((name, text.replace("[keystone_authtoken]", "[nothing]")) for name, text in placement.cloud.config)
+    broken = replace(placement, cloud=replace(placement.cloud, config=config))
+    with pytest.raises(ModelError) as exc:
+        Controller([keystone, broken], Secrets(placeholders=True)).files()
+    assert "placement.toml" in str(exc.value) and "[keystone_authtoken]" in str(exc.value)
+
+
+def test_a_service_that_declares_nothing_for_the_cloud_is_refused_naming_it():
+    keystone, glance = services("keystone", "glance")
+    with pytest.raises(ModelError) as exc:
+        Controller([keystone, replace(glance, cloud=CloudSpec())])
+    assert "glance.toml" in str(exc.value) and "declares no [cloud] table" in str(exc.value)
+
+
+def test_a_cloud_without_keystone_is_refused():
+    with pytest.raises(ModelError, match="type = \"identity\""):
+        Controller(services("placement"))
+
+
+def test_a_template_that_names_what_it_cannot_have_is_refused_naming_its_key():
+    keystone, placement = services("keystone", "placement")
+    bad = replace(placement, cloud=replace(placement.cloud, config=(("placement.conf", "{{ database('nova') }}"),)))
+    with pytest.raises(ModelError) as exc:
+        Controller([keystone, bad]).files()
+    assert "key 'cloud.config.placement.conf'" in str(exc.value) and "database('nova')" in str(exc.value)
+
+
+def test_services_waiting_for_each_other_are_refused():
+    keystone, placement = services("keystone", "placement")
+    loop = replace(keystone, cloud=replace(keystone.cloud, after=("placement",)))
+    with pytest.raises(ModelError, match="wait for each other"):
+        ordered([loop, placement])
+
+
+@pytest.mark.parametrize("cloud, said", [
+    ({"api": "nope", "type": "x"}, "key 'cloud.api': 'nope' is not one of the service's [[wsgi]] applications"),
+    ({"type": "x"}, "a catalog entry needs both type and api"),
+    ({"units": ["ghost"]}, "key 'cloud.units': 'ghost' is not one of the service's units"),
+    ({"databases": ["Bad-Name"]}, "key 'cloud.databases': 'Bad-Name' is not a database name"),
+    ({"colour": 1}, "key 'cloud.colour': unknown key"),
+])
+def test_bad_cloud_tables_are_named(cloud, said):
+    problems = cloud_problems(cloud, [{"name": "svc-api"}], [{"name": "svc-daemon"}])
+    assert any(said in p for p in problems), problems
+
+
+@pytest.mark.parametrize("step, said", [
+    ('name = "x"\nneeds = ["keystone"]\nrun = "true"\nrequest = { api = "a", path = "/" }\nstatus = 200',
+     "give either run (a script) or request"),
+    ('name = "x"\nneeds = ["keystone"]\nrequest = { api = "a", path = "/" }', "key 'steps[0].status'"),
+    ('name = "x"\nneeds = []\nrun = "true"', "key 'steps[0].needs': must not be empty"),
+    ('name = "x"\nneeds = ["keystone"]\nrun = "true"\nwhen = 1', "key 'steps[0].when': unknown key"),
+])
+def test_bad_scenario_steps_are_named(tmp_path, step, said):
+    (tmp_path / "cloud.toml").write_text(f"[[steps]]\n{step}\n")
+    with pytest.raises(ModelError) as exc:
+        load_scenario(tmp_path)
+    assert "cloud.toml" in str(exc.value) and said in str(exc.value)
+
+
+def test_the_project_scenario_covers_the_issue_in_order():
+    names = [s.name for s in load_scenario(ROOT)]
+    order = ["a token", "an image", "a flavor", "a network", "a volume", "a server", "the volume attached", "horizon"]
+    found = [next(i for i, n in enumerate(names) if n.startswith(prefix)) for prefix in order]
+    assert found == sorted(found)
