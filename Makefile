@@ -11,7 +11,7 @@ DEBIAN_PACKAGES := debhelper dh-virtualenv dpkg-dev devscripts lintian fakeroot 
 	python3 python3-venv python3-dev pkg-config zstd git gnupg reprepro mmdebstrap sbuild uidmap \
 	ca-certificates chromium chromium-driver sudo postgresql diffoscope-minimal systemd systemd-container
 
-.PHONY: setup system venv lock reference test-fleet demo master master-stop test test-unit bench bench-all bench-service bench-pipeline bench-buildbot bench-chroot bench-isolation bench-matrix bench-fleet bench-buildbot-cli bench-constraints-bump clean
+.PHONY: setup system venv lock reference test-fleet test-cloud demo master master-stop test test-unit bench bench-all bench-service bench-pipeline bench-buildbot bench-chroot bench-isolation bench-matrix bench-fleet bench-buildbot-cli bench-constraints-bump clean
 
 setup: system venv
 
@@ -62,6 +62,9 @@ demo: setup
 	@echo
 	@echo "== apt install venv-nova, in a clean chroot of each distribution, from its signed staging suite: =="
 	$(BIN)/venvdeb smoke $(RELEASE) nova --from-staging
+	@echo
+	@echo "== The cloud gate: every service of $(RELEASE) together on one controller of each distribution, and a user's scenario: =="
+	$(BIN)/venvdeb cloud $(RELEASE) --record
 
 # A Buildbot master and one local worker on 127.0.0.1 (sqlite), and the repository's HTTP server the
 # workers fetch the wheelhouse from. The first run prints the admin password once (kept in the
@@ -84,6 +87,11 @@ test: setup
 # network-heavy: not in make test.
 test-fleet: setup
 	$(BIN)/pytest -q -ra -m fleet --durations=25
+
+# The cloud gate on the newest release's points, from their staging suites (make demo publishes
+# them; a service missing there is named, with the command that builds it).
+test-cloud: setup
+	$(BIN)/venvdeb cloud $(RELEASE) --record
 
 # docs/reference.md, generated from the schemas, the argument parser and the farm's settings, and
 # docs/cloud-controller.md, the cloud gate's configuration of the newest release (a unit test fails

@@ -27,6 +27,9 @@ from .cloud_config import HOST, INFRASTRUCTURE, Controller, Secrets
 from .smoke import AptSuite, apt_files, read_report
 
 HERE = "/usr/lib/venvdeb-cloud"
+# Stand-ins for hardware a chroot has not, put on the Python path of the units that ask (cloud_check.py).
+DOUBLES = Path(__file__).with_name("doubles")
+
 CHECK_UNIT = "venvdeb-cloud.service"
 CHECK_UNIT_TEXT = """[Unit]
 Description=venvdeb cloud gate: the controller brought up, and the scenario
@@ -79,6 +82,8 @@ class Cloud:
             ch.write("/etc/hosts", f"127.0.0.1\tlocalhost {HOST}\n::1\tlocalhost ip6-localhost ip6-loopback\n")
             for path, text in self.controller.files():
                 ch.write(path, text, mode=0o640)
+            for double in sorted(DOUBLES.glob("*.py")):
+                ch.write(f"{HERE}/doubles/{double.name}", double.read_bytes())
             ch.write(f"{HERE}/plan.json", json.dumps(self.plan, indent=1), mode=0o600)
             for module in (cloud_check, api_check, unit_check):
                 ch.write(f"{HERE}/{Path(module.__file__).name}", Path(module.__file__).read_bytes())

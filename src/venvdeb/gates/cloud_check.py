@@ -42,6 +42,7 @@ def emit(name: str, passed: bool, detail: str = "", started: float | None = None
     return passed
 
 WORK = "/var/lib/venvdeb-cloud"
+DOUBLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "doubles")
 STEP_USER = "nobody"  # the scenario's commands run unprivileged, as an operator's workstation would
 STEP_TIMEOUT = 900
 SETTLE = 5  # seconds a daemon must stay active after it started
@@ -87,10 +88,27 @@ def rabbit(plan: dict) -> bool:
     return emit(f"rabbitmq: user {user['user']}, with every permission on /", True, "", started)
 
 
+def with_doubles(unit: str) -> None:
+    """``unit``'s command (as its installed file has it) run with the gate's doubles on its Python
+    path, through a drop-in: env(1) after setpriv where the unit becomes its user with it (setpriv
+    --reset-env clears what Environment= would set)."""
+    with open(f"/lib/systemd/system/{unit}") as f:
+        command = api_check.unit_settings(f.read())["ExecStart"]
+    becomes = unit_check.becomes_its_user(unit)
+    command = f"{becomes}/usr/bin/env PYTHONPATH={DOUBLES} {command.removeprefix(becomes)}"
+    drop_in = f"/run/systemd/system/{unit}.d/zz-venvdeb-cloud-doubles.conf"
+    os.makedirs(os.path.dirname(drop_in), exist_ok=True)
+    with open(drop_in, "w") as f:
+        f.write(f"[Service]\nExecStart=\nExecStart={command}\n")
+    unit_check.systemctl("daemon-reload")
+
+
 def bring_up(service: dict) -> bool:
     name = service["name"]
     if not api_check.run_setup(service, prefix=f"{name}: "):
         return False
+    for unit in service["doubles"]:
+        with_doubles(unit)
     for unit in service["units"]:
         started = time.monotonic()
         why = unit_check.start_unit(unit["name"], unit["port"])

@@ -162,6 +162,7 @@ class Controller:
                 "name": service.name, "user": service.user, "etc": f"/etc/{service.name}",
                 "config": [path for path, _ in self.config(service)], "setup": self.setup(service),
                 "units": [{"name": f"{unit}.service", "port": ports.get(unit)} for unit in service.cloud.units],
+                "doubles": [f"{unit}.service" for unit in service.cloud.doubles],
                 "identity": service is self.identity})
         registrations = [{"service": s.name, "type": s.cloud.type, "url": endpoint(s), "user": s.name,
                           "password": self.password(s.name)}

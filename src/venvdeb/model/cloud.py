@@ -64,6 +64,9 @@ CLOUD_SCHEMA = {
     "units": Key(list, items=str, default=(), check=all_of(unique, matches(UNIT_NAME, "a unit name")),
                  doc="Its units started after the set-up, in order: applications are waited for on their "
                      "port."),
+    "doubles": Key(list, items=str, default=(), check=all_of(unique, matches(UNIT_NAME, "a unit name")),
+                   doc="Its units that get the gate's test doubles on their Python path (a drop-in): what stands "
+                       "in for hardware a chroot has not (cinder-volume's backend, gates/doubles/)."),
 }
 
 REQUEST_STEP_SCHEMA = {
@@ -106,6 +109,7 @@ class CloudSpec:
     config: tuple[tuple[str, str], ...] = ()  # (file below /etc/<service>/, Jinja2 template)
     setup: tuple[str, ...] = ()
     units: tuple[str, ...] = ()
+    doubles: tuple[str, ...] = ()
 
     @property
     def declared(self) -> bool:
@@ -139,10 +143,11 @@ def cloud_problems(data: dict, apps: list[dict], daemons: list[dict]) -> list[st
                         f"({', '.join(sorted(n for n in names if n)) or 'it declares none'})")
     if bool(data.get("type")) != bool(data.get("api")):
         problems.append("key 'cloud.type': a catalog entry needs both type and api (the application serving it)")
-    for unit in data.get("units", []):
-        if unit not in units:
-            problems.append(f"key 'cloud.units': {unit!r} is not one of the service's units "
-                            f"({', '.join(sorted(n for n in units if n)) or 'it has none'})")
+    for key in ("units", "doubles"):
+        for unit in data.get(key, []):
+            if unit not in units:
+                problems.append(f"key 'cloud.{key}': {unit!r} is not one of the service's units "
+                                f"({', '.join(sorted(n for n in units if n)) or 'it has none'})")
     for name, text in data.get("config", {}).items():
         if not isinstance(text, str):
             problems.append(f"key 'cloud.config.{name}': expected the file's template as a string")
@@ -153,7 +158,8 @@ def cloud_spec(data: dict) -> CloudSpec:
     return CloudSpec(after=tuple(get(data, CLOUD_SCHEMA, "after")), api=data.get("api"), type=data.get("type"),
                      path=get(data, CLOUD_SCHEMA, "path"), databases=tuple(get(data, CLOUD_SCHEMA, "databases")),
                      config=tuple(sorted(get(data, CLOUD_SCHEMA, "config").items())),
-                     setup=tuple(get(data, CLOUD_SCHEMA, "setup")), units=tuple(get(data, CLOUD_SCHEMA, "units")))
+                     setup=tuple(get(data, CLOUD_SCHEMA, "setup")), units=tuple(get(data, CLOUD_SCHEMA, "units")),
+                     doubles=tuple(get(data, CLOUD_SCHEMA, "doubles")))
 
 
 SCENARIO_SCHEMA = {
