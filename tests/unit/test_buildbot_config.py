@@ -128,13 +128,19 @@ def test_the_project_config_polls_the_lock_in_its_own_repository():
     # Each release at each of its distributions: a wheelhouse builder and one per service.
     fleet = ["nova", "glance", "keystone", "placement", "neutron", "cinder", "horizon", "openstackclient"]
     assert names[:12] == ["wheelhouse-2025.2-bookworm", *(f"2025.2-bookworm-venv-{s}" for s in fleet),
-                          "promote-2025.2-bookworm", "rollback-2025.2-bookworm", "wheelhouse-2025.2-trixie"]
-    # 2025.2, 2026.1 and 2026.2, then tools (venvdeb itself), each at both distributions; + repo-refresh.
-    assert len(names) == 3 * 2 * (1 + len(fleet) + 2) + 2 * (1 + 1 + 2) + 1
+                          "cloud-2025.2-bookworm", "promote-2025.2-bookworm", "rollback-2025.2-bookworm"]
+    # 2025.2, 2026.1 and 2026.2 (each with a cloud), then tools (venvdeb itself: none), each at both
+    # distributions; + repo-refresh.
+    assert len(names) == 3 * 2 * (1 + len(fleet) + 3) + 2 * (1 + 1 + 2) + 1
+    assert "cloud-tools-bookworm" not in names
     assert "2026.2-trixie-venv-openstackclient" in names
     tags = {b.name: b.tags for b in config["builders"]}
     assert tags["2026.1-trixie-venv-nova"] == ["2026.1", "trixie", "service"]
+    assert tags["cloud-2026.2-trixie"] == ["2026.2", "trixie", "cloud"]
     schedulers = {s.name: s for s in config["schedulers"]}
+    # The cloud gate: triggered by the point's service builds once they publish, and its button.
+    assert schedulers["cloud_2026_2_trixie"].builderNames == ["cloud-2026.2-trixie"]
+    assert schedulers["force_cloud_2026_2_trixie"].builderNames == ["cloud-2026.2-trixie"]
     for dist in ("bookworm", "trixie"):
         sched = schedulers[f"constraints_2025_2_{dist}"]
         assert sched.builderNames == [f"wheelhouse-2025.2-{dist}"]

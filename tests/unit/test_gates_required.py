@@ -93,3 +93,22 @@ def test_each_wheel_is_compared_with_what_the_index_publishes_for_its_file_or_it
     missing = wheel_item("d", "d-1.0-py3-none-any.whl", "11" * 32)
     assert verify.published("https://i/simple", missing, index)[1] == "d is not on the index https://i/simple"
     assert index.asked[0] == ("https://i/simple/a/", "application/vnd.pypi.simple.v1+json")
+
+
+def test_a_service_of_a_cloud_is_promoted_only_after_the_cloud_gate_with_that_very_version():
+    wheelhouses = {"openstack-wheelhouse-2026.2"}
+    assert gates.to_promote("venv-nova", wheelhouses, {"venv-nova"}) == ("lint", "smoke", "rebuild", "cloud")
+    assert gates.to_promote("venv-svc", wheelhouses, {"venv-nova"}) == ("lint", "smoke", "rebuild")
+    assert gates.to_promote("openstack-wheelhouse-2026.2", wheelhouses, {"venv-nova"}) == ("lint", "verify", "rebuild")
+
+
+def test_the_cloud_gate_counts_for_the_version_it_ran():
+    from venvdeb.repository.reprepro import _not_passed
+
+    ran = {"passed": True, "versions": {"venv-nova": "34.0.0-deb12u10", "venv-keystone": "30.0.0-deb12u6"}}
+    assert _not_passed("cloud", ran, "venv-nova", "34.0.0-deb12u10") is None
+    assert _not_passed("cloud", ran, "venv-nova", "34.0.0-deb12u11") == \
+        "passed with venv-nova 34.0.0-deb12u10 installed, not 34.0.0-deb12u11"
+    assert _not_passed("cloud", {**ran, "passed": False}, "venv-nova", "34.0.0-deb12u10") == "failed"
+    assert _not_passed("cloud", None, "venv-nova", "34.0.0-deb12u10") == "not run"
+    assert _not_passed("smoke", {"passed": "yes"}, "venv-nova", "34.0.0-deb12u10") == "failed"

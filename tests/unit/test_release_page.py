@@ -78,3 +78,24 @@ def test_a_release_with_constraint_overrides_shows_each_with_its_reason():
     assert page.count('<ul class="overrides"') == 1
     assert ('<li data-package="keystoneauth1"><strong>keystoneauth1 5.16.0</strong>: nova 34.0.0 requires '
             'keystoneauth1&gt;=5.16.0') in page  # autoescaped, as every value on the page
+
+
+def test_each_point_shows_its_last_cloud_gate_with_the_versions_it_ran(tmp_path):
+    points = load_release(PROJECT / "packaging", "2026.2").points()
+    staged = {"venv-nova": ("34.0.0-deb12u10", tmp_path / "n.deb"), "venv-keystone": ("30.0.0-deb12u6", tmp_path / "k.deb")}
+    earlier = {"passed": False, "finished": "2026-12-06T10:00:00+00:00", "versions": {"venv-nova": "34.0.0-deb12u9"}}
+    last = {"passed": True, "finished": "2026-12-07T10:00:00+00:00",
+            "versions": {"venv-keystone": "30.0.0-deb12u6", "venv-nova": "34.0.0-deb12u10"}}
+    repo = FakeRepo({"bookworm-2026.2-staging": staged},
+                    {("venv-nova", "34.0.0-deb12u10"): {"cloud": last}, ("venv-keystone", "30.0.0-deb12u6"): {"cloud": earlier}})
+    builds = {"cloud-2026.2-bookworm": ("#/builders/9/builds/2", "success")}
+    found = rows(points, repo, builds.get)
+    assert found[0].cloud == last and found[0].cloud_build == ("#/builders/9/builds/2", "success")
+    assert {r.package: r.cloud for r in found[0].rows if r.staging} == {"venv-nova": "passed", "venv-keystone": "FAILED"}
+    assert found[1].has_cloud and found[1].cloud is None  # trixie: nothing staged, no gate yet
+    page = render(found)
+    assert ('gate: <span class="passed">passed</span>,\n2026-12-07T10:00:00+00:00\n(<a href="#/builders/9/builds/2" '
+            'target="_top" class="success">its last build: success</a>),') in page
+    assert ('with <span data-package="venv-keystone">venv-keystone 30.0.0-deb12u6</span>, '
+            '<span data-package="venv-nova">venv-nova 34.0.0-deb12u10</span>.') in page
+    assert page.count("No cloud gate recorded for what staging holds.") == 1

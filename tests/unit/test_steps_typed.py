@@ -103,7 +103,7 @@ def commands_read(cls) -> dict[tuple[str, ...], object]:
 def test_the_walk_finds_every_step():
     assert {c.__name__ for c in concrete_steps()} == {
         "WheelhouseBuild", "WheelhouseFetch", "ServiceBuild", "Plan", "Lint", "Publish", "ReserveVersion",
-        "RecordBuild", "Verify", "AcceptUpload", "Promote", "Rollback", "RepoRefresh", "Gates", "Rebuild", "WheelhouseRebuild"}
+        "RecordBuild", "Verify", "AcceptUpload", "Promote", "Rollback", "RepoRefresh", "Gates", "Rebuild", "WheelhouseRebuild", "Cloud"}
 
 
 @pytest.mark.parametrize("cls", concrete_steps(), ids=lambda c: c.__name__)

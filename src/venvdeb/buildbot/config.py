@@ -13,6 +13,7 @@ from pathlib import Path
 from buildbot.plugins import util, worker
 
 from ..model import list_releases, load_release
+from ..model.cloud import runs_a_cloud
 from . import factories, point_releases, schedulers, settings as settings_mod, tls, www
 from .secrets_file import SecretsFile
 
@@ -30,6 +31,12 @@ def builders(settings, release) -> list:
             # No lock: the master gives each build of the package a version of its own.
             factory=factories.service_factory(settings, release, service),
             tags=[release.name, release.distribution, "service"]))
+    # The cloud gate runs on the master, from the point's staging suite; requests made while one
+    # runs (several packages published) are one run after it, of what staging has then.
+    if runs_a_cloud(release.services):
+        found.append(util.BuilderConfig(name=schedulers.cloud_builder(release), workernames=[MASTER_WORKER],
+                                        factory=factories.cloud_factory(settings, release), collapseRequests=True,
+                                        tags=[release.name, release.distribution, "cloud"]))
     # Promotion and rollback run on the master, in a worker of its own process: never queued
     # behind builds.
     for name, factory, kind in ((schedulers.promote_builder(release), factories.promote_factory, "promote"),

@@ -22,8 +22,10 @@ from pathlib import Path
 
 from buildbot.plugins import steps, util
 
+from ..model.cloud import runs_a_cloud
 from ..model.ledger import ledger_file
 from ..repository.reprepro import KEYRING
+from . import schedulers
 from . import steps as venvdeb_steps
 from .checkout import BUNDLE, MasterCheckout, unbundle, worker_root
 from .settings import Settings, packaging_source
@@ -263,6 +265,9 @@ def service_factory(settings: Settings, release, service) -> util.BuildFactory:
     f.addStep(s.publish(release, service.package, version=util.Property("reserved_version"),
                         gates=None if settings.smoke else ["lint"], **built))
     f.addSteps(s.record_build(release, service.package, util.Property("reserved_version"), **built))
+    if runs_a_cloud(release.services):  # a new package in staging: the point runs together again
+        f.addStep(steps.Trigger(name="cloud-gate", schedulerNames=[schedulers.cloud_trigger(release)],
+                                waitForFinish=False, **built))
     f.addStep(s.rebuild(release, venvdeb_steps.Rebuild, service=service.name, **built))
     f.addStep(s.remove_uploads())
     return f
@@ -271,6 +276,16 @@ def service_factory(settings: Settings, release, service) -> util.BuildFactory:
 def _built(step) -> bool:
     """The build step built something (not skipped: nothing changed)."""
     return not step.getProperty("skipped")
+
+
+def cloud_factory(settings: Settings, release) -> util.BuildFactory:
+    """The cloud gate of the point, from its staging suite: on the master."""
+    s = Stages(settings)
+    f = util.BuildFactory()
+    f.addStep(s.master_step(venvdeb_steps.Cloud, extra=["--cache-dir", str(settings.path(settings.cache_dir)),
+                                                        *Stages.point(release)],
+                            packaging=str(settings.path(settings.packaging)), release=release.name))
+    return f
 
 
 def promote_factory(settings: Settings, release) -> util.BuildFactory:

@@ -1,7 +1,8 @@
 """The release page: per release and distribution, every package with its staging and production
 versions, its lint and smoke results, whether its independent rebuild gave the same bytes (and
-where not, diffoscope's account), its age and a link to its last build, and the pins the
-release moves away from its constraints, with why. The page a release engineer opens first.
+where not, diffoscope's account), its cloud gate, its age and a link to its last build; the
+point's last cloud gate with the versions it ran; and the pins the release moves away from its
+constraints, with why. The page a release engineer opens first.
 
 A WSGI application, mounted in the web UI by Buildbot's wsgi_dashboards plugin. It reads the
 repository's records (what each suite holds, written on every publish, promotion, rollback and
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import jinja2
 
+from ..model.cloud import runs_a_cloud
 from ..repository import Repository
 from ..resources import templates
 from . import schedulers
@@ -31,6 +33,7 @@ class Row:
     lint: str = ""           # "passed", "FAILED" or "" (no record)
     smoke: str = ""
     rebuild: str = ""        # the independent rebuild: "passed" (the same bytes), "FAILED" or ""
+    cloud: str = ""          # the cloud gate, with this version beside the point's others
     differences: str = ""    # diffoscope's report of a rebuild that gave other bytes (its first lines)
     age: str = ""            # of the staging version, since it was published
     build_url: str = ""      # the builder's last build in the web UI
@@ -45,6 +48,9 @@ class Point:
     production_suite: str
     rows: list[Row] = field(default_factory=list)
     overrides: tuple = ()    # the release's constraint overrides (model/overrides.py), with their reasons
+    cloud: dict | None = None  # the last cloud gate of a staged package: passed, finished, versions
+    has_cloud: bool = False  # the point runs a cloud gate (it has keystone)
+    cloud_build: tuple | None = None  # the cloud builder's last build: (url, result)
 
 
 RESULTS = {0: "success", 1: "warnings", 2: "failure", 3: "skipped", 4: "exception", 5: "retry", 6: "cancelled"}
@@ -79,7 +85,10 @@ def rows(points, repo: Repository, last_build, now: float | None = None) -> list
             if row.staging:
                 record = repo.gates(package, row.staging)
                 row.lint, row.smoke = gate_text(record, "lint"), gate_text(record, "smoke")
-                row.rebuild = gate_text(record, "rebuild")
+                row.rebuild, row.cloud = gate_text(record, "rebuild"), gate_text(record, "cloud")
+                ran = record.get("cloud")
+                if isinstance(ran, dict) and str(ran.get("finished", "")) > str((point.cloud or {}).get("finished", "")):
+                    point.cloud = ran
                 if row.rebuild == "FAILED":
                     row.differences = str(record["rebuild"].get("differences") or "")
                 pool = staged[package][1]
@@ -88,6 +97,9 @@ def rows(points, repo: Repository, last_build, now: float | None = None) -> list
             if build:
                 row.build_url, row.build_result = build
             point.rows.append(row)
+        point.has_cloud = runs_a_cloud(release.services)
+        if point.has_cloud:
+            point.cloud_build = last_build(schedulers.cloud_builder(release))
         found.append(point)
     return found
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from buildbot.plugins import changes, schedulers, util
 
+from ..model.cloud import runs_a_cloud
 from . import point_releases
 from .settings import PackagingSource, Settings, constraints_repo, packaging_source
 
@@ -50,6 +51,14 @@ def promote_builder(release) -> str:
 
 def rollback_builder(release) -> str:
     return f"rollback-{point_name(release)}"
+
+
+def cloud_builder(release) -> str:
+    return f"cloud-{point_name(release)}"
+
+
+def cloud_trigger(release) -> str:
+    return identifier(f"cloud-{point_name(release)}")
 
 
 def trigger_name(release) -> str:
@@ -169,6 +178,11 @@ def for_release(settings: Settings, release, watches: Watches) -> list:
     services = [service_builder(release, s) for s in release.services]
     found = [force(wh, wheelhouse=True)] + [force(b) for b in services]
     found.append(schedulers.Triggerable(name=trigger_name(release), builderNames=services))
+    if runs_a_cloud(release.services):
+        # Run when any of the point's packages reaches staging (the service builds trigger it), or
+        # from its button.
+        found += [schedulers.Triggerable(name=cloud_trigger(release), builderNames=[cloud_builder(release)]),
+                  force(cloud_builder(release))]
     found.append(repository_action(promote_builder(release), release, "promote"))
     found.append(repository_action(rollback_builder(release), release, "roll back to"))
     source = constraints_repo(settings, release)

@@ -12,6 +12,7 @@ from debian.debfile import DebFile
 from ..deb import sources_entry
 from ..errors import Rejected, VenvdebError
 from ..files import sha256_file, verify_checksum
+from ..model.cloud import runs_a_cloud
 from ..model import list_releases, load_release
 from ..model.results import (InitResult, KeysResult, ListResult, PromoteResult, PublishResult, RefreshResult,
                              RollbackResult, SourcesResult, UploadAccepted, VersionResult)
@@ -181,11 +182,17 @@ def check_upload(args) -> UploadAccepted:
     return accepted
 
 
+def in_a_cloud(point) -> set[str]:
+    """The packages of ``point`` the cloud gate runs together, if the point runs a cloud."""
+    return {s.package for s in point.services} if runs_a_cloud(point.services) else set()
+
+
 def promote(args) -> PromoteResult:
     release = load_release(args.packaging, args.release)
     point = release.at(args.dist) if args.dist else release.point_of(args.version)
     result = options.repository(args).promote(point.staging_suite, point.production_suite, args.package, args.version,
-                                              gate_rules.to_promote(args.package, {point.wheelhouse_package}))
+                                              gate_rules.to_promote(args.package, {point.wheelhouse_package},
+                                                                    in_a_cloud(point)))
     say(args, f"{result.suite}: {result.package} {result.version} "
               f"{'promoted' if result.promoted else '(' + str(result.reason) + ')'}")
     return result

@@ -12,6 +12,7 @@ packaging/cloud.toml. What the booted system reports is read back as data.
 
 from __future__ import annotations
 
+import datetime
 import json
 import time
 from pathlib import Path
@@ -102,6 +103,7 @@ class Cloud:
             if done is None or (not done and all(c.passed for c in reported)):
                 result.checks.append(Check("the controller's check unit ran to its end", False,
                                            (report + booted.stdout)[-3000:], round(time.monotonic() - started, 1)))
+        result.finished = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
         return result
 
     def _step(self, result: CloudResult, name: str, action) -> None:

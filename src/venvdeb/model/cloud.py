@@ -132,6 +132,11 @@ class Step:
                 (None if self.request else 0), "contains": self.contains}
 
 
+def runs_a_cloud(services) -> bool:
+    """Whether these services make a cloud the gate can bring up: one of them is its identity."""
+    return any(s.cloud.type == "identity" for s in services)
+
+
 def cloud_problems(data: dict, apps: list[dict], daemons: list[dict]) -> list[str]:
     problems = validate(data, CLOUD_SCHEMA, prefix="cloud.")
     if problems:

@@ -322,6 +322,7 @@ class CloudResult(Result):
     suite: str
     versions: dict[str, str]  # package: the version installed
     checks: list[Check] = field(default_factory=list)
+    finished: str = ""  # when (UTC, ISO 8601): the release page shows each point's last
 
     @property
     def passed(self) -> bool:
@@ -542,6 +543,7 @@ COMMANDS: dict[tuple[str, ...], type[Result]] = {
     ("rebuild",): RebuildResult,
     ("lint",): LintReport,
     ("smoke",): SmokeResult,
+    ("cloud",): CloudResult,
     ("pipeline",): PipelineResult,
     ("repo", "init"): InitResult,
     ("repo", "publish"): PublishResult,

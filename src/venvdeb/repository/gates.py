@@ -9,6 +9,9 @@ package's kind to have passed for the very file:
 - a service package: lint and smoke;
 - a release's wheelhouse: lint and verify (every wheel against its manifest and the index).
 
+A service of a point that runs a cloud (it has keystone) must also have passed the cloud gate
+(`venvdeb cloud --record`) with exactly that version installed beside the point's others.
+
 Promotion to production requires an independent rebuild too: the same version built again from
 its recorded inputs gave the same bytes (`venvdeb rebuild --record`, `venvdeb wheelhouse rebuild
 --record`, which builds every sdist afresh; in a farm the master rebuilds what a worker built).
@@ -23,7 +26,7 @@ from ..errors import Rejected
 
 SERVICE = ("lint", "smoke")
 WHEELHOUSE = ("lint", "verify")
-KNOWN = ("lint", "smoke", "verify", "rebuild")
+KNOWN = ("lint", "smoke", "verify", "rebuild", "cloud")
 PROMOTE_SERVICE = (*SERVICE, "rebuild")
 PROMOTE_WHEELHOUSE = (*WHEELHOUSE, "rebuild")
 
@@ -32,6 +35,7 @@ COMMANDS = {
     "smoke": "venvdeb smoke <release> <service> {deb} --record",
     "verify": "venvdeb wheelhouse verify <release> {deb} --record",
     "rebuild": "venvdeb rebuild <release> <service> {deb} --record",
+    "cloud": "venvdeb cloud <release> --dist <distribution> --record",
     "wheelhouse-rebuild": "venvdeb wheelhouse rebuild <release> {deb} --record",
 }
 
@@ -41,9 +45,12 @@ def of(package: str, wheelhouses: set[str]) -> tuple[str, ...]:
     return WHEELHOUSE if package in wheelhouses else SERVICE
 
 
-def to_promote(package: str, wheelhouses: set[str]) -> tuple[str, ...]:
-    """What ``package`` must have passed to go to production: its gates and its rebuild."""
-    return PROMOTE_WHEELHOUSE if package in wheelhouses else PROMOTE_SERVICE
+def to_promote(package: str, wheelhouses: set[str], in_a_cloud: set[str] = frozenset()) -> tuple[str, ...]:
+    """What ``package`` must have passed to go to production: its gates and its rebuild, and the
+    cloud gate if it is one of ``in_a_cloud``."""
+    if package in wheelhouses:
+        return PROMOTE_WHEELHOUSE
+    return (*PROMOTE_SERVICE, "cloud") if package in in_a_cloud else PROMOTE_SERVICE
 
 
 def not_passed(record: dict, sha256: str, gates: tuple[str, ...]) -> list[str]:

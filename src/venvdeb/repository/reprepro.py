@@ -346,9 +346,10 @@ class Repository:
         """``package`` ``version`` from ``source`` to ``dest``, if each of ``gates`` passed for the
         very file in ``source``."""
         record = self.gates(package, version)
-        failed = [g for g in gates if not record.get(g, {}).get("passed")]
+        failed = {g: _not_passed(g, record.get(g), package, version) for g in gates}
+        failed = {g: why for g, why in failed.items() if why}
         if failed:
-            why = "; ".join(f"{g}: {'failed' if g in record else 'not run'}" for g in failed)
+            why = "; ".join(f"{g}: {why}" for g, why in failed.items())
             raise Rejected(
                 f"{package} {version} cannot be promoted to {dest}: gate(s) not passed: {why}",
                 hint="run them for the file in staging: " + gate_rules.commands(gates, failed,
@@ -459,3 +460,13 @@ class Repository:
             write_atomic(self.gates_path(package, version), json.dumps(record, indent=1, sort_keys=True).encode())
 
 
+def _not_passed(gate: str, result, package: str, version: str) -> str | None:
+    """Why ``gate``'s recorded ``result`` does not let ``package`` ``version`` be promoted, or None.
+    The cloud gate must have passed with this very version installed beside the others."""
+    if not isinstance(result, dict):
+        return "not run"
+    if result.get("passed") is not True:
+        return "failed"
+    if gate == "cloud" and (result.get("versions") or {}).get(package) != version:
+        return f"passed with {package} {(result.get('versions') or {}).get(package)} installed, not {version}"
+    return None

@@ -7,13 +7,14 @@
   place: publication to the one repository, and what it keeps.
 - ``gates``: the gates, on the master, out of the builder's reach: `Lint`, `Verify` (a
   wheelhouse's wheels), `Gates` (lint and smoke side by side, as `venvdeb pipeline` runs them), and
-  `Rebuild` (the master builds the package again and compares the bytes: promotion's gate).
+  `Rebuild` (the master builds the package again and compares the bytes: promotion's gate), and
+  `Cloud` (a point's staged packages together on one controller: promotion's gate too).
 
 master.cfg and the factories use the names below: ``from venvdeb.buildbot import steps;
 steps.ServiceBuild``.
 """
 
-from .gates import Gates, Lint, Rebuild, Verify, WheelhouseRebuild, record_lint_counts
+from .gates import Cloud, Gates, Lint, Rebuild, Verify, WheelhouseRebuild, record_lint_counts
 from .common import TOOL_FAILED, failed_result, parse, size_text, truthy
 from .master import (AcceptUpload, MasterCommand, Promote, Publish, RecordBuild, RepoRefresh, ReserveVersion, Rollback,
                      VenvdebMasterStep)
@@ -24,5 +25,5 @@ __all__ = [
     "VenvdebStep", "WheelhouseBuild", "WheelhouseFetch", "ServiceBuild", "Plan",
     "MasterCommand", "VenvdebMasterStep", "AcceptUpload", "Publish", "ReserveVersion", "RecordBuild", "Promote",
     "Rollback", "RepoRefresh",
-    "Gates", "Lint", "Rebuild", "Verify", "WheelhouseRebuild", "record_lint_counts",
+    "Cloud", "Gates", "Lint", "Rebuild", "Verify", "WheelhouseRebuild", "record_lint_counts",
 ]

@@ -25,7 +25,7 @@ from buildbot.process.results import CANCELLED, FAILURE, SUCCESS
 
 from pathlib import Path
 
-from ...model.results import LintReport, RebuildResult, SmokeResult, WheelhouseVerified
+from ...model.results import CloudResult, LintReport, RebuildResult, SmokeResult, WheelhouseVerified
 from .common import _JsonResult, _require, error_summary, parse
 from .master import MasterCommand, VenvdebMasterStep
 
@@ -100,6 +100,31 @@ class Verify(VenvdebMasterStep):
     def record_failure(self, result):
         if isinstance(result, WheelhouseVerified) and result.failures:
             return f"{len(result.failures)} wheel(s) not as published: {result.failures[0]}"
+        return super().record_failure(result)
+
+
+class Cloud(VenvdebMasterStep):
+    """``venvdeb cloud <release> --dist <distribution> --record`` on the master: the point's staged
+    packages together on one controller, and a user's scenario; recorded for each package's file,
+    with the versions it ran beside (promotion's gate)."""
+
+    name = "cloud"
+    subcommand = ("cloud",)
+    result_class = CloudResult
+    description = "the cloud gate"
+    required = ("release",)
+
+    def arguments(self):
+        return [self.release, "--record"]
+
+    def record(self, result: CloudResult):
+        steps = sum(1 for c in result.checks if c.name.startswith("scenario: ") and "(not run:" not in c.name)
+        return f"{len(result.versions)} packages together, {steps} scenario steps passed"
+
+    def record_failure(self, result):
+        if isinstance(result, CloudResult):
+            failed = next((c.name for c in result.checks if not c.passed), "no check ran")
+            return f"failed: {failed}"
         return super().record_failure(result)
 
 
