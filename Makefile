@@ -11,7 +11,7 @@ DEBIAN_PACKAGES := debhelper dh-virtualenv dpkg-dev devscripts lintian fakeroot 
 	python3 python3-venv python3-dev pkg-config zstd git gnupg reprepro mmdebstrap sbuild uidmap \
 	ca-certificates chromium chromium-driver sudo postgresql diffoscope-minimal systemd systemd-container
 
-.PHONY: setup system venv lock reference test-fleet test-cloud demo master master-stop test test-unit bench bench-all bench-service bench-pipeline bench-buildbot bench-chroot bench-isolation bench-matrix bench-fleet bench-buildbot-cli bench-constraints-bump clean
+.PHONY: setup system venv lock reference test-fleet test-cloud demo master master-stop test test-unit bench bench-all bench-service bench-pipeline bench-buildbot bench-chroot bench-isolation bench-matrix bench-fleet bench-buildbot-cli bench-constraints-bump bench-cloud clean
 
 setup: system venv
 
@@ -138,6 +138,11 @@ bench-buildbot-cli: setup
 
 bench-fleet: setup
 	$(BIN)/python bench/fleet.py
+
+# The cloud gate of the newest release and the upgrade walk 2025.2 -> 2026.1 (bookworm), from the
+# staging suites, each against its target (10 and 20 minutes).
+bench-cloud: setup
+	$(BIN)/python bench/cloud_gate.py $(RELEASE) 2025.2 bookworm
 
 bench-all: setup
 	$(BIN)/python bench/wheelhouse_all.py

@@ -30,7 +30,7 @@ from .environment import Environment, images, prepare
 from .errors import Rejected, VenvdebError
 from .files import sha256_file
 from .gates import lint
-from .gates.cloud import Cloud
+from .gates.cloud import Cloud, Walk
 from .gates.smoke import AptSuite, Smoke
 from .model import Point, Service
 from .model.cloud import load_scenario
@@ -91,21 +91,40 @@ def smoke(point: Point, service: Service, repo: Repository, image: images.Image,
 
 
 def cloud(point: Point, services: list[str], repo: Repository, image: images.Image, log=say,
-          record: bool = False) -> CloudResult:
+          record: bool = False, upgrade_to: Point | None = None) -> CloudResult:
     """The cloud gate of ``point``: the newest staged version of each of ``services`` (all of the
     point's when empty), each of which must have passed its own gates for that very file. With
-    ``record``, the result is recorded for each of those files."""
-    suite = point.staging_suite
+    ``record``, the result is recorded for each of those files. With ``upgrade_to`` (the next
+    release at the same distribution), the cloud is then upgraded to it one service at a time."""
     chosen = [point.service(name) for name in services] if services else list(point.services)
+    versions, files = staged(point, chosen, repo)
+    scenario = load_scenario(point.root)
+    with serving(repo.base) as url:
+        walk = None
+        if upgrade_to is not None:
+            walk = Walk(upgrade_to, staged(upgrade_to, [upgrade_to.service(s.name) for s in chosen], repo)[0],
+                        AptSuite(url, upgrade_to.staging_suite, repo.keyring()))
+        result = Cloud(point, chosen, versions, image, AptSuite(url, point.staging_suite, repo.keyring()), scenario,
+                       log=log, walk=walk).run()
+    if record:
+        for package, version in versions.items():
+            repo.record_gate(package, version, "cloud", result.as_dict(), sha256_file(files[package]))
+    return result
+
+
+def staged(point: Point, services: list[Service], repo: Repository) -> tuple[dict[str, str], dict[str, Path]]:
+    """The newest version of each service's package in ``point``'s staging suite, and its file; each
+    must have passed its own gates for that very file."""
+    suite = point.staging_suite
     versions, files = {}, {}
-    for service in chosen:
-        staged = repo.versions(suite, service.package)
-        if not staged:
+    for service in services:
+        found = repo.versions(suite, service.package)
+        if not found:
             raise Rejected(f"{service.name}: {service.package} is not in {suite}, so it has not passed its own gates "
                            f"at {point.name} on {point.distribution}: the cloud gate runs a point's gated packages",
                            hint=f"venvdeb pipeline {point.name} {service.name} --dist {point.distribution}")
-        version = max(staged, key=Version)
-        files[service.package] = Path(staged[version])
+        version = max(found, key=Version)
+        files[service.package] = Path(found[version])
         missing = required_gates.not_passed(repo.gates(service.package, version), sha256_file(files[service.package]),
                                             required_gates.SERVICE)
         if missing:
@@ -113,13 +132,7 @@ def cloud(point: Point, services: list[str], repo: Repository, image: images.Ima
                            f"{'; '.join(missing)}", hint=f"venvdeb pipeline {point.name} {service.name} --dist "
                            f"{point.distribution}, or run its gates with --record")
         versions[service.package] = version
-    scenario = load_scenario(point.root)
-    with serving(repo.base) as url:
-        result = Cloud(point, chosen, versions, image, AptSuite(url, suite, repo.keyring()), scenario, log=log).run()
-    if record:
-        for package, version in versions.items():
-            repo.record_gate(package, version, "cloud", result.as_dict(), sha256_file(files[package]))
-    return result
+    return versions, files
 
 
 def beside_first(point: Point, services: list[str]) -> list[str]:

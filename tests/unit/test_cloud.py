@@ -159,3 +159,47 @@ def test_the_project_scenario_covers_the_issue_in_order():
     order = ["a token", "an image", "a flavor", "a network", "a volume", "a server", "the volume attached", "horizon"]
     found = [next(i for i, n in enumerate(names) if n.startswith(prefix)) for prefix in order]
     assert found == sorted(found)
+
+
+def test_the_upgrade_walk_takes_one_service_after_another_keystone_first_the_client_last():
+    chosen = services()
+    built = Controller([s for s in chosen if s.system_user], Secrets(placeholders=True),
+                       commands=[s.name for s in chosen if not s.system_user])
+    installed = {s.package: "1-deb12u1" for s in chosen}
+    to = {s.package: "2-deb12u1" for s in chosen}
+    walk = built.walk(installed, to, "/var/lib/archives", ("2025.2", "2026.1"),
+                      [s for s in chosen if not s.system_user])
+    order = [s["name"] for s in walk["services"]]
+    assert order[0] == "keystone" and order[-1] == "openstackclient" and order.index("nova") > order.index("placement")
+    nova = next(s for s in walk["services"] if s["name"] == "nova")
+    assert (nova["from"], nova["to"], nova["package"]) == ("1-deb12u1", "2-deb12u1", "venv-nova")
+    assert nova["upgrade"] == ["su -s /bin/sh -c 'nova-manage api_db sync' nova", "su -s /bin/sh -c 'nova-manage db sync' nova"]
+    assert nova["online"] == ["su -s /bin/sh -c 'nova-manage db online_data_migrations' nova"]
+    assert [u["name"] for u in nova["units"]] == ["nova-api.service", "nova-conductor.service", "nova-scheduler.service",
+                                                 "nova-compute.service"]
+    keystone = walk["services"][0]
+    assert [c.split("'")[1] for c in keystone["upgrade"]] == ["keystone-manage db_sync --expand",
+                                                             "keystone-manage db_sync --contract"]
+    assert walk["installed"] == installed and (walk["from"], walk["to"]) == ("2025.2", "2026.1")
+
+
+def test_every_step_that_makes_something_says_how_to_read_it_back():
+    for step in load_scenario(ROOT):
+        if step.run and any(word in step.name for word in ("image", "flavor", "network", "server booted",
+                                                            "allocation", "attached")):
+            assert step.verify and "$FIRST" in step.verify, step.name
+            assert "$RUN" in step.run or "allocation" in step.name and "server-$RUN" in step.run, step.name
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["cloud", "2025.2", "--upgrade-to", "2026.1", "--record"], "--record with --upgrade-to"),
+    (["cloud", "2025.2", "keystone", "ghost", "--show-config"], "ghost"),
+    (["cloud", "2025.2", "placement", "--show-config"], "type = \"identity\""),
+])
+def test_bad_cloud_commands_are_refused_before_anything_runs(tmp_path, capsys, monkeypatch, argv, said):
+    from venvdeb.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["--packaging", str(ROOT), *argv, "--repo-dir", str(tmp_path / "repo")]) != 0
+    assert said in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

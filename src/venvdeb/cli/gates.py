@@ -62,6 +62,10 @@ def register(sub) -> None:
     cl.add_argument("--chroot-max-age", type=float, default=7 * 24, help="hours before the cached chroot is remade")
     cl.add_argument("--record", action="store_true",
                     help="record the result for each package's file in the repository, for 'repo promote'")
+    cl.add_argument("--upgrade-to", metavar="RELEASE",
+                    help="then upgrade the cloud to this next release, one service at a time, with its data: after "
+                         "each, what the scenario made reads back the same, the scenario runs again, and the other "
+                         "services are still at the first release")
     options.dirs(cl)
     options.repo_args(cl)
 
@@ -140,11 +144,22 @@ def cloud(args) -> Result:
                 print(f"# {path}\n{text.rstrip()}\n")
         return CloudConfig(files)
     load_scenario(args.packaging)  # its problems, before anything runs
+    following = None
+    if args.upgrade_to:
+        if args.record:
+            raise VenvdebError("--record with --upgrade-to: the upgrade walk is no gate of one point's packages",
+                               hint="record the cloud gate of each release on its own (venvdeb cloud RELEASE --record)")
+        following = load_release(args.packaging, args.upgrade_to)
+        missing = [n for n in names if n not in {s.name for s in following.services}]
+        if missing:
+            raise VenvdebError(f"--upgrade-to {args.upgrade_to}: {following.path} has no {', '.join(missing)}",
+                               hint="walk only the services both releases have (name them)")
     repo = options.repository(args)
     results = {}
     for point in options.points(args, release):
         image = images.smoke(point.distribution, args.cache_dir, max_age=args.chroot_max_age * 3600)
-        results[point.distribution] = pipeline.cloud(point, names, repo, image, log=stderr, record=args.record)
+        results[point.distribution] = pipeline.cloud(point, names, repo, image, log=stderr, record=args.record,
+                                                     upgrade_to=following.at(point.distribution) if following else None)
     out = per_distribution(results)
     failed = [r for r in results.values() if not r.passed]
     for result in failed:

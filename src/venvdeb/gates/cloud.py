@@ -15,8 +15,10 @@ from __future__ import annotations
 import datetime
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+from ..deb import sources_entry
 from ..environment import Image, boot, idmap
 from ..environment.egress import host_port
 from ..model import Point, Service
@@ -25,12 +27,14 @@ from ..model.results import Check, CloudResult
 from ..progress import activity, say
 from . import api_check, cloud_check, unit_check
 from .cloud_config import HOST, INFRASTRUCTURE, Controller, Secrets
-from .smoke import AptSuite, apt_files, read_report
+from .smoke import KEYRING_IN_CHROOT, AptSuite, apt_files, read_report
 
 HERE = "/usr/lib/venvdeb-cloud"
 # Stand-ins for hardware a chroot has not, put on the Python path of the units that ask (cloud_check.py).
 DOUBLES = Path(__file__).with_name("doubles")
 
+ARCHIVES = "/var/lib/venvdeb-cloud/archives"  # the next release's packages, for the upgrade walk
+NEXT_SOURCES = "/etc/apt/sources.list.d/venvdeb-next.sources"
 CHECK_UNIT = "venvdeb-cloud.service"
 CHECK_UNIT_TEXT = """[Unit]
 Description=venvdeb cloud gate: the controller brought up, and the scenario
@@ -50,23 +54,38 @@ CHECK_TIMEOUT = 2400
 BOOT_TIMEOUT = CHECK_TIMEOUT + 300
 
 
+@dataclass(frozen=True)
+class Walk:
+    """The next release the cloud is upgraded to, one service at a time: its point, the version of
+    each package there, and its suite."""
+
+    to: Point
+    versions: dict[str, str]
+    suite: AptSuite
+
+
 class Cloud:
-    """The cloud gate of ``point``: ``services`` (their packages at ``versions``) from ``suite``."""
+    """The cloud gate of ``point``: ``services`` (their packages at ``versions``) from ``suite``;
+    with ``walk``, then upgraded to the next release, one service after another."""
 
     def __init__(self, point: Point, services: list[Service], versions: dict[str, str], image: Image,
-                 suite: AptSuite, scenario: tuple[Step, ...], log=say):
+                 suite: AptSuite, scenario: tuple[Step, ...], log=say, walk: Walk | None = None):
         self.point, self.versions, self.image, self.suite, self.log = point, versions, image, suite, log
-        self.services = services
+        self.services, self.walk = services, walk
         # Commands (openstack) are installed, and run by the scenario; the others are brought up.
         self.controller = Controller([s for s in services if s.system_user], Secrets(),
                                      commands=[s.name for s in services if not s.system_user])
         self.plan = self.controller.plan([step.as_dict() for step in scenario])
+        if walk:
+            self.plan["upgrade"] = self.controller.walk(versions, walk.versions, ARCHIVES, (point.name, walk.to.name),
+                                                        [s for s in services if not s.system_user])
 
     def egress(self) -> set[tuple[str, int]]:
         return self.image.mirrors() | {host_port(self.suite.url)}
 
     def run(self) -> CloudResult:
-        result = CloudResult(self.point.name, self.point.distribution, self.suite.name, dict(sorted(self.versions.items())))
+        result = CloudResult(self.point.name, self.point.distribution, self.suite.name, dict(sorted(self.versions.items())),
+                             upgraded_to=dict(sorted(self.walk.versions.items())) if self.walk else {})
         with activity(f"cloud {self.point.name} on {self.point.distribution}: apt install"), \
                 self.image.fresh(self.log, egress=self.egress()) as ch:
             for path, data in apt_files(self.suite).items():
@@ -76,6 +95,8 @@ class Cloud:
             if result.passed:
                 self._step(result, f"apt install {', '.join(wanted)} with {', '.join(INFRASTRUCTURE)}",
                            lambda: ch.run(["apt-get", "install", "-y", *wanted, *INFRASTRUCTURE]))
+            if result.passed and self.walk:
+                self._download_walk(ch, result)
             if not result.passed:
                 return result
             # The install guide's host name for the controller, on the booted system's loopback.
@@ -105,6 +126,19 @@ class Cloud:
                                            (report + booted.stdout)[-3000:], round(time.monotonic() - started, 1)))
         result.finished = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
         return result
+
+    def _download_walk(self, ch, result: CloudResult) -> None:
+        """The next release's suite beside this one's, and its packages downloaded, with what they
+        need: the booted system, which has no network, upgrades from them."""
+        walk = self.walk
+        ch.write(NEXT_SOURCES, sources_entry(walk.suite.url, walk.suite.name, KEYRING_IN_CHROOT).encode())
+        ch.write(f"{ARCHIVES}/partial/.keep", b"")
+        self._step(result, f"apt-get update, with {walk.suite.name}", lambda: ch.run(["apt-get", "update"]))
+        wanted = [f"{package}={version}" for package, version in sorted(walk.versions.items())]
+        if result.passed:
+            self._step(result, f"apt downloads {', '.join(wanted)}, for the upgrade walk",
+                       lambda: ch.run(["apt-get", "install", "-y", "--download-only", "-o",
+                                       f"Dir::Cache::archives={ARCHIVES}", *wanted]))
 
     def _step(self, result: CloudResult, name: str, action) -> None:
         started = time.monotonic()

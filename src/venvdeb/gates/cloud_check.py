@@ -109,6 +109,11 @@ def bring_up(service: dict) -> bool:
         return False
     for unit in service["doubles"]:
         with_doubles(unit)
+    return start_units(service)
+
+
+def start_units(service: dict) -> bool:
+    name = service["name"]
     for unit in service["units"]:
         started = time.monotonic()
         why = unit_check.start_unit(unit["name"], unit["port"])
@@ -198,14 +203,14 @@ def register(plan: dict) -> tuple[bool, dict[bool, str]]:
                 bool(token), "", started), {False: token, True: keystone.token}
 
 
-def environment(plan: dict, admin: bool) -> dict:
+def environment(plan: dict, admin: bool, run: int) -> dict:
     scenario = plan["scenario"]
     user, password, project = (("admin", plan["keystone"]["admin_password"], "admin") if admin
                                else (scenario["user"], scenario["password"], scenario["project"]))
     return {**api_check.BASE_ENV, "HOME": f"{WORK}/home", "OS_AUTH_URL": plan["keystone"]["url"],
             "OS_IDENTITY_API_VERSION": "3", "OS_USERNAME": user, "OS_PASSWORD": password,
             "OS_PROJECT_NAME": project, "OS_USER_DOMAIN_NAME": "Default", "OS_PROJECT_DOMAIN_NAME": "Default",
-            "OS_REGION_NAME": plan["region"], "OS_INTERFACE": "public",
+            "OS_REGION_NAME": plan["region"], "OS_INTERFACE": "public", "RUN": str(run), "FIRST": "1",
             **{api_check.url_variable(app): f"http://{plan['host']}:{port}" for app, port in plan["ports"].items()}}
 
 
@@ -218,8 +223,11 @@ def logs_of(plan: dict, names: list[str]) -> str:
                    for s in services for u in s["units"])
 
 
-def run_step(plan: dict, number: int, step: dict, tokens: dict[bool, str]) -> bool:
-    name, started = f"scenario: {step['name']}", time.monotonic()
+def run_step(plan: dict, number: int, step: dict, tokens: dict[bool, str], run: int = 1, verify: bool = False) -> bool:
+    """The step's script (or request), in the scenario's ``run``; with ``verify``, its verify script:
+    what the first run made reads back the same."""
+    name = f"{'verify' if verify else 'scenario'}{'' if run == 1 else f' (run {run})'}: {step['name']}"
+    started = time.monotonic()
     logs = lambda: logs_of(plan, step["needs"])  # noqa: E731 (read only when the step fails)
     if step["request"]:
         req = step["request"]
@@ -234,21 +242,94 @@ def run_step(plan: dict, number: int, step: dict, tokens: dict[bool, str]) -> bo
         if status != step["status"]:
             return emit(name, False, f"expected status {step['status']}:\n{said}{logs()}", started)
     else:
-        script = f"{WORK}/step-{number}.sh"
+        text = step["verify"] if verify else step["run"]
+        script = f"{WORK}/step-{number}-{run}{'-verify' if verify else ''}.sh"
         with open(script, "w") as f:
-            f.write("set -e\n" + step["run"] + "\n")
+            f.write("set -e\n" + text + "\n")
         os.chmod(script, 0o644)
         try:
-            proc = sh(["runuser", "-u", STEP_USER, "--", "sh", script], env=environment(plan, step["admin"]),
+            proc = sh(["runuser", "-u", STEP_USER, "--", "sh", script], env=environment(plan, step["admin"], run),
                       cwd=f"{WORK}/home", timeout=STEP_TIMEOUT)
-            status, said = proc.returncode, f"$ {step['run']}\nexit status {proc.returncode}\n{proc.stdout}{proc.stderr}"
+            status, said = proc.returncode, f"$ {text}\nexit status {proc.returncode}\n{proc.stdout}{proc.stderr}"
         except subprocess.TimeoutExpired as exc:
-            status, said = -1, f"$ {step['run']}\nstill running after {STEP_TIMEOUT} s\n{exc.stdout or ''}"
+            status, said = -1, f"$ {text}\nstill running after {STEP_TIMEOUT} s\n{exc.stdout or ''}"
+        if verify:
+            return emit(name, status == 0, said[-3000:] + (logs() if status else ""), started)
         if status != step["status"]:
             return emit(name, False, f"expected exit status {step['status']}:\n{said[-3000:]}{logs()}", started)
     if step["contains"] and step["contains"] not in said:
         return emit(name, False, f"the output does not contain {step['contains']!r}:\n{said[-3000:]}{logs()}", started)
     return emit(name, True, said[-600:], started)
+
+
+def scenario(plan: dict, tokens: dict[bool, str], run: int = 1) -> bool:
+    """The scenario's steps in order; the first that fails stops it."""
+    for number, step in enumerate(plan["steps"]):
+        if step["skip"]:
+            if run == 1:
+                emit(f"scenario: {step['name']} (not run: {step['skip']})", True)
+            continue
+        if not run_step(plan, number, step, tokens, run):
+            return False
+    return True
+
+
+APT_ENV = {**api_check.BASE_ENV, "DEBIAN_FRONTEND": "noninteractive"}
+
+
+def upgrade(plan: dict, tokens: dict[bool, str]) -> bool:
+    """One service after another to the next release, as its upgrade guide has it: its units
+    stopped, its package installed with apt (from what the host downloaded before the boot: this
+    system has no network), its migrations, its units started, its online migrations. After each:
+    what the first run made reads back the same, the scenario runs again, and every other package
+    is at the version it should be."""
+    walk = plan["upgrade"]
+    installed = dict(walk["installed"])
+    for run, service in enumerate(walk["services"], start=2):
+        name, started = service["name"], time.monotonic()
+        for unit in reversed(service["units"]):
+            unit_check.systemctl("stop", unit["name"])
+        proc = sh(["apt-get", "install", "-y", "--no-download", "-o", f"Dir::Cache::archives={walk['archives']}",
+                   "-o", "Dpkg::Options::=--force-confold", f"{service['package']}={service['to']}"], env=APT_ENV)
+        if not emit(f"upgrade {name} to {walk['to']}: {service['package']} {service['from']} -> {service['to']}, "
+                    f"with apt", proc.returncode == 0, proc.stdout[-3000:] + proc.stderr, started):
+            return False
+        installed[service["package"]] = service["to"]
+        for command in service["upgrade"]:
+            if not shell(f"upgrade {name}: {command}", command):
+                return False
+        if not start_units(service):
+            return False
+        for command in service["online"]:
+            if not shell(f"upgrade {name}: {command}", command):
+                return False
+        if not at_versions(walk, installed, name):
+            return False
+        for number, step in enumerate(plan["steps"]):
+            if step["verify"] and not step["skip"] and not run_step(plan, number, step, tokens, run, verify=True):
+                return False
+        if not scenario(plan, tokens, run):
+            return False
+    return True
+
+
+def shell(name: str, command: str) -> bool:
+    started = time.monotonic()
+    proc = sh(["sh", "-c", command], cwd="/")
+    return emit(name, proc.returncode == 0, f"exit status {proc.returncode}\n{proc.stdout}{proc.stderr}", started)
+
+
+def at_versions(walk: dict, installed: dict[str, str], upgraded: str) -> bool:
+    """Every package of the cloud at the version the walk has it at: the ones upgraded so far at the
+    new release, the others still at the old one (dpkg's word)."""
+    started, wrong = time.monotonic(), []
+    for package, version in sorted(installed.items()):
+        found = sh(["dpkg-query", "-W", "-f", "${Version}", package]).stdout.strip()
+        if found != version:
+            wrong.append(f"{package}: {found or 'not installed'}, expected {version}")
+    still = sorted(p for p, v in installed.items() if v == walk["installed"][p])
+    return emit(f"after {upgraded}'s upgrade, still at {walk['from']}: {', '.join(still) or 'none'}", not wrong,
+                "\n".join(wrong), started)
 
 
 def still_running(plan: dict) -> bool:
@@ -281,13 +362,8 @@ def main(plan_path: str, report: str) -> int:
             ok, tokens = register(plan)
         if not ok:
             break
-    for number, step in enumerate(plan["steps"] if ok else []):
-        if step["skip"]:
-            emit(f"scenario: {step['name']} (not run: {step['skip']})", True)
-            continue
-        if not run_step(plan, number, step, tokens):
-            ok = False
-            break
+    ok = ok and scenario(plan, tokens)
+    ok = ok and (not plan.get("upgrade") or upgrade(plan, tokens))
     ok = ok and still_running(plan)
     print(json.dumps({"done": ok}), flush=True)
     return 0 if ok else 1

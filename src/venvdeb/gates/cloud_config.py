@@ -151,7 +151,24 @@ class Controller:
         return files
 
     def setup(self, service: Service) -> list[str]:
-        return [self._render(service, f"cloud.setup[{i}]", command) for i, command in enumerate(service.cloud.setup)]
+        return self._commands(service, "setup")
+
+    def _commands(self, service: Service, key: str) -> list[str]:
+        return [self._render(service, f"cloud.{key}[{i}]", command)
+                for i, command in enumerate(getattr(service.cloud, key))]
+
+    def walk(self, installed: dict[str, str], to: dict[str, str], archives: str, names: tuple[str, str],
+             commands: list[Service] = ()) -> dict:
+        """The upgrade walk of the plan: each service after another, in the order they are brought
+        up (identity first, as upstream's upgrade order has it), its ``installed`` version to its
+        ``to`` one; the command-line packages last. ``names``: the releases, from and to."""
+        units = {s["name"]: s["units"] for s in self.plan([])["services"]}
+        order = [(s, units[s.name], self._commands(s, "upgrade"), self._commands(s, "online")) for s in self.services]
+        order += [(c, [], [], []) for c in commands]
+        return {"from": names[0], "to": names[1], "archives": archives, "installed": dict(installed),
+                "services": [{"name": s.name, "package": s.package, "from": installed[s.package],
+                              "to": to[s.package], "units": u, "upgrade": up, "online": on}
+                             for s, u, up, on in order]}
 
     def plan(self, steps: list[dict]) -> dict:
         """What cloud_check.py does, in order. ``steps``: the scenario's (Step.as_dict())."""

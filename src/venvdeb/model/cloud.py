@@ -64,6 +64,12 @@ CLOUD_SCHEMA = {
     "units": Key(list, items=str, default=(), check=all_of(unique, matches(UNIT_NAME, "a unit name")),
                  doc="Its units started after the set-up, in order: applications are waited for on their "
                      "port."),
+    "upgrade": Key(list, items=str, default=(),
+                   doc="Shell commands (Jinja2 templates) run as root when the service is upgraded to the next "
+                       "release, its units stopped and its new package installed: the schema migrations its "
+                       "upgrade guide gives (expand, migrate, contract)."),
+    "online": Key(list, items=str, default=(),
+                  doc="Shell commands run once its upgraded units run again: online data migrations (nova's)."),
     "doubles": Key(list, items=str, default=(), check=all_of(unique, matches(UNIT_NAME, "a unit name")),
                    doc="Its units that get the gate's test doubles on their Python path (a drop-in): what stands "
                        "in for hardware a chroot has not (cinder-volume's backend, gates/doubles/)."),
@@ -88,7 +94,11 @@ STEP_SCHEMA = {
                      "each one's units is shown, the last named last."),
     "run": Key(str, check=non_empty, lines=True,
                doc="A shell script, run as an unprivileged user in the scenario's directory with OS_* set for "
-                   "the scenario's user (the admin's, with admin = true)."),
+                   "the scenario's user (the admin's, with admin = true), and RUN: the scenario's run (1, then one "
+                   "more after each service's upgrade), for the names of what it makes."),
+    "verify": Key(str, check=non_empty, lines=True,
+                  doc="A shell script, run as run does after each service's upgrade, with FIRST (the first run): "
+                      "what that run made still exists and reads back the same."),
     "admin": Key(bool, default=False, doc="Run with the cloud admin's credentials (a request: the admin's token), "
                                           "not the scenario user's."),
     "request": Key(dict, table=REQUEST_STEP_SCHEMA, doc="An HTTP request instead of a script."),
@@ -110,6 +120,8 @@ class CloudSpec:
     setup: tuple[str, ...] = ()
     units: tuple[str, ...] = ()
     doubles: tuple[str, ...] = ()
+    upgrade: tuple[str, ...] = ()
+    online: tuple[str, ...] = ()
 
     @property
     def declared(self) -> bool:
@@ -121,13 +133,14 @@ class Step:
     name: str
     needs: tuple[str, ...]
     run: str | None = None
+    verify: str | None = None
     admin: bool = False
     request: dict | None = None  # api, path, method, token
     status: int | None = None
     contains: str | None = None
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "needs": list(self.needs), "run": self.run, "admin": self.admin,
+        return {"name": self.name, "needs": list(self.needs), "run": self.run, "verify": self.verify, "admin": self.admin,
                 "request": self.request, "status": self.status if self.status is not None else
                 (None if self.request else 0), "contains": self.contains}
 
@@ -164,7 +177,8 @@ def cloud_spec(data: dict) -> CloudSpec:
                      path=get(data, CLOUD_SCHEMA, "path"), databases=tuple(get(data, CLOUD_SCHEMA, "databases")),
                      config=tuple(sorted(get(data, CLOUD_SCHEMA, "config").items())),
                      setup=tuple(get(data, CLOUD_SCHEMA, "setup")), units=tuple(get(data, CLOUD_SCHEMA, "units")),
-                     doubles=tuple(get(data, CLOUD_SCHEMA, "doubles")))
+                     doubles=tuple(get(data, CLOUD_SCHEMA, "doubles")), upgrade=tuple(get(data, CLOUD_SCHEMA, "upgrade")),
+                     online=tuple(get(data, CLOUD_SCHEMA, "online")))
 
 
 SCENARIO_SCHEMA = {
@@ -183,6 +197,8 @@ def load_scenario(root: Path) -> tuple[Step, ...]:
         found = validate(step, STEP_SCHEMA, prefix=f"steps[{i}].")
         if not found and ("run" in step) == ("request" in step):
             found.append(f"key 'steps[{i}]': give either run (a script) or request (an HTTP request)")
+        if not found and "request" in step and "verify" in step:
+            found.append(f"key 'steps[{i}].verify': a request's step makes nothing to verify")
         if not found and "request" in step and "status" not in step:
             found.append(f"key 'steps[{i}].status': a request's step says the HTTP status it must give")
         problems.extend(found)
@@ -192,7 +208,7 @@ def load_scenario(root: Path) -> tuple[Step, ...]:
         problems.append(f"key 'steps': names must differ: {dup}")
     if problems:
         raise ModelError(path, problems)
-    return tuple(Step(s["name"], tuple(s["needs"]), s.get("run"), get(s, STEP_SCHEMA, "admin"),
+    return tuple(Step(s["name"], tuple(s["needs"]), s.get("run"), s.get("verify"), get(s, STEP_SCHEMA, "admin"),
                       {k: get(s["request"], REQUEST_STEP_SCHEMA, k) for k in REQUEST_STEP_SCHEMA}
                       if "request" in s else None, s.get("status"), s.get("contains"))
                  for s in steps)

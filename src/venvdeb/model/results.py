@@ -323,6 +323,7 @@ class CloudResult(Result):
     versions: dict[str, str]  # package: the version installed
     checks: list[Check] = field(default_factory=list)
     finished: str = ""  # when (UTC, ISO 8601): the release page shows each point's last
+    upgraded_to: dict[str, str] = field(default_factory=dict)  # the upgrade walk's: package: its next version
 
     @property
     def passed(self) -> bool:
