@@ -244,6 +244,12 @@ def controller(root: Path, release_name: str) -> str:
         if setup:
             lines += ["Set up, once its databases exist:", "", "```sh", *setup, "```", ""]
         lines.append(f"Then its units, in order: {', '.join(f'`{u}`' for u in service.cloud.units)}.\n")
+        upgrade, online = built.commands(service, "upgrade"), built.commands(service, "online")
+        if upgrade or online:
+            lines += ["To the next release, its units stopped and its new package installed "
+                      f"(`apt install --only-upgrade {service.package}`):", "", "```sh", *upgrade, "```", ""]
+            if online:
+                lines += ["and once its units run again:", "", "```sh", *online, "```", ""]
         for path, text in built.config(service):
             language = "python" if path.endswith(".py") else "ini"
             lines += [f"`{path}`:", "", f"```{language}", text.rstrip("\n"), "```", ""]

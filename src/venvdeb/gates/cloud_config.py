@@ -151,9 +151,10 @@ class Controller:
         return files
 
     def setup(self, service: Service) -> list[str]:
-        return self._commands(service, "setup")
+        return self.commands(service, "setup")
 
-    def _commands(self, service: Service, key: str) -> list[str]:
+    def commands(self, service: Service, key: str) -> list[str]:
+        """The service's ``[cloud]`` commands of ``key`` (setup, upgrade, online), rendered."""
         return [self._render(service, f"cloud.{key}[{i}]", command)
                 for i, command in enumerate(getattr(service.cloud, key))]
 
@@ -163,7 +164,7 @@ class Controller:
         up (identity first, as upstream's upgrade order has it), its ``installed`` version to its
         ``to`` one; the command-line packages last. ``names``: the releases, from and to."""
         units = {s["name"]: s["units"] for s in self.plan([])["services"]}
-        order = [(s, units[s.name], self._commands(s, "upgrade"), self._commands(s, "online")) for s in self.services]
+        order = [(s, units[s.name], self.commands(s, "upgrade"), self.commands(s, "online")) for s in self.services]
         order += [(c, [], [], []) for c in commands]
         return {"from": names[0], "to": names[1], "archives": archives, "installed": dict(installed),
                 "services": [{"name": s.name, "package": s.package, "from": installed[s.package],
