@@ -91,7 +91,7 @@ def smoke(point: Point, service: Service, repo: Repository, image: images.Image,
 
 
 def cloud(point: Point, services: list[str], repo: Repository, image: images.Image, log=say,
-          record: bool = False, upgrade_to: Point | None = None) -> CloudResult:
+          record: bool = False, upgrade_to: Point | None = None, screenshot: Path | None = None) -> CloudResult:
     """The cloud gate of ``point``: the newest staged version of each of ``services`` (all of the
     point's when empty), each of which must have passed its own gates for that very file. With
     ``record``, the result is recorded for each of those files. With ``upgrade_to`` (the next
@@ -105,7 +105,7 @@ def cloud(point: Point, services: list[str], repo: Repository, image: images.Ima
             walk = Walk(upgrade_to, staged(upgrade_to, [upgrade_to.service(s.name) for s in chosen], repo)[0],
                         AptSuite(url, upgrade_to.staging_suite, repo.keyring()))
         result = Cloud(point, chosen, versions, image, AptSuite(url, point.staging_suite, repo.keyring()), scenario,
-                       log=log, walk=walk).run()
+                       log=log, walk=walk, screenshot=screenshot).run()
     if record:
         for package, version in versions.items():
             repo.record_gate(package, version, "cloud", result.as_dict(), sha256_file(files[package]))

@@ -62,6 +62,9 @@ def register(sub) -> None:
     cl.add_argument("--chroot-max-age", type=float, default=7 * 24, help="hours before the cached chroot is remade")
     cl.add_argument("--record", action="store_true",
                     help="record the result for each package's file in the repository, for 'repo promote'")
+    cl.add_argument("--screenshot", type=Path, metavar="PNG",
+                    help="also draw horizon's instances page, as the scenario's user sees it, with chromium in the "
+                         "controller, into this file (with several distributions: <name>-<distribution>.png)")
     cl.add_argument("--upgrade-to", metavar="RELEASE",
                     help="then upgrade the cloud to this next release, one service at a time, with its data: after "
                          "each, what the scenario made reads back the same, the scenario runs again, and the other "
@@ -119,13 +122,7 @@ def smoke(args) -> Result:
             if args.record:
                 repo.record_gate(result.package, result.version, "smoke", result.as_dict(), sha256_file(deb))
         results[point.distribution] = result
-    out = per_distribution(results)
-    failed = [r for r in results.values() if not r.passed]
-    for result in failed:
-        for failure in result.failures():
-            stderr(f"venvdeb: smoke: {result.package} {result.version}: {failure}")
-    if failed:
-        raise Rejected(f"smoke failed: {', '.join(f'{r.package} {r.version}' for r in failed)}", out)
+    out = concluded(results, "smoke", lambda r: f"{r.package} {r.version}")
     for result in results.values():
         say(args, f"{result.package} {result.version}: smoke passed ({len(result.checks)} checks)")
     return out
@@ -158,19 +155,29 @@ def cloud(args) -> Result:
     results = {}
     for point in options.points(args, release):
         image = images.smoke(point.distribution, args.cache_dir, max_age=args.chroot_max_age * 3600)
+        shot = args.screenshot
+        if shot and len(options.points(args, release)) > 1:
+            shot = shot.with_name(f"{shot.stem}-{point.distribution}{shot.suffix}")
         results[point.distribution] = pipeline.cloud(point, names, repo, image, log=stderr, record=args.record,
-                                                     upgrade_to=following.at(point.distribution) if following else None)
+                                                     upgrade_to=following.at(point.distribution) if following else None,
+                                                     screenshot=shot)
+    out = concluded(results, "cloud", lambda r: f"{r.release} on {r.distribution}")
+    for result in results.values():
+        say(args, f"cloud {result.release} on {result.distribution}: passed ({len(result.versions)} packages, "
+                  f"{result.scenario_steps} scenario steps)")
+    return out
+
+
+def concluded(results: dict[str, Result], gate: str, what) -> Result:
+    """The gate's results by distribution; each failure said on stderr (``what(result)`` names
+    it), and Rejected if any failed."""
     out = per_distribution(results)
     failed = [r for r in results.values() if not r.passed]
     for result in failed:
         for failure in result.failures():
-            stderr(f"venvdeb: cloud: {result.release} on {result.distribution}: {failure}")
+            stderr(f"venvdeb: {gate}: {what(result)}: {failure}")
     if failed:
-        raise Rejected(f"cloud gate failed: {', '.join(f'{r.release} on {r.distribution}' for r in failed)}", out)
-    for result in results.values():
-        steps = sum(1 for c in result.checks if c.name.startswith("scenario: ") and "(not run:" not in c.name)
-        say(args, f"cloud {result.release} on {result.distribution}: passed ({len(result.versions)} packages, "
-                  f"{steps} scenario steps)")
+        raise Rejected(f"{gate} failed: {', '.join(what(r) for r in failed)}", out)
     return out
 
 

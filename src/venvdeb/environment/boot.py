@@ -47,17 +47,23 @@ def boot_argv(root: Path, base: int, count: int, report: Path, own_scope: bool =
             *([] if own_scope else ["--keep-unit"]), f"--bind={report}:{REPORT_DIR}", "--boot", "--console=passive"]
 
 
-def read_report(report: Path) -> str:
+def read_report(report: Path, name: str = REPORT) -> str:
     """The report the booted system wrote: a regular file, not followed if it is a link (the
     container may have put anything there), and no more than REPORT_LIMIT of it."""
+    return read_file(report, name).decode(errors="replace")
+
+
+def read_file(report: Path, name: str) -> bytes:
+    """A file the booted system wrote in the report's directory, read as ``read_report`` reads the
+    report: empty if it is missing, not a regular file, or a link."""
     try:
-        fd = os.open(report / REPORT, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        fd = os.open(report / name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
-        return ""
+        return b""
     with os.fdopen(fd, "rb") as f:
         if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-            return ""
-        return f.read(REPORT_LIMIT).decode(errors="replace")
+            return b""
+        return f.read(REPORT_LIMIT)
 
 
 @contextlib.contextmanager
@@ -108,16 +114,19 @@ def sweep(group: Path) -> None:
             g.rmdir()
 
 
-def boot(root: Path, base: int, count: int, timeout: float) -> tuple[subprocess.CompletedProcess, str]:
+def boot(root: Path, base: int, count: int, timeout: float,
+         files: tuple[str, ...] = ()) -> tuple[subprocess.CompletedProcess, str]:
     """Boot ``root`` until its systemd powers it off (a unit with SuccessAction=poweroff does):
     its console output, as text, and what it wrote in REPORT_DIR/REPORT. Killed after ``timeout``
-    seconds."""
+    seconds. ``files``: other files of REPORT_DIR it wrote, read as the report is, into
+    ``proc.files`` (name: bytes)."""
     if shutil.which("systemd-nspawn") is None:
         raise VenvdebError("systemd-nspawn is not installed: smoke boots the installed package's chroot with it",
                            hint="apt-get install systemd-container (make setup does)")
     with tempfile.TemporaryDirectory(prefix=stale.owned(stale.REPORT)) as report:
         os.chown(report, base, base)  # the booted system's root
         proc = _boot(boot_argv(root, base, count, Path(report), own_scope=SYSTEMD_BOOTED.is_dir()), timeout)
+        proc.files = {name: read_file(Path(report), name) for name in files}
         return proc, read_report(Path(report))
 
 

@@ -36,6 +36,7 @@ DOUBLES = Path(__file__).with_name("doubles")
 ARCHIVES = "/var/lib/venvdeb-cloud/archives"  # the next release's packages, for the upgrade walk
 NEXT_SOURCES = "/etc/apt/sources.list.d/venvdeb-next.sources"
 CHECK_UNIT = "venvdeb-cloud.service"
+PNG = b"\x89PNG\r\n\x1a\n"
 CHECK_UNIT_TEXT = """[Unit]
 Description=venvdeb cloud gate: the controller brought up, and the scenario
 After=multi-user.target
@@ -69,13 +70,18 @@ class Cloud:
     with ``walk``, then upgraded to the next release, one service after another."""
 
     def __init__(self, point: Point, services: list[Service], versions: dict[str, str], image: Image,
-                 suite: AptSuite, scenario: tuple[Step, ...], log=say, walk: Walk | None = None):
+                 suite: AptSuite, scenario: tuple[Step, ...], log=say, walk: Walk | None = None,
+                 screenshot: Path | None = None):
         self.point, self.versions, self.image, self.suite, self.log = point, versions, image, suite, log
-        self.services, self.walk = services, walk
+        self.services, self.walk, self.screenshot = services, walk, screenshot
         # Commands (openstack) are installed, and run by the scenario; the others are brought up.
         self.controller = Controller([s for s in services if s.system_user], Secrets(),
                                      commands=[s.name for s in services if not s.system_user])
         self.plan = self.controller.plan([step.as_dict() for step in scenario])
+        # horizon's instances page, drawn by chromium in the booted system (a picture for a person).
+        horizon = next((a.name for s in self.controller.services if s.name == "horizon" for a in s.wsgi), None)
+        if screenshot and horizon:
+            self.plan["screenshot"] = horizon
         if walk:
             self.plan["upgrade"] = self.controller.walk(versions, walk.versions, ARCHIVES, (point.name, walk.to.name),
                                                         [s for s in services if not s.system_user])
@@ -97,6 +103,9 @@ class Cloud:
                            lambda: ch.run(["apt-get", "install", "-y", *wanted, *INFRASTRUCTURE]))
             if result.passed and self.walk:
                 self._download_walk(ch, result)
+            if result.passed and self.plan.get("screenshot"):
+                self._step(result, "apt install chromium, for a screenshot of horizon",
+                           lambda: ch.run(["apt-get", "install", "-y", "chromium", "fonts-dejavu-core"]))
             if not result.passed:
                 return result
             # The install guide's host name for the controller, on the booted system's loopback.
@@ -116,7 +125,8 @@ class Cloud:
                 return result
             started = time.monotonic()
             with activity(f"cloud {self.point.name} on {self.point.distribution}: booted, the scenario"):
-                booted, report = boot.boot(ch.root, ch.base, idmap.DEFAULT_RANGE[1], timeout=BOOT_TIMEOUT)
+                booted, report = boot.boot(ch.root, ch.base, idmap.DEFAULT_RANGE[1], timeout=BOOT_TIMEOUT,
+                                           files=(cloud_check.SCREENSHOT,))
             reported, done = read_report(report)
             for check in reported:
                 self._report(check)
@@ -124,6 +134,10 @@ class Cloud:
             if done is None or (not done and all(c.passed for c in reported)):
                 result.checks.append(Check("the controller's check unit ran to its end", False,
                                            (report + booted.stdout)[-3000:], round(time.monotonic() - started, 1)))
+        picture = booted.files.get(cloud_check.SCREENSHOT, b"") if result.passed else b""
+        if self.screenshot and picture.startswith(PNG):  # data from the container: a PNG, or nothing
+            self.screenshot.write_bytes(picture)
+            self.log(f"cloud: horizon's instances page: {self.screenshot}")
         result.finished = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
         return result
 

@@ -10,10 +10,11 @@ service: its configuration's ownership, its set-up (database migrations, keyston
 its units started by systemd, as their users, the applications waited for on their port. Once
 the identity service is up, every other service is registered in its catalog (a user in the
 service project with the admin role, the service, its public, internal and admin endpoints), as
-the install guide has it, and the scenario's project and user are made. Last, the scenario's
+the install guide has it, and the scenario's project and user are made. Then the scenario's
 steps, in order, each as the scenario's user (or the admin): a script with OS_* set, or an HTTP
-request; the first that fails stops the scenario, with its command, its output and the journal
-of the service it needs last.
+request; the first that fails stops the scenario, with its command, its output and the journals
+of the services it needs. With an upgrade walk in the plan, each service is then upgraded to the
+next release in turn (``upgrade``). Last, every unit started must be running, never restarted.
 
 Standard library only, beside api_check.py and unit_check.py, whose report format it shares: one
 JSON line per check in REPORT, and last {"done": true|false}.
@@ -34,19 +35,19 @@ import api_check  # noqa: E402  (beside this file in the booted system)
 import unit_check  # noqa: E402
 
 DETAIL = 12000  # what of a failure is kept: its command's output, and the journals of the services it needs
-
-
-def emit(name: str, passed: bool, detail: str = "", started: float | None = None) -> bool:
-    seconds = round(time.monotonic() - started, 1) if started is not None else 0.0
-    print(json.dumps({"name": name, "passed": passed, "detail": detail[-DETAIL:], "seconds": seconds}), flush=True)
-    return passed
-
 WORK = "/var/lib/venvdeb-cloud"
 DOUBLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "doubles")
 STEP_USER = "nobody"  # the scenario's commands run unprivileged, as an operator's workstation would
 STEP_TIMEOUT = 900
 SETTLE = 5  # seconds a daemon must stay active after it started
 JOURNAL_LAG = 2  # seconds for journald to take in what a unit wrote just before a step failed
+
+
+def emit(name: str, passed: bool, detail: str = "", started: float | None = None) -> bool:
+    """api_check.emit's line, with more of a failure kept."""
+    seconds = round(time.monotonic() - started, 1) if started is not None else 0.0
+    print(json.dumps({"name": name, "passed": passed, "detail": detail[-DETAIL:], "seconds": seconds}), flush=True)
+    return passed
 
 
 def sh(argv: list[str], **kwargs) -> subprocess.CompletedProcess:
@@ -332,6 +333,57 @@ def at_versions(walk: dict, installed: dict[str, str], upgraded: str) -> bool:
                 "\n".join(wrong), started)
 
 
+SCREENSHOT = "instances.png"  # in the report's directory, for the host
+
+
+def screenshot(plan: dict) -> bool:
+    """Horizon's instances page as the scenario's user sees it, drawn by chromium in this system:
+    the page signed in and fetched, its stylesheets (served by a web server in front of horizon,
+    which this controller has not) put inline from the venv's collected static files."""
+    import glob
+    import http.cookiejar
+    import re
+    import shutil
+    import urllib.parse
+
+    started = time.monotonic()
+    base = f"http://{plan['host']}:{plan['ports'][plan['screenshot']]}"
+    web = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def get(path, data=None):
+        request = urllib.request.Request(base + path, data, headers={"Referer": base + "/auth/login/"})
+        with web.open(request, timeout=api_check.REQUEST_TIMEOUT) as answer:
+            return answer.read().decode()
+
+    try:
+        form = dict(re.findall(r'name="([^"]+)"[^>]*value="([^"]*)"', get("/auth/login/")))
+        form.update(username=plan["scenario"]["user"], password=plan["scenario"]["password"])
+        get("/auth/login/", urllib.parse.urlencode(form).encode())
+        page = get("/project/instances/")
+    except OSError as exc:
+        return emit("horizon's instances page: a screenshot", False, str(exc), started)
+    static = (glob.glob("/usr/lib/venvs/horizon/lib/python3*/site-packages/static") or ["/nonexistent"])[0]
+
+    def inline(found):
+        path = os.path.join(static, found[1])
+        return f"<style>{open(path, errors='replace').read()}</style>" if os.path.isfile(path) else ""
+
+    page = re.sub(r'<link[^>]*href="/static/([^"]+\.css)"[^>]*>', inline, page)
+    page = re.sub(r"<script.*?</script>", "", page, flags=re.S)
+    html, png = f"{WORK}/home/instances.html", f"{WORK}/home/{SCREENSHOT}"
+    with open(html, "w") as f:
+        f.write(page)
+    os.chmod(html, 0o644)
+    proc = sh(["runuser", "-u", STEP_USER, "--", "chromium", "--headless", "--no-sandbox", "--disable-gpu",
+               "--hide-scrollbars", "--window-size=1280,800", f"--screenshot={png}", f"file://{html}"],
+              env={**api_check.BASE_ENV, "HOME": f"{WORK}/home"}, timeout=STEP_TIMEOUT)
+    if proc.returncode != 0 or not os.path.isfile(png):
+        return emit("horizon's instances page: a screenshot", False, proc.stdout + proc.stderr, started)
+    shutil.copyfile(png, os.path.join(os.path.dirname(REPORT), SCREENSHOT))
+    return emit(f"horizon's instances page, as {plan['scenario']['user']} sees it: a screenshot "
+                f"({os.path.getsize(png)} bytes)", True, "", started)
+
+
 def still_running(plan: dict) -> bool:
     """Every unit the gate started is running still, and systemd never restarted it: a daemon that
     fails on its first request (and is restarted) would pass every check of its start."""
@@ -347,7 +399,12 @@ def still_running(plan: dict) -> bool:
                 "\n".join(wrong), started)
 
 
+REPORT = ""  # the report's path, given on the command line
+
+
 def main(plan_path: str, report: str) -> int:
+    global REPORT
+    REPORT = report
     with open(plan_path) as f:
         plan = json.load(f)
     sys.stdout = open(report, "a", buffering=1)  # emit prints its lines
@@ -363,6 +420,8 @@ def main(plan_path: str, report: str) -> int:
         if not ok:
             break
     ok = ok and scenario(plan, tokens)
+    if ok and plan.get("screenshot"):
+        screenshot(plan)  # a picture for a person; the gate's verdict is the scenario's
     ok = ok and (not plan.get("upgrade") or upgrade(plan, tokens))
     ok = ok and still_running(plan)
     print(json.dumps({"done": ok}), flush=True)

@@ -289,14 +289,10 @@ class Check(Result):
     seconds: float = 0.0
 
 
-@dataclass
-class SmokeResult(Result):
-    """`venvdeb smoke`: one package's checks, in a clean chroot and then piuparts."""
+class _Checked:
+    """A result made of checks: passed when there are some, and each passed."""
 
-    package: str
-    version: str
-    checks: list[Check] = field(default_factory=list)
-    upgraded_from: str | None = None
+    checks: list[Check]
 
     @property
     def passed(self) -> bool:
@@ -314,7 +310,17 @@ class SmokeResult(Result):
 
 
 @dataclass
-class CloudResult(Result):
+class SmokeResult(_Checked, Result):
+    """`venvdeb smoke`: one package's checks, in a clean chroot and then piuparts."""
+
+    package: str
+    version: str
+    checks: list[Check] = field(default_factory=list)
+    upgraded_from: str | None = None
+
+
+@dataclass
+class CloudResult(_Checked, Result):
     """`venvdeb cloud`: a point's packages together on one controller, and the scenario's steps."""
 
     release: str
@@ -326,14 +332,9 @@ class CloudResult(Result):
     upgraded_to: dict[str, str] = field(default_factory=dict)  # the upgrade walk's: package: its next version
 
     @property
-    def passed(self) -> bool:
-        return bool(self.checks) and all(c.passed for c in self.checks)
-
-    def failures(self) -> list[str]:
-        return [f"{c.name} failed:\n{c.detail}" for c in self.checks if not c.passed]
-
-    def as_dict(self) -> dict:
-        return {**asdict(self), "passed": self.passed}
+    def scenario_steps(self) -> int:
+        """How many of the scenario's steps ran (and passed, if the gate did)."""
+        return sum(1 for c in self.checks if c.name.startswith("scenario") and "(not run:" not in c.name)
 
 
 @dataclass
