@@ -64,7 +64,8 @@ def register(sub) -> None:
                     help="record the result for each package's file in the repository, for 'repo promote'")
     cl.add_argument("--screenshot", type=Path, metavar="PNG",
                     help="also draw horizon's instances page, as the scenario's user sees it, with chromium in the "
-                         "controller, into this file (with several distributions: <name>-<distribution>.png)")
+                         "controller, into this file (with several distributions: <name>-<distribution>.png); a "
+                         "cloud with horizon and nova")
     cl.add_argument("--upgrade-to", metavar="RELEASE",
                     help="then upgrade the cloud to this next release, one service at a time, with its data: after "
                          "each, what the scenario made reads back the same, the scenario runs again, and the other "

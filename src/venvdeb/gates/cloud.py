@@ -78,9 +78,10 @@ class Cloud:
         self.controller = Controller([s for s in services if s.system_user], Secrets(),
                                      commands=[s.name for s in services if not s.system_user])
         self.plan = self.controller.plan([step.as_dict() for step in scenario])
-        # horizon's instances page, drawn by chromium in the booted system (a picture for a person).
+        # horizon's instances page, drawn by chromium in the booted system (a picture for a person);
+        # horizon shows the page only with compute in the catalog.
         horizon = next((a.name for s in self.controller.services if s.name == "horizon" for a in s.wsgi), None)
-        if screenshot and horizon:
+        if screenshot and horizon and "nova" in self.controller.names:
             self.plan["screenshot"] = horizon
         if walk:
             self.plan["upgrade"] = self.controller.walk(versions, walk.versions, ARCHIVES, (point.name, walk.to.name),
@@ -92,7 +93,7 @@ class Cloud:
     def run(self) -> CloudResult:
         result = CloudResult(self.point.name, self.point.distribution, self.suite.name, dict(sorted(self.versions.items())),
                              upgraded_to=dict(sorted(self.walk.versions.items())) if self.walk else {})
-        with activity(f"cloud {self.point.name} on {self.point.distribution}: apt install"), \
+        with activity(f"cloud {self.point.name} on {self.point.distribution}: a controller, installed and booted"), \
                 self.image.fresh(self.log, egress=self.egress()) as ch:
             for path, data in apt_files(self.suite).items():
                 ch.write(path, data)

@@ -375,7 +375,8 @@ def screenshot(plan: dict) -> bool:
         f.write(page)
     os.chmod(html, 0o644)
     proc = sh(["runuser", "-u", STEP_USER, "--", "chromium", "--headless", "--no-sandbox", "--disable-gpu",
-               "--hide-scrollbars", "--window-size=1280,800", f"--screenshot={png}", f"file://{html}"],
+               f"--user-data-dir={WORK}/home/chromium", "--hide-scrollbars", "--window-size=1280,800",
+               f"--screenshot={png}", f"file://{html}"],
               env={**api_check.BASE_ENV, "HOME": f"{WORK}/home"}, timeout=STEP_TIMEOUT)
     if proc.returncode != 0 or not os.path.isfile(png):
         return emit("horizon's instances page: a screenshot", False, proc.stdout + proc.stderr, started)
