@@ -227,7 +227,8 @@ def logs_of(plan: dict, names: list[str]) -> str:
 def run_step(plan: dict, number: int, step: dict, tokens: dict[bool, str], run: int = 1, verify: bool = False) -> bool:
     """The step's script (or request), in the scenario's ``run``; with ``verify``, its verify script:
     what the first run made reads back the same."""
-    name = f"{'verify' if verify else 'scenario'}{'' if run == 1 else f' (run {run})'}: {step['name']}"
+    name = (f"verify (run {run}): what the first run made reads back the same: {step['name']}" if verify
+            else f"scenario{'' if run == 1 else f' (run {run})'}: {step['name']}")
     started = time.monotonic()
     logs = lambda: logs_of(plan, step["needs"])  # noqa: E731 (read only when the step fails)
     if step["request"]:
