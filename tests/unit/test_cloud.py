@@ -203,3 +203,12 @@ def test_bad_cloud_commands_are_refused_before_anything_runs(tmp_path, capsys, m
     assert main(["--packaging", str(ROOT), *argv, "--repo-dir", str(tmp_path / "repo")]) != 0
     assert said in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_what_runs_in_the_controller_compiles_for_the_oldest_target_interpreter():
+    """cloud_check.py and its neighbours are copied into the booted chroot, never imported here:
+    bookworm's python3 (3.11, which runs this test) must compile them."""
+    from venvdeb.gates import api_check, cloud, cloud_check, unit_check
+
+    for path in [Path(m.__file__) for m in (api_check, unit_check, cloud_check)] + sorted(cloud.DOUBLES.glob("*.py")):
+        compile(path.read_text(), str(path), "exec")  # a SyntaxError fails the test
