@@ -58,3 +58,20 @@ def test_a_killed_runs_boot_cgroups_are_swept_and_a_live_ones_kept(tmp_path, mon
     monkeypatch.setattr(boot.Path, "rmdir", lambda self: __import__("shutil").rmtree(self))
     assert boot.sweep_stale() == [gone]
     assert not gone.exists() and mine.is_dir()
+
+
+def test_a_container_that_does_not_power_off_after_its_report_is_stopped(monkeypatch):
+    import contextlib
+    import time
+
+    monkeypatch.setattr(boot, "own_cgroup", lambda name: contextlib.nullcontext(()))
+    monkeypatch.setattr(boot, "POLL", 0.1)
+    monkeypatch.setattr(boot, "POWEROFF_GRACE", 0.5)
+    started = time.monotonic()
+    proc = boot._boot(["sh", "-c", "echo booted; exec sleep 60"], timeout=60, finished=lambda: True)
+    assert time.monotonic() - started < 20
+    assert proc.returncode == 124 and proc.stdout.startswith("booted\n")
+    assert "did not power off 0.5 s after its report ended: stopped" in proc.stdout
+    # Without the report's last word, the timeout alone stops it.
+    proc = boot._boot(["sh", "-c", "exec sleep 60"], timeout=0.5, finished=lambda: False)
+    assert proc.returncode == 124 and "did not power off in 0 s" in proc.stdout

@@ -37,6 +37,8 @@ TRACKING = (Path("/sys/fs/cgroup/unified"), Path("/sys/fs/cgroup/systemd"))
 REPORT_DIR = "/run/venvdeb-report"  # where the booted system writes its report, bound from the host
 REPORT = "report.jsonl"
 REPORT_LIMIT = 4 << 20
+POLL = 2  # seconds between looks at the report while the container runs
+POWEROFF_GRACE = 120  # seconds a container may take to power off once its report has ended
 
 
 def boot_argv(root: Path, base: int, count: int, report: Path, own_scope: bool = True) -> list[str]:
@@ -125,12 +127,16 @@ def boot(root: Path, base: int, count: int, timeout: float,
                            hint="apt-get install systemd-container (make setup does)")
     with tempfile.TemporaryDirectory(prefix=stale.owned(stale.REPORT)) as report:
         os.chown(report, base, base)  # the booted system's root
-        proc = _boot(boot_argv(root, base, count, Path(report), own_scope=SYSTEMD_BOOTED.is_dir()), timeout)
+        proc = _boot(boot_argv(root, base, count, Path(report), own_scope=SYSTEMD_BOOTED.is_dir()), timeout,
+                     finished=lambda: '{"done": ' in read_report(Path(report))[-200:])
         proc.files = {name: read_file(Path(report), name) for name in files}
         return proc, read_report(Path(report))
 
 
-def _boot(argv: list[str], timeout: float) -> subprocess.CompletedProcess:
+def _boot(argv: list[str], timeout: float, finished=lambda: False) -> subprocess.CompletedProcess:
+    """Run nspawn until the container powers off, or ``timeout`` seconds; once ``finished()`` (the
+    report's last word is in), its shutdown gets POWEROFF_GRACE seconds: a service that does not
+    stop must not hold the gate for the rest of the timeout."""
     with own_cgroup(f"{stale.owned(CGROUP)}{next(_boots)}") as groups:
         def enter():
             for group in groups:
@@ -138,9 +144,17 @@ def _boot(argv: list[str], timeout: float) -> subprocess.CompletedProcess:
 
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 preexec_fn=enter if groups else None)
-        try:
-            out, _ = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
+        deadline, said = time.monotonic() + timeout, None
+        while True:
+            try:  # communicate() again after its timeout loses no output
+                out, _ = proc.communicate(timeout=POLL)
+                break
+            except subprocess.TimeoutExpired:
+                if said is None and finished():
+                    deadline = min(deadline, time.monotonic() + POLL + POWEROFF_GRACE)
+                    said = f"the container did not power off {POWEROFF_GRACE} s after its report ended"
+                if time.monotonic() < deadline:
+                    continue
             # SIGTERM asks nspawn to shut the container down; then it is killed.
             proc.terminate()
             try:
@@ -148,6 +162,6 @@ def _boot(argv: list[str], timeout: float) -> subprocess.CompletedProcess:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 out, _ = proc.communicate()
-            out += f"\n(the container did not power off in {timeout:.0f} s: stopped)\n".encode()
+            out += f"\n({said or f'the container did not power off in {timeout:.0f} s'}: stopped)\n".encode()
             return subprocess.CompletedProcess(argv, 124, out.decode(errors="replace"), "")
     return subprocess.CompletedProcess(argv, proc.returncode, out.decode(errors="replace"), "")

@@ -34,7 +34,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import api_check  # noqa: E402  (beside this file in the booted system)
 import unit_check  # noqa: E402
 
-DETAIL = 24000  # what of a failure is kept: its command's output, and the journals of the services it needs
+DETAIL = 40000  # what of a failure is kept: its command's output, and the journals of the services it needs
 WORK = "/var/lib/venvdeb-cloud"
 DOUBLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "doubles")
 STEP_USER = "nobody"  # the scenario's commands run unprivileged, as an operator's workstation would
@@ -220,7 +220,7 @@ def logs_of(plan: dict, names: list[str]) -> str:
     one a step needs last is the likeliest to say why it failed)."""
     time.sleep(JOURNAL_LAG)
     services = [s for name in names for s in plan["services"] if s["name"] == name]
-    return "".join(f"\n--- journal of {u['name']}:\n{unit_check.journal(u['name'], 3000)}"
+    return "".join(f"\n--- journal of {u['name']}:\n{unit_check.journal(u['name'], 6000)}"
                    for s in services for u in s["units"])
 
 
