@@ -59,7 +59,7 @@ def test_each_api_in_the_catalog_checks_tokens_with_its_own_service_user():
 def test_nova_is_wired_to_the_services_the_cloud_has_and_only_those():
     whole = ini(dict(controller().files())["/etc/nova/nova.conf"])
     assert whole["DEFAULT"]["transport_url"] == "rabbit://openstack:RABBIT_PASS@controller:5672/"
-    assert whole["DEFAULT"]["compute_driver"] == "fake.FakeDriver"
+    assert whole["DEFAULT"]["compute_driver"] == "fake.FakeDriverWithoutFakeNodes"
     assert whole["api_database"]["connection"] == "mysql+pymysql://nova:NOVA_DBPASS@controller/nova_api"
     assert whole["glance"]["api_servers"] == "http://controller:9292"
     assert whole["placement"]["username"] == "nova" and whole.has_section("neutron") and whole.has_section("cinder")
