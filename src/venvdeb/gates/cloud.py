@@ -127,7 +127,7 @@ class Cloud:
             started = time.monotonic()
             with activity(f"cloud {self.point.name} on {self.point.distribution}: booted, the scenario"):
                 booted, report = boot.boot(ch.root, ch.base, idmap.DEFAULT_RANGE[1], timeout=BOOT_TIMEOUT,
-                                           files=(cloud_check.SCREENSHOT,))
+                                           files=(cloud_check.SCREENSHOT, cloud_check.PAGE))
             reported, done = read_report(report)
             for check in reported:
                 self._report(check)
@@ -138,6 +138,8 @@ class Cloud:
         picture = booted.files.get(cloud_check.SCREENSHOT, b"") if result.passed else b""
         if self.screenshot and picture.startswith(PNG):  # data from the container: a PNG, or nothing
             self.screenshot.write_bytes(picture)
+            # The page it was drawn from, beside it: text for a person to read, never opened here.
+            self.screenshot.with_suffix(".html").write_bytes(booted.files.get(cloud_check.PAGE, b""))
             self.log(f"cloud: horizon's instances page: {self.screenshot}")
         result.finished = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
         return result

@@ -334,7 +334,7 @@ def at_versions(walk: dict, installed: dict[str, str], upgraded: str) -> bool:
                 "\n".join(wrong), started)
 
 
-SCREENSHOT = "instances.png"  # in the report's directory, for the host
+SCREENSHOT, PAGE = "instances.png", "instances.html"  # in the report's directory, for the host
 
 
 def screenshot(plan: dict) -> bool:
@@ -371,7 +371,10 @@ def screenshot(plan: dict) -> bool:
 
     page = re.sub(r'<link[^>]*href="/static/([^"]+\.css)"[^>]*>', inline, page)
     page = re.sub(r"<script.*?</script>", "", page, flags=re.S)
-    html, png = f"{WORK}/home/instances.html", f"{WORK}/home/{SCREENSHOT}"
+    # Horizon hides the page until its script sees it is not in a frame (anti-clickjacking): with
+    # no scripts here, the style that hides it goes too.
+    page = re.sub(r'<style id="anti-clickjack">.*?</style>', "", page, flags=re.S)
+    html, png = f"{WORK}/home/{PAGE}", f"{WORK}/home/{SCREENSHOT}"
     with open(html, "w") as f:
         f.write(page)
     os.chmod(html, 0o644)
@@ -382,6 +385,7 @@ def screenshot(plan: dict) -> bool:
     if proc.returncode != 0 or not os.path.isfile(png):
         return emit("horizon's instances page: a screenshot", False, proc.stdout + proc.stderr, started)
     shutil.copyfile(png, os.path.join(os.path.dirname(REPORT), SCREENSHOT))
+    shutil.copyfile(html, os.path.join(os.path.dirname(REPORT), PAGE))
     return emit(f"horizon's instances page, as {plan['scenario']['user']} sees it: a screenshot "
                 f"({os.path.getsize(png)} bytes)", True, "", started)
 
