@@ -88,13 +88,15 @@ test: setup
 test-fleet: setup
 	$(BIN)/pytest -q -ra -m fleet --durations=25
 
-# The cloud gate on the newest release's points, and the upgrade walks 2025.2 -> 2026.1 -> 2026.2 on
-# bookworm, from the staging suites (make demo RELEASES="2025.2 2026.1 2026.2" publishes them; a
-# service missing there is named, with the command that builds it).
+# The cloud gate on the newest release's points, the upgrade walks 2025.2 -> 2026.1 -> 2026.2 on
+# bookworm, and 2026.1's controller from bookworm to trixie, from the staging suites (make demo
+# RELEASES="2025.2 2026.1 2026.2" publishes them; a service missing there is named, with the
+# command that builds it).
 test-cloud: setup
 	$(BIN)/venvdeb cloud $(RELEASE) --record
 	$(BIN)/venvdeb cloud 2025.2 --dist bookworm --upgrade-to 2026.1
 	$(BIN)/venvdeb cloud 2026.1 --dist bookworm --upgrade-to 2026.2
+	$(BIN)/venvdeb cloud 2026.1 --dist bookworm --dist-upgrade trixie
 
 # docs/reference.md, generated from the schemas, the argument parser and the farm's settings, and
 # docs/cloud-controller.md, the cloud gate's configuration of the newest release (a unit test fails

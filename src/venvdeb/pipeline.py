@@ -94,8 +94,9 @@ def cloud(point: Point, services: list[str], repo: Repository, image: images.Ima
           record: bool = False, upgrade_to: Point | None = None, screenshot: Path | None = None) -> CloudResult:
     """The cloud gate of ``point``: the newest staged version of each of ``services`` (all of the
     point's when empty), each of which must have passed its own gates for that very file. With
-    ``record``, the result is recorded for each of those files. With ``upgrade_to`` (the next
-    release at the same distribution), the cloud is then upgraded to it one service at a time."""
+    ``record``, the result is recorded for each of those files. With ``upgrade_to``, the cloud is
+    then upgraded to that point: the next release at the same distribution, one service at a time;
+    or the same release at the next distribution, the operating system with its packages."""
     chosen = [point.service(name) for name in services] if services else list(point.services)
     versions, files = staged(point, chosen, repo)
     scenario = load_scenario(point.root)

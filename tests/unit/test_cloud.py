@@ -195,6 +195,10 @@ def test_every_step_that_makes_something_says_how_to_read_it_back():
     (["cloud", "2025.2", "--upgrade-to", "2026.1", "--record"], "--record with --upgrade-to"),
     (["cloud", "2025.2", "keystone", "ghost", "--show-config"], "ghost"),
     (["cloud", "2025.2", "placement", "--show-config"], "type = \"identity\""),
+    (["cloud", "2026.1", "--dist-upgrade", "trixie"], "give the distribution the controller starts on"),
+    (["cloud", "2026.1", "--dist", "trixie", "--dist-upgrade", "bookworm"], "to the next release only"),
+    (["cloud", "2026.1", "--dist", "bookworm", "--dist-upgrade", "forky"], "not a distribution of"),
+    (["cloud", "2026.1", "--dist", "bookworm", "--dist-upgrade", "trixie", "--record"], "--dist-upgrade with --record"),
 ])
 def test_bad_cloud_commands_are_refused_before_anything_runs(tmp_path, capsys, monkeypatch, argv, said):
     from venvdeb.cli import main
@@ -212,3 +216,33 @@ def test_what_runs_in_the_controller_compiles_for_the_oldest_target_interpreter(
 
     for path in [Path(m.__file__) for m in (api_check, unit_check, cloud_check)] + sorted(cloud.DOUBLES.glob("*.py")):
         compile(path.read_text(), str(path), "exec")  # a SyntaxError fails the test
+
+
+def test_the_walk_of_the_operating_system_boots_twice_the_second_time_to_read_back_and_run_again(tmp_path):
+    """bookworm to trixie at one release: no service-by-service walk in the first boot's plan; the
+    second boot's plan expects every package at its trixie build, and the chroot may reach the
+    trixie mirror and the point's trixie suite (and nothing else) for the upgrade in between."""
+    from venvdeb.environment.images import Image
+    from venvdeb.gates.cloud import Cloud, Walk
+    from venvdeb.gates.smoke import AptSuite
+
+    release = load_release(ROOT, "2026.1")
+    bookworm, trixie = release.at("bookworm"), release.at("trixie")
+    chosen = [release.service(n) for n in ("keystone", "placement")]
+    versions = {"venv-keystone": "29.1.0-deb12u1", "venv-placement": "15.0.0-deb12u1"}
+    after = {"venv-keystone": "29.1.0-deb13u1", "venv-placement": "15.0.0-deb13u1"}
+    image = Image("bookworm", tmp_path / "bookworm.tar", sources=(
+        "deb http://mirror.example:3142/debian bookworm main", "deb http://security.example/debian-security "
+        "bookworm-security main"))
+    walk = Walk(trixie, after, AptSuite("http://127.0.0.1:8080", trixie.staging_suite, b"keys"))
+    assert walk.of_the_system(bookworm) and not Walk(bookworm, {}, walk.suite).of_the_system(bookworm)
+    gate = Cloud(bookworm, chosen, versions, image, AptSuite("http://127.0.0.1:8080", bookworm.staging_suite, b"k"),
+                 load_scenario(ROOT), walk=walk)
+
+    assert "upgrade" not in gate.plan and "rebooted" not in gate.plan
+    second = gate.after_the_system_walk()
+    assert second["rebooted"] == {"distribution": "trixie", "installed": after}
+    assert second["steps"] == gate.plan["steps"] and second["services"] == gate.plan["services"]
+    assert gate.next_sources() == ["deb http://mirror.example:3142/debian trixie main",
+                                   "deb http://security.example/debian-security trixie-security main"]
+    assert gate.egress() == {("mirror.example", 3142), ("security.example", 80), ("127.0.0.1", 8080)}

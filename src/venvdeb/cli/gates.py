@@ -16,6 +16,7 @@ from ..model import Point, load_release
 from ..gates.cloud_config import Controller, Secrets
 from ..model.cloud import load_scenario
 from ..model.results import CloudConfig, LintReport, Result, per_distribution
+from ..model.versions import DEBIAN_RELEASES
 from . import options
 from .options import RELEASE_HELP, SERVICE_HELP, say, stderr
 
@@ -70,6 +71,11 @@ def register(sub) -> None:
                     help="then upgrade the cloud to this next release, one service at a time, with its data: after "
                          "each, what the scenario made reads back the same, the scenario runs again, and the other "
                          "services are still at the first release")
+    cl.add_argument("--dist-upgrade", metavar="CODENAME",
+                    help="then upgrade the controller's operating system to this next distribution of the release "
+                         "(bookworm to trixie), as Debian's release notes have it, the venv packages replaced by "
+                         "their builds for it; booted again, what the scenario made reads back the same, and the "
+                         "scenario runs again")
     options.dirs(cl)
     options.repo_args(cl)
 
@@ -143,6 +149,8 @@ def cloud(args) -> Result:
         return CloudConfig(files)
     load_scenario(args.packaging)  # its problems, before anything runs
     following = None
+    if args.dist_upgrade:
+        return dist_upgrade(args, release, names)
     if args.upgrade_to:
         if args.record:
             raise VenvdebError("--record with --upgrade-to: the upgrade walk is no gate of one point's packages",
@@ -166,6 +174,34 @@ def cloud(args) -> Result:
     for result in results.values():
         say(args, f"cloud {result.release} on {result.distribution}: passed ({len(result.versions)} packages, "
                   f"{result.scenario_steps} scenario steps)")
+    return out
+
+
+def dist_upgrade(args, release, names: list[str]) -> Result:
+    """``venvdeb cloud RELEASE --dist D --dist-upgrade NEXT``: the controller of RELEASE on D, its
+    operating system then upgraded to NEXT."""
+    if args.upgrade_to or args.record:
+        raise VenvdebError(f"--dist-upgrade with {'--upgrade-to' if args.upgrade_to else '--record'}: the walk of the "
+                           "operating system is one walk, at one release, and no gate of one point's packages",
+                           hint="run each walk on its own, and record the gate of each point on its own")
+    if not args.dist:
+        raise VenvdebError("--dist-upgrade: give the distribution the controller starts on (--dist)",
+                           hint=f"venvdeb cloud {release.name} --dist bookworm --dist-upgrade {args.dist_upgrade}")
+    if args.dist_upgrade not in release.distributions:
+        raise VenvdebError(f"--dist-upgrade {args.dist_upgrade}: not a distribution of {release.path} "
+                           f"(it has {', '.join(release.distributions)})",
+                           hint="name the distribution the controller is upgraded to, one the release is built for")
+    # Debian supports an upgrade to the next release only (its release notes), never a downgrade.
+    if DEBIAN_RELEASES[args.dist_upgrade] != DEBIAN_RELEASES[args.dist] + 1:
+        raise VenvdebError(f"--dist-upgrade {args.dist_upgrade} from {args.dist}: Debian upgrades a host to the next "
+                           "release only", hint="name the release after --dist")
+    point = release.at(args.dist)
+    image = images.smoke(point.distribution, args.cache_dir, max_age=args.chroot_max_age * 3600)
+    result = pipeline.cloud(point, names, options.repository(args), image, log=stderr,
+                            upgrade_to=release.at(args.dist_upgrade), screenshot=args.screenshot)
+    out = concluded({point.distribution: result}, "cloud", lambda r: f"{r.release} on {r.distribution}")
+    say(args, f"cloud {result.release} on {result.distribution}, upgraded to {args.dist_upgrade}: passed "
+              f"({len(result.versions)} packages, their {args.dist_upgrade} builds after)")
     return out
 
 

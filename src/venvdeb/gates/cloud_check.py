@@ -14,7 +14,9 @@ the install guide has it, and the scenario's project and user are made. Then the
 steps, in order, each as the scenario's user (or the admin): a script with OS_* set, or an HTTP
 request; the first that fails stops the scenario, with its command, its output and the journals
 of the services it needs. With an upgrade walk in the plan, each service is then upgraded to the
-next release in turn (``upgrade``). Last, every unit started must be running, never restarted.
+next release in turn (``upgrade``). Booted again after its operating system's upgrade
+(``rebooted``), the controller is started again instead, and what the first boot made is read back
+before the scenario runs again. Last, every unit started must be running, never restarted.
 
 Standard library only, beside api_check.py and unit_check.py, whose report format it shares: one
 JSON line per check in REPORT, and last {"done": true|false}.
@@ -204,6 +206,19 @@ def register(plan: dict) -> tuple[bool, dict[bool, str]]:
                 bool(token), "", started), {False: token, True: keystone.token}
 
 
+def login(plan: dict) -> tuple[bool, dict[bool, str]]:
+    """The tokens of the scenario's user (False) and of the admin (True), from a keystone that
+    has both already."""
+    started, keystone, scenario = time.monotonic(), Keystone(plan["keystone"]["url"]), plan["scenario"]
+    try:
+        tokens = {True: keystone.login("admin", plan["keystone"]["admin_password"], "admin"),
+                  False: keystone.login(scenario["user"], scenario["password"], scenario["project"])}
+    except (OSError, RuntimeError, KeyError, ValueError) as exc:
+        return emit("keystone: the admin and the scenario's user get a token", False, str(exc), started), {}
+    return emit(f"keystone: the admin and {scenario['user']}, made before, get a token", all(tokens.values()), "",
+                started), tokens
+
+
 def environment(plan: dict, admin: bool, run: int) -> dict:
     scenario = plan["scenario"]
     user, password, project = (("admin", plan["keystone"]["admin_password"], "admin") if admin
@@ -305,7 +320,8 @@ def upgrade(plan: dict, tokens: dict[bool, str]) -> bool:
         for command in service["online"]:
             if not shell(f"upgrade {name}: {command}", command):
                 return False
-        if not at_versions(walk, installed, name):
+        still = sorted(p for p, v in installed.items() if v == walk["installed"][p])
+        if not at_versions(installed, f"after {name}'s upgrade, still at {walk['from']}: {', '.join(still) or 'none'}"):
             return False
         for number, step in enumerate(plan["steps"]):
             if step["verify"] and not step["skip"] and not run_step(plan, number, step, tokens, run, verify=True):
@@ -321,17 +337,38 @@ def shell(name: str, command: str) -> bool:
     return emit(name, proc.returncode == 0, f"exit status {proc.returncode}\n{proc.stdout}{proc.stderr}", started)
 
 
-def at_versions(walk: dict, installed: dict[str, str], upgraded: str) -> bool:
-    """Every package of the cloud at the version the walk has it at: the ones upgraded so far at the
-    new release, the others still at the old one (dpkg's word)."""
+def at_versions(installed: dict[str, str], name: str) -> bool:
+    """Every package of the cloud at the version ``installed`` has it at (dpkg's word)."""
     started, wrong = time.monotonic(), []
     for package, version in sorted(installed.items()):
         found = sh(["dpkg-query", "-W", "-f", "${Version}", package]).stdout.strip()
         if found != version:
             wrong.append(f"{package}: {found or 'not installed'}, expected {version}")
-    still = sorted(p for p, v in installed.items() if v == walk["installed"][p])
-    return emit(f"after {upgraded}'s upgrade, still at {walk['from']}: {', '.join(still) or 'none'}", not wrong,
-                "\n".join(wrong), started)
+    return emit(name, not wrong, "\n".join(wrong), started)
+
+
+def rebooted(plan: dict) -> tuple[bool, dict[bool, str]]:
+    """The controller booted again after its operating system's upgrade: Debian's servers and every
+    unit started again (the data and the configuration are the first boot's; RabbitMQ's store
+    starts afresh, so its user is made again), every package at its build for the new
+    distribution, and what the scenario made reads back the same. The tokens, for the scenario."""
+    walk = plan["rebooted"]
+    started = time.monotonic()
+    release = sh(["sh", "-c", ". /etc/os-release && echo $VERSION_CODENAME"]).stdout.strip()
+    python = sh(["/usr/bin/python3", "--version"]).stdout.strip()
+    if not emit(f"the controller runs {walk['distribution']} ({release}, {python})", release == walk["distribution"],
+                f"/etc/os-release says {release!r}", started):
+        return False, {}
+    for unit in (u for s in plan["services"] for u in s["doubles"]):
+        with_doubles(unit)  # the drop-in is in /run, which the reboot emptied
+    if not (infrastructure(plan) and rabbit(plan) and all(start_units(s) for s in plan["services"])):
+        return False, {}
+    ok, tokens = login(plan)
+    if not (ok and at_versions(walk["installed"], f"every package at its {walk['distribution']} build: "
+                               + ", ".join(f"{p} {v}" for p, v in walk["installed"].items()))):
+        return False, tokens
+    return all(run_step(plan, number, step, tokens, 2, verify=True) for number, step in enumerate(plan["steps"])
+               if step["verify"] and not step["skip"]), tokens
 
 
 SCREENSHOT, PAGE = "instances.png", "instances.html"  # in the report's directory, for the host
@@ -417,15 +454,19 @@ def main(plan_path: str, report: str) -> int:
     os.makedirs(unit_check.OUTPUT, mode=0o755, exist_ok=True)
     os.makedirs(f"{WORK}/home", mode=0o755, exist_ok=True)
     os.chown(f"{WORK}/home", *(int(sh(["id", flag, STEP_USER]).stdout) for flag in ("-u", "-g")))
-    ok = infrastructure(plan) and databases(plan) and rabbit(plan)
-    tokens: dict[bool, str] = {}
-    for service in plan["services"] if ok else []:
-        ok = bring_up(service)
-        if ok and service["identity"]:
-            ok, tokens = register(plan)
-        if not ok:
-            break
-    ok = ok and scenario(plan, tokens)
+    if plan.get("rebooted"):
+        ok, tokens = rebooted(plan)
+        ok = ok and scenario(plan, tokens, run=2)
+    else:
+        ok = infrastructure(plan) and databases(plan) and rabbit(plan)
+        tokens: dict[bool, str] = {}
+        for service in plan["services"] if ok else []:
+            ok = bring_up(service)
+            if ok and service["identity"]:
+                ok, tokens = register(plan)
+            if not ok:
+                break
+        ok = ok and scenario(plan, tokens)
     if ok and plan.get("screenshot"):
         screenshot(plan)  # a picture for a person; the gate's verdict is the scenario's
     ok = ok and (not plan.get("upgrade") or upgrade(plan, tokens))
