@@ -134,3 +134,28 @@ def test_a_build_chroot_writes_the_bound_cache_as_root_but_neither_its_images_no
     assert (cache / "built").read_text() == "built\n" and (cache / "built").stat().st_uid == 0
     assert (cache / "chroots" / "image.tar").read_text() == "an image the host unpacks as its root\n"
     assert host_file.read_text() == "the host's\n"
+
+
+def test_the_mirrors_packages_are_kept_for_the_next_chroot_and_apt_still_checks_them(cache_dir):
+    """The second chroot's apt gets hello from the machine's cache, not the mirror: a copy made
+    wrong there is refused by apt (the signed index's hash), and the right one installs."""
+    image = images.smoke("bookworm", cache_dir)
+
+    def install_hello():
+        with image.fresh(egress=image.mirrors()) as ch:
+            assert ch.run(["apt-get", "update"]).returncode == 0
+            return ch.run(["apt-get", "install", "-y", "--no-install-recommends", "hello"])
+
+    first = install_hello()
+    assert first.returncode == 0, first.stdout + first.stderr
+    kept = list((cache_dir / "chroots" / images.DEBS).rglob("hello_*.deb"))
+    assert len(kept) == 1 and kept[0].stat().st_mode & 0o777 == 0o644
+    good = kept[0].read_bytes()
+    try:
+        kept[0].write_bytes(good[:-64] + bytes(64))  # the same size, other bytes
+        refused = install_hello()
+        assert refused.returncode != 0 and "Hash Sum mismatch" in refused.stdout + refused.stderr
+    finally:
+        kept[0].write_bytes(good)
+    again = install_hello()
+    assert again.returncode == 0, again.stdout + again.stderr

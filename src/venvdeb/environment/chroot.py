@@ -109,14 +109,15 @@ class Chroot(Environment):
 @contextmanager
 def fresh(tarball: Path, distribution: str, work_dir: Path | None = None, binds: tuple[Path, ...] = (),
           egress: set[tuple[str, int]] | None = None, proxy_variables: bool = False, hides: tuple[Path, ...] = (),
-          read_only: tuple[Path, ...] = (), scratch: bool = False):
+          read_only: tuple[Path, ...] = (), scratch: bool = False, cache: egress_proxy.DebCache | None = None):
     """A new chroot from ``tarball``: an overlay on its shared unpacked tree (rootfs.py), or, where
     overlays cannot be mounted, a copy of that tree. Removed afterwards whatever happens. The bound
     directories are mounted per command, in that command's namespace: removing the chroot
     never touches them. ``egress``: the (host, port)s its commands may reach, and nothing else;
     ``proxy_variables``: its commands get http_proxy and the like, for pip; ``read_only``: host
     directories seen read-only; ``scratch``: a directory of its own, the one it may write that the
-    host sees (``Chroot.scratch``), removed with it."""
+    host sees (``Chroot.scratch``), removed with it; ``cache``: where the egress proxy keeps the
+    Debian packages it fetches (egress.py)."""
     work = Path(tempfile.mkdtemp(prefix=stale.owned(stale.CHROOT), dir=work_dir))  # a killed run's: stale.py
     own = work / "scratch"
     if scratch:
@@ -128,7 +129,7 @@ def fresh(tarball: Path, distribution: str, work_dir: Path | None = None, binds:
             tree = stack.enter_context(rootfs.shared_tree(tarball, base))
             root = stack.enter_context(rootfs.overlay(tree, work))
             prepare(root, base)
-            socket_path = stack.enter_context(egress_proxy.proxy(egress)) if egress is not None else None
+            socket_path = stack.enter_context(egress_proxy.proxy(egress, cache)) if egress is not None else None
             made = Chroot(root, distribution, binds, socket_path, proxy_variables, base, hides, read_only,
                           own.resolve() if scratch else None)
             if egress is not None:

@@ -6,11 +6,21 @@ namespace and passes every connection to this proxy's Unix socket on the host; a
 is configured to use that address. The proxy answers absolute-URI requests (plain HTTP: the
 mirror and the repository) and CONNECT (HTTPS), each only to an allowed host and port; anything
 else gets 403, and a maintainer script or a service has no other way out.
+
+With a ``DebCache``, the proxy also keeps the Debian packages it fetches from the mirror, for every
+chroot of the machine: a package already there is served from the host's copy, and a warm machine
+downloads nothing twice. Only the proxy writes the cache (a chroot never sees it), only with what
+the mirror sent, whole; and apt checks each package it is served against the signed index, as it
+checks what the mirror sends. The key is the URL: a file of Debian's pool never changes under its
+name (a new version is a new name).
 """
 
 from __future__ import annotations
 
+import http.client
 import http.server
+import os
+import re
 import selectors
 import shutil
 import socket
@@ -19,6 +29,7 @@ import tempfile
 import threading
 import urllib.parse
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import stale
@@ -46,6 +57,31 @@ def host_port(url: str) -> tuple[str, int]:
     except ValueError:  # not a port number: matches nothing allowed
         return "", 0
     return parts.hostname or "", port or (443 if parts.scheme == "https" else 80)
+
+
+# A package of an archive's pool: its path has no other characters than Debian's file names do,
+# and no ".." (the cache's path is made from it).
+POOL_FILE = re.compile(r"^/(?:[A-Za-z0-9_.+~-]+/)*pool/(?:[A-Za-z0-9_.+~-]+/)+[A-Za-z0-9_.+~%-]+\.u?deb$")
+CHUNK = 1 << 16
+
+
+@dataclass(frozen=True)
+class DebCache:
+    """Where the proxy keeps the packages it fetched from ``hosts`` (Debian's mirrors: never
+    venvdeb's own repository, whose test suites reuse names)."""
+
+    directory: Path
+    hosts: frozenset[tuple[str, int]]
+
+    def path_for(self, url: str) -> Path | None:
+        """The cached file of ``url``, if it is a package of a cached host's pool; else None."""
+        parts = urllib.parse.urlsplit(url)
+        path = urllib.parse.unquote(parts.path)
+        if parts.scheme != "http" or parts.query or host_port(url) not in self.hosts or not POOL_FILE.match(path) \
+                or ".." in path.split("/"):
+            return None
+        host, port = host_port(url)
+        return self.directory / f"{host}_{port}" / path.lstrip("/")
 
 
 def relay(a: socket.socket, b: socket.socket) -> None:
@@ -82,6 +118,7 @@ def relay(a: socket.socket, b: socket.socket) -> None:
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     allowed: frozenset = frozenset()
+    cache: DebCache | None = None
 
     def log_message(self, *args):  # apt's requests are not the build log's business
         pass
@@ -123,6 +160,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if self.headers.get("Transfer-Encoding") or (self.headers.get("Content-Length") or "0") != "0":
             return self._refuse("a request with a body")  # apt and pip only GET and HEAD
         named = {h.strip().lower() for h in (self.headers.get("Connection") or "").split(",")}
+        cached = self.cache.path_for(self.path) if self.cache and self.command == "GET" else None
+        if cached is not None:
+            return self._from_cache(cached, parts, named)
         try:
             upstream = socket.create_connection(target, timeout=60)
         except OSError as exc:
@@ -146,6 +186,60 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     do_GET = do_HEAD = _forward
 
+    def _from_cache(self, cached: Path, parts: urllib.parse.SplitResult, named: set[str]) -> None:
+        """A pool file from the cache; fetched first, and kept, if it is not there yet."""
+        self.close_connection = True
+        if not cached.is_file():
+            self._fetch(cached, parts, named)
+            if not cached.is_file():
+                return  # the mirror's answer was relayed as it was (or a 502 said why), and not kept
+        with cached.open("rb") as f:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/vnd.debian.binary-package")
+            self.send_header("Content-Length", str(os.fstat(f.fileno()).st_size))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            try:
+                shutil.copyfileobj(f, self.wfile, CHUNK)
+            except OSError:
+                pass
+
+    def _fetch(self, cached: Path, parts: urllib.parse.SplitResult, named: set[str]) -> None:
+        """The mirror's file into the cache, whole or not at all: a complete 200 answer is kept (and
+        then served from it); any other answer goes to the client as it came."""
+        host, port = host_port(self.path)
+        headers = {k: v for k, v in self.headers.items()
+                   if k.lower() not in HOP_BY_HOP | named | {"range", "if-range", "if-modified-since"}}
+        connection = http.client.HTTPConnection(host, port, timeout=60)
+        try:
+            connection.request("GET", parts.path, headers=headers)
+            answer = connection.getresponse()
+            length = answer.getheader("Content-Length")
+            if answer.status != 200 or not (length or "").isdigit():
+                body = answer.read()
+                self.send_response(answer.status, answer.reason)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(dir=cached.parent, prefix=".partial-")
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    shutil.copyfileobj(answer, out, CHUNK)
+                if os.path.getsize(name) != int(length):
+                    raise http.client.IncompleteRead(b"", int(length) - os.path.getsize(name))
+                os.chmod(name, 0o644)
+                os.replace(name, cached)
+            finally:
+                if os.path.exists(name):
+                    os.unlink(name)
+        except (OSError, http.client.HTTPException) as exc:
+            self.send_error(502, f"{host}:{port}: {exc}")
+        finally:
+            connection.close()
+
 
 class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
@@ -156,10 +250,11 @@ class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 
 
 @contextmanager
-def proxy(allowed: set[tuple[str, int]]):
-    """The proxy's Unix socket, for as long as the block runs."""
+def proxy(allowed: set[tuple[str, int]], cache: DebCache | None = None):
+    """The proxy's Unix socket, for as long as the block runs; with ``cache``, the pool files of
+    its hosts are served from it, and kept there."""
     where = Path(tempfile.mkdtemp(prefix=stale.owned(stale.EGRESS), dir="/tmp"))  # short: a socket path has 107 bytes
-    handler = type("Handler", (_Handler,), {"allowed": frozenset(allowed)})
+    handler = type("Handler", (_Handler,), {"allowed": frozenset(allowed), "cache": cache})
     server = _Server(str(where / "proxy.sock"), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

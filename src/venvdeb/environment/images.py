@@ -25,6 +25,7 @@ from pathlib import Path
 from ..errors import ToolError
 from ..progress import activity, tail, say
 from . import chroot, egress, idmap, rootfs
+from .egress import DebCache
 from .host import Host
 
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
@@ -41,6 +42,7 @@ SMOKE_PACKAGES = ("python3", "adduser", "systemd", "ca-certificates")
 BUILD_PACKAGES = ("build-essential", "ca-certificates", "debhelper", "dh-virtualenv", "dpkg-dev", "fakeroot", "git",
                   "pkg-config", "python3-dev", "python3-packaging", "python3-venv", "sudo")
 DEFAULT_MAX_AGE = 7 * 24 * 3600
+DEBS = "debs"  # beside the images: the Debian packages their chroots fetched (egress.DebCache)
 UNSTABLE = ("sid", "unstable", "experimental")
 
 
@@ -125,9 +127,11 @@ class Image:
               read_only: tuple[Path, ...] = (), scratch: bool = False):
         """A clean chroot environment unpacked from this image (made first if need be), with
         ``binds`` (host directories) seen at the same paths inside; with ``egress``, its commands
-        reach those (host, port)s through apt's proxy and nothing else."""
+        reach those (host, port)s through apt's proxy and nothing else, and the Debian packages
+        it fetches from this image's mirrors are kept beside the image, for every chroot."""
+        cache = DebCache(self.path.parent / DEBS, frozenset(self.mirrors())) if egress is not None else None
         with chroot.fresh(self.ensure(log), self.distribution, work_dir, binds, egress,
-                          proxy_variables, hides, read_only, scratch) as environment:
+                          proxy_variables, hides, read_only, scratch, cache) as environment:
             yield environment
 
     @contextmanager
