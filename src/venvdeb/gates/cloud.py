@@ -202,15 +202,14 @@ class Cloud:
                    lambda: ch.run(["apt-get", "update"]))
         for argv in DIST_UPGRADE:
             if result.passed:
-                self._step(result, f"{' '.join(argv[:2])} to {to}" + (", the packages there only" if
-                                                                        "--without-new-pkgs" in argv else ""),
+                self._step(result, f"{' '.join(a for a in argv if a != '-y')}, to {to}",
                            lambda: ch.run([*argv, *KEEP_CONFIG]))
         wanted = [f"{package}={version}" for package, version in sorted(self.walk.versions.items())]
         if result.passed:
             self._step(result, f"apt install {', '.join(wanted)}: the {to} builds",
                        lambda: ch.run(["apt-get", "install", "-y", *KEEP_CONFIG, *wanted]))
         if result.passed:
-            self._step(result, f"rabbitmq: {RABBIT_STORE} removed (no upgrade path from 3.10 to 4.0)",
+            self._step(result, f"rabbitmq: {RABBIT_STORE} removed, for a node started afresh on {to}",
                        lambda: ch.run(["rm", "-rf", RABBIT_STORE]))
 
     def after_the_system_walk(self) -> dict:
