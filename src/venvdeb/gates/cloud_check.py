@@ -354,10 +354,10 @@ def rebooted(plan: dict) -> tuple[bool, dict[bool, str]]:
     distribution, and what the scenario made reads back the same. The tokens, for the scenario."""
     walk = plan["rebooted"]
     started = time.monotonic()
-    release = sh(["sh", "-c", ". /etc/os-release && echo $VERSION_CODENAME"]).stdout.strip()
+    codename = sh(["sh", "-c", ". /etc/os-release && echo $VERSION_CODENAME"]).stdout.strip()
     python = sh(["/usr/bin/python3", "--version"]).stdout.strip()
-    if not emit(f"the controller runs {walk['distribution']} ({release}, {python})", release == walk["distribution"],
-                f"/etc/os-release says {release!r}", started):
+    if not emit(f"the controller runs {walk['distribution']} ({codename}, {python})", codename == walk["distribution"],
+                f"/etc/os-release says {codename!r}", started):
         return False, {}
     for unit in (u for s in plan["services"] for u in s["doubles"]):
         with_doubles(unit)  # the drop-in is in /run, which the reboot emptied
