@@ -74,14 +74,21 @@ class DebCache:
     hosts: frozenset[tuple[str, int]]
 
     def path_for(self, url: str) -> Path | None:
-        """The cached file of ``url``, if it is a package of a cached host's pool; else None."""
+        """The cached file of ``url``, if it is a package of a cached host's pool; else None. The
+        proxy asks the mirror for exactly this path (``mirror_path``): a chroot cannot have one
+        file's bytes kept under another's name by spelling a path two ways."""
         parts = urllib.parse.urlsplit(url)
         path = urllib.parse.unquote(parts.path)
-        if parts.scheme != "http" or parts.query or host_port(url) not in self.hosts or not POOL_FILE.match(path) \
-                or ".." in path.split("/"):
+        where = host_port(url)
+        if parts.scheme != "http" or parts.query or where not in self.hosts or not POOL_FILE.match(path) \
+                or {".", ".."} & set(path.split("/")):
             return None
-        host, port = host_port(url)
-        return self.directory / f"{host}_{port}" / path.lstrip("/")
+        return self.directory / f"{where[0]}_{where[1]}" / path.lstrip("/")
+
+    @staticmethod
+    def mirror_path(url: str) -> str:
+        """The path the mirror is asked for: the one the cache keeps it under, quoted again."""
+        return urllib.parse.quote(urllib.parse.unquote(urllib.parse.urlsplit(url).path), safe="/+~")
 
 
 def relay(a: socket.socket, b: socket.socket) -> None:
@@ -162,7 +169,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         named = {h.strip().lower() for h in (self.headers.get("Connection") or "").split(",")}
         cached = self.cache.path_for(self.path) if self.cache and self.command == "GET" else None
         if cached is not None:
-            return self._from_cache(cached, parts, named)
+            return self._from_cache(cached, named)
         try:
             upstream = socket.create_connection(target, timeout=60)
         except OSError as exc:
@@ -186,11 +193,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     do_GET = do_HEAD = _forward
 
-    def _from_cache(self, cached: Path, parts: urllib.parse.SplitResult, named: set[str]) -> None:
+    def _from_cache(self, cached: Path, named: set[str]) -> None:
         """A pool file from the cache; fetched first, and kept, if it is not there yet."""
         self.close_connection = True
         if not cached.is_file():
-            self._fetch(cached, parts, named)
+            self._fetch(cached, named)
             if not cached.is_file():
                 return  # the mirror's answer was relayed as it was (or a 502 said why), and not kept
         with cached.open("rb") as f:
@@ -204,7 +211,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             except OSError:
                 pass
 
-    def _fetch(self, cached: Path, parts: urllib.parse.SplitResult, named: set[str]) -> None:
+    def _fetch(self, cached: Path, named: set[str]) -> None:
         """The mirror's file into the cache, whole or not at all: a complete 200 answer is kept (and
         then served from it); any other answer goes to the client as it came."""
         host, port = host_port(self.path)
@@ -212,7 +219,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                    if k.lower() not in HOP_BY_HOP | named | {"range", "if-range", "if-modified-since"}}
         connection = http.client.HTTPConnection(host, port, timeout=60)
         try:
-            connection.request("GET", parts.path, headers=headers)
+            connection.request("GET", DebCache.mirror_path(self.path), headers=headers)
             answer = connection.getresponse()
             length = answer.getheader("Content-Length")
             if answer.status != 200 or not (length or "").isdigit():

@@ -323,9 +323,8 @@ def upgrade(plan: dict, tokens: dict[bool, str]) -> bool:
         still = sorted(p for p, v in installed.items() if v == walk["installed"][p])
         if not at_versions(installed, f"after {name}'s upgrade, still at {walk['from']}: {', '.join(still) or 'none'}"):
             return False
-        for number, step in enumerate(plan["steps"]):
-            if step["verify"] and not step["skip"] and not run_step(plan, number, step, tokens, run, verify=True):
-                return False
+        if not read_back(plan, tokens, run):
+            return False
         if not scenario(plan, tokens, run):
             return False
     return True
@@ -367,8 +366,14 @@ def rebooted(plan: dict) -> tuple[bool, dict[bool, str]]:
     if not (ok and at_versions(walk["installed"], f"every package at its {walk['distribution']} build: "
                                + ", ".join(f"{p} {v}" for p, v in walk["installed"].items()))):
         return False, tokens
-    return all(run_step(plan, number, step, tokens, 2, verify=True) for number, step in enumerate(plan["steps"])
-               if step["verify"] and not step["skip"]), tokens
+    return read_back(plan, tokens, 2), tokens
+
+
+def read_back(plan: dict, tokens: dict[bool, str], run: int) -> bool:
+    """Each step's verify script, in order: what the first run made reads back the same; the first
+    that fails stops."""
+    return all(run_step(plan, number, step, tokens, run, verify=True) for number, step in enumerate(plan["steps"])
+               if step["verify"] and not step["skip"])
 
 
 SCREENSHOT, PAGE = "instances.png", "instances.html"  # in the report's directory, for the host
