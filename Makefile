@@ -11,7 +11,7 @@ DEBIAN_PACKAGES := debhelper dh-virtualenv dpkg-dev devscripts lintian fakeroot 
 	python3 python3-venv python3-dev pkg-config zstd git gnupg reprepro mmdebstrap sbuild uidmap \
 	ca-certificates chromium chromium-driver sudo postgresql diffoscope-minimal systemd systemd-container
 
-.PHONY: setup system venv lock reference test-fleet test-cloud demo master master-stop test test-unit bench bench-all bench-service bench-pipeline bench-buildbot bench-chroot bench-isolation bench-matrix bench-fleet bench-buildbot-cli bench-constraints-bump bench-cloud clean
+.PHONY: setup system venv lock reference test-fleet test-cloud demo master master-stop test test-unit bench bench-all bench-service bench-pipeline bench-buildbot bench-chroot bench-isolation bench-matrix bench-fleet bench-buildbot-cli bench-constraints-bump bench-cloud bench-gates clean
 
 setup: system venv
 
@@ -151,6 +151,12 @@ bench-cloud: setup
 
 bench-all: setup
 	$(BIN)/python bench/wheelhouse_all.py
+
+# One warm point's gates (the newest release, bookworm) with the code at GATES_BASELINE (before
+# issue 28's changes to the gates) against this checkout, side by side: where each second goes.
+GATES_BASELINE ?= 687ff1f
+bench-gates: setup
+	$(BIN)/python bench/gates_profile.py $(GATES_BASELINE) $(RELEASE) bookworm
 
 clean:
 	rm -rf out var build .pytest_cache

@@ -1,12 +1,14 @@
-"""Where the seconds of one point's gates go (issue 28: profile first): every package of a release
-at one distribution through `venvdeb pipeline`, warm (the wheelhouse built once before, the chroot
-images current), into a repository, state and output of its own.
+"""Where the seconds of one point's gates go, and what issue 28's changes took off them: every
+package of a release at one distribution through `venvdeb pipeline`, warm (the wheelhouse built
+once before, the chroot images current), with the code before (BASELINE, in a worktree of its
+own) and with this checkout, one after the other in one run, each into a repository, state and
+output of its own.
 
-    python bench/gates_profile.py [RELEASE] [DIST]   (default 2026.2 bookworm)
+    python bench/gates_profile.py BASELINE [RELEASE] [DIST]   (default 2026.2 bookworm)
 
-Recorded: the pipeline's wall time and the CPU time of everything it ran (user and system, from
-the kernel's accounting of its children); each package's build, lint and smoke; and smoke's
-seconds by kind of check, from each package's own gate record (its install with apt, the
+Recorded, for each side: the pipeline's wall time and the CPU time of everything it ran (user and
+system, from the kernel's accounting of its children); each package's build, lint and smoke; and
+smoke's seconds by kind of check, from each package's own gate record (its install with apt, the
 service's functional checks, its units under systemd, piuparts). Lint and smoke of one package
 run side by side, and beside the next package's build: the stages' sum exceeds the wall.
 """
@@ -14,21 +16,25 @@ run side by side, and beside the next package's build: the stages' sum exceeds t
 from __future__ import annotations
 
 import json
+import os
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
+import time
 from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import PROJECT, cache_dir, record, venvdeb  # noqa: E402
+from common import PROJECT, cache_dir, record  # noqa: E402
 
 KINDS = (("piuparts", ("piuparts",)),
          ("apt install (the package, and what its smoke brings beside it)", ("install ", "apt-get update")),
          ("units under systemd (booted)", ("started by systemd", "the kernel shows", "under ", "systemd-analyze")),
          ("the service run from its units and asked over HTTP", ("started from its unit", "GET ", "POST ")),
          ("commands, set-up and helpers", ("run: ", "setup: ", "as ", "pip check", "console scripts", "/etc/sudoers")))
+STAGES = ("build", "lint", "smoke")
 
 
 def kind(name: str) -> str:
@@ -38,43 +44,85 @@ def kind(name: str) -> str:
     return "other checks"
 
 
-def main(release: str = "2026.2", dist: str = "bookworm") -> None:
+def venvdeb(source: Path, *args: str) -> tuple[float, dict]:
+    """``venvdeb ... --json`` from the code at ``source`` (its src/, templates and packaging)."""
+    argv = [sys.executable, "-m", "venvdeb", "--packaging", str(source / "packaging"), *args, "--json"]
+    started = time.monotonic()
+    proc = subprocess.run(argv, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(source / "src")})
+    wall = time.monotonic() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+    return wall, json.loads(proc.stdout) if proc.stdout.strip() else {}
+
+
+def point(source: Path, release: str, dist: str, *services: str) -> dict:
+    """One warm point through the pipeline (its ``services``, default all), with the code at ``source``."""
     work = Path(tempfile.mkdtemp(prefix="venvdeb-bench-gates-"))
     try:
         repo = ["--repo-dir", str(work / "repo"), "--gnupghome", str(work / "gnupg")]
         dirs = ["--cache-dir", str(cache_dir()), "--out-dir", str(work / "out"), "--state-dir", str(work / "state")]
-        packaging = ["--packaging", str(PROJECT / "packaging")]
-        venvdeb(*packaging, "repo", "init", "--make-key", *repo)
-        venvdeb(*packaging, "wheelhouse", "build", release, "--dist", dist, *dirs)  # warm, as a build host is
+        venvdeb(source, "repo", "init", "--make-key", *repo)
+        venvdeb(source, "wheelhouse", "build", release, "--dist", dist, *dirs)  # warm, as a build host is
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        wall, result, _ = venvdeb(*packaging, "pipeline", release, "--dist", dist, *dirs, *repo)
+        wall, result = venvdeb(source, "pipeline", release, *services, "--dist", dist, *dirs, *repo)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         records = {p.stem: json.loads(p.read_text()) for p in (work / "repo" / "gates").glob("*.json")}
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
     stages: dict[str, dict[str, float]] = defaultdict(dict)
     for stage in result["stages"]:
-        stages[stage["package"]][stage["stage"]] = stage["seconds"]
+        if stage["package"] != "*":
+            stages[stage["package"]][stage["stage"]] = round(stage["seconds"], 1)
     smoke: dict[str, float] = defaultdict(float)
     for gates in records.values():
         for check in gates.get("smoke", {}).get("checks", []):
             smoke[kind(check["name"])] += check["seconds"]
-    cpu = {"user": round(after.ru_utime - before.ru_utime, 1), "system": round(after.ru_stime - before.ru_stime, 1)}
-    data = {"release": release, "dist": dist, "wall": round(wall, 1), "cpu": cpu, "stages": stages,
-            "smoke_by_kind": {k: round(v, 1) for k, v in smoke.items()}}
-    totals = {name: sum(s.get(name, 0.0) for s in stages.values()) for name in ("build", "lint", "smoke")}
-    table = [f"# One point's gates: {release} on {dist}, every package, warm (two cores)", "",
-             f"Wall {wall:.0f} s; CPU {cpu['user']:.0f} s user, {cpu['system']:.0f} s system "
-             f"({100 * cpu['system'] / max(cpu['user'] + cpu['system'], 1):.0f}% system).", "",
-             "| package | build | lint | smoke |", "|---|---:|---:|---:|"]
-    table += [f"| {package} | {s.get('build', s.get('wheelhouse', 0)):.1f} | {s.get('lint', 0):.1f} | "
-              f"{s.get('smoke', 0):.1f} |" for package, s in stages.items()]
-    table += [f"| **sum** | {totals['build']:.1f} | {totals['lint']:.1f} | {totals['smoke']:.1f} |", "",
+    return {"wall": round(wall, 1),
+            "cpu": {"user": round(after.ru_utime - before.ru_utime, 1), "system": round(after.ru_stime - before.ru_stime, 1)},
+            "stages": stages, "smoke_by_kind": {k: round(v, 1) for k, v in smoke.items()}}
+
+
+def main(baseline: str, release: str = "2026.2", dist: str = "bookworm") -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        tree = Path(scratch) / "baseline"
+        subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(tree), baseline], cwd=PROJECT, check=True)
+        try:
+            sides = {"before": point(tree, release, dist), "after": point(PROJECT, release, dist)}
+            # The issue's second measure: one service (nova) through `venvdeb pipeline`, warm.
+            for side, source in (("before", tree), ("after", PROJECT)):
+                sides[side]["nova alone"] = point(source, release, dist, "nova")
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=PROJECT, check=False)
+    record(f"gates_profile-{release}-{dist}", {"release": release, "dist": dist, "baseline": baseline, **sides},
+           table(release, dist, baseline, sides))
+
+
+def table(release: str, dist: str, baseline: str, sides: dict) -> list[str]:
+    before, after = sides["before"], sides["after"]
+    lines = [f"# One point's gates: {release} on {dist}, every package, warm (two cores)", "",
+             f"Before: {baseline}; after: this checkout. One run, one after the other.", "",
+             "| | before | after |", "|---|---:|---:|",
+             f"| **wall** | {before['wall']:.0f} s | {after['wall']:.0f} s |"]
+    for which in ("user", "system"):
+        lines.append(f"| CPU, {which} | {before['cpu'][which]:.0f} s | {after['cpu'][which]:.0f} s |")
+    nova = [side["nova alone"] for side in (before, after)]
+    lines.append(f"| **venv-nova alone** through `venvdeb pipeline` (wall) | {nova[0]['wall']:.0f} s | {nova[1]['wall']:.0f} s |")
+    lines += ["", "Each package's stages, before → after (s):", "",
+              "| package | build | lint | smoke |", "|---|---:|---:|---:|"]
+    for package, stages in after["stages"].items():
+        was = before["stages"].get(package, {})
+        cells = [f"{was.get(s, was.get('wheelhouse', 0.0) if s == 'build' else 0.0):.1f} → "
+                 f"{stages.get(s, stages.get('wheelhouse', 0.0) if s == 'build' else 0.0):.1f}" for s in STAGES]
+        lines.append(f"| {package} | {' | '.join(cells)} |")
+    sums = [f"{sum(p.get(s, 0.0) for p in before['stages'].values()):.1f} → "
+            f"{sum(p.get(s, 0.0) for p in after['stages'].values()):.1f}" for s in STAGES]
+    lines += [f"| **sum** | {' | '.join(sums)} |", "",
               "Smoke's seconds by kind of check (the sum over the point's packages; the rest of a smoke's time is "
-              "its chroot made and removed):", "", "| kind | seconds |", "|---|---:|"]
-    table += [f"| {k} | {v:.1f} |" for k, v in sorted(smoke.items(), key=lambda kv: -kv[1])] + [""]
-    record(f"gates_profile-{release}-{dist}", data, table)
+              "its chroots made and removed; piuparts now runs beside the other checks):", "",
+              "| kind | before | after |", "|---|---:|---:|"]
+    kinds = sorted(set(before["smoke_by_kind"]) | set(after["smoke_by_kind"]), key=lambda k: -before["smoke_by_kind"].get(k, 0))
+    lines += [f"| {k} | {before['smoke_by_kind'].get(k, 0):.1f} | {after['smoke_by_kind'].get(k, 0):.1f} |" for k in kinds]
+    return lines + [""]
 
 
 if __name__ == "__main__":

@@ -79,3 +79,42 @@ def test_the_hosts_lintianrc_does_not_change_the_gate(tmp_path):
             rc.unlink()
         else:
             rc.write_bytes(kept)
+
+
+def trip_deb(where: Path) -> Path:
+    """A package made to trip lintian at every severity: no changelog or copyright file (errors),
+    a synopsis starting with an article, a script without a manual page, a file writable by all
+    (warnings), no md5sums (info), a repeated path segment (pedantic)."""
+    root = where / "trip"
+    (root / "DEBIAN").mkdir(parents=True)
+    (root / "DEBIAN/control").write_text(CONTROL.replace("tiny", "trip").replace(
+        "Description: smallest package", "Description: a smallest package"))
+    script = root / "usr/bin/trip"
+    script.parent.mkdir(parents=True)
+    script.write_text("#!/bin/sh\necho trip\n")
+    script.chmod(0o755)
+    data = root / "usr/share/trip/trip/data"
+    data.parent.mkdir(parents=True)
+    data.write_text("data\n")
+    data.chmod(0o666)
+    deb = where / "trip_1.0_all.deb"
+    subprocess.run(["dpkg-deb", "--root-owner-group", "-b", str(root), str(deb)], check=True, capture_output=True)
+    return deb
+
+
+def test_the_gate_reports_every_tag_lintian_reports_at_its_severity(tmp_path):
+    """The gate runs lintian its own way (as nobody, offline, on a copy): what lintian itself says
+    of the same package, run plainly, is what the gate reports, tag for tag and severity for
+    severity; and the gate fails at each severity it is told to fail on."""
+    deb = trip_deb(tmp_path)
+    everything = lint.FAIL_ON_SEVERITIES
+    gate = lint.run(deb, everything)
+    plain = subprocess.run(lint.argv(deb, everything), capture_output=True, text=True,
+                           env={"LC_ALL": "C.UTF-8", "PATH": "/usr/bin:/bin", "HOME": "/nonexistent"})
+    said = {(t["severity"], t["tag"]) for t in gate.tags}
+    assert said == {(t["severity"], t["tag"]) for t in lint.parse(plain.stdout)}
+    assert {("error", "no-copyright-file"), ("error", "no-changelog"), ("warning", "description-synopsis-starts-with-article"),
+            ("warning", "no-manual-page"), ("warning", "non-standard-file-perm"), ("info", "no-md5sums-control-file"),
+            ("pedantic", "repeated-path-segment")} <= said, said
+    for severity in ("error", "warning", "info", "pedantic"):
+        assert not lint.run(deb, (severity,)).passed, severity

@@ -125,3 +125,27 @@ def test_the_tmpfs_is_the_last_mount_at_its_place(tmp_path):
     assert not workdir.is_tmpfs(Path("/dev/shm"), mounts)
     mounts.write_text("/dev/vdb /dev/shm ext4 rw 0 0\ntmpfs /dev/shm tmpfs rw 0 0\n")
     assert workdir.is_tmpfs(Path("/dev/shm"), mounts)
+
+
+def test_an_image_wanted_by_two_smoke_tests_at_once_is_made_once(tmp_path, monkeypatch):
+    """On a new machine the two smoke tests of a point start together: the second waits for the
+    first's mmdebstrap run (the boundary, faked here) and takes its tarball."""
+    import threading
+    import time
+
+    made = []
+
+    def make(self, log, log_file):
+        made.append(threading.current_thread().name)
+        time.sleep(0.3)  # mmdebstrap's minute
+        self.path.write_bytes(b"tar")
+        return self.path
+
+    monkeypatch.setattr(images.Image, "_make", make)
+    image = images.smoke("bookworm", tmp_path)
+    threads = [threading.Thread(target=image.ensure, kwargs={"log": lambda _: None}) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(made) == 1 and image.path.read_bytes() == b"tar"

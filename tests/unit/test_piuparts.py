@@ -16,6 +16,7 @@ def test_the_upgrade_test_alone_when_the_suite_has_an_earlier_version():
     later = piuparts.piuparts_argv("/tmp/c/x.deb", "trixie", upgrade_only=True)
     assert first[0] == "piuparts" and first[-1] == "/tmp/c/x.deb" and "--distribution=trixie" in first
     assert "--keep-sources-list" in first  # the base's security and updates suites stay
+    assert "--existing-chroot=/srv/piuparts-base" in first and "--hard-link" in first  # no second copy of the base
     assert "--no-install-purge-test" not in first and later == [*first[:-1], "--no-install-purge-test", first[-1]]
 
 

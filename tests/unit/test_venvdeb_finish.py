@@ -76,3 +76,26 @@ def test_trampolines_of_a_long_build_path_become_the_short_line_a_short_build_pa
     module.plain_shebangs(tmp_path, "/usr/lib/venvs/horizon")
     for name in forms:
         assert (tmp_path / "bin" / name).read_bytes() == b"#!/usr/lib/venvs/horizon/bin/python\n" + body, name
+
+
+def test_upstream_test_suites_are_dropped_with_their_record_rows_and_runtime_test_apis_kept(tmp_path):
+    site = tmp_path / "lib" / "python3.11" / "site-packages"
+    (site / "app-1.0.dist-info").mkdir(parents=True)
+    for path in ("app/__init__.py", "app/tests/__init__.py", "app/tests/unit/test_api.py", "app/tests/data/x.json",
+                 "app/sub/tests/__init__.py", "app/testing/__init__.py", "app/test/utils.py", "app/tests.py",
+                 "tests/__init__.py"):
+        (site / path).parent.mkdir(parents=True, exist_ok=True)
+        (site / path).write_text("")
+    record = site / "app-1.0.dist-info" / "RECORD"
+    record.write_text("app/__init__.py,sha256=a,0\napp/tests/__init__.py,sha256=b,0\napp/tests/unit/test_api.py,sha256=c,0\n"
+                      "app/tests/data/x.json,sha256=d,0\napp/sub/tests/__init__.py,sha256=e,0\napp/testing/__init__.py,sha256=f,0\n"
+                      "app/test/utils.py,sha256=g,0\napp/tests.py,sha256=h,0\ntests/__init__.py,sha256=i,0\napp-1.0.dist-info/RECORD,,\n")
+    module = finish()
+    module.refresh_records(tmp_path, [], module.drop_test_suites(tmp_path))
+    left = sorted(str(p.relative_to(site)) for p in site.rglob("*") if p.is_file())
+    # django.test and numpy.testing are APIs that running code imports; a module named tests.py is a module.
+    assert left == ["app-1.0.dist-info/RECORD", "app/__init__.py", "app/test/utils.py", "app/testing/__init__.py",
+                    "app/tests.py"]
+    assert record.read_text().splitlines() == ["app/__init__.py,sha256=a,0", "app/testing/__init__.py,sha256=f,0",
+                                               "app/test/utils.py,sha256=g,0", "app/tests.py,sha256=h,0",
+                                               "app-1.0.dist-info/RECORD,,"]

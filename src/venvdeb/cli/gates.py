@@ -35,7 +35,8 @@ def register(sub) -> None:
                          description="Unpack a clean chroot of the release's distribution (cached mmdebstrap "
                          "tarball), point apt at the signed staging suite, install the package (upgrading from "
                          "staging's earlier version if any), run the service's commands, pip check, entry points, "
-                         "build-path and systemd checks, then piuparts' install, upgrade and purge test.")
+                         "build-path and systemd checks; beside them, in a chroot of its own, piuparts' install, "
+                         "upgrade and purge test.")
     sm.add_argument("release", help=RELEASE_HELP)
     options.dist(sm)
     sm.add_argument("service", help=SERVICE_HELP)

@@ -7,12 +7,14 @@ Two kinds, made by the same code:
   unshare mode unpacks itself for every build; kept until removed (sbuild upgrades it anyway).
 
 An image is written under a temporary name beside its final one and renamed when mmdebstrap has
-finished: an interrupted run never leaves a tarball that a later one would take for complete,
-and two runs making it at once both end well.
+finished: an interrupted run never leaves a tarball that a later one would take for complete.
+Making it holds an flock beside it: the two smoke tests that start together on a new machine (and
+piuparts beside each) wait for the one mmdebstrap run rather than each making it again.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
@@ -96,6 +98,13 @@ class Image:
         if self.current():
             return self.path
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name(f".{self.path.name}.lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when closed
+            if self.current():  # made while this waited
+                return self.path
+            return self._make(log, log_file)
+
+    def _make(self, log, log_file: Path | None) -> Path:
         log(f"chroot image: creating {self.path} with mmdebstrap")
         log_file = log_file or self.path.with_name(f"{self.path.name}.log")
         # mmdebstrap picks the compression from the name's end: the temporary name keeps it.

@@ -44,7 +44,10 @@ def piuparts_argv(deb: str, distribution: str, upgrade_only: bool = False) -> li
     # suites, and the suite under test). piuparts would write the release's alone, under packages
     # the base has from security (python3.11), so a dependency on their -dev packages would not
     # install (venv-venvdeb's on python3-dev).
-    return ["piuparts", f"--existing-chroot={BASE}", f"--bindmount={DEVICES}", f"--proxy={PROXY}",
+    # --hard-link: piuparts' chroot is made of links to the base's files rather than a second
+    # copy of them (the host has just copied the base, for this run alone; dpkg replaces a file
+    # by renaming a new one over it, so the base is never written through a link).
+    return ["piuparts", f"--existing-chroot={BASE}", "--hard-link", f"--bindmount={DEVICES}", f"--proxy={PROXY}",
             f"--distribution={distribution}", "--keep-sources-list", "--warn-on-others",
             *(["--no-install-purge-test"] if upgrade_only else []), deb]
 

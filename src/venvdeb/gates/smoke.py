@@ -11,9 +11,9 @@ operator would (api_check.py): its configuration written, its set-up commands ru
 application started from its installed unit, as its user, and asked the service's HTTP requests.
 Then the same chroot is booted with its own systemd (environment/boot.py): the applications
 started by systemd in their units' sandboxes and asked again, and the commands that name a unit
-run under it (unit_check.py). Last, in a clean chroot of its own, Debian's piuparts
-(piuparts.py): install, upgrade from the suite when it has the package, purge, and nothing may
-be left behind.
+run under it (unit_check.py). Beside all that, at the same time, in a clean chroot of its own,
+Debian's piuparts (piuparts.py): install, upgrade from the suite when it has the package, purge,
+and nothing may be left behind.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import contextlib
 import json
 import shlex
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -129,16 +130,31 @@ class Smoke:
 
     def run(self, deb: Path, previous: str | None = None) -> SmokeResult:
         """Install ``deb`` (upgrading from the suite's ``previous`` version, if given) and check
-        it; then piuparts' install, upgrade and purge test, in a chroot of its own."""
+        it; beside that, piuparts' install, upgrade and purge test, in a chroot of its own.
+        piuparts starts from a clean base, not from smoke's chroot: the two share nothing, and
+        run at once (one waits on apt, dpkg or a server while the other computes). Its checks
+        come after smoke's, as if they had run after them."""
         control = DebFile(str(deb)).debcontrol()
         result = SmokeResult(control["Package"], control["Version"])
+        certified = SmokeResult(result.package, result.version)  # piuparts' own
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            beside = pool.submit(self._piuparts, deb, certified, bool(previous)) if self.piuparts else None
+            self._installed(deb, previous, result)
+            if beside is not None:
+                beside.result()
+        result.checks.extend(certified.checks)
+        return result
+
+    def _installed(self, deb: Path, previous: str | None, result: SmokeResult) -> None:
+        """apt installs ``deb`` in a fresh chroot (after the suite's ``previous``), and every
+        check runs there."""
         # One activity for the chroot (each of its steps says how it went); piuparts has its own.
         with activity(f"smoke {deb.name}: apt install and checks"), \
                 self.image.fresh(self.log, egress=self.egress()) as ch:
             self._configure(ch)
             self._step(result, "apt-get update", lambda: ch.run(["apt-get", "update"]))
             if not result.passed:
-                return result
+                return
             if previous:
                 result.upgraded_from = previous
                 self._step(result, f"install {result.package} {previous} from staging",
@@ -156,9 +172,6 @@ class Smoke:
                 self._functional(ch, result)
             if result.passed:
                 self._under_systemd(ch, result)
-        if result.passed and self.piuparts:
-            self._piuparts(deb, result, upgrade_only=bool(previous))
-        return result
 
     def _piuparts(self, deb: Path, result: SmokeResult, upgrade_only: bool = False) -> None:
         """piuparts (piuparts.py), from a copy of the clean image with the suite's apt sources,
