@@ -34,7 +34,8 @@ from .gates.cloud import Cloud, Walk
 from .gates.smoke import AptSuite, Smoke
 from .model import Point, Service
 from .model.cloud import load_scenario
-from .model.results import CloudResult, LintResult, PipelineResult, SmokeResult, Stage, WheelhouseResult
+from .model.results import (BuildResult, CloudResult, LintResult, PipelineResult, SmokeResult, Stage,
+                            WheelhouseResult)
 from .progress import Progress, say
 from .repository import Repository, serving
 from .repository import gates as required_gates
@@ -203,14 +204,15 @@ class _Run:
             for name in services:
                 service = self.point.service(name)
                 try:
-                    built = self.stage(service.package, "build",
-                                       lambda: self.fresh(build, self.point, service, options, log=self.log),
-                                       detail=lambda r: f"{r.version}, {r.deb_size / 1e6:.1f} MB")
+                    built = self.stage(service.package, "build", lambda: self.built_or_kept(service, options),
+                                       detail=lambda r: r.skipped or f"{r.version}, {r.deb_size / 1e6:.1f} MB")
                 except Stopped:
                     for running in pending:  # the gates that ran beside the failed build are recorded all the same
                         with contextlib.suppress(Stopped):
                             self.gated(*running)
                     raise
+                if built.skipped:  # staging has it, gated: nothing to gate or publish
+                    continue
                 if len(pending) == GATED_AT_ONCE:
                     self.to_publish.append(self.gated(*pending.popleft()))
                 deb = self.built[name] = Path(built.deb)
@@ -220,6 +222,27 @@ class _Run:
                                             self.piuparts, beside)))
             while pending:
                 self.to_publish.append(self.gated(*pending.popleft()))
+
+    def built_or_kept(self, service: Service, options: BuildOptions) -> BuildResult:
+        """The service's package built; with ``only_if_changed``, the one staging holds instead when
+        it is the last build, its closure and packaging are this build's, and its gates passed for
+        its very file. Anything less (not staged, another version newer there, a gate not passed,
+        another file) and it is built anew."""
+        built = self.fresh(build, self.point, service, options, log=self.log)
+        if not built.skipped:
+            return built
+        suite = self.point.staging_suite
+        found = self.repo.versions(suite, service.package)
+        newest = max(found, key=Version) if found else None
+        if newest != built.version:
+            missing = [f"{suite} has {newest or 'no version'}"]
+        else:
+            missing = required_gates.not_passed(self.repo.gates(service.package, newest), sha256_file(Path(found[newest])),
+                                                required_gates.SERVICE)
+        if not missing:
+            return replace(built, skipped=f"{built.skipped}, in {suite} with its gates passed")
+        self.log(f"pipeline: {service.package}: {built.version} unchanged, but {'; '.join(missing)}: built anew")
+        return self.fresh(build, self.point, service, replace(options, only_if_changed=False), log=self.log)
 
     def fresh(self, step, *args, **kwargs):
         """``step(*args, environment, **kwargs)`` in an environment of its own."""

@@ -136,6 +136,21 @@ def test_pipeline_publishes_promotes_upgrades_and_rolls_back(setup, cache_dir, t
     assert restored["restored"] and restored["replaced"] == ["3.4.2-deb12u2"]
     assert [p.version for p in repo.list("bookworm-p1")] == ["3.4.2-deb12u1"]
 
+    # Nothing changed since deb12u2, which staging holds with its gates passed for its very file:
+    # --only-if-changed (make demo's) leaves it as it is, with nothing to gate or publish.
+    code, third, err = venvdeb("pipeline", "p1", "--only-if-changed")
+    rows = [s for s in third["stages"] if s["package"] == "venv-svc"]
+    assert [s["stage"] for s in rows] == ["build"] and rows[0]["passed"], rows
+    assert rows[0]["detail"] == ("closure and packaging unchanged since 3.4.2-deb12u2, in bookworm-p1-staging "
+                                 "with its gates passed"), rows
+    assert staged(repo)["venv-svc"] == "3.4.2-deb12u2"
+    # A gate record that is not of the staged file's bytes keeps nothing: built anew, and gated.
+    record_path.write_text(json.dumps({**json.loads(kept), "sha256": "0" * 64}))
+    code, fourth, err = venvdeb("pipeline", "p1", "--only-if-changed")
+    assert "venv-svc: 3.4.2-deb12u2 unchanged, but lint: recorded for another file" in err, err[-2000:]
+    assert [s["stage"] for s in fourth["stages"] if s["package"] == "venv-svc"] == ["build", "lint", "smoke"]
+    assert staged(repo)["venv-svc"] == "3.4.2-deb12u3"
+
 
 def test_failing_smoke_command_publishes_nothing(setup):
     root, venvdeb, repo = setup

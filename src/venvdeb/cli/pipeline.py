@@ -22,6 +22,9 @@ def register(sub) -> None:
     pl.add_argument("--reason", default="Pipeline build.", help="why; recorded in each package's changelog")
     pl.add_argument("--install-build-deps", action="store_true",
                     help="apt-get install the release's build_depends and the build tools if missing (needs root)")
+    pl.add_argument("--only-if-changed", action="store_true",
+                    help="leave a service as staging has it when its closure and packaging are unchanged since its "
+                         "last build and its gates passed for that very file (make demo's second run: nothing to do)")
     options.no_piuparts(pl)
     options.dirs(pl)
     options.repo_args(pl)
@@ -41,9 +44,11 @@ def run(args) -> Result:
         result = results[point.distribution] = stages.run(
             point, services, repo,
             BuildOptions(cache_dir=args.cache_dir, out_dir=out_dir, state_dir=args.state_dir, reason=args.reason,
-                         install_build_deps=args.install_build_deps, packaging_commit=commit),
+                         install_build_deps=args.install_build_deps, packaging_commit=commit,
+                         only_if_changed=args.only_if_changed),
             wheelhouse.Options(cache_dir=args.cache_dir, out_dir=out_dir, state_dir=args.state_dir,
-                               install_build_deps=args.install_build_deps, packaging_commit=commit),
+                               install_build_deps=args.install_build_deps, packaging_commit=commit,
+                         only_if_changed=args.only_if_changed),
             lambda: options.build_environment(point, args.cache_dir), log=stderr, piuparts=args.piuparts,
         )
         say(args, result.table())
