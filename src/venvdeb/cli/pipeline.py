@@ -47,8 +47,7 @@ def run(args) -> Result:
                          install_build_deps=args.install_build_deps, packaging_commit=commit,
                          only_if_changed=args.only_if_changed),
             wheelhouse.Options(cache_dir=args.cache_dir, out_dir=out_dir, state_dir=args.state_dir,
-                               install_build_deps=args.install_build_deps, packaging_commit=commit,
-                         only_if_changed=args.only_if_changed),
+                               install_build_deps=args.install_build_deps, packaging_commit=commit),
             lambda: options.build_environment(point, args.cache_dir), log=stderr, piuparts=args.piuparts,
         )
         say(args, result.table())
