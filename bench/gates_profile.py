@@ -78,7 +78,8 @@ def point(source: Path, release: str, dist: str, *services: str) -> dict:
         for check in gates.get("smoke", {}).get("checks", []):
             smoke[kind(check["name"])] += check["seconds"]
     return {"wall": round(wall, 1),
-            "cpu": {"user": round(after.ru_utime - before.ru_utime, 1), "system": round(after.ru_stime - before.ru_stime, 1)},
+            "cpu": {"user": round(after.ru_utime - before.ru_utime, 1),
+                    "system": round(after.ru_stime - before.ru_stime, 1)},
             "stages": stages, "smoke_by_kind": {k: round(v, 1) for k, v in smoke.items()}}
 
 
@@ -106,7 +107,8 @@ def table(release: str, dist: str, baseline: str, sides: dict) -> list[str]:
     for which in ("user", "system"):
         lines.append(f"| CPU, {which} | {before['cpu'][which]:.0f} s | {after['cpu'][which]:.0f} s |")
     nova = [side["nova alone"] for side in (before, after)]
-    lines.append(f"| **venv-nova alone** through `venvdeb pipeline` (wall) | {nova[0]['wall']:.0f} s | {nova[1]['wall']:.0f} s |")
+    lines.append(f"| **venv-nova alone** through `venvdeb pipeline` (wall) | {nova[0]['wall']:.0f} s | "
+                 f"{nova[1]['wall']:.0f} s |")
     lines += ["", "Each package's stages, before → after (s):", "",
               "| package | build | lint | smoke |", "|---|---:|---:|---:|"]
     for package, stages in after["stages"].items():
@@ -120,8 +122,9 @@ def table(release: str, dist: str, baseline: str, sides: dict) -> list[str]:
               "Smoke's seconds by kind of check (the sum over the point's packages; the rest of a smoke's time is "
               "its chroots made and removed; piuparts now runs beside the other checks):", "",
               "| kind | before | after |", "|---|---:|---:|"]
-    kinds = sorted(set(before["smoke_by_kind"]) | set(after["smoke_by_kind"]), key=lambda k: -before["smoke_by_kind"].get(k, 0))
-    lines += [f"| {k} | {before['smoke_by_kind'].get(k, 0):.1f} | {after['smoke_by_kind'].get(k, 0):.1f} |" for k in kinds]
+    was, now = before["smoke_by_kind"], after["smoke_by_kind"]
+    kinds = sorted(set(was) | set(now), key=lambda k: -was.get(k, 0))
+    lines += [f"| {k} | {was.get(k, 0):.1f} | {now.get(k, 0):.1f} |" for k in kinds]
     return lines + [""]
 
 

@@ -87,9 +87,11 @@ def test_upstream_test_suites_are_dropped_with_their_record_rows_and_runtime_tes
         (site / path).parent.mkdir(parents=True, exist_ok=True)
         (site / path).write_text("")
     record = site / "app-1.0.dist-info" / "RECORD"
-    record.write_text("app/__init__.py,sha256=a,0\napp/tests/__init__.py,sha256=b,0\napp/tests/unit/test_api.py,sha256=c,0\n"
-                      "app/tests/data/x.json,sha256=d,0\napp/sub/tests/__init__.py,sha256=e,0\napp/testing/__init__.py,sha256=f,0\n"
-                      "app/test/utils.py,sha256=g,0\napp/tests.py,sha256=h,0\ntests/__init__.py,sha256=i,0\napp-1.0.dist-info/RECORD,,\n")
+    rows = ["app/__init__.py,sha256=a,0", "app/tests/__init__.py,sha256=b,0", "app/tests/unit/test_api.py,sha256=c,0",
+            "app/tests/data/x.json,sha256=d,0", "app/sub/tests/__init__.py,sha256=e,0",
+            "app/testing/__init__.py,sha256=f,0", "app/test/utils.py,sha256=g,0", "app/tests.py,sha256=h,0",
+            "tests/__init__.py,sha256=i,0", "app-1.0.dist-info/RECORD,,"]
+    record.write_text("".join(f"{row}\n" for row in rows))
     module = finish()
     module.refresh_records(tmp_path, [], module.drop_test_suites(tmp_path))
     left = sorted(str(p.relative_to(site)) for p in site.rglob("*") if p.is_file())
