@@ -66,7 +66,7 @@ demo: setup
 	$(BIN)/venvdeb smoke $(RELEASE) nova --from-staging
 	@echo
 	@echo "== The cloud gate: every service of $(RELEASE) together on one controller of each distribution, and a user's scenario: =="
-	$(BIN)/venvdeb cloud $(RELEASE) --record
+	$(BIN)/venvdeb cloud $(RELEASE) --record --only-if-changed
 
 # A Buildbot master and one local worker on 127.0.0.1 (sqlite), and the repository's HTTP server the
 # workers fetch the wheelhouse from. The first run prints the admin password once (kept in the

@@ -21,6 +21,7 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
 from debian.debfile import DebFile
 from debian.debian_support import Version
@@ -31,6 +32,7 @@ from .errors import Rejected, VenvdebError
 from .files import sha256_file
 from .gates import lint
 from .gates.cloud import Cloud, Walk
+from .gates.cloud import inputs as cloud_inputs
 from .gates.smoke import AptSuite, Smoke
 from .model import Point, Service
 from .model.cloud import load_scenario
@@ -92,15 +94,22 @@ def smoke(point: Point, service: Service, repo: Repository, image: images.Image,
 
 
 def cloud(point: Point, services: list[str], repo: Repository, image: images.Image, log=say,
-          record: bool = False, upgrade_to: Point | None = None, screenshot: Path | None = None) -> CloudResult:
+          record: bool = False, upgrade_to: Point | None = None, screenshot: Path | None = None,
+          only_if_changed: bool = False) -> CloudResult:
     """The cloud gate of ``point``: the newest staged version of each of ``services`` (all of the
     point's when empty), each of which must have passed its own gates for that very file. With
     ``record``, the result is recorded for each of those files. With ``upgrade_to``, the cloud is
     then upgraded to that point: the next release at the same distribution, one service at a time;
-    or the same release at the next distribution, the operating system with its packages."""
+    or the same release at the next distribution, the operating system with its packages. With
+    ``only_if_changed``, a gate already passed is not run again (``cloud_kept``)."""
     chosen = [point.service(name) for name in services] if services else list(point.services)
     versions, files = staged(point, chosen, repo)
     scenario = load_scenario(point.root)
+    if only_if_changed:
+        kept = cloud_kept(repo, versions, files, cloud_inputs(chosen, scenario))
+        if kept is not None:
+            log(f"cloud {point.name} on {point.distribution}: {kept.kept}")
+            return kept
     with serving(repo.base) as url:
         walk = None
         if upgrade_to is not None:
@@ -114,27 +123,60 @@ def cloud(point: Point, services: list[str], repo: Repository, image: images.Ima
     return result
 
 
+def cloud_kept(repo: Repository, versions: dict[str, str], files: dict[str, Path], inputs: str) -> CloudResult | None:
+    """The cloud gate recorded as passed for every one of these very files, in one run that
+    installed exactly these versions together and put exactly ``inputs`` in the controller, or
+    None. Kept, it carries that run's checks, and says when it ran."""
+    runs = []
+    for package, version in versions.items():
+        record = repo.gates(package, version)
+        if required_gates.not_passed(record, sha256_file(files[package]), ("cloud",)):
+            return None
+        runs.append(CloudResult.from_dict(record["cloud"]))
+    first = runs[0] if runs else None
+    if first is None or first.upgraded_to or any(r != first for r in runs) or first.versions != versions \
+            or first.inputs != inputs:
+        return None
+    return replace(first, kept=f"kept: passed at {first.finished} with exactly these {len(versions)} packages and "
+                               f"this configuration and scenario (nothing changed since)")
+
+
 def staged(point: Point, services: list[Service], repo: Repository) -> tuple[dict[str, str], dict[str, Path]]:
     """The newest version of each service's package in ``point``'s staging suite, and its file; each
     must have passed its own gates for that very file."""
     suite = point.staging_suite
     versions, files = {}, {}
     for service in services:
-        found = repo.versions(suite, service.package)
-        if not found:
+        newest = gated_in_staging(point, service.package, repo)
+        if newest.version is None:
             raise Rejected(f"{service.name}: {service.package} is not in {suite}, so it has not passed its own gates "
                            f"at {point.name} on {point.distribution}: the cloud gate runs a point's gated packages",
                            hint=f"venvdeb pipeline {point.name} {service.name} --dist {point.distribution}")
-        version = max(found, key=Version)
-        files[service.package] = Path(found[version])
-        missing = required_gates.not_passed(repo.gates(service.package, version), sha256_file(files[service.package]),
-                                            required_gates.SERVICE)
-        if missing:
-            raise Rejected(f"{service.name}: {service.package} {version} in {suite} has not passed its own gates: "
-                           f"{'; '.join(missing)}", hint=f"venvdeb pipeline {point.name} {service.name} --dist "
-                           f"{point.distribution}, or run its gates with --record")
-        versions[service.package] = version
+        if newest.missing:
+            raise Rejected(f"{service.name}: {service.package} {newest.version} in {suite} has not passed its own "
+                           f"gates: {'; '.join(newest.missing)}", hint=f"venvdeb pipeline {point.name} {service.name} "
+                           f"--dist {point.distribution}, or run its gates with --record")
+        versions[service.package], files[service.package] = newest.version, newest.file
     return versions, files
+
+
+class Staged(NamedTuple):
+    """The newest version of a package in a staging suite (None: the suite has none), its file,
+    and each of its own gates not passed for that file, with why."""
+
+    version: str | None
+    file: Path | None
+    missing: list[str]
+
+
+def gated_in_staging(point: Point, package: str, repo: Repository) -> Staged:
+    found = repo.versions(point.staging_suite, package)
+    if not found:
+        return Staged(None, None, [f"{point.staging_suite} has no version"])
+    version = max(found, key=Version)
+    file = Path(found[version])
+    return Staged(version, file, required_gates.not_passed(repo.gates(package, version), sha256_file(file),
+                                                          required_gates.SERVICE))
 
 
 def beside_first(point: Point, services: list[str]) -> list[str]:
@@ -232,13 +274,8 @@ class _Run:
         if not built.skipped:
             return built
         suite = self.point.staging_suite
-        found = self.repo.versions(suite, service.package)
-        newest = max(found, key=Version) if found else None
-        if newest != built.version:
-            missing = [f"{suite} has {newest or 'no version'}"]
-        else:
-            missing = required_gates.not_passed(self.repo.gates(service.package, newest), sha256_file(Path(found[newest])),
-                                                required_gates.SERVICE)
+        newest = gated_in_staging(self.point, service.package, self.repo)
+        missing = newest.missing if newest.version == built.version else [f"{suite} has {newest.version or 'no version'}"]
         if not missing:
             return replace(built, skipped=f"{built.skipped}, in {suite} with its gates passed")
         self.log(f"pipeline: {service.package}: {built.version} unchanged, but {'; '.join(missing)}: built anew")

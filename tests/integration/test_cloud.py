@@ -57,6 +57,14 @@ def test_two_services_wired_through_keystone_on_one_controller(tmp_path, cache_d
             record = json.loads((tmp_path / "repo" / "gates" / f"{package}_{version}.json").read_text())
             assert record["cloud"]["passed"] and record["cloud"]["versions"] == result["versions"]
 
+        # Nothing changed since: with --only-if-changed the gate is that run, not run again.
+        again = venvdeb("cloud", RELEASE, "keystone", "placement", "--dist", "bookworm", "--record",
+                        "--only-if-changed", "--json")
+        assert again.returncode == 0, again.stderr[-3000:]
+        kept = json.loads(again.stdout)
+        assert kept["kept"].startswith(f"kept: passed at {result['finished']} with exactly these 2 packages")
+        assert kept["checks"] == result["checks"] and kept["finished"] == result["finished"]
+
         # glance is of the release, but never passed its gates at this point: not in staging.
         missing = venvdeb("cloud", RELEASE, "keystone", "glance", "--dist", "bookworm")
         assert missing.returncode != 0
@@ -71,7 +79,9 @@ def test_two_services_wired_through_keystone_on_one_controller(tmp_path, cache_d
             f.write('\n[[steps]]\nname = "a resource provider that does not exist"\nneeds = ["keystone", "placement"]\n'
                     'admin = true\nrequest = { api = "placement-api", path = "/resource_providers/nowhere", token = true }\n'
                     'status = 200\n')
-        failing = venvdeb("cloud", RELEASE, "keystone", "placement", "--dist", "bookworm", root=root)
+        # The scenario changed: it runs, though the packages are those of the gate passed.
+        failing = venvdeb("cloud", RELEASE, "keystone", "placement", "--dist", "bookworm", "--only-if-changed",
+                          root=root)
         assert failing.returncode != 0
         said = failing.stderr
         assert "scenario: a resource provider that does not exist failed:" in said, said[-3000:]

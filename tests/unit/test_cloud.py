@@ -199,6 +199,8 @@ def test_every_step_that_makes_something_says_how_to_read_it_back():
     (["cloud", "2026.1", "--dist", "trixie", "--dist-upgrade", "bookworm"], "to the next release only"),
     (["cloud", "2026.1", "--dist", "bookworm", "--dist-upgrade", "forky"], "not a distribution of"),
     (["cloud", "2026.1", "--dist", "bookworm", "--dist-upgrade", "trixie", "--record"], "--dist-upgrade with --record"),
+    (["cloud", "2026.1", "--only-if-changed", "--screenshot", "horizon.png"], "--only-if-changed with --screenshot"),
+    (["cloud", "2025.2", "--upgrade-to", "2026.1", "--only-if-changed"], "--only-if-changed with --upgrade-to"),
 ])
 def test_bad_cloud_commands_are_refused_before_anything_runs(tmp_path, capsys, monkeypatch, argv, said):
     from venvdeb.cli import main
@@ -246,3 +248,67 @@ def test_the_walk_of_the_operating_system_boots_twice_the_second_time_to_read_ba
     assert gate.next_sources() == ["deb http://mirror.example:3142/debian trixie main",
                                    "deb http://security.example/debian-security trixie-security main"]
     assert gate.egress() == {("mirror.example", 3142), ("security.example", 80), ("127.0.0.1", 8080)}
+
+
+def test_what_the_gate_puts_in_the_controller_has_one_digest_and_another_when_the_scenario_changes():
+    from venvdeb.gates.cloud import inputs
+
+    chosen, scenario = services("keystone", "placement"), load_scenario(ROOT)
+    # Its secrets are made afresh for each gate: the digest is of everything else, the same each time.
+    assert inputs(chosen, scenario) == inputs(services("keystone", "placement"), load_scenario(ROOT))
+    assert inputs(chosen, scenario[:-1]) != inputs(chosen, scenario)
+    assert inputs(services("keystone", "placement", "glance"), scenario) != inputs(chosen, scenario)
+
+
+class Recorded:
+    """The repository's gate records, at its boundary: package, version -> record."""
+
+    def __init__(self, records: dict):
+        self.records = records
+
+    def gates(self, package: str, version: str) -> dict:
+        return self.records.get((package, version), {})
+
+
+def recorded_cloud(tmp_path, **change):
+    """Two packages' files, and a passed cloud gate recorded for both in one run."""
+    from venvdeb.files import sha256_file
+    from venvdeb.model.results import Check, CloudResult
+
+    versions = {"venv-keystone": "30.0.0-deb12u1", "venv-placement": "16.0.0-deb12u1"}
+    files = {}
+    for package in versions:
+        files[package] = tmp_path / f"{package}.deb"
+        files[package].write_bytes(package.encode())
+    run = CloudResult("2026.2", "bookworm", "bookworm-2026.2-staging", dict(versions),
+                      checks=[Check("scenario: placement refuses a request without a token", True)],
+                      finished="2026-12-07T19:00:00+00:00", inputs="digest")
+    records = {(p, v): {"sha256": sha256_file(files[p]), "cloud": run.as_dict()} for p, v in versions.items()}
+    return Recorded(records), versions, files
+
+
+def test_a_cloud_gate_passed_with_exactly_these_files_and_inputs_is_kept_with_its_checks(tmp_path):
+    from venvdeb.pipeline import cloud_kept
+
+    repo, versions, files = recorded_cloud(tmp_path)
+    kept = cloud_kept(repo, versions, files, "digest")
+    assert kept is not None and kept.passed and kept.versions == versions
+    assert [c.name for c in kept.checks] == ["scenario: placement refuses a request without a token"]
+    assert "passed at 2026-12-07T19:00:00+00:00 with exactly these 2 packages" in kept.kept
+
+
+def test_a_cloud_gate_runs_again_for_another_file_version_set_inputs_or_a_failure(tmp_path):
+    from venvdeb.pipeline import cloud_kept
+
+    repo, versions, files = recorded_cloud(tmp_path)
+    assert cloud_kept(repo, versions, files, "another digest") is None  # configuration, scenario or checks
+    files["venv-placement"].write_bytes(b"another build of the same version")
+    assert cloud_kept(repo, versions, files, "digest") is None
+
+    repo, versions, files = recorded_cloud(tmp_path)
+    assert cloud_kept(repo, {**versions, "venv-placement": "16.0.0-deb12u2"}, files, "digest") is None
+    assert cloud_kept(repo, {"venv-keystone": versions["venv-keystone"]}, files, "digest") is None  # not alone
+
+    record = repo.records[("venv-keystone", versions["venv-keystone"])]
+    record["cloud"] = {**record["cloud"], "passed": False}
+    assert cloud_kept(repo, versions, files, "digest") is None

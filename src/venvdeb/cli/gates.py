@@ -64,6 +64,10 @@ def register(sub) -> None:
     cl.add_argument("--chroot-max-age", type=float, default=7 * 24, help="hours before the cached chroot is remade")
     cl.add_argument("--record", action="store_true",
                     help="record the result for each package's file in the repository, for 'repo promote'")
+    cl.add_argument("--only-if-changed", action="store_true",
+                    help="run the gate only if it has not passed already with exactly these packages (each staged "
+                         "version, by its file's sha256) and what the gate puts in the controller (configuration, "
+                         "scenario, checks): a kept gate's result is that recorded run's")
     cl.add_argument("--screenshot", type=Path, metavar="PNG",
                     help="also draw horizon's instances page, as the scenario's user sees it, with chromium in the "
                          "controller, into this file (with several distributions: <name>-<distribution>.png); a "
@@ -150,6 +154,10 @@ def cloud(args) -> Result:
         return CloudConfig(files)
     load_scenario(args.packaging)  # its problems, before anything runs
     following = None
+    walked = "--upgrade-to" if args.upgrade_to else "--dist-upgrade" if args.dist_upgrade else None
+    if args.only_if_changed and (walked or args.screenshot):
+        raise VenvdebError(f"--only-if-changed with {walked or '--screenshot'}: a gate kept from an earlier run "
+                           f"{'walks' if walked else 'draws'} nothing", hint="leave out --only-if-changed")
     if args.dist_upgrade:
         return dist_upgrade(args, release, names)
     if args.upgrade_to:
@@ -170,11 +178,11 @@ def cloud(args) -> Result:
             shot = shot.with_name(f"{shot.stem}-{point.distribution}{shot.suffix}")
         results[point.distribution] = pipeline.cloud(point, names, repo, image, log=stderr, record=args.record,
                                                      upgrade_to=following.at(point.distribution) if following else None,
-                                                     screenshot=shot)
+                                                     screenshot=shot, only_if_changed=args.only_if_changed)
     out = concluded(results, "cloud", lambda r: f"{r.release} on {r.distribution}")
     for result in results.values():
-        say(args, f"cloud {result.release} on {result.distribution}: passed ({len(result.versions)} packages, "
-                  f"{result.scenario_steps} scenario steps)")
+        say(args, f"cloud {result.release} on {result.distribution}: " + (result.kept or
+                  f"passed ({len(result.versions)} packages, {result.scenario_steps} scenario steps)"))
     return out
 
 

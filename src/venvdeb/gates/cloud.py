@@ -21,6 +21,7 @@ made read back the same, and the scenario runs again.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import time
 from dataclasses import dataclass
@@ -88,6 +89,23 @@ class Walk:
         return self.to.distribution != point.distribution
 
 
+def inputs(services: list[Service], scenario: tuple[Step, ...]) -> str:
+    """A digest of what the gate puts in the controller, its secrets aside: each configuration
+    file, the plan the check follows (the scenario's steps in it), the check's code and its unit,
+    and what it installs beside the services. Two runs with the same digest and the same package
+    files are the same test (``venvdeb cloud --only-if-changed``)."""
+    controller = Controller([s for s in services if s.system_user], Secrets(placeholders=True),
+                            commands=[s.name for s in services if not s.system_user])
+    digest = hashlib.sha256()
+    for path, text in controller.files():
+        digest.update(f"{path}\n{text}\n".encode())
+    plan = controller.plan([step.as_dict() for step in scenario])
+    digest.update(json.dumps([plan, CHECK_UNIT_TEXT, CHECK_TIMEOUT, INFRASTRUCTURE], sort_keys=True).encode())
+    for code in (*sorted(DOUBLES.glob("*.py")), *(Path(m.__file__) for m in (cloud_check, api_check, unit_check))):
+        digest.update(f"\n{code.name}\n".encode() + code.read_bytes())
+    return digest.hexdigest()
+
+
 class Cloud:
     """The cloud gate of ``point``: ``services`` (their packages at ``versions``) from ``suite``;
     with ``walk``, then upgraded to the next release, one service after another."""
@@ -106,6 +124,7 @@ class Cloud:
         horizon = next((a.name for s in self.controller.services if s.name == "horizon" for a in s.wsgi), None)
         if screenshot and horizon and "nova" in self.controller.names:
             self.plan["screenshot"] = horizon
+        self.inputs = inputs(services, scenario)
         self.system_walk = bool(walk and walk.of_the_system(point))
         if walk and not self.system_walk:
             self.plan["upgrade"] = self.controller.walk(versions, walk.versions, ARCHIVES, (point.name, walk.to.name),
@@ -129,7 +148,8 @@ class Cloud:
 
     def run(self) -> CloudResult:
         result = CloudResult(self.point.name, self.point.distribution, self.suite.name, dict(sorted(self.versions.items())),
-                             upgraded_to=dict(sorted(self.walk.versions.items())) if self.walk else {})
+                             upgraded_to=dict(sorted(self.walk.versions.items())) if self.walk else {},
+                             inputs=self.inputs)
         with activity(f"cloud {self.point.name} on {self.point.distribution}: a controller, installed and booted"), \
                 self.image.fresh(self.log, egress=self.egress()) as ch:
             for path, data in apt_files(self.suite).items():

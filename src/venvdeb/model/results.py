@@ -330,6 +330,8 @@ class CloudResult(_Checked, Result):
     checks: list[Check] = field(default_factory=list)
     finished: str = ""  # when (UTC, ISO 8601): the release page shows each point's last
     upgraded_to: dict[str, str] = field(default_factory=dict)  # the upgrade walk's: package: its next version
+    inputs: str = ""  # what the gate put in the controller, its secrets aside (gates/cloud.py: inputs)
+    kept: str = ""  # --only-if-changed: why the gate did not run again (its checks are the recorded run's)
 
     @property
     def scenario_steps(self) -> int:
