@@ -11,7 +11,7 @@ DEBIAN_PACKAGES := debhelper dh-virtualenv dpkg-dev devscripts lintian fakeroot 
 	python3 python3-venv python3-dev pkg-config zstd git gnupg reprepro mmdebstrap sbuild uidmap \
 	ca-certificates chromium chromium-driver sudo postgresql diffoscope-minimal systemd systemd-container
 
-.PHONY: setup system venv lock reference test-fleet test-cloud demo master master-stop test test-unit bench bench-all bench-service bench-pipeline bench-buildbot bench-chroot bench-isolation bench-matrix bench-fleet bench-buildbot-cli bench-constraints-bump bench-cloud bench-gates clean
+.PHONY: setup system venv lock reference test-fleet test-cloud demo master master-stop test test-unit bench bench-all bench-service bench-pipeline bench-buildbot bench-chroot bench-isolation bench-matrix bench-fleet bench-buildbot-cli bench-constraints-bump bench-cloud bench-gates bench-second-demo clean
 
 setup: system venv
 
@@ -159,6 +159,12 @@ bench-all: setup
 GATES_BASELINE ?= 687ff1f
 bench-gates: setup
 	$(BIN)/python bench/gates_profile.py $(GATES_BASELINE) $(RELEASE) bookworm
+
+# A warm machine's second make demo: this checkout's, and the code at SECOND_DEMO_BASELINE (before
+# cloud --only-if-changed), side by side.
+SECOND_DEMO_BASELINE ?= b92df3b
+bench-second-demo: setup
+	$(BIN)/python bench/second_demo.py $(SECOND_DEMO_BASELINE)
 
 clean:
 	rm -rf out var build .pytest_cache
