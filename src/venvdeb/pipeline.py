@@ -141,25 +141,6 @@ def cloud_kept(repo: Repository, versions: dict[str, str], files: dict[str, Path
                                f"this configuration and scenario (nothing changed since)")
 
 
-def staged(point: Point, services: list[Service], repo: Repository) -> tuple[dict[str, str], dict[str, Path]]:
-    """The newest version of each service's package in ``point``'s staging suite, and its file; each
-    must have passed its own gates for that very file."""
-    suite = point.staging_suite
-    versions, files = {}, {}
-    for service in services:
-        newest = gated_in_staging(point, service.package, repo)
-        if newest.version is None:
-            raise Rejected(f"{service.name}: {service.package} is not in {suite}, so it has not passed its own gates "
-                           f"at {point.name} on {point.distribution}: the cloud gate runs a point's gated packages",
-                           hint=f"venvdeb pipeline {point.name} {service.name} --dist {point.distribution}")
-        if newest.missing:
-            raise Rejected(f"{service.name}: {service.package} {newest.version} in {suite} has not passed its own "
-                           f"gates: {'; '.join(newest.missing)}", hint=f"venvdeb pipeline {point.name} {service.name} "
-                           f"--dist {point.distribution}, or run its gates with --record")
-        versions[service.package], files[service.package] = newest.version, newest.file
-    return versions, files
-
-
 class Staged(NamedTuple):
     """The newest version of a package in a staging suite (None: the suite has none), its file,
     and each of its own gates not passed for that file, with why."""
@@ -177,6 +158,25 @@ def gated_in_staging(point: Point, package: str, repo: Repository) -> Staged:
     file = Path(found[version])
     return Staged(version, file, required_gates.not_passed(repo.gates(package, version), sha256_file(file),
                                                           required_gates.SERVICE))
+
+
+def staged(point: Point, services: list[Service], repo: Repository) -> tuple[dict[str, str], dict[str, Path]]:
+    """The newest version of each service's package in ``point``'s staging suite, and its file; each
+    must have passed its own gates for that very file."""
+    suite = point.staging_suite
+    versions, files = {}, {}
+    for service in services:
+        newest = gated_in_staging(point, service.package, repo)
+        if newest.version is None:
+            raise Rejected(f"{service.name}: {service.package} is not in {suite}, so it has not passed its own gates "
+                           f"at {point.name} on {point.distribution}: the cloud gate runs a point's gated packages",
+                           hint=f"venvdeb pipeline {point.name} {service.name} --dist {point.distribution}")
+        if newest.missing:
+            raise Rejected(f"{service.name}: {service.package} {newest.version} in {suite} has not passed its own "
+                           f"gates: {'; '.join(newest.missing)}", hint=f"venvdeb pipeline {point.name} {service.name} "
+                           f"--dist {point.distribution}, or run its gates with --record")
+        versions[service.package], files[service.package] = newest.version, newest.file
+    return versions, files
 
 
 def beside_first(point: Point, services: list[str]) -> list[str]:
@@ -275,7 +275,8 @@ class _Run:
             return built
         suite = self.point.staging_suite
         newest = gated_in_staging(self.point, service.package, self.repo)
-        missing = newest.missing if newest.version == built.version else [f"{suite} has {newest.version or 'no version'}"]
+        missing = newest.missing if newest.version == built.version \
+            else [f"{suite} has {newest.version or 'no version'}"]
         if not missing:
             return replace(built, skipped=f"{built.skipped}, in {suite} with its gates passed")
         self.log(f"pipeline: {service.package}: {built.version} unchanged, but {'; '.join(missing)}: built anew")
