@@ -4,8 +4,8 @@ All gates run before anything is published: one failing gate stops the pipeline 
 suite keeps its previous state. Lint and smoke of a package are independent, so they run side
 by side (lintian is one process on one core; smoke waits on apt, migrations and servers as much
 as it computes), and while they run the next package builds. Two packages' gates run at a time
-(GATED_AT_ONCE); a failed gate stops the pipeline before any more gates start, and a failed
-build still records the gates that ran beside it.
+(GATED_AT_ONCE); the wheelhouse's run beside the first builds. A failed gate stops the pipeline
+before any more gates start, and a failed build still records the gates that ran beside it.
 
 This module and the CLI are where the stages meet: each stage hands the next typed data (the
 wheelhouse's result and manifest, a build's result), and only here does one stage's output
@@ -221,10 +221,15 @@ class _Run:
                                               checked=wheelhouse.preflight(point, wheelhouse_options)),
                             detail=lambda r: f"version {r.version}, {r.wheels} wheels")
             wh_deb = Path(wh.deb)
-            self.wheelhouse_gates(wh_deb, wh.version)
             self.to_publish.append(wh_deb)
-            # The services build against this wheelhouse: their options are a copy that says so.
-            self.services(services, replace(options, wheelhouse_deb=wh_deb), image)
+            # The wheelhouse's gates run beside the first builds: they gate publication, and a
+            # build trusts no wheel it installs more than its chroot does. A failure stops the
+            # pipeline at the next package, as a service's does, and nothing is published.
+            with ThreadPoolExecutor(max_workers=1) as beside:
+                wh_gated = beside.submit(self.wheelhouse_gates, wh_deb, wh.version)
+                # The services build against this wheelhouse: their options are a copy that says so.
+                self.services(services, replace(options, wheelhouse_deb=wh_deb), image, wh_gated)
+                wh_gated.result()
             published = self.stage("*", "publish", lambda: [
                 self.repo.publish(point.staging_suite, d, required_gates.WHEELHOUSE if d == wh_deb
                                   else required_gates.SERVICE)
@@ -239,13 +244,16 @@ class _Run:
         self.result.stages.sort(key=lambda s: order.index(s.package) if s.package in order else len(order))
         return self.result
 
-    def services(self, services: list[str], options: BuildOptions, image: images.Image) -> None:
-        """Build each service while the gates of the packages built before it run."""
+    def services(self, services: list[str], options: BuildOptions, image: images.Image, before=None) -> None:
+        """Build each service while the gates of the packages built before it run (and ``before``,
+        a future: the gates of the wheelhouse they build against)."""
         with ThreadPoolExecutor(max_workers=2 * GATED_AT_ONCE) as pool:
             pending: deque = deque()  # the gates of the packages built last, running while the next builds
             for name in services:
                 service = self.point.service(name)
                 try:
+                    if before is not None and before.done():
+                        before.result()  # a wheelhouse that failed its gates: no more builds
                     built = self.stage(service.package, "build", lambda: self.built_or_kept(service, options),
                                        detail=lambda r: r.skipped or f"{r.version}, {r.deb_size / 1e6:.1f} MB")
                 except Stopped:
