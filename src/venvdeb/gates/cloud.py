@@ -92,8 +92,9 @@ class Walk:
 def inputs(services: list[Service], scenario: tuple[Step, ...]) -> str:
     """A digest of what the gate puts in the controller, its secrets aside: each configuration
     file, the plan the check follows (the scenario's steps in it), the check's code and its unit,
-    and what it installs beside the services. Two runs with the same digest and the same package
-    files are the same test (``venvdeb cloud --only-if-changed``)."""
+    what it installs beside the services, and the code that does all that and boots it. Two runs
+    with the same digest and the same package files are the same test (``venvdeb cloud
+    --only-if-changed``); Debian's own packages are the mirror's of the day, as in every gate."""
     controller = Controller([s for s in services if s.system_user], Secrets(placeholders=True),
                             commands=[s.name for s in services if not s.system_user])
     digest = hashlib.sha256()
@@ -101,8 +102,9 @@ def inputs(services: list[Service], scenario: tuple[Step, ...]) -> str:
         digest.update(f"{path}\n{text}\n".encode())
     plan = controller.plan([step.as_dict() for step in scenario])
     digest.update(json.dumps([plan, CHECK_UNIT_TEXT, CHECK_TIMEOUT, INFRASTRUCTURE], sort_keys=True).encode())
-    for code in (*sorted(DOUBLES.glob("*.py")), *(Path(m.__file__) for m in (cloud_check, api_check, unit_check))):
-        digest.update(f"\n{code.name}\n".encode() + code.read_bytes())
+    modules = [Path(__file__), *(Path(m.__file__) for m in (cloud_check, api_check, unit_check, boot))]
+    for source in (*modules, *sorted(DOUBLES.glob("*.py"))):
+        digest.update(f"\n{source.name}\n".encode() + source.read_bytes())
     return digest.hexdigest()
 
 
