@@ -103,37 +103,41 @@ def cloud(point: Point, services: list[str], repo: Repository, image: images.Ima
     or the same release at the next distribution, the operating system with its packages. With
     ``only_if_changed``, a gate already passed is not run again (``cloud_kept``)."""
     chosen = [point.service(name) for name in services] if services else list(point.services)
-    versions, files = staged(point, chosen, repo)
+    found = staged(point, chosen, repo)
+    versions = {package: newest.version for package, newest in found.items()}
     scenario = load_scenario(point.root)
+    digest = cloud_inputs(chosen, scenario)
     if only_if_changed:
-        kept = cloud_kept(repo, versions, files, cloud_inputs(chosen, scenario))
+        kept = cloud_kept(repo, found, digest)
         if kept is not None:
             log(f"cloud {point.name} on {point.distribution}: {kept.kept}")
             return kept
     with serving(repo.base) as url:
         walk = None
         if upgrade_to is not None:
-            walk = Walk(upgrade_to, staged(upgrade_to, [upgrade_to.service(s.name) for s in chosen], repo)[0],
+            walk = Walk(upgrade_to, {package: newest.version for package, newest in
+                                     staged(upgrade_to, [upgrade_to.service(s.name) for s in chosen], repo).items()},
                         AptSuite(url, upgrade_to.staging_suite, repo.keyring()))
         result = Cloud(point, chosen, versions, image, AptSuite(url, point.staging_suite, repo.keyring()), scenario,
-                       log=log, walk=walk, screenshot=screenshot).run()
+                       log=log, walk=walk, screenshot=screenshot, digest=digest).run()
     if record:
-        for package, version in versions.items():
-            repo.record_gate(package, version, "cloud", result.as_dict(), sha256_file(files[package]))
+        for package, newest in found.items():
+            repo.record_gate(package, newest.version, "cloud", result.as_dict(), newest.sha256)
     return result
 
 
-def cloud_kept(repo: Repository, versions: dict[str, str], files: dict[str, Path], inputs: str) -> CloudResult | None:
-    """The cloud gate recorded as passed for every one of these very files, in one run that
+def cloud_kept(repo: Repository, found: dict[str, Staged], inputs: str) -> CloudResult | None:
+    """The cloud gate recorded as passed for every one of these staged files, in one run that
     installed exactly these versions together and put exactly ``inputs`` in the controller, or
     None. Kept, it carries that run's checks, and says when it ran."""
     runs = []
-    for package, version in versions.items():
-        record = repo.gates(package, version)
-        if required_gates.not_passed(record, sha256_file(files[package]), ("cloud",)):
+    for package, newest in found.items():
+        record = repo.gates(package, newest.version)
+        if required_gates.not_passed(record, newest.sha256, ("cloud",)):
             return None
         runs.append(CloudResult.from_dict(record["cloud"]))
     first = runs[0] if runs else None
+    versions = {package: newest.version for package, newest in found.items()}
     if first is None or first.upgraded_to or any(r != first for r in runs) or first.versions != versions \
             or first.inputs != inputs:
         return None
@@ -142,29 +146,31 @@ def cloud_kept(repo: Repository, versions: dict[str, str], files: dict[str, Path
 
 
 class Staged(NamedTuple):
-    """The newest version of a package in a staging suite (None: the suite has none), its file,
-    and each of its own gates not passed for that file, with why."""
+    """The newest version of a package in a staging suite (None: the suite has none), its file and
+    that file's sha256, and each of its own gates not passed for that file, with why."""
 
     version: str | None
     file: Path | None
+    sha256: str | None
     missing: list[str]
 
 
 def gated_in_staging(point: Point, package: str, repo: Repository) -> Staged:
     found = repo.versions(point.staging_suite, package)
     if not found:
-        return Staged(None, None, [f"{point.staging_suite} has no version"])
+        return Staged(None, None, None, [f"{point.staging_suite} has no version"])
     version = max(found, key=Version)
     file = Path(found[version])
-    return Staged(version, file, required_gates.not_passed(repo.gates(package, version), sha256_file(file),
-                                                          required_gates.SERVICE))
+    digest = sha256_file(file)
+    return Staged(version, file, digest, required_gates.not_passed(repo.gates(package, version), digest,
+                                                                  required_gates.SERVICE))
 
 
-def staged(point: Point, services: list[Service], repo: Repository) -> tuple[dict[str, str], dict[str, Path]]:
-    """The newest version of each service's package in ``point``'s staging suite, and its file; each
+def staged(point: Point, services: list[Service], repo: Repository) -> dict[str, Staged]:
+    """The newest version of each service's package in ``point``'s staging suite, by package; each
     must have passed its own gates for that very file."""
     suite = point.staging_suite
-    versions, files = {}, {}
+    found = {}
     for service in services:
         newest = gated_in_staging(point, service.package, repo)
         if newest.version is None:
@@ -175,8 +181,8 @@ def staged(point: Point, services: list[Service], repo: Repository) -> tuple[dic
             raise Rejected(f"{service.name}: {service.package} {newest.version} in {suite} has not passed its own "
                            f"gates: {'; '.join(newest.missing)}", hint=f"venvdeb pipeline {point.name} {service.name} "
                            f"--dist {point.distribution}, or run its gates with --record")
-        versions[service.package], files[service.package] = newest.version, newest.file
-    return versions, files
+        found[service.package] = newest
+    return found
 
 
 def beside_first(point: Point, services: list[str]) -> list[str]:

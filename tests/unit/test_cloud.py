@@ -4,6 +4,7 @@ scenario, rendered as the gate writes them, and what the gate refuses before any
 from __future__ import annotations
 
 import configparser
+import hashlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -270,45 +271,52 @@ class Recorded:
         return self.records.get((package, version), {})
 
 
-def recorded_cloud(tmp_path, **change):
-    """Two packages' files, and a passed cloud gate recorded for both in one run."""
-    from venvdeb.files import sha256_file
+def staged_files(versions: dict[str, str]) -> dict:
+    """What staging holds of each package: that version, and a file of its own (by sha256)."""
+    from venvdeb.pipeline import Staged
+
+    return {p: Staged(v, Path(f"/repo/pool/{p}_{v}.deb"), hashlib.sha256(f"{p} {v}".encode()).hexdigest(), [])
+            for p, v in versions.items()}
+
+
+def recorded_cloud():
+    """Two packages staged, and a passed cloud gate recorded for both their files in one run."""
     from venvdeb.model.results import Check, CloudResult
 
-    versions = {"venv-keystone": "30.0.0-deb12u1", "venv-placement": "16.0.0-deb12u1"}
-    files = {}
-    for package in versions:
-        files[package] = tmp_path / f"{package}.deb"
-        files[package].write_bytes(package.encode())
+    found = staged_files({"venv-keystone": "30.0.0-deb12u1", "venv-placement": "16.0.0-deb12u1"})
+    versions = {p: s.version for p, s in found.items()}
     run = CloudResult("2026.2", "bookworm", "bookworm-2026.2-staging", dict(versions),
                       checks=[Check("scenario: placement refuses a request without a token", True)],
                       finished="2026-12-07T19:00:00+00:00", inputs="digest")
-    records = {(p, v): {"sha256": sha256_file(files[p]), "cloud": run.as_dict()} for p, v in versions.items()}
-    return Recorded(records), versions, files
+    records = {(p, s.version): {"sha256": s.sha256, "cloud": run.as_dict()} for p, s in found.items()}
+    return Recorded(records), found
 
 
-def test_a_cloud_gate_passed_with_exactly_these_files_and_inputs_is_kept_with_its_checks(tmp_path):
+def test_a_cloud_gate_passed_with_exactly_these_files_and_inputs_is_kept_with_its_checks():
     from venvdeb.pipeline import cloud_kept
 
-    repo, versions, files = recorded_cloud(tmp_path)
-    kept = cloud_kept(repo, versions, files, "digest")
-    assert kept is not None and kept.passed and kept.versions == versions
+    repo, found = recorded_cloud()
+    kept = cloud_kept(repo, found, "digest")
+    assert kept is not None and kept.passed and kept.versions == {p: s.version for p, s in found.items()}
     assert [c.name for c in kept.checks] == ["scenario: placement refuses a request without a token"]
     assert "passed at 2026-12-07T19:00:00+00:00 with exactly these 2 packages" in kept.kept
 
 
-def test_a_cloud_gate_runs_again_for_another_file_version_set_inputs_or_a_failure(tmp_path):
+def test_a_cloud_gate_runs_again_for_another_file_version_set_inputs_or_a_failure():
     from venvdeb.pipeline import cloud_kept
 
-    repo, versions, files = recorded_cloud(tmp_path)
-    assert cloud_kept(repo, versions, files, "another digest") is None  # configuration, scenario or checks
-    files["venv-placement"].write_bytes(b"another build of the same version")
-    assert cloud_kept(repo, versions, files, "digest") is None
+    repo, found = recorded_cloud()
+    assert cloud_kept(repo, found, "another digest") is None  # configuration, scenario or checks
+    rebuilt = found["venv-placement"]._replace(sha256="f" * 64)  # another build of the same version
+    assert cloud_kept(repo, {**found, "venv-placement": rebuilt}, "digest") is None
 
-    repo, versions, files = recorded_cloud(tmp_path)
-    assert cloud_kept(repo, {**versions, "venv-placement": "16.0.0-deb12u2"}, files, "digest") is None
-    assert cloud_kept(repo, {"venv-keystone": versions["venv-keystone"]}, files, "digest") is None  # not alone
+    newer = staged_files({"venv-placement": "16.0.0-deb12u2"})
+    # a record of its own for that file, of a run that installed the version before
+    repo.records[("venv-placement", "16.0.0-deb12u2")] = {
+        **repo.records[("venv-placement", "16.0.0-deb12u1")], "sha256": newer["venv-placement"].sha256}
+    assert cloud_kept(repo, {**found, **newer}, "digest") is None
+    assert cloud_kept(repo, {"venv-keystone": found["venv-keystone"]}, "digest") is None  # not alone
 
-    record = repo.records[("venv-keystone", versions["venv-keystone"])]
+    record = repo.records[("venv-keystone", found["venv-keystone"].version)]
     record["cloud"] = {**record["cloud"], "passed": False}
-    assert cloud_kept(repo, versions, files, "digest") is None
+    assert cloud_kept(repo, found, "digest") is None

@@ -114,7 +114,7 @@ class Cloud:
 
     def __init__(self, point: Point, services: list[Service], versions: dict[str, str], image: Image,
                  suite: AptSuite, scenario: tuple[Step, ...], log=say, walk: Walk | None = None,
-                 screenshot: Path | None = None):
+                 screenshot: Path | None = None, digest: str | None = None):
         self.point, self.versions, self.image, self.suite, self.log = point, versions, image, suite, log
         self.services, self.walk, self.screenshot = services, walk, screenshot
         # Commands (openstack) are installed, and run by the scenario; the others are brought up.
@@ -126,7 +126,7 @@ class Cloud:
         horizon = next((a.name for s in self.controller.services if s.name == "horizon" for a in s.wsgi), None)
         if screenshot and horizon and "nova" in self.controller.names:
             self.plan["screenshot"] = horizon
-        self.inputs = inputs(services, scenario)
+        self.inputs = digest or inputs(services, scenario)  # the caller's, when it has it already
         self.system_walk = bool(walk and walk.of_the_system(point))
         if walk and not self.system_walk:
             self.plan["upgrade"] = self.controller.walk(versions, walk.versions, ARCHIVES, (point.name, walk.to.name),
