@@ -11,10 +11,17 @@ system, from the kernel's accounting of its children); each package's build, lin
 smoke's seconds by kind of check, from each package's own gate record (its install with apt, the
 service's functional checks, its units under systemd, piuparts). Lint and smoke of one package
 run side by side, and beside the next package's build: the stages' sum exceeds the wall.
+
+With Debian's acct installed (``apt-get install acct``: the kernel's process accounting, turned on
+by ``accton`` for the pipeline's run alone), each side's CPU is also given by program and by who
+ran it: the host (venvdeb, and its copies of trees), the chroots (everything upstream code and
+apt and dpkg do, as a user of their namespace) and nobody (lintian, reading what a build made).
+Accounting is the whole machine's: run it on a quiet one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
@@ -64,7 +71,8 @@ def point(source: Path, release: str, dist: str, *services: str) -> dict:
         venvdeb(source, "repo", "init", "--make-key", *repo)
         venvdeb(source, "wheelhouse", "build", release, "--dist", dist, *dirs)  # warm, as a build host is
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        wall, result = venvdeb(source, "pipeline", release, *services, "--dist", dist, *dirs, *repo)
+        with accounting(work / "pacct") as programs:
+            wall, result = venvdeb(source, "pipeline", release, *services, "--dist", dist, *dirs, *repo)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         records = {p.stem: json.loads(p.read_text()) for p in (work / "repo" / "gates").glob("*.json")}
     finally:
@@ -80,7 +88,43 @@ def point(source: Path, release: str, dist: str, *services: str) -> dict:
     return {"wall": round(wall, 1),
             "cpu": {"user": round(after.ru_utime - before.ru_utime, 1),
                     "system": round(after.ru_stime - before.ru_stime, 1)},
-            "stages": stages, "smoke_by_kind": {k: round(v, 1) for k, v in smoke.items()}}
+            "stages": stages, "smoke_by_kind": {k: round(v, 1) for k, v in smoke.items()}, "programs": programs}
+
+
+@contextlib.contextmanager
+def accounting(file: Path):
+    """The kernel's process accounting into ``file`` while the block runs (when acct is
+    installed); then the list given is filled with each program's CPU seconds, by who ran it."""
+    programs: list[dict] = []
+    if shutil.which("accton") is None:
+        yield programs
+        return
+    file.touch()
+    subprocess.run(["accton", str(file)], check=True, capture_output=True)
+    try:
+        yield programs
+    finally:
+        subprocess.run(["accton", "off"], check=True, capture_output=True)
+    # `sa --print-users`: one line per process: user, CPU seconds, memory, I/O, command name.
+    sums: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0])
+    for line in subprocess.run(["sa", "--print-users", "--other-acct-file", str(file)], check=True,
+                               capture_output=True, text=True).stdout.splitlines():
+        fields = line.split(maxsplit=7)
+        if len(fields) < 8:
+            continue
+        command = fields[7].rstrip(" *") + ("*" if fields[7].endswith("*") else "")  # *: forked, no exec
+        entry = sums[(who(fields[0]), command)]
+        entry[0] += float(fields[1])
+        entry[1] += 1
+    programs += sorted(({"who": w, "program": c, "cpu": round(t, 1), "processes": n}
+                        for (w, c), (t, n) in sums.items()), key=lambda p: -p["cpu"])
+
+
+def who(user: str) -> str:
+    """The host's root, a chroot's users (their namespace maps them at 100000 and above), nobody."""
+    if user.isdigit() and int(user) >= 100000:
+        return "chroot"
+    return {"root": "host", "nobody": "nobody (lintian)"}.get(user, user)
 
 
 def main(baseline: str, release: str = "2026.2", dist: str = "bookworm") -> None:
@@ -125,6 +169,24 @@ def table(release: str, dist: str, baseline: str, sides: dict) -> list[str]:
     was, now = before["smoke_by_kind"], after["smoke_by_kind"]
     kinds = sorted(set(was) | set(now), key=lambda k: -was.get(k, 0))
     lines += [f"| {k} | {was.get(k, 0):.1f} | {now.get(k, 0):.1f} |" for k in kinds]
+    return lines + [""] + programs_table(before.get("programs", []), after.get("programs", []))
+
+
+def programs_table(before: list[dict], after: list[dict], top: int = 15) -> list[str]:
+    """Each side's CPU by who ran it, and the programs that took most of it after (acct)."""
+    if not after:
+        return []
+    lines = ["CPU by who ran it and by program (the kernel's process accounting, the whole machine during "
+             "the pipeline; `*`: a process forked and not exec'd, such as a worker of a pool), s:", "",
+             "| who | before | after |", "|---|---:|---:|"]
+    groups = sorted({p["who"] for p in after} | {p["who"] for p in before})
+    for group in groups:
+        was, now = (sum(p["cpu"] for p in side if p["who"] == group) for side in (before, after))
+        lines.append(f"| {group} | {was:.0f} | {now:.0f} |")
+    lines += ["", "| who | program | processes | CPU after | CPU before |", "|---|---|---:|---:|---:|"]
+    for p in after[:top]:
+        was = next((b["cpu"] for b in before if (b["who"], b["program"]) == (p["who"], p["program"])), 0.0)
+        lines.append(f"| {p['who']} | `{p['program']}` | {p['processes']} | {p['cpu']:.1f} | {was:.1f} |")
     return lines + [""]
 
 
