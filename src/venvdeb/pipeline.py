@@ -283,18 +283,18 @@ class _Run:
         """The service's package built; with ``only_if_changed``, the one staging holds instead when
         it is the last build, its closure and packaging are this build's, and its gates passed for
         its very file. Anything less (not staged, another version newer there, a gate not passed,
-        another file) and it is built anew."""
-        built = self.fresh(build, self.point, service, options, log=self.log)
-        if not built.skipped:
-            return built
+        another file) and it is built anew, in the same preparation."""
         suite = self.point.staging_suite
-        newest = gated_in_staging(self.point, service.package, self.repo)
-        missing = newest.missing if newest.version == built.version \
-            else [f"{suite} has {newest.version or 'no version'}"]
-        if not missing:
-            return replace(built, skipped=f"{built.skipped}, in {suite} with its gates passed")
-        self.log(f"pipeline: {service.package}: {built.version} unchanged, but {'; '.join(missing)}: built anew")
-        return self.fresh(build, self.point, service, replace(options, only_if_changed=False), log=self.log)
+
+        def gated(version: str) -> bool:
+            newest = gated_in_staging(self.point, service.package, self.repo)
+            missing = newest.missing if newest.version == version else [f"{suite} has {newest.version or 'no version'}"]
+            if missing:
+                self.log(f"pipeline: {service.package}: {version} unchanged, but {'; '.join(missing)}: built anew")
+            return not missing
+
+        built = self.fresh(build, self.point, service, replace(options, keep=gated), log=self.log)
+        return replace(built, skipped=f"{built.skipped}, in {suite} with its gates passed") if built.skipped else built
 
     def fresh(self, step, *args, **kwargs):
         """``step(*args, environment, **kwargs)`` in an environment of its own."""

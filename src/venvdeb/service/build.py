@@ -19,6 +19,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -59,6 +60,9 @@ class BuildOptions:
     # A build triggered by a new wheelhouse: skipped when neither the service's closure (its wheels,
     # by sha256) nor its packaging changed since the package's last build.
     only_if_changed: bool = False
+    # With only_if_changed, whether the last build (given its version) may stand for this one: a
+    # pipeline keeps it only when staging holds it gated. None: whenever unchanged.
+    keep: Callable[[str], bool] | None = None
     packaging_commit: str = ""  # the packaging repository's commit the root was checked out at
     # The version, when another place decides it (a farm's master, from what is published and in
     # flight); else the next one in the ledger here.
@@ -350,7 +354,8 @@ def _build(prepared: Prepared, point: Point, service: Service, options: BuildOpt
            log, started: float) -> BuildResult:
     inputs, entry = prepared.inputs, prepared.entry
     last = prepared.ledger.last()
-    if options.only_if_changed and last is not None and last.digest == entry.digest:
+    if options.only_if_changed and last is not None and last.digest == entry.digest \
+            and (options.keep is None or options.keep(last.version)):
         log(f"{service.package}: skipped, unchanged since {last.version}")
         return skipped(service, last, inputs, options, started)
     options.out_dir.mkdir(parents=True, exist_ok=True)
