@@ -35,6 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import PROJECT, cache_dir, record  # noqa: E402
+from venvdeb.environment.idmap import subordinate_range  # noqa: E402
 
 KINDS = (("piuparts", ("piuparts",)),
          ("apt install (the package, and what its smoke brings beside it)", ("install ", "apt-get update")),
@@ -106,6 +107,7 @@ def accounting(file: Path):
     finally:
         subprocess.run(["accton", "off"], check=True, capture_output=True)
     # `sa --print-users`: one line per process: user, CPU seconds, memory, I/O, command name.
+    start, count = subordinate_range()  # the chroots' users
     sums: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0])
     for line in subprocess.run(["sa", "--print-users", "--other-acct-file", str(file)], check=True,
                                capture_output=True, text=True).stdout.splitlines():
@@ -113,16 +115,16 @@ def accounting(file: Path):
         if len(fields) < 8:
             continue
         command = fields[7].rstrip(" *") + ("*" if fields[7].endswith("*") else "")  # *: forked, no exec
-        entry = sums[(who(fields[0]), command)]
+        entry = sums[(who(fields[0], range(start, start + count)), command)]
         entry[0] += float(fields[1])
         entry[1] += 1
     programs += sorted(({"who": w, "program": c, "cpu": round(t, 1), "processes": n}
                         for (w, c), (t, n) in sums.items()), key=lambda p: -p["cpu"])
 
 
-def who(user: str) -> str:
-    """The host's root, a chroot's users (their namespace maps them at 100000 and above), nobody."""
-    if user.isdigit() and int(user) >= 100000:
+def who(user: str, chroots: range) -> str:
+    """The host's root, a chroot's users (their namespace maps them to root's subordinate ids), nobody."""
+    if user.isdigit() and int(user) in chroots:
         return "chroot"
     return {"root": "host", "nobody": "nobody (lintian)"}.get(user, user)
 
