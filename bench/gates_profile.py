@@ -72,7 +72,7 @@ def point(source: Path, release: str, dist: str, *services: str) -> dict:
         venvdeb(source, "repo", "init", "--make-key", *repo)
         venvdeb(source, "wheelhouse", "build", release, "--dist", dist, *dirs)  # warm, as a build host is
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        with accounting(work / "pacct") as programs:
+        with accounting(work / "pacct") as cpu:
             wall, result = venvdeb(source, "pipeline", release, *services, "--dist", dist, *dirs, *repo)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         records = {p.stem: json.loads(p.read_text()) for p in (work / "repo" / "gates").glob("*.json")}
@@ -89,21 +89,22 @@ def point(source: Path, release: str, dist: str, *services: str) -> dict:
     return {"wall": round(wall, 1),
             "cpu": {"user": round(after.ru_utime - before.ru_utime, 1),
                     "system": round(after.ru_stime - before.ru_stime, 1)},
-            "stages": stages, "smoke_by_kind": {k: round(v, 1) for k, v in smoke.items()}, "programs": programs}
+            "stages": stages, "smoke_by_kind": {k: round(v, 1) for k, v in smoke.items()}, **cpu}
 
 
 @contextlib.contextmanager
-def accounting(file: Path):
+def accounting(file: Path, kept: int = 40):
     """The kernel's process accounting into ``file`` while the block runs (when acct is
-    installed); then the list given is filled with each program's CPU seconds, by who ran it."""
-    programs: list[dict] = []
+    installed); then the dict given holds the CPU seconds by who ran them, and the ``kept``
+    programs that took most, by who ran them."""
+    cpu: dict = {}
     if shutil.which("accton") is None:
-        yield programs
+        yield cpu
         return
     file.touch()
     subprocess.run(["accton", str(file)], check=True, capture_output=True)
     try:
-        yield programs
+        yield cpu
     finally:
         subprocess.run(["accton", "off"], check=True, capture_output=True)
     # `sa --print-users`: one line per process: user, CPU seconds, memory, I/O, command name.
@@ -118,8 +119,12 @@ def accounting(file: Path):
         entry = sums[(who(fields[0], range(start, start + count)), command)]
         entry[0] += float(fields[1])
         entry[1] += 1
-    programs += sorted(({"who": w, "program": c, "cpu": round(t, 1), "processes": n}
-                        for (w, c), (t, n) in sums.items()), key=lambda p: -p["cpu"])
+    by_who: dict[str, float] = defaultdict(float)
+    for (w, _), (t, _) in sums.items():
+        by_who[w] += t
+    cpu["cpu_by_who"] = {w: round(t, 1) for w, t in sorted(by_who.items())}
+    cpu["programs"] = sorted(({"who": w, "program": c, "cpu": round(t, 1), "processes": n}
+                              for (w, c), (t, n) in sums.items()), key=lambda p: -p["cpu"])[:kept]
 
 
 def who(user: str, chroots: range) -> str:
@@ -155,6 +160,8 @@ def table(release: str, dist: str, baseline: str, sides: dict) -> list[str]:
     nova = [side["nova alone"] for side in (before, after)]
     lines.append(f"| **venv-nova alone** through `venvdeb pipeline` (wall) | {nova[0]['wall']:.0f} s | "
                  f"{nova[1]['wall']:.0f} s |")
+    lines.append("| its CPU, user + system | " + " | ".join(f"{n['cpu']['user']:.0f} + {n['cpu']['system']:.0f} s"
+                                                        for n in nova) + " |")
     lines += ["", "Each package's stages, before → after (s):", "",
               "| package | build | lint | smoke |", "|---|---:|---:|---:|"]
     for package, stages in after["stages"].items():
@@ -171,23 +178,23 @@ def table(release: str, dist: str, baseline: str, sides: dict) -> list[str]:
     was, now = before["smoke_by_kind"], after["smoke_by_kind"]
     kinds = sorted(set(was) | set(now), key=lambda k: -was.get(k, 0))
     lines += [f"| {k} | {was.get(k, 0):.1f} | {now.get(k, 0):.1f} |" for k in kinds]
-    return lines + [""] + programs_table(before.get("programs", []), after.get("programs", []))
+    return lines + [""] + programs_table(before, after)
 
 
-def programs_table(before: list[dict], after: list[dict], top: int = 15) -> list[str]:
+def programs_table(before: dict, after: dict, top: int = 15) -> list[str]:
     """Each side's CPU by who ran it, and the programs that took most of it after (acct)."""
-    if not after:
+    if "programs" not in after:
         return []
     lines = ["CPU by who ran it and by program (the kernel's process accounting, the whole machine during "
              "the pipeline; `*`: a process forked and not exec'd, such as a worker of a pool), s:", "",
              "| who | before | after |", "|---|---:|---:|"]
-    groups = sorted({p["who"] for p in after} | {p["who"] for p in before})
-    for group in groups:
-        was, now = (sum(p["cpu"] for p in side if p["who"] == group) for side in (before, after))
-        lines.append(f"| {group} | {was:.0f} | {now:.0f} |")
+    was_by, now_by = before.get("cpu_by_who", {}), after["cpu_by_who"]
+    for group in sorted(set(was_by) | set(now_by)):
+        lines.append(f"| {group} | {was_by.get(group, 0):.0f} | {now_by.get(group, 0):.0f} |")
     lines += ["", "| who | program | processes | CPU after | CPU before |", "|---|---|---:|---:|---:|"]
-    for p in after[:top]:
-        was = next((b["cpu"] for b in before if (b["who"], b["program"]) == (p["who"], p["program"])), 0.0)
+    for p in after["programs"][:top]:
+        was = next((b["cpu"] for b in before.get("programs", [])
+                    if (b["who"], b["program"]) == (p["who"], p["program"])), 0.0)
         lines.append(f"| {p['who']} | `{p['program']}` | {p['processes']} | {p['cpu']:.1f} | {was:.1f} |")
     return lines + [""]
 
