@@ -146,11 +146,10 @@ def cloud_kept(repo: Repository, found: dict[str, Staged], inputs: str) -> Cloud
 
 
 class Staged(NamedTuple):
-    """The newest version of a package in a staging suite (None: the suite has none), its file and
-    that file's sha256, and each of its own gates not passed for that file, with why."""
+    """The newest version of a package in a staging suite (None: the suite has none), its file's
+    sha256, and each of its own gates not passed for that file, with why."""
 
     version: str | None
-    file: Path | None
     sha256: str | None
     missing: list[str]
 
@@ -158,12 +157,11 @@ class Staged(NamedTuple):
 def gated_in_staging(point: Point, package: str, repo: Repository) -> Staged:
     found = repo.versions(point.staging_suite, package)
     if not found:
-        return Staged(None, None, None, [f"{point.staging_suite} has no version"])
+        return Staged(None, None, [f"{point.staging_suite} has no version"])
     version = max(found, key=Version)
-    file = Path(found[version])
-    digest = sha256_file(file)
-    return Staged(version, file, digest, required_gates.not_passed(repo.gates(package, version), digest,
-                                                                  required_gates.SERVICE))
+    digest = sha256_file(Path(found[version]))
+    return Staged(version, digest, required_gates.not_passed(repo.gates(package, version), digest,
+                                                            required_gates.SERVICE))
 
 
 def staged(point: Point, services: list[Service], repo: Repository) -> dict[str, Staged]:

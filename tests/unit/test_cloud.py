@@ -272,10 +272,10 @@ class Recorded:
 
 
 def staged_files(versions: dict[str, str]) -> dict:
-    """What staging holds of each package: that version, and a file of its own (by sha256)."""
+    """What staging holds of each package: that version, in a file of its own (its sha256)."""
     from venvdeb.pipeline import Staged
 
-    return {p: Staged(v, Path(f"/repo/pool/{p}_{v}.deb"), hashlib.sha256(f"{p} {v}".encode()).hexdigest(), [])
+    return {p: Staged(v, hashlib.sha256(f"{p} {v}".encode()).hexdigest(), [])
             for p, v in versions.items()}
 
 
