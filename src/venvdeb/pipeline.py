@@ -104,7 +104,7 @@ def cloud(point: Point, services: list[str], repo: Repository, image: images.Ima
     ``only_if_changed``, a gate already passed is not run again (``cloud_kept``)."""
     chosen = [point.service(name) for name in services] if services else list(point.services)
     found = staged(point, chosen, repo)
-    versions = {package: newest.version for package, newest in found.items()}
+    versions = versions_of(found)
     scenario = load_scenario(point.root)
     digest = cloud_inputs(chosen, scenario)
     if only_if_changed:
@@ -115,8 +115,7 @@ def cloud(point: Point, services: list[str], repo: Repository, image: images.Ima
     with serving(repo.base) as url:
         walk = None
         if upgrade_to is not None:
-            walk = Walk(upgrade_to, {package: newest.version for package, newest in
-                                     staged(upgrade_to, [upgrade_to.service(s.name) for s in chosen], repo).items()},
+            walk = Walk(upgrade_to, versions_of(staged(upgrade_to, [upgrade_to.service(s.name) for s in chosen], repo)),
                         AptSuite(url, upgrade_to.staging_suite, repo.keyring()))
         result = Cloud(point, chosen, versions, image, AptSuite(url, point.staging_suite, repo.keyring()), scenario,
                        log=log, walk=walk, screenshot=screenshot, digest=digest).run()
@@ -137,7 +136,7 @@ def cloud_kept(repo: Repository, found: dict[str, Staged], inputs: str) -> Cloud
             return None
         runs.append(CloudResult.from_dict(record["cloud"]))
     first = runs[0] if runs else None
-    versions = {package: newest.version for package, newest in found.items()}
+    versions = versions_of(found)
     if first is None or first.upgraded_to or any(r != first for r in runs) or first.versions != versions \
             or first.inputs != inputs:
         return None
@@ -162,6 +161,11 @@ def gated_in_staging(point: Point, package: str, repo: Repository) -> Staged:
     digest = sha256_file(Path(found[version]))
     return Staged(version, digest, required_gates.not_passed(repo.gates(package, version), digest,
                                                             required_gates.SERVICE))
+
+
+def versions_of(found: dict[str, Staged]) -> dict[str, str]:
+    """Each staged package's version."""
+    return {package: newest.version for package, newest in found.items()}
 
 
 def staged(point: Point, services: list[Service], repo: Repository) -> dict[str, Staged]:
